@@ -44,18 +44,42 @@ pub trait Host {
         results: &mut [Value],
     ) -> Result<(), Trap>;
 
-    /// The value of an imported global. Imported globals are copied in at instantiation: this VM runs
-    /// one module instance, so nothing else can observe or change them.
-    fn resolve_global(&mut self, module: &str, name: &str, ty: ValType) -> Result<Value, String> {
-        let _ = ty;
+    /// The value of an imported global of type `ty` and mutability `mutable`. Imported globals are
+    /// copied in at instantiation: this VM runs one module instance, so nothing else observes them.
+    fn resolve_global(&mut self, module: &str, name: &str, ty: ValType, mutable: bool) -> Result<Value, String> {
+        let _ = (ty, mutable);
         Err(format!("the host provides no global `{module}.{name}`"))
     }
 
-    /// Whether an imported memory or table may be provided. The VM creates it fresh at the size the
-    /// import declares (single-instance machine: no other instance shares it).
-    fn provides_memory_or_table(&mut self, module: &str, name: &str) -> bool {
-        let _ = (module, name);
-        false
+    /// The limits of an imported memory. The VM checks them against the import's declared limits
+    /// and creates a fresh, zeroed memory of that size (single-instance machine: nothing shares it).
+    fn resolve_memory(&mut self, module: &str, name: &str) -> Result<ImportLimits, String> {
+        Err(format!("the host provides no memory `{module}.{name}`"))
+    }
+
+    /// The limits of an imported table of element type `ty`; created fresh (all null) like memory.
+    fn resolve_table(&mut self, module: &str, name: &str, ty: ValType) -> Result<ImportLimits, String> {
+        let _ = ty;
+        Err(format!("the host provides no table `{module}.{name}`"))
+    }
+}
+
+/// Size and maximum of an imported memory (in pages) or table (in entries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportLimits {
+    pub min: u32,
+    pub max: Option<u32>,
+}
+
+impl ImportLimits {
+    /// WebAssembly's import matching: the provided limits must lie within the declared ones.
+    pub fn satisfies(&self, declared_min: u32, declared_max: Option<u32>) -> bool {
+        self.min >= declared_min
+            && match (declared_max, self.max) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(d), Some(p)) => p <= d,
+            }
     }
 }
 

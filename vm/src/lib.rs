@@ -21,7 +21,7 @@ mod trap;
 mod value;
 
 pub use error::VmError;
-pub use host::{FuncType, GuestMemory, Host, NoImports};
+pub use host::{FuncType, GuestMemory, Host, ImportLimits, NoImports};
 pub use machine::{Machine, MachineHash, RunOutcome, Status};
 pub use module::{supported_features, ExportKind, Module};
 pub use trap::Trap;

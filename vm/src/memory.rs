@@ -130,6 +130,10 @@ impl Memory {
         }
     }
 
+    pub fn max_pages(&self) -> u32 {
+        self.max_pages
+    }
+
     pub fn pages(&self) -> u32 {
         self.pages.len() as u32
     }

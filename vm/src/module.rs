@@ -193,6 +193,15 @@ impl Module {
         self.globals.get(index as usize).map(|g| g.ty)
     }
 
+    pub fn global_is_mutable(&self, index: u32) -> Option<bool> {
+        self.globals.get(index as usize).map(|g| g.mutable)
+    }
+
+    /// Element type of table `index`.
+    pub fn table_type(&self, index: u32) -> Option<ValType> {
+        self.tables.get(index as usize).map(|t| t.ty)
+    }
+
     /// Number of lowered operations (the size of the code the machine steps through).
     pub fn code_len(&self) -> usize {
         self.code.len()

@@ -118,7 +118,7 @@ impl Machine {
         for g in &module.globals {
             let word = match &g.init {
                 GlobalInit::Import { module: m, name } => {
-                    let v = host.resolve_global(m, name, g.ty).map_err(|reason| VmError::UnresolvedImport {
+                    let v = host.resolve_global(m, name, g.ty, g.mutable).map_err(|reason| VmError::UnresolvedImport {
                         module: m.clone(),
                         name: name.clone(),
                         reason,
@@ -136,33 +136,44 @@ impl Machine {
             };
             globals.push(word);
         }
-        let check_import = |host: &mut H, import: &Option<(String, String)>| match import {
-            Some((m, n)) if !host.provides_memory_or_table(m, n) => Err(VmError::UnresolvedImport {
-                module: m.clone(),
-                name: n.clone(),
-                reason: "the host provides no such memory or table".into(),
-            }),
-            _ => Ok(()),
+        let unresolved = |(module, name): &(String, String), reason: String| VmError::UnresolvedImport {
+            module: module.clone(),
+            name: name.clone(),
+            reason,
         };
         let memory = match &module.memory {
             Some(def) => {
-                check_import(host, &def.import)?;
-                let max = def.max_pages.unwrap_or(MAX_MEMORY_PAGES).min(MAX_MEMORY_PAGES);
-                if def.min_pages > max {
-                    return Err(VmError::LimitExceeded(format!("memory of {} pages", def.min_pages)));
+                let (mut min, mut max) = (def.min_pages, def.max_pages);
+                if let Some(import) = &def.import {
+                    let limits = host.resolve_memory(&import.0, &import.1).map_err(|r| unresolved(import, r))?;
+                    if !limits.satisfies(min, max) {
+                        return Err(unresolved(import, "incompatible import type: memory limits".into()));
+                    }
+                    (min, max) = (limits.min, limits.max);
                 }
-                Memory::new(def.min_pages, max)
+                let max = max.unwrap_or(MAX_MEMORY_PAGES).min(MAX_MEMORY_PAGES);
+                if min > max {
+                    return Err(VmError::LimitExceeded(format!("memory of {min} pages")));
+                }
+                Memory::new(min, max)
             }
             None => Memory::new(0, 0),
         };
         let mut tables = Vec::with_capacity(module.tables.len());
         for def in &module.tables {
-            check_import(host, &def.import)?;
-            let max = def.max.unwrap_or(u32::MAX).min(crate::limits::MAX_TABLE_ENTRIES);
-            if def.min > max {
-                return Err(VmError::LimitExceeded(format!("table of {} entries", def.min)));
+            let (mut min, mut max) = (def.min, def.max);
+            if let Some(import) = &def.import {
+                let limits = host.resolve_table(&import.0, &import.1, def.ty).map_err(|r| unresolved(import, r))?;
+                if !limits.satisfies(min, max) {
+                    return Err(unresolved(import, "incompatible import type: table limits".into()));
+                }
+                (min, max) = (limits.min, limits.max);
             }
-            tables.push(Table { entries: vec![eval_const(def.init, &globals); def.min as usize], max });
+            let max = max.unwrap_or(u32::MAX).min(crate::limits::MAX_TABLE_ENTRIES);
+            if min > max {
+                return Err(VmError::LimitExceeded(format!("table of {min} entries")));
+            }
+            tables.push(Table { entries: vec![eval_const(def.init, &globals); min as usize], max });
         }
         let elems: Vec<Arc<[u64]>> =
             module.elems.iter().map(|e| e.items.iter().map(|i| eval_const(*i, &globals)).collect()).collect();
@@ -270,6 +281,11 @@ impl Machine {
 
     pub fn memory_mut(&mut self) -> &mut Memory {
         &mut self.memory
+    }
+
+    /// Current size and maximum of table `index`.
+    pub fn table_limits(&self, index: u32) -> Option<crate::ImportLimits> {
+        self.tables.get(index as usize).map(|t| crate::ImportLimits { min: t.entries.len() as u32, max: Some(t.max) })
     }
 
     /// Current value of global `index`.
