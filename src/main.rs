@@ -1,1 +1,46 @@
-fn main() {}
+//! `rollup`: the command-line front end of the Hauptbuch rollup.
+//!
+//! Commands today: `exec` runs one exported function of a module on the provable interpreter or on
+//! the wasmtime replay engine; `demo` shows the VM's guarantees on the embedded workloads.
+
+mod cli_exec;
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "rollup",
+    version,
+    about = "Hauptbuch optimistic rollup: provable WebAssembly VM and tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an exported function of a .wasm or .wat module and print its results.
+    Exec(cli_exec::ExecArgs),
+    /// A tour of the VM on the embedded workloads: both engines, step counts, machine hashes,
+    /// snapshots and determinism.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Exec(args) => cli_exec::run(args),
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -8,7 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use vm::{FuncType, GuestMemory, Host, ImportLimits, Machine, Module, RunOutcome, Trap, ValType, Value, VmError};
+use vm::{
+    FuncType, GuestMemory, Host, ImportLimits, Machine, Module, RunOutcome, Trap, ValType, Value,
+    VmError,
+};
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
@@ -66,22 +69,37 @@ fn spectest_func(name: &str) -> Option<FuncType> {
         "print_f64_f64" => vec![F64, F64],
         _ => return None,
     };
-    Some(FuncType { params, results: vec![] })
+    Some(FuncType {
+        params,
+        results: vec![],
+    })
 }
 
 impl Host for SpecHost {
     fn resolve_func(&mut self, module: &str, name: &str, ty: &FuncType) -> Result<u32, String> {
         let binding = if module == "spectest" {
-            let expected = spectest_func(name).ok_or_else(|| format!("unknown import spectest.{name}"))?;
+            let expected =
+                spectest_func(name).ok_or_else(|| format!("unknown import spectest.{name}"))?;
             if &expected != ty {
                 return Err("incompatible import type".into());
             }
             Binding::Print
         } else {
-            let instance = self.registry.get(module).ok_or_else(|| format!("unknown import module {module}"))?;
-            let actual = instance.borrow().machine.module().func_type_of_export(name).cloned();
+            let instance = self
+                .registry
+                .get(module)
+                .ok_or_else(|| format!("unknown import module {module}"))?;
+            let actual = instance
+                .borrow()
+                .machine
+                .module()
+                .func_type_of_export(name)
+                .cloned();
             match actual {
-                Some(actual) if &actual == ty => Binding::Remote { instance: instance.clone(), export: name.into() },
+                Some(actual) if &actual == ty => Binding::Remote {
+                    instance: instance.clone(),
+                    export: name.into(),
+                },
                 Some(_) => return Err("incompatible import type".into()),
                 None => return Err(format!("unknown import {module}.{name}")),
             }
@@ -90,13 +108,21 @@ impl Host for SpecHost {
         Ok(self.bindings.len() as u32 - 1)
     }
 
-    fn call(&mut self, id: u32, args: &[Value], _: &mut dyn GuestMemory, results: &mut [Value]) -> Result<(), Trap> {
+    fn call(
+        &mut self,
+        id: u32,
+        args: &[Value],
+        _: &mut dyn GuestMemory,
+        results: &mut [Value],
+    ) -> Result<(), Trap> {
         match &self.bindings[id as usize] {
             Binding::Print => Ok(()),
             Binding::Remote { instance, export } => {
                 let mut guard = instance.try_borrow_mut().map_err(|_| Trap::Host(1))?;
                 let inst = &mut *guard;
-                inst.machine.invoke(export, args).map_err(|_| Trap::Host(2))?;
+                inst.machine
+                    .invoke(export, args)
+                    .map_err(|_| Trap::Host(2))?;
                 match inst.machine.run(&mut inst.host, STEP_LIMIT) {
                     RunOutcome::Finished(values) => {
                         results.copy_from_slice(&values);
@@ -109,7 +135,13 @@ impl Host for SpecHost {
         }
     }
 
-    fn resolve_global(&mut self, module: &str, name: &str, ty: ValType, mutable: bool) -> Result<Value, String> {
+    fn resolve_global(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: ValType,
+        mutable: bool,
+    ) -> Result<Value, String> {
         let (value, is_mutable) = if module == "spectest" {
             let value = match name {
                 "global_i32" => Value::I32(666),
@@ -123,10 +155,16 @@ impl Host for SpecHost {
             let instance = self.exporter(module, name)?;
             let guard = instance.borrow();
             let Some(vm::ExportKind::Global(index)) = guard.machine.module().export(name) else {
-                return Err(format!("incompatible import type: {module}.{name} is not a global"));
+                return Err(format!(
+                    "incompatible import type: {module}.{name} is not a global"
+                ));
             };
             let value = guard.machine.global(index).ok_or("no such global")?;
-            let is_mutable = guard.machine.module().global_is_mutable(index).unwrap_or(false);
+            let is_mutable = guard
+                .machine
+                .module()
+                .global_is_mutable(index)
+                .unwrap_or(false);
             if is_mutable || ty == ValType::FuncRef {
                 self.shares_state = true;
                 guard.shared.set(true);
@@ -142,45 +180,71 @@ impl Host for SpecHost {
     fn resolve_memory(&mut self, module: &str, name: &str) -> Result<ImportLimits, String> {
         if module == "spectest" {
             return match name {
-                "memory" => Ok(ImportLimits { min: 1, max: Some(2) }),
+                "memory" => Ok(ImportLimits {
+                    min: 1,
+                    max: Some(2),
+                }),
                 _ => Err(format!("unknown import spectest.{name}")),
             };
         }
         let instance = self.exporter(module, name)?;
         let guard = instance.borrow();
         let Some(vm::ExportKind::Memory) = guard.machine.module().export(name) else {
-            return Err(format!("incompatible import type: {module}.{name} is not a memory"));
+            return Err(format!(
+                "incompatible import type: {module}.{name} is not a memory"
+            ));
         };
         self.shares_state = true;
         guard.shared.set(true);
         let memory = guard.machine.memory();
-        Ok(ImportLimits { min: memory.pages(), max: Some(memory.max_pages()) })
+        Ok(ImportLimits {
+            min: memory.pages(),
+            max: Some(memory.max_pages()),
+        })
     }
 
-    fn resolve_table(&mut self, module: &str, name: &str, ty: ValType) -> Result<ImportLimits, String> {
+    fn resolve_table(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: ValType,
+    ) -> Result<ImportLimits, String> {
         if module == "spectest" {
             return match (name, ty) {
-                ("table", ValType::FuncRef) => Ok(ImportLimits { min: 10, max: Some(20) }),
-                _ => Err(format!("unknown import spectest.{name} or incompatible import type")),
+                ("table", ValType::FuncRef) => Ok(ImportLimits {
+                    min: 10,
+                    max: Some(20),
+                }),
+                _ => Err(format!(
+                    "unknown import spectest.{name} or incompatible import type"
+                )),
             };
         }
         let instance = self.exporter(module, name)?;
         let guard = instance.borrow();
         let Some(vm::ExportKind::Table(index)) = guard.machine.module().export(name) else {
-            return Err(format!("incompatible import type: {module}.{name} is not a table"));
+            return Err(format!(
+                "incompatible import type: {module}.{name} is not a table"
+            ));
         };
         if guard.machine.module().table_type(index) != Some(ty) {
             return Err("incompatible import type: table element type".into());
         }
         self.shares_state = true;
         guard.shared.set(true);
-        guard.machine.table_limits(index).ok_or_else(|| "no such table".into())
+        guard
+            .machine
+            .table_limits(index)
+            .ok_or_else(|| "no such table".into())
     }
 }
 
 impl SpecHost {
     fn exporter(&self, module: &str, name: &str) -> Result<Shared, String> {
-        let instance = self.registry.get(module).ok_or_else(|| format!("unknown import module {module}"))?;
+        let instance = self
+            .registry
+            .get(module)
+            .ok_or_else(|| format!("unknown import module {module}"))?;
         if instance.borrow().machine.module().export(name).is_none() {
             return Err(format!("unknown import {module}.{name}"));
         }
@@ -203,15 +267,18 @@ struct Runner {
 }
 
 fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
-    let WastArg::Core(core) = arg else { return Err("component argument".into()) };
+    let WastArg::Core(core) = arg else {
+        return Err("component argument".into());
+    };
     Ok(match core {
         WastArgCore::I32(v) => Value::I32(*v),
         WastArgCore::I64(v) => Value::I64(*v),
         WastArgCore::F32(f) => Value::F32(f.bits),
         WastArgCore::F64(f) => Value::F64(f.bits),
-        WastArgCore::RefNull(wast::core::HeapType::Abstract { ty: wast::core::AbstractHeapType::Func, .. }) => {
-            Value::FuncRef(None)
-        }
+        WastArgCore::RefNull(wast::core::HeapType::Abstract {
+            ty: wast::core::AbstractHeapType::Func,
+            ..
+        }) => Value::FuncRef(None),
         WastArgCore::RefNull(_) => Value::ExternRef(None),
         WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
         other => return Err(format!("unsupported argument {other:?}")),
@@ -219,7 +286,9 @@ fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
 }
 
 fn matches(expected: &WastRet<'_>, actual: &Value) -> bool {
-    let WastRet::Core(core) = expected else { return false };
+    let WastRet::Core(core) = expected else {
+        return false;
+    };
     match (core, actual) {
         (WastRetCore::I32(e), Value::I32(a)) => e == a,
         (WastRetCore::I64(e), Value::I64(a)) => e == a,
@@ -237,7 +306,9 @@ fn matches(expected: &WastRet<'_>, actual: &Value) -> bool {
         (WastRetCore::RefExtern(None), Value::ExternRef(Some(_))) => true,
         (WastRetCore::RefExtern(Some(n)), Value::ExternRef(Some(a))) => n == a,
         (WastRetCore::RefFunc(None), Value::FuncRef(Some(_))) => true,
-        (WastRetCore::RefFunc(Some(wast::token::Index::Num(n, _))), Value::FuncRef(Some(a))) => n == a,
+        (WastRetCore::RefFunc(Some(wast::token::Index::Num(n, _))), Value::FuncRef(Some(a))) => {
+            n == a
+        }
         _ => false,
     }
 }
@@ -249,30 +320,56 @@ fn trap_matches(expected: &str, trap: &Trap) -> bool {
 
 impl Runner {
     fn new() -> Runner {
-        Runner { registry: HashMap::new(), named: HashMap::new(), current: None, report: FileReport::default() }
+        Runner {
+            registry: HashMap::new(),
+            named: HashMap::new(),
+            current: None,
+            report: FileReport::default(),
+        }
     }
 
     fn instantiate(&self, bytes: &[u8]) -> Result<Shared, VmError> {
         let module = Module::new(bytes)?;
-        let mut host = SpecHost { registry: self.registry.clone(), bindings: Vec::new(), shares_state: false };
+        let mut host = SpecHost {
+            registry: self.registry.clone(),
+            bindings: Vec::new(),
+            shares_state: false,
+        };
         let machine = Machine::instantiate(module, &mut host, STEP_LIMIT)?;
         let shared = std::cell::Cell::new(host.shares_state);
-        Ok(Rc::new(RefCell::new(Instance { machine, host, shared })))
+        Ok(Rc::new(RefCell::new(Instance {
+            machine,
+            host,
+            shared,
+        })))
     }
 
     fn instance(&self, id: Option<wast::token::Id<'_>>) -> Result<Shared, String> {
         match id {
-            Some(id) => self.named.get(id.name()).cloned().ok_or_else(|| format!("no module named {}", id.name())),
-            None => self.current.clone().ok_or_else(|| "no current module".to_string()),
+            Some(id) => self
+                .named
+                .get(id.name())
+                .cloned()
+                .ok_or_else(|| format!("no module named {}", id.name())),
+            None => self
+                .current
+                .clone()
+                .ok_or_else(|| "no current module".to_string()),
         }
     }
 
     fn invoke(&self, invoke: &WastInvoke<'_>) -> Result<RunOutcome, String> {
         let instance = self.instance(invoke.module)?;
-        let args = invoke.args.iter().map(arg_value).collect::<Result<Vec<_>, _>>()?;
+        let args = invoke
+            .args
+            .iter()
+            .map(arg_value)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut guard = instance.borrow_mut();
         let inst = &mut *guard;
-        inst.machine.invoke(invoke.name, &args).map_err(|e| e.to_string())?;
+        inst.machine
+            .invoke(invoke.name, &args)
+            .map_err(|e| e.to_string())?;
         Ok(inst.machine.run(&mut inst.host, STEP_LIMIT))
     }
 
@@ -286,7 +383,9 @@ impl Runner {
             WastExecute::Get { module, global, .. } => {
                 let instance = self.instance(module)?;
                 let value = instance.borrow().machine.exported_global(global);
-                value.map(|v| Ok(vec![v])).ok_or_else(|| format!("no global {global}"))
+                value
+                    .map(|v| Ok(vec![v]))
+                    .ok_or_else(|| format!("no global {global}"))
             }
             WastExecute::Wat(mut wat) => {
                 let bytes = wat.encode().map_err(|e| e.to_string())?;
@@ -328,9 +427,10 @@ impl Runner {
         match directive {
             WastDirective::Module(mut module) => {
                 let name = module.name().map(|n| n.name().to_string());
-                let result = module.encode().map_err(|e| e.to_string()).and_then(|bytes| {
-                    self.instantiate(&bytes).map_err(|e| e.to_string())
-                });
+                let result = module
+                    .encode()
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| self.instantiate(&bytes).map_err(|e| e.to_string()));
                 match result {
                     Ok(instance) => {
                         if let Some(name) = name {
@@ -363,7 +463,9 @@ impl Runner {
                 let shared = self.addresses_shared_instance(&exec);
                 let result = match self.execute(exec) {
                     Ok(Ok(values)) => {
-                        if values.len() == results.len() && results.iter().zip(&values).all(|(e, a)| matches(e, a)) {
+                        if values.len() == results.len()
+                            && results.iter().zip(&values).all(|(e, a)| matches(e, a))
+                        {
                             Ok(())
                         } else {
                             Err(format!("got {values:?}, expected {results:?}"))
@@ -383,7 +485,9 @@ impl Runner {
                 let result = match self.execute(exec) {
                     Ok(Err(trap)) if trap_matches(message, &trap) => Ok(()),
                     Ok(Err(trap)) => Err(format!("trapped with `{trap}`, expected `{message}`")),
-                    Ok(Ok(values)) => Err(format!("returned {values:?}, expected trap `{message}`")),
+                    Ok(Ok(values)) => {
+                        Err(format!("returned {values:?}, expected trap `{message}`"))
+                    }
                     Err(e) => Err(e),
                 };
                 if shared {
@@ -394,13 +498,16 @@ impl Runner {
             }
             WastDirective::AssertExhaustion { call, message, .. } => {
                 let result = match self.invoke(&call) {
-                    Ok(RunOutcome::Trapped(Trap::CallStackExhausted | Trap::ValueStackExhausted)) => Ok(()),
+                    Ok(RunOutcome::Trapped(
+                        Trap::CallStackExhausted | Trap::ValueStackExhausted,
+                    )) => Ok(()),
                     Ok(other) => Err(format!("ended with {other:?}, expected `{message}`")),
                     Err(e) => Err(e),
                 };
                 self.check(line, "assert_exhaustion", result);
             }
-            WastDirective::AssertMalformed { module, .. } | WastDirective::AssertInvalid { module, .. } => {
+            WastDirective::AssertMalformed { module, .. }
+            | WastDirective::AssertInvalid { module, .. } => {
                 let result = match rejects(module) {
                     true => Ok(()),
                     false => Err("module was accepted".to_string()),
@@ -408,7 +515,11 @@ impl Runner {
                 self.check(line, "assert_malformed/invalid", result);
             }
             WastDirective::AssertUnlinkable { mut module, .. } => {
-                let result = match module.encode().map_err(|e| e.to_string()).map(|b| self.instantiate(&b)) {
+                let result = match module
+                    .encode()
+                    .map_err(|e| e.to_string())
+                    .map(|b| self.instantiate(&b))
+                {
                     Ok(Err(VmError::UnresolvedImport { .. })) => Ok(()),
                     Ok(Err(e)) => Err(format!("failed with `{e}`, expected an unlinkable error")),
                     Ok(Ok(_)) => Err("module linked".to_string()),
@@ -416,7 +527,8 @@ impl Runner {
                 };
                 self.check(line, "assert_unlinkable", result);
             }
-            WastDirective::AssertInvalidCustom { .. } | WastDirective::AssertMalformedCustom { .. } => {
+            WastDirective::AssertInvalidCustom { .. }
+            | WastDirective::AssertMalformedCustom { .. } => {
                 self.skip("custom-section assertions (not execution semantics)")
             }
             WastDirective::ModuleDefinition(_) | WastDirective::ModuleInstance { .. } => {
@@ -425,7 +537,9 @@ impl Runner {
             WastDirective::AssertException { .. } | WastDirective::AssertSuspension { .. } => {
                 self.skip("exceptions/stack switching (refused features)")
             }
-            WastDirective::Thread(_) | WastDirective::Wait { .. } => self.skip("threads (refused feature)"),
+            WastDirective::Thread(_) | WastDirective::Wait { .. } => {
+                self.skip("threads (refused feature)")
+            }
         }
     }
 }
@@ -448,7 +562,8 @@ fn rejects(mut module: QuoteWat<'_>) -> bool {
 }
 
 fn run_file(path: &Path) -> FileReport {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut runner = Runner::new();
     // names.wast deliberately uses bidirectional-override characters in names.
     let mut lexer = wast::lexer::Lexer::new(&text);
@@ -482,7 +597,11 @@ fn spec_suite() {
         .filter(|p| p.extension().is_some_and(|x| x == "wast"))
         .collect();
     files.sort();
-    assert!(files.len() > 80, "expected the whole suite, found {} files", files.len());
+    assert!(
+        files.len() > 80,
+        "expected the whole suite, found {} files",
+        files.len()
+    );
     let (mut passed, mut failed) = (0u64, 0u64);
     let mut skipped: BTreeMap<&'static str, u64> = BTreeMap::new();
     for file in &files {
@@ -501,7 +620,12 @@ fn spec_suite() {
             });
         let name = file.file_name().unwrap().to_string_lossy();
         let skip_total: u64 = report.skipped.values().sum();
-        println!("{name}: {} passed, {} failed, {} skipped", report.passed, report.failed.len(), skip_total);
+        println!(
+            "{name}: {} passed, {} failed, {} skipped",
+            report.passed,
+            report.failed.len(),
+            skip_total
+        );
         for failure in report.failed.iter().take(15) {
             println!("    FAIL {failure}");
         }

@@ -9,19 +9,35 @@ pub enum VmError {
     InvalidModule(String),
     /// The module is valid WebAssembly but uses a feature this deterministic VM refuses.
     #[error("unsupported WebAssembly feature `{feature}`: {detail}")]
-    UnsupportedFeature { feature: &'static str, detail: String },
+    UnsupportedFeature {
+        feature: &'static str,
+        detail: String,
+    },
     /// The module exceeds a documented limit of the VM (see [`crate::limits`]).
     #[error("module exceeds a VM limit: {0}")]
     LimitExceeded(String),
     /// An import the host does not provide, or provides with another type.
     #[error("unresolved import `{module}.{name}`: {reason}")]
-    UnresolvedImport { module: String, name: String, reason: String },
+    UnresolvedImport {
+        module: String,
+        name: String,
+        reason: String,
+    },
     #[error("no exported function named `{0}`")]
     NoSuchExport(String),
     #[error("function `{name}` takes {expected} argument(s), got {got}")]
-    ArgumentCount { name: String, expected: usize, got: usize },
+    ArgumentCount {
+        name: String,
+        expected: usize,
+        got: usize,
+    },
     #[error("argument {index} of `{name}` must be {expected}, got {got}")]
-    ArgumentType { name: String, index: usize, expected: ValType, got: ValType },
+    ArgumentType {
+        name: String,
+        index: usize,
+        expected: ValType,
+        got: ValType,
+    },
     /// Instantiation trapped (an active segment out of bounds, or the start function trapped).
     #[error("instantiation trapped: {0}")]
     InstantiationTrap(Trap),

@@ -46,7 +46,13 @@ pub trait Host {
 
     /// The value of an imported global of type `ty` and mutability `mutable`. Imported globals are
     /// copied in at instantiation: this VM runs one module instance, so nothing else observes them.
-    fn resolve_global(&mut self, module: &str, name: &str, ty: ValType, mutable: bool) -> Result<Value, String> {
+    fn resolve_global(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: ValType,
+        mutable: bool,
+    ) -> Result<Value, String> {
         let _ = (ty, mutable);
         Err(format!("the host provides no global `{module}.{name}`"))
     }
@@ -58,7 +64,12 @@ pub trait Host {
     }
 
     /// The limits of an imported table of element type `ty`; created fresh (all null) like memory.
-    fn resolve_table(&mut self, module: &str, name: &str, ty: ValType) -> Result<ImportLimits, String> {
+    fn resolve_table(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: ValType,
+    ) -> Result<ImportLimits, String> {
         let _ = ty;
         Err(format!("the host provides no table `{module}.{name}`"))
     }
@@ -89,10 +100,18 @@ pub struct NoImports;
 
 impl Host for NoImports {
     fn resolve_func(&mut self, module: &str, name: &str, _ty: &FuncType) -> Result<u32, String> {
-        Err(format!("no host functions are available (import `{module}.{name}`)"))
+        Err(format!(
+            "no host functions are available (import `{module}.{name}`)"
+        ))
     }
 
-    fn call(&mut self, _: u32, _: &[Value], _: &mut dyn GuestMemory, _: &mut [Value]) -> Result<(), Trap> {
+    fn call(
+        &mut self,
+        _: u32,
+        _: &[Value],
+        _: &mut dyn GuestMemory,
+        _: &mut [Value],
+    ) -> Result<(), Trap> {
         Err(Trap::Host(0))
     }
 }

@@ -43,7 +43,12 @@ impl Page {
                 let depth = (usize::BITS - 1 - i.leading_zeros()) as usize;
                 *node = z[PAGE_HEIGHT - depth];
             }
-            Arc::new(Page { bytes: [0; PAGE_SIZE], nodes, dirty: [0; LEAVES_PER_PAGE / 64], any_dirty: false })
+            Arc::new(Page {
+                bytes: [0; PAGE_SIZE],
+                nodes,
+                dirty: [0; LEAVES_PER_PAGE / 64],
+                any_dirty: false,
+            })
         })
         .clone()
     }
@@ -64,7 +69,11 @@ impl Page {
     }
 
     fn node(&self, index: usize) -> Hash {
-        if index >= LEAVES_PER_PAGE { self.leaf(index - LEAVES_PER_PAGE) } else { self.nodes[index] }
+        if index >= LEAVES_PER_PAGE {
+            self.leaf(index - LEAVES_PER_PAGE)
+        } else {
+            self.nodes[index]
+        }
     }
 
     fn rehash(&mut self) {
@@ -115,7 +124,12 @@ pub struct Memory {
 
 impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Memory({} pages, max {})", self.pages.len(), self.max_pages)
+        write!(
+            f,
+            "Memory({} pages, max {})",
+            self.pages.len(),
+            self.max_pages
+        )
     }
 }
 
@@ -245,9 +259,15 @@ impl Memory {
     pub fn root(&mut self) -> Hash {
         let dirty = self.pages.iter().filter(|p| p.any_dirty).count();
         if dirty >= PARALLEL_PAGES {
-            self.pages.par_iter_mut().filter(|p| p.any_dirty).for_each(|p| Arc::make_mut(p).rehash());
+            self.pages
+                .par_iter_mut()
+                .filter(|p| p.any_dirty)
+                .for_each(|p| Arc::make_mut(p).rehash());
         } else if dirty > 0 {
-            self.pages.iter_mut().filter(|p| p.any_dirty).for_each(|p| Arc::make_mut(p).rehash());
+            self.pages
+                .iter_mut()
+                .filter(|p| p.any_dirty)
+                .for_each(|p| Arc::make_mut(p).rehash());
         }
         if dirty > 0 || !self.top_valid {
             self.rebuild_top();
@@ -334,7 +354,10 @@ mod tests {
     fn out_of_bounds_traps() {
         let mut mem = Memory::new(1, 1);
         assert_eq!(mem.load::<4>(65533), Err(Trap::MemoryOutOfBounds));
-        assert_eq!(mem.store::<8>(u64::MAX - 2, [0; 8]), Err(Trap::MemoryOutOfBounds));
+        assert_eq!(
+            mem.store::<8>(u64::MAX - 2, [0; 8]),
+            Err(Trap::MemoryOutOfBounds)
+        );
         assert_eq!(mem.grow(1), None);
         assert_eq!(mem.grow(0), Some(1));
     }
@@ -349,7 +372,11 @@ mod tests {
         let mut node = leaf;
         let mut index = addr as usize / LEAF_SIZE;
         for sibling in &path {
-            node = if index % 2 == 0 { hash_pair(&node, sibling) } else { hash_pair(sibling, &node) };
+            node = if index % 2 == 0 {
+                hash_pair(&node, sibling)
+            } else {
+                hash_pair(sibling, &node)
+            };
             index /= 2;
         }
         assert_eq!(node, root);

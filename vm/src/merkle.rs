@@ -41,7 +41,11 @@ pub fn zero_hashes() -> &'static [Hash; MAX_HEIGHT + 1] {
 
 /// Smallest `h` with `2^h >= n` (0 for n <= 1).
 pub fn height_for(n: u64) -> usize {
-    if n <= 1 { 0 } else { (64 - (n - 1).leading_zeros()) as usize }
+    if n <= 1 {
+        0
+    } else {
+        (64 - (n - 1).leading_zeros()) as usize
+    }
 }
 
 pub const WORDS_PER_LEAF: usize = 4;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use sha3::{Digest, Keccak256};
 use wasmparser::{
-    CompositeInnerType, DataKind, ElementItems, ElementKind, ExternalKind, Operator, Parser, Payload,
-    TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
+    CompositeInnerType, DataKind, ElementItems, ElementKind, ExternalKind, Operator, Parser,
+    Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
 use crate::code::{BranchTarget, Op, Pc};
@@ -25,7 +25,10 @@ const REFUSED_FEATURES: &[(WasmFeatures, &str)] = &[
     (WasmFeatures::SIMD, "simd"),
     (WasmFeatures::RELAXED_SIMD, "relaxed-simd"),
     (WasmFeatures::THREADS, "threads"),
-    (WasmFeatures::SHARED_EVERYTHING_THREADS, "shared-everything-threads"),
+    (
+        WasmFeatures::SHARED_EVERYTHING_THREADS,
+        "shared-everything-threads",
+    ),
     (WasmFeatures::TAIL_CALL, "tail-call"),
     (WasmFeatures::MULTI_MEMORY, "multi-memory"),
     (WasmFeatures::EXCEPTIONS, "exceptions"),
@@ -52,7 +55,11 @@ pub(crate) enum ConstExpr {
 pub(crate) enum FuncKind {
     /// An imported (host) function: index into the module's imports.
     Host { module: String, name: String },
-    Defined { entry: Pc, locals: u32, max_height: u32 },
+    Defined {
+        entry: Pc,
+        locals: u32,
+        max_height: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -111,7 +118,10 @@ pub(crate) struct DataSegment {
 #[derive(Clone, Debug)]
 pub(crate) enum ElemMode {
     Passive,
-    Active { table: u32, offset: ConstExpr },
+    Active {
+        table: u32,
+        offset: ConstExpr,
+    },
     /// Declarative segments only declare `ref.func` targets; they behave as already dropped.
     Declared,
 }
@@ -170,7 +180,10 @@ impl Module {
     }
 
     pub fn export(&self, name: &str) -> Option<ExportKind> {
-        self.exports.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
+        self.exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| *k)
     }
 
     pub fn exports(&self) -> impl Iterator<Item = (&str, ExportKind)> {
@@ -211,15 +224,29 @@ impl Module {
 /// Turns a validation failure into "unsupported feature X" when the module is valid under a wider
 /// feature set, so users learn *why* a module is refused.
 fn classify_validation_error(bytes: &[u8], err: wasmparser::BinaryReaderError) -> VmError {
-    let everything = REFUSED_FEATURES.iter().fold(supported_features(), |acc, (f, _)| acc | *f);
-    if Validator::new_with_features(everything).validate_all(bytes).is_ok() {
+    let everything = REFUSED_FEATURES
+        .iter()
+        .fold(supported_features(), |acc, (f, _)| acc | *f);
+    if Validator::new_with_features(everything)
+        .validate_all(bytes)
+        .is_ok()
+    {
         for (feature, name) in REFUSED_FEATURES {
             let with_one = supported_features() | *feature;
-            if Validator::new_with_features(with_one).validate_all(bytes).is_ok() {
-                return VmError::UnsupportedFeature { feature: name, detail: err.to_string() };
+            if Validator::new_with_features(with_one)
+                .validate_all(bytes)
+                .is_ok()
+            {
+                return VmError::UnsupportedFeature {
+                    feature: name,
+                    detail: err.to_string(),
+                };
             }
         }
-        return VmError::UnsupportedFeature { feature: "several proposals", detail: err.to_string() };
+        return VmError::UnsupportedFeature {
+            feature: "several proposals",
+            detail: err.to_string(),
+        };
     }
     VmError::InvalidModule(err.to_string())
 }
@@ -251,7 +278,8 @@ fn invalid(e: impl std::fmt::Display) -> VmError {
 }
 
 fn limit_u32(value: u64, what: &str) -> Result<u32, VmError> {
-    u32::try_from(value).map_err(|_| VmError::LimitExceeded(format!("{what} {value} does not fit in 32 bits")))
+    u32::try_from(value)
+        .map_err(|_| VmError::LimitExceeded(format!("{what} {value} does not fit in 32 bits")))
 }
 
 /// Reads a WebAssembly 2.0 constant expression.
@@ -263,7 +291,9 @@ pub(crate) fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, 
         Operator::F32Const { value } => ConstExpr::Word(value.bits() as u64),
         Operator::F64Const { value } => ConstExpr::Word(value.bits()),
         Operator::RefNull { .. } => ConstExpr::Word(Value::FuncRef(None).to_word()),
-        Operator::RefFunc { function_index } => ConstExpr::Word(Value::FuncRef(Some(function_index)).to_word()),
+        Operator::RefFunc { function_index } => {
+            ConstExpr::Word(Value::FuncRef(Some(function_index)).to_word())
+        }
         Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         other => {
             return Err(VmError::UnsupportedFeature {
@@ -312,7 +342,10 @@ impl ModuleBuilder {
     }
 
     fn type_id(&self, type_index: u32) -> Result<u32, VmError> {
-        self.type_ids.get(type_index as usize).copied().ok_or_else(|| invalid("type index out of range"))
+        self.type_ids
+            .get(type_index as usize)
+            .copied()
+            .ok_or_else(|| invalid("type index out of range"))
     }
 
     fn build(mut self, bytes: &[u8]) -> Result<Module, VmError> {
@@ -320,10 +353,15 @@ impl ModuleBuilder {
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         for payload in Parser::new(0).parse_all(bytes) {
             let payload = payload.map_err(invalid)?;
-            if let ValidPayload::Func(to_validate, body) = validator.payload(&payload).map_err(invalid)? {
+            if let ValidPayload::Func(to_validate, body) =
+                validator.payload(&payload).map_err(invalid)?
+            {
                 let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
                 let func_index = self.num_imported_funcs + self.next_body as u32;
-                let type_id = *self.defined_types.get(self.next_body).ok_or_else(|| invalid("body without function"))?;
+                let type_id = *self
+                    .defined_types
+                    .get(self.next_body)
+                    .ok_or_else(|| invalid("body without function"))?;
                 let results = self.types[type_id as usize].results.len() as u32;
                 let params = self.types[type_id as usize].params.len() as u32;
                 let lowered = translate_function(
@@ -353,8 +391,13 @@ impl ModuleBuilder {
         // Trampolines let an imported function be invoked or exported like a defined one.
         let mut trampolines = Vec::with_capacity(self.num_imported_funcs as usize);
         for func in 0..self.num_imported_funcs {
-            let results = self.types[self.funcs[func as usize].type_id as usize].results.len() as u32;
-            trampolines.push(u32::try_from(self.code.len()).map_err(|_| VmError::LimitExceeded("code size".into()))?);
+            let results = self.types[self.funcs[func as usize].type_id as usize]
+                .results
+                .len() as u32;
+            trampolines.push(
+                u32::try_from(self.code.len())
+                    .map_err(|_| VmError::LimitExceeded("code size".into()))?,
+            );
             self.code.push(Op::CallHost { func });
             self.code.push(Op::Return { results });
         }
@@ -365,10 +408,14 @@ impl ModuleBuilder {
             .map(|(index, f)| {
                 let ty = &self.types[f.type_id as usize];
                 let (entry, max_height, is_host) = match f.kind {
-                    FuncKind::Host { .. } => {
-                        (trampolines[index], ty.params.len().max(ty.results.len()) as u32 + 1, true)
-                    }
-                    FuncKind::Defined { entry, max_height, .. } => (entry, max_height, false),
+                    FuncKind::Host { .. } => (
+                        trampolines[index],
+                        ty.params.len().max(ty.results.len()) as u32 + 1,
+                        true,
+                    ),
+                    FuncKind::Defined {
+                        entry, max_height, ..
+                    } => (entry, max_height, false),
                 };
                 CallTarget {
                     entry,
@@ -404,11 +451,22 @@ impl ModuleBuilder {
                 for group in reader {
                     for sub in group.map_err(invalid)?.into_types() {
                         let CompositeInnerType::Func(f) = &sub.composite_type.inner else {
-                            return Err(VmError::UnsupportedFeature { feature: "gc", detail: "non-function type".into() });
+                            return Err(VmError::UnsupportedFeature {
+                                feature: "gc",
+                                detail: "non-function type".into(),
+                            });
                         };
                         let ty = FuncType {
-                            params: f.params().iter().map(|t| val_type(*t)).collect::<Result<_, _>>()?,
-                            results: f.results().iter().map(|t| val_type(*t)).collect::<Result<_, _>>()?,
+                            params: f
+                                .params()
+                                .iter()
+                                .map(|t| val_type(*t))
+                                .collect::<Result<_, _>>()?,
+                            results: f
+                                .results()
+                                .iter()
+                                .map(|t| val_type(*t))
+                                .collect::<Result<_, _>>()?,
                         };
                         let id = self.canonical_type(ty);
                         self.type_ids.push(id);
@@ -425,26 +483,38 @@ impl ModuleBuilder {
                                 let type_id = self.type_id(type_index)?;
                                 self.funcs.push(Function {
                                     type_id,
-                                    kind: FuncKind::Host { module: names.0, name: names.1 },
+                                    kind: FuncKind::Host {
+                                        module: names.0,
+                                        name: names.1,
+                                    },
                                 });
                                 self.num_imported_funcs += 1;
                             }
                             TypeRef::Global(g) => self.globals.push(GlobalDef {
                                 ty: val_type(g.content_type)?,
                                 mutable: g.mutable,
-                                init: GlobalInit::Import { module: names.0, name: names.1 },
+                                init: GlobalInit::Import {
+                                    module: names.0,
+                                    name: names.1,
+                                },
                             }),
                             TypeRef::Memory(m) => {
                                 self.memory = Some(MemoryDef {
                                     min_pages: limit_u32(m.initial, "memory minimum")?,
-                                    max_pages: m.maximum.map(|v| limit_u32(v, "memory maximum")).transpose()?,
+                                    max_pages: m
+                                        .maximum
+                                        .map(|v| limit_u32(v, "memory maximum"))
+                                        .transpose()?,
                                     import: Some(names),
                                 })
                             }
                             TypeRef::Table(t) => self.tables.push(TableDef {
                                 ty: ref_type(t.element_type)?,
                                 min: limit_u32(t.initial, "table minimum")?,
-                                max: t.maximum.map(|v| limit_u32(v, "table maximum")).transpose()?,
+                                max: t
+                                    .maximum
+                                    .map(|v| limit_u32(v, "table maximum"))
+                                    .transpose()?,
                                 init: ConstExpr::Word(0),
                                 import: Some(names),
                             }),
@@ -464,7 +534,11 @@ impl ModuleBuilder {
                     self.defined_types.push(type_id);
                     self.funcs.push(Function {
                         type_id,
-                        kind: FuncKind::Defined { entry: 0, locals: 0, max_height: 0 },
+                        kind: FuncKind::Defined {
+                            entry: 0,
+                            locals: 0,
+                            max_height: 0,
+                        },
                     });
                 }
             }
@@ -478,7 +552,11 @@ impl ModuleBuilder {
                     self.tables.push(TableDef {
                         ty: ref_type(table.ty.element_type)?,
                         min: limit_u32(table.ty.initial, "table minimum")?,
-                        max: table.ty.maximum.map(|v| limit_u32(v, "table maximum")).transpose()?,
+                        max: table
+                            .ty
+                            .maximum
+                            .map(|v| limit_u32(v, "table maximum"))
+                            .transpose()?,
                         init,
                         import: None,
                     });
@@ -489,7 +567,10 @@ impl ModuleBuilder {
                     let m = memory.map_err(invalid)?;
                     self.memory = Some(MemoryDef {
                         min_pages: limit_u32(m.initial, "memory minimum")?,
-                        max_pages: m.maximum.map(|v| limit_u32(v, "memory maximum")).transpose()?,
+                        max_pages: m
+                            .maximum
+                            .map(|v| limit_u32(v, "memory maximum"))
+                            .transpose()?,
                         import: None,
                     });
                 }
@@ -513,7 +594,10 @@ impl ModuleBuilder {
                         ExternalKind::Memory => ExportKind::Memory,
                         ExternalKind::Global => ExportKind::Global(e.index),
                         ExternalKind::Tag => {
-                            return Err(VmError::UnsupportedFeature { feature: "exceptions", detail: "tag export".into() })
+                            return Err(VmError::UnsupportedFeature {
+                                feature: "exceptions",
+                                detail: "tag export".into(),
+                            })
                         }
                     };
                     self.exports.push((e.name.to_string(), kind));
@@ -526,7 +610,10 @@ impl ModuleBuilder {
                     let items = match element.items {
                         ElementItems::Functions(funcs) => funcs
                             .into_iter()
-                            .map(|f| f.map(|f| ConstExpr::Word(Value::FuncRef(Some(f)).to_word())).map_err(invalid))
+                            .map(|f| {
+                                f.map(|f| ConstExpr::Word(Value::FuncRef(Some(f)).to_word()))
+                                    .map_err(invalid)
+                            })
                             .collect::<Result<Vec<_>, _>>()?,
                         ElementItems::Expressions(_, exprs) => exprs
                             .into_iter()
@@ -536,7 +623,10 @@ impl ModuleBuilder {
                     let mode = match element.kind {
                         ElementKind::Passive => ElemMode::Passive,
                         ElementKind::Declared => ElemMode::Declared,
-                        ElementKind::Active { table_index, offset_expr } => ElemMode::Active {
+                        ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => ElemMode::Active {
                             table: table_index.unwrap_or(0),
                             offset: const_expr(&offset_expr)?,
                         },
@@ -551,7 +641,10 @@ impl ModuleBuilder {
                         DataKind::Passive => None,
                         DataKind::Active { offset_expr, .. } => Some(const_expr(&offset_expr)?),
                     };
-                    self.data.push(DataSegment { bytes: Arc::from(data.data), active_offset });
+                    self.data.push(DataSegment {
+                        bytes: Arc::from(data.data),
+                        active_offset,
+                    });
                 }
             }
             _ => {}

@@ -51,7 +51,8 @@ fn invalid(e: impl std::fmt::Display) -> VmError {
 }
 
 fn code_pc(code: &[Op]) -> Result<Pc, VmError> {
-    Pc::try_from(code.len()).map_err(|_| VmError::LimitExceeded("lowered code exceeds 2^32 operations".into()))
+    Pc::try_from(code.len())
+        .map_err(|_| VmError::LimitExceeded("lowered code exceeds 2^32 operations".into()))
 }
 
 struct Translator<'a> {
@@ -80,7 +81,9 @@ pub(crate) fn translate_function(
     for _ in 0..locals_reader.get_count() {
         let offset = locals_reader.original_position();
         let (count, ty) = locals_reader.read().map_err(invalid)?;
-        validator.define_locals(offset, count, ty).map_err(invalid)?;
+        validator
+            .define_locals(offset, count, ty)
+            .map_err(invalid)?;
         locals = locals
             .checked_add(count)
             .ok_or_else(|| VmError::LimitExceeded("more than 2^32 locals".into()))?;
@@ -118,7 +121,9 @@ pub(crate) fn translate_function(
         let op = ops.read().map_err(invalid)?;
         let height = validator.operand_stack_height();
         validator.op(offset, &op).map_err(invalid)?;
-        max_operands = max_operands.max(validator.operand_stack_height()).max(height);
+        max_operands = max_operands
+            .max(validator.operand_stack_height())
+            .max(height);
         t.lower(&op, height, validator)?;
     }
     ops.finish().map_err(invalid)?;
@@ -126,7 +131,11 @@ pub(crate) fn translate_function(
         .checked_add(max_operands)
         .and_then(|h| h.checked_add(EXTRA_OPERAND_SLOTS))
         .ok_or_else(|| VmError::LimitExceeded("frame height exceeds 2^32".into()))?;
-    Ok(LoweredFunction { entry, locals, max_height })
+    Ok(LoweredFunction {
+        entry,
+        locals,
+        max_height,
+    })
 }
 
 impl Translator<'_> {
@@ -138,13 +147,19 @@ impl Translator<'_> {
         code_pc(self.code)
     }
 
-    fn block_arity(validator: &FuncValidator<ValidatorResources>, ty: BlockType) -> Result<(u32, u32), VmError> {
+    fn block_arity(
+        validator: &FuncValidator<ValidatorResources>,
+        ty: BlockType,
+    ) -> Result<(u32, u32), VmError> {
         use wasmparser::WasmModuleResources;
         Ok(match ty {
             BlockType::Empty => (0, 0),
             BlockType::Type(_) => (0, 1),
             BlockType::FuncType(index) => {
-                let sub = validator.resources().sub_type_at(index).ok_or_else(|| invalid("block type index"))?;
+                let sub = validator
+                    .resources()
+                    .sub_type_at(index)
+                    .ok_or_else(|| invalid("block type index"))?;
                 let f = sub.unwrap_func();
                 (f.params().len() as u32, f.results().len() as u32)
             }
@@ -152,8 +167,17 @@ impl Translator<'_> {
     }
 
     /// The branch to the frame `depth` levels out, taken with `height` operands on the stack.
-    fn branch(&mut self, depth: u32, height: u32, site: Fixup) -> Result<Option<BranchTarget>, VmError> {
-        let index = self.frames.len().checked_sub(1 + depth as usize).ok_or_else(|| invalid("branch depth"))?;
+    fn branch(
+        &mut self,
+        depth: u32,
+        height: u32,
+        site: Fixup,
+    ) -> Result<Option<BranchTarget>, VmError> {
+        let index = self
+            .frames
+            .len()
+            .checked_sub(1 + depth as usize)
+            .ok_or_else(|| invalid("branch depth"))?;
         let frame = &mut self.frames[index];
         let (arity, pc) = if frame.kind == FrameKind::Loop {
             (frame.params, Some(frame.loop_pc))
@@ -164,10 +188,21 @@ impl Translator<'_> {
         let drop = height
             .checked_sub(frame.height + arity)
             .ok_or_else(|| invalid("operand stack underflow at branch"))?;
-        Ok(Some(BranchTarget { pc: pc.unwrap_or(Pc::MAX), drop, keep: arity }))
+        Ok(Some(BranchTarget {
+            pc: pc.unwrap_or(Pc::MAX),
+            drop,
+            keep: arity,
+        }))
     }
 
-    fn push_frame(&mut self, kind: FrameKind, height: u32, params: u32, results: u32, dead: bool) -> Result<(), VmError> {
+    fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        height: u32,
+        params: u32,
+        results: u32,
+        dead: bool,
+    ) -> Result<(), VmError> {
         let loop_pc = self.pc()?;
         self.frames.push(ControlFrame {
             kind,
@@ -193,7 +228,12 @@ impl Translator<'_> {
         }
     }
 
-    fn lower(&mut self, op: &Operator<'_>, height: u32, v: &FuncValidator<ValidatorResources>) -> Result<(), VmError> {
+    fn lower(
+        &mut self,
+        op: &Operator<'_>,
+        height: u32,
+        v: &FuncValidator<ValidatorResources>,
+    ) -> Result<(), VmError> {
         use Operator as O;
         // Structure must be tracked even in unreachable code; nothing else is emitted there.
         match op {
@@ -203,8 +243,12 @@ impl Translator<'_> {
                     return self.push_frame(FrameKind::Block, 0, 0, 0, true);
                 }
                 match op {
-                    O::Block { .. } => self.push_frame(FrameKind::Block, height, params, results, false)?,
-                    O::Loop { .. } => self.push_frame(FrameKind::Loop, height, params, results, false)?,
+                    O::Block { .. } => {
+                        self.push_frame(FrameKind::Block, height, params, results, false)?
+                    }
+                    O::Loop { .. } => {
+                        self.push_frame(FrameKind::Loop, height, params, results, false)?
+                    }
                     _ => {
                         let at = self.code.len();
                         self.emit(Op::BrUnless { pc: Pc::MAX });
@@ -217,19 +261,29 @@ impl Translator<'_> {
                 return Ok(());
             }
             O::Else => {
-                let frame = self.frames.last().ok_or_else(|| invalid("else without if"))?;
+                let frame = self
+                    .frames
+                    .last()
+                    .ok_or_else(|| invalid("else without if"))?;
                 if frame.dead {
                     return Ok(());
                 }
                 if self.reachable {
                     let at = self.code.len();
-                    self.emit(Op::Br(BranchTarget { pc: Pc::MAX, drop: 0, keep: 0 }));
+                    self.emit(Op::Br(BranchTarget {
+                        pc: Pc::MAX,
+                        drop: 0,
+                        keep: 0,
+                    }));
                     if let Some(frame) = self.frames.last_mut() {
                         frame.end_fixups.push(Fixup::Code(at));
                     }
                 }
                 let here = self.pc()?;
-                let frame = self.frames.last_mut().ok_or_else(|| invalid("else without if"))?;
+                let frame = self
+                    .frames
+                    .last_mut()
+                    .ok_or_else(|| invalid("else without if"))?;
                 frame.kind = FrameKind::Else;
                 if let Some(at) = frame.else_fixup.take() {
                     self.patch(Fixup::Code(at), here);
@@ -238,14 +292,19 @@ impl Translator<'_> {
                 return Ok(());
             }
             O::End => {
-                let frame = self.frames.pop().ok_or_else(|| invalid("end without block"))?;
+                let frame = self
+                    .frames
+                    .pop()
+                    .ok_or_else(|| invalid("end without block"))?;
                 if frame.dead {
                     return Ok(());
                 }
                 // Branches to the function frame land on its final `Return`.
                 let here = self.pc()?;
                 if frame.kind == FrameKind::Function {
-                    self.emit(Op::Return { results: self.function_results });
+                    self.emit(Op::Return {
+                        results: self.function_results,
+                    });
                 }
                 if let Some(at) = frame.else_fixup {
                     self.patch(Fixup::Code(at), here);
@@ -270,19 +329,28 @@ impl Translator<'_> {
             O::Br { relative_depth } => {
                 self.reachable = false;
                 if relative_depth as usize == self.frames.len() - 1 {
-                    Op::Return { results: self.function_results }
+                    Op::Return {
+                        results: self.function_results,
+                    }
                 } else {
                     let site = Fixup::Code(self.code.len());
-                    Op::Br(self.branch(relative_depth, height, site)?.ok_or_else(|| invalid("br"))?)
+                    Op::Br(
+                        self.branch(relative_depth, height, site)?
+                            .ok_or_else(|| invalid("br"))?,
+                    )
                 }
             }
             O::BrIf { relative_depth } => {
                 let site = Fixup::Code(self.code.len());
-                Op::BrIf(self.branch(relative_depth, height - 1, site)?.ok_or_else(|| invalid("br_if"))?)
+                Op::BrIf(
+                    self.branch(relative_depth, height - 1, site)?
+                        .ok_or_else(|| invalid("br_if"))?,
+                )
             }
             O::BrTable { ref targets } => {
                 self.reachable = false;
-                let start = u32::try_from(self.br_table.len()).map_err(|_| VmError::LimitExceeded("branch tables".into()))?;
+                let start = u32::try_from(self.br_table.len())
+                    .map_err(|_| VmError::LimitExceeded("branch tables".into()))?;
                 let depths: Vec<u32> = targets
                     .targets()
                     .chain(std::iter::once(Ok(targets.default())))
@@ -294,21 +362,39 @@ impl Translator<'_> {
                         // A branch to the function frame is a return: jump to the final Return.
                         let frame = &mut self.frames[0];
                         frame.end_fixups.push(site);
-                        BranchTarget { pc: Pc::MAX, drop: (height - 1) - frame.results, keep: frame.results }
+                        BranchTarget {
+                            pc: Pc::MAX,
+                            drop: (height - 1) - frame.results,
+                            keep: frame.results,
+                        }
                     } else {
-                        self.branch(*depth, height - 1, site)?.ok_or_else(|| invalid("br_table"))?
+                        self.branch(*depth, height - 1, site)?
+                            .ok_or_else(|| invalid("br_table"))?
                     };
                     self.br_table.push(target);
                 }
-                Op::BrTable { start, len: depths.len() as u32 }
+                Op::BrTable {
+                    start,
+                    len: depths.len() as u32,
+                }
             }
             O::Return => {
                 self.reachable = false;
-                Op::Return { results: self.function_results }
+                Op::Return {
+                    results: self.function_results,
+                }
             }
-            O::Call { function_index } => Op::Call { func: function_index },
-            O::CallIndirect { type_index, table_index } => Op::CallIndirect {
-                type_index: *self.type_ids.get(type_index as usize).ok_or_else(|| invalid("type index"))?,
+            O::Call { function_index } => Op::Call {
+                func: function_index,
+            },
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => Op::CallIndirect {
+                type_index: *self
+                    .type_ids
+                    .get(type_index as usize)
+                    .ok_or_else(|| invalid("type index"))?,
                 table: table_index,
             },
             O::Drop => Op::Drop,
@@ -329,13 +415,28 @@ impl Translator<'_> {
                 self.emit(Op::TableFillCheck(table));
                 Op::TableFillStep(table)
             }
-            O::TableCopy { dst_table, src_table } => {
-                self.emit(Op::TableCopyCheck { dst: dst_table, src: src_table });
-                Op::TableCopyStep { dst: dst_table, src: src_table }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                self.emit(Op::TableCopyCheck {
+                    dst: dst_table,
+                    src: src_table,
+                });
+                Op::TableCopyStep {
+                    dst: dst_table,
+                    src: src_table,
+                }
             }
             O::TableInit { elem_index, table } => {
-                self.emit(Op::TableInitCheck { table, elem: elem_index });
-                Op::TableInitStep { table, elem: elem_index }
+                self.emit(Op::TableInitCheck {
+                    table,
+                    elem: elem_index,
+                });
+                Op::TableInitStep {
+                    table,
+                    elem: elem_index,
+                }
             }
             O::ElemDrop { elem_index } => Op::ElemDrop(elem_index),
             O::I32Load { memarg } | O::F32Load { memarg } => Op::I32Load(memarg.offset as u32),
@@ -378,11 +479,14 @@ impl Translator<'_> {
             O::F64Const { value } => Op::Const(value.bits()),
             O::RefNull { .. } => Op::Const(crate::value::NULL_REF),
             O::RefIsNull => Op::I64Eqz,
-            O::RefFunc { function_index } => Op::Const(crate::Value::FuncRef(Some(function_index)).to_word()),
-            // Reinterpretations do not change the word.
-            O::I32ReinterpretF32 | O::I64ReinterpretF64 | O::F32ReinterpretI32 | O::F64ReinterpretI64 => {
-                return Ok(())
+            O::RefFunc { function_index } => {
+                Op::Const(crate::Value::FuncRef(Some(function_index)).to_word())
             }
+            // Reinterpretations do not change the word.
+            O::I32ReinterpretF32
+            | O::I64ReinterpretF64
+            | O::F32ReinterpretI32
+            | O::F64ReinterpretI64 => return Ok(()),
             ref other => numeric(other).ok_or_else(|| VmError::UnsupportedFeature {
                 feature: "operator",
                 detail: format!("{other:?} is not supported"),
@@ -401,51 +505,138 @@ impl Translator<'_> {
 fn numeric(op: &Operator<'_>) -> Option<Op> {
     use Operator as O;
     Some(match op {
-        O::I32Eqz => Op::I32Eqz, O::I32Eq => Op::I32Eq, O::I32Ne => Op::I32Ne, O::I32LtS => Op::I32LtS,
-        O::I32LtU => Op::I32LtU, O::I32GtS => Op::I32GtS, O::I32GtU => Op::I32GtU, O::I32LeS => Op::I32LeS,
-        O::I32LeU => Op::I32LeU, O::I32GeS => Op::I32GeS, O::I32GeU => Op::I32GeU,
-        O::I64Eqz => Op::I64Eqz, O::I64Eq => Op::I64Eq, O::I64Ne => Op::I64Ne, O::I64LtS => Op::I64LtS,
-        O::I64LtU => Op::I64LtU, O::I64GtS => Op::I64GtS, O::I64GtU => Op::I64GtU, O::I64LeS => Op::I64LeS,
-        O::I64LeU => Op::I64LeU, O::I64GeS => Op::I64GeS, O::I64GeU => Op::I64GeU,
-        O::F32Eq => Op::F32Eq, O::F32Ne => Op::F32Ne, O::F32Lt => Op::F32Lt, O::F32Gt => Op::F32Gt,
-        O::F32Le => Op::F32Le, O::F32Ge => Op::F32Ge,
-        O::F64Eq => Op::F64Eq, O::F64Ne => Op::F64Ne, O::F64Lt => Op::F64Lt, O::F64Gt => Op::F64Gt,
-        O::F64Le => Op::F64Le, O::F64Ge => Op::F64Ge,
-        O::I32Clz => Op::I32Clz, O::I32Ctz => Op::I32Ctz, O::I32Popcnt => Op::I32Popcnt, O::I32Add => Op::I32Add,
-        O::I32Sub => Op::I32Sub, O::I32Mul => Op::I32Mul, O::I32DivS => Op::I32DivS, O::I32DivU => Op::I32DivU,
-        O::I32RemS => Op::I32RemS, O::I32RemU => Op::I32RemU, O::I32And => Op::I32And, O::I32Or => Op::I32Or,
-        O::I32Xor => Op::I32Xor, O::I32Shl => Op::I32Shl, O::I32ShrS => Op::I32ShrS, O::I32ShrU => Op::I32ShrU,
-        O::I32Rotl => Op::I32Rotl, O::I32Rotr => Op::I32Rotr,
-        O::I64Clz => Op::I64Clz, O::I64Ctz => Op::I64Ctz, O::I64Popcnt => Op::I64Popcnt, O::I64Add => Op::I64Add,
-        O::I64Sub => Op::I64Sub, O::I64Mul => Op::I64Mul, O::I64DivS => Op::I64DivS, O::I64DivU => Op::I64DivU,
-        O::I64RemS => Op::I64RemS, O::I64RemU => Op::I64RemU, O::I64And => Op::I64And, O::I64Or => Op::I64Or,
-        O::I64Xor => Op::I64Xor, O::I64Shl => Op::I64Shl, O::I64ShrS => Op::I64ShrS, O::I64ShrU => Op::I64ShrU,
-        O::I64Rotl => Op::I64Rotl, O::I64Rotr => Op::I64Rotr,
-        O::F32Abs => Op::F32Abs, O::F32Neg => Op::F32Neg, O::F32Ceil => Op::F32Ceil, O::F32Floor => Op::F32Floor,
-        O::F32Trunc => Op::F32Trunc, O::F32Nearest => Op::F32Nearest, O::F32Sqrt => Op::F32Sqrt,
-        O::F32Add => Op::F32Add, O::F32Sub => Op::F32Sub, O::F32Mul => Op::F32Mul, O::F32Div => Op::F32Div,
-        O::F32Min => Op::F32Min, O::F32Max => Op::F32Max, O::F32Copysign => Op::F32Copysign,
-        O::F64Abs => Op::F64Abs, O::F64Neg => Op::F64Neg, O::F64Ceil => Op::F64Ceil, O::F64Floor => Op::F64Floor,
-        O::F64Trunc => Op::F64Trunc, O::F64Nearest => Op::F64Nearest, O::F64Sqrt => Op::F64Sqrt,
-        O::F64Add => Op::F64Add, O::F64Sub => Op::F64Sub, O::F64Mul => Op::F64Mul, O::F64Div => Op::F64Div,
-        O::F64Min => Op::F64Min, O::F64Max => Op::F64Max, O::F64Copysign => Op::F64Copysign,
-        O::I32WrapI64 => Op::I32WrapI64, O::I32TruncF32S => Op::I32TruncF32S, O::I32TruncF32U => Op::I32TruncF32U,
-        O::I32TruncF64S => Op::I32TruncF64S, O::I32TruncF64U => Op::I32TruncF64U,
-        O::I64ExtendI32S => Op::I64ExtendI32S, O::I64ExtendI32U => Op::I64ExtendI32U,
-        O::I64TruncF32S => Op::I64TruncF32S, O::I64TruncF32U => Op::I64TruncF32U,
-        O::I64TruncF64S => Op::I64TruncF64S, O::I64TruncF64U => Op::I64TruncF64U,
-        O::F32ConvertI32S => Op::F32ConvertI32S, O::F32ConvertI32U => Op::F32ConvertI32U,
-        O::F32ConvertI64S => Op::F32ConvertI64S, O::F32ConvertI64U => Op::F32ConvertI64U,
+        O::I32Eqz => Op::I32Eqz,
+        O::I32Eq => Op::I32Eq,
+        O::I32Ne => Op::I32Ne,
+        O::I32LtS => Op::I32LtS,
+        O::I32LtU => Op::I32LtU,
+        O::I32GtS => Op::I32GtS,
+        O::I32GtU => Op::I32GtU,
+        O::I32LeS => Op::I32LeS,
+        O::I32LeU => Op::I32LeU,
+        O::I32GeS => Op::I32GeS,
+        O::I32GeU => Op::I32GeU,
+        O::I64Eqz => Op::I64Eqz,
+        O::I64Eq => Op::I64Eq,
+        O::I64Ne => Op::I64Ne,
+        O::I64LtS => Op::I64LtS,
+        O::I64LtU => Op::I64LtU,
+        O::I64GtS => Op::I64GtS,
+        O::I64GtU => Op::I64GtU,
+        O::I64LeS => Op::I64LeS,
+        O::I64LeU => Op::I64LeU,
+        O::I64GeS => Op::I64GeS,
+        O::I64GeU => Op::I64GeU,
+        O::F32Eq => Op::F32Eq,
+        O::F32Ne => Op::F32Ne,
+        O::F32Lt => Op::F32Lt,
+        O::F32Gt => Op::F32Gt,
+        O::F32Le => Op::F32Le,
+        O::F32Ge => Op::F32Ge,
+        O::F64Eq => Op::F64Eq,
+        O::F64Ne => Op::F64Ne,
+        O::F64Lt => Op::F64Lt,
+        O::F64Gt => Op::F64Gt,
+        O::F64Le => Op::F64Le,
+        O::F64Ge => Op::F64Ge,
+        O::I32Clz => Op::I32Clz,
+        O::I32Ctz => Op::I32Ctz,
+        O::I32Popcnt => Op::I32Popcnt,
+        O::I32Add => Op::I32Add,
+        O::I32Sub => Op::I32Sub,
+        O::I32Mul => Op::I32Mul,
+        O::I32DivS => Op::I32DivS,
+        O::I32DivU => Op::I32DivU,
+        O::I32RemS => Op::I32RemS,
+        O::I32RemU => Op::I32RemU,
+        O::I32And => Op::I32And,
+        O::I32Or => Op::I32Or,
+        O::I32Xor => Op::I32Xor,
+        O::I32Shl => Op::I32Shl,
+        O::I32ShrS => Op::I32ShrS,
+        O::I32ShrU => Op::I32ShrU,
+        O::I32Rotl => Op::I32Rotl,
+        O::I32Rotr => Op::I32Rotr,
+        O::I64Clz => Op::I64Clz,
+        O::I64Ctz => Op::I64Ctz,
+        O::I64Popcnt => Op::I64Popcnt,
+        O::I64Add => Op::I64Add,
+        O::I64Sub => Op::I64Sub,
+        O::I64Mul => Op::I64Mul,
+        O::I64DivS => Op::I64DivS,
+        O::I64DivU => Op::I64DivU,
+        O::I64RemS => Op::I64RemS,
+        O::I64RemU => Op::I64RemU,
+        O::I64And => Op::I64And,
+        O::I64Or => Op::I64Or,
+        O::I64Xor => Op::I64Xor,
+        O::I64Shl => Op::I64Shl,
+        O::I64ShrS => Op::I64ShrS,
+        O::I64ShrU => Op::I64ShrU,
+        O::I64Rotl => Op::I64Rotl,
+        O::I64Rotr => Op::I64Rotr,
+        O::F32Abs => Op::F32Abs,
+        O::F32Neg => Op::F32Neg,
+        O::F32Ceil => Op::F32Ceil,
+        O::F32Floor => Op::F32Floor,
+        O::F32Trunc => Op::F32Trunc,
+        O::F32Nearest => Op::F32Nearest,
+        O::F32Sqrt => Op::F32Sqrt,
+        O::F32Add => Op::F32Add,
+        O::F32Sub => Op::F32Sub,
+        O::F32Mul => Op::F32Mul,
+        O::F32Div => Op::F32Div,
+        O::F32Min => Op::F32Min,
+        O::F32Max => Op::F32Max,
+        O::F32Copysign => Op::F32Copysign,
+        O::F64Abs => Op::F64Abs,
+        O::F64Neg => Op::F64Neg,
+        O::F64Ceil => Op::F64Ceil,
+        O::F64Floor => Op::F64Floor,
+        O::F64Trunc => Op::F64Trunc,
+        O::F64Nearest => Op::F64Nearest,
+        O::F64Sqrt => Op::F64Sqrt,
+        O::F64Add => Op::F64Add,
+        O::F64Sub => Op::F64Sub,
+        O::F64Mul => Op::F64Mul,
+        O::F64Div => Op::F64Div,
+        O::F64Min => Op::F64Min,
+        O::F64Max => Op::F64Max,
+        O::F64Copysign => Op::F64Copysign,
+        O::I32WrapI64 => Op::I32WrapI64,
+        O::I32TruncF32S => Op::I32TruncF32S,
+        O::I32TruncF32U => Op::I32TruncF32U,
+        O::I32TruncF64S => Op::I32TruncF64S,
+        O::I32TruncF64U => Op::I32TruncF64U,
+        O::I64ExtendI32S => Op::I64ExtendI32S,
+        O::I64ExtendI32U => Op::I64ExtendI32U,
+        O::I64TruncF32S => Op::I64TruncF32S,
+        O::I64TruncF32U => Op::I64TruncF32U,
+        O::I64TruncF64S => Op::I64TruncF64S,
+        O::I64TruncF64U => Op::I64TruncF64U,
+        O::F32ConvertI32S => Op::F32ConvertI32S,
+        O::F32ConvertI32U => Op::F32ConvertI32U,
+        O::F32ConvertI64S => Op::F32ConvertI64S,
+        O::F32ConvertI64U => Op::F32ConvertI64U,
         O::F32DemoteF64 => Op::F32DemoteF64,
-        O::F64ConvertI32S => Op::F64ConvertI32S, O::F64ConvertI32U => Op::F64ConvertI32U,
-        O::F64ConvertI64S => Op::F64ConvertI64S, O::F64ConvertI64U => Op::F64ConvertI64U,
+        O::F64ConvertI32S => Op::F64ConvertI32S,
+        O::F64ConvertI32U => Op::F64ConvertI32U,
+        O::F64ConvertI64S => Op::F64ConvertI64S,
+        O::F64ConvertI64U => Op::F64ConvertI64U,
         O::F64PromoteF32 => Op::F64PromoteF32,
-        O::I32Extend8S => Op::I32Extend8S, O::I32Extend16S => Op::I32Extend16S,
-        O::I64Extend8S => Op::I64Extend8S, O::I64Extend16S => Op::I64Extend16S, O::I64Extend32S => Op::I64Extend32S,
-        O::I32TruncSatF32S => Op::I32TruncSatF32S, O::I32TruncSatF32U => Op::I32TruncSatF32U,
-        O::I32TruncSatF64S => Op::I32TruncSatF64S, O::I32TruncSatF64U => Op::I32TruncSatF64U,
-        O::I64TruncSatF32S => Op::I64TruncSatF32S, O::I64TruncSatF32U => Op::I64TruncSatF32U,
-        O::I64TruncSatF64S => Op::I64TruncSatF64S, O::I64TruncSatF64U => Op::I64TruncSatF64U,
+        O::I32Extend8S => Op::I32Extend8S,
+        O::I32Extend16S => Op::I32Extend16S,
+        O::I64Extend8S => Op::I64Extend8S,
+        O::I64Extend16S => Op::I64Extend16S,
+        O::I64Extend32S => Op::I64Extend32S,
+        O::I32TruncSatF32S => Op::I32TruncSatF32S,
+        O::I32TruncSatF32U => Op::I32TruncSatF32U,
+        O::I32TruncSatF64S => Op::I32TruncSatF64S,
+        O::I32TruncSatF64U => Op::I32TruncSatF64U,
+        O::I64TruncSatF32S => Op::I64TruncSatF32S,
+        O::I64TruncSatF32U => Op::I64TruncSatF32U,
+        O::I64TruncSatF64S => Op::I64TruncSatF64S,
+        O::I64TruncSatF64U => Op::I64TruncSatF64U,
         _ => return None,
     })
 }

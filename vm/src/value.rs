@@ -115,7 +115,11 @@ impl Value {
             "i64" => Value::I64(parse_int::<i64, u64>(lit).map_err(|e| bad(&e))?),
             "f32" => Value::F32(lit.parse::<f32>().map_err(|e| bad(&e))?.to_bits()),
             "f64" => Value::F64(lit.parse::<f64>().map_err(|e| bad(&e))?.to_bits()),
-            _ => return Err(format!("argument `{text}`: unknown type `{ty}` (use i32, i64, f32 or f64)")),
+            _ => {
+                return Err(format!(
+                    "argument `{text}`: unknown type `{ty}` (use i32, i64, f32 or f64)"
+                ))
+            }
         })
     }
 }
@@ -138,7 +142,11 @@ where
         return Err(format!("{lit} does not fit in {bits} bits"));
     }
     // Values above the signed range are read as their two's-complement bit pattern.
-    let wrapped = if wide > unsigned_max >> 1 { wide - (1i128 << bits) } else { wide };
+    let wrapped = if wide > unsigned_max >> 1 {
+        wide - (1i128 << bits)
+    } else {
+        wide
+    };
     S::try_from(wrapped).map_err(|_| format!("{lit} does not fit in {bits} bits"))
 }
 
@@ -154,11 +162,19 @@ impl fmt::Display for Value {
             Value::I64(v) => write!(f, "i64:{v}"),
             Value::F32(bits) => {
                 let v = f32::from_bits(bits);
-                if v.is_nan() { write!(f, "f32:nan(0x{bits:08x})") } else { write!(f, "f32:{v:?}") }
+                if v.is_nan() {
+                    write!(f, "f32:nan(0x{bits:08x})")
+                } else {
+                    write!(f, "f32:{v:?}")
+                }
             }
             Value::F64(bits) => {
                 let v = f64::from_bits(bits);
-                if v.is_nan() { write!(f, "f64:nan(0x{bits:016x})") } else { write!(f, "f64:{v:?}") }
+                if v.is_nan() {
+                    write!(f, "f64:nan(0x{bits:016x})")
+                } else {
+                    write!(f, "f64:{v:?}")
+                }
             }
             Value::FuncRef(None) => write!(f, "funcref:null"),
             Value::FuncRef(Some(i)) => write!(f, "funcref:{i}"),

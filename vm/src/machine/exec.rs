@@ -222,7 +222,9 @@ impl Machine {
                 Op::CallIndirect { type_index, table } => {
                     let index = stack[sp - 1] as u32 as usize;
                     let entries = &self.tables[table as usize].entries;
-                    let Some(&word) = entries.get(index) else { trap!(Trap::UndefinedElement) };
+                    let Some(&word) = entries.get(index) else {
+                        trap!(Trap::UndefinedElement)
+                    };
                     if word == crate::value::NULL_REF {
                         trap!(Trap::UninitializedElement);
                     }
@@ -255,11 +257,21 @@ impl Machine {
                 Op::CallHost { func } => {
                     let ty = module.func_type(func);
                     let n = ty.params.len();
-                    let args: Vec<Value> =
-                        ty.params.iter().zip(&stack[sp - n..sp]).map(|(t, w)| Value::from_word(*t, *w)).collect();
-                    let mut results: Vec<Value> = ty.results.iter().map(|t| Value::default_for(*t)).collect();
+                    let args: Vec<Value> = ty
+                        .params
+                        .iter()
+                        .zip(&stack[sp - n..sp])
+                        .map(|(t, w)| Value::from_word(*t, *w))
+                        .collect();
+                    let mut results: Vec<Value> =
+                        ty.results.iter().map(|t| Value::default_for(*t)).collect();
                     let id = self.host_ids[func as usize];
-                    try_trap!(host.call(id, &args, &mut MachineMemory(&mut self.memory), &mut results));
+                    try_trap!(host.call(
+                        id,
+                        &args,
+                        &mut MachineMemory(&mut self.memory),
+                        &mut results
+                    ));
                     // A host that returns values of the wrong type is a host bug; the word encoding
                     // is still well defined, and the declared types are what the guest sees.
                     let base = sp - n;
@@ -363,7 +375,11 @@ impl Machine {
                     }
                 }
                 Op::TableCopyCheck { dst, src } => {
-                    let (d, s, n) = (stack[sp - 3] as u32 as u64, stack[sp - 2] as u32 as u64, stack[sp - 1] as u32 as u64);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32 as u64,
+                        stack[sp - 2] as u32 as u64,
+                        stack[sp - 1] as u32 as u64,
+                    );
                     if s + n > self.tables[src as usize].entries.len() as u64
                         || d + n > self.tables[dst as usize].entries.len() as u64
                     {
@@ -371,7 +387,11 @@ impl Machine {
                     }
                 }
                 Op::TableCopyStep { dst, src } => {
-                    let (d, s, n) = (stack[sp - 3] as u32, stack[sp - 2] as u32, stack[sp - 1] as u32);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32,
+                        stack[sp - 2] as u32,
+                        stack[sp - 1] as u32,
+                    );
                     if n == 0 {
                         sp -= 3;
                     } else {
@@ -391,15 +411,27 @@ impl Machine {
                     }
                 }
                 Op::TableInitCheck { table, elem } => {
-                    let (d, s, n) = (stack[sp - 3] as u32 as u64, stack[sp - 2] as u32 as u64, stack[sp - 1] as u32 as u64);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32 as u64,
+                        stack[sp - 2] as u32 as u64,
+                        stack[sp - 1] as u32 as u64,
+                    );
                     let bit = module.data.len() + elem as usize;
-                    let len = if super::bit(&self.dropped, bit) { 0 } else { self.elems[elem as usize].len() as u64 };
+                    let len = if super::bit(&self.dropped, bit) {
+                        0
+                    } else {
+                        self.elems[elem as usize].len() as u64
+                    };
                     if s + n > len || d + n > self.tables[table as usize].entries.len() as u64 {
                         trap!(Trap::TableOutOfBounds);
                     }
                 }
                 Op::TableInitStep { table, elem } => {
-                    let (d, s, n) = (stack[sp - 3] as u32, stack[sp - 2] as u32, stack[sp - 1] as u32);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32,
+                        stack[sp - 2] as u32,
+                        stack[sp - 1] as u32,
+                    );
                     if n == 0 {
                         sp -= 3;
                     } else {
@@ -412,7 +444,9 @@ impl Machine {
                         continue;
                     }
                 }
-                Op::ElemDrop(e) => super::set_bit(&mut self.dropped, module.data.len() + e as usize),
+                Op::ElemDrop(e) => {
+                    super::set_bit(&mut self.dropped, module.data.len() + e as usize)
+                }
                 Op::I32Load(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
                 Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
                 Op::I32Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
@@ -428,7 +462,9 @@ impl Machine {
                 Op::I32Store(o) => store!(o, 4, |v: u64| (v as u32).to_le_bytes()),
                 Op::I64Store(o) => store!(o, 8, |v: u64| v.to_le_bytes()),
                 Op::I32Store8(o) | Op::I64Store8(o) => store!(o, 1, |v: u64| [v as u8]),
-                Op::I32Store16(o) | Op::I64Store16(o) => store!(o, 2, |v: u64| (v as u16).to_le_bytes()),
+                Op::I32Store16(o) | Op::I64Store16(o) => {
+                    store!(o, 2, |v: u64| (v as u16).to_le_bytes())
+                }
                 Op::I64Store32(o) => store!(o, 4, |v: u64| (v as u32).to_le_bytes()),
                 Op::MemorySize => {
                     stack[sp] = self.memory.pages() as u64;
@@ -460,14 +496,22 @@ impl Machine {
                     }
                 }
                 Op::MemoryCopyCheck => {
-                    let (d, s, n) = (stack[sp - 3] as u32 as u64, stack[sp - 2] as u32 as u64, stack[sp - 1] as u32 as u64);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32 as u64,
+                        stack[sp - 2] as u32 as u64,
+                        stack[sp - 1] as u32 as u64,
+                    );
                     let size = self.memory.size();
                     if s + n > size || d + n > size {
                         trap!(Trap::MemoryOutOfBounds);
                     }
                 }
                 Op::MemoryCopyStep => {
-                    let (d, s, n) = (stack[sp - 3] as u32 as u64, stack[sp - 2] as u32 as u64, stack[sp - 1] as u32 as u64);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32 as u64,
+                        stack[sp - 2] as u32 as u64,
+                        stack[sp - 1] as u32 as u64,
+                    );
                     if n == 0 {
                         sp -= 3;
                     } else {
@@ -487,14 +531,26 @@ impl Machine {
                     }
                 }
                 Op::MemoryInitCheck(seg) => {
-                    let (d, s, n) = (stack[sp - 3] as u32 as u64, stack[sp - 2] as u32 as u64, stack[sp - 1] as u32 as u64);
-                    let len = if super::bit(&self.dropped, seg as usize) { 0 } else { module.data[seg as usize].bytes.len() as u64 };
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32 as u64,
+                        stack[sp - 2] as u32 as u64,
+                        stack[sp - 1] as u32 as u64,
+                    );
+                    let len = if super::bit(&self.dropped, seg as usize) {
+                        0
+                    } else {
+                        module.data[seg as usize].bytes.len() as u64
+                    };
                     if s + n > len || d + n > self.memory.size() {
                         trap!(Trap::MemoryOutOfBounds);
                     }
                 }
                 Op::MemoryInitStep(seg) => {
-                    let (d, s, n) = (stack[sp - 3] as u32 as u64, stack[sp - 2] as u32 as u64, stack[sp - 1] as u32 as u64);
+                    let (d, s, n) = (
+                        stack[sp - 3] as u32 as u64,
+                        stack[sp - 2] as u32 as u64,
+                        stack[sp - 1] as u32 as u64,
+                    );
                     if n == 0 {
                         sp -= 3;
                     } else {
@@ -555,9 +611,13 @@ impl Machine {
                 Op::I32Add => binop!(|a, c| w32(u32_(a).wrapping_add(u32_(c)))),
                 Op::I32Sub => binop!(|a, c| w32(u32_(a).wrapping_sub(u32_(c)))),
                 Op::I32Mul => binop!(|a, c| w32(u32_(a).wrapping_mul(u32_(c)))),
-                Op::I32DivS => binop_trap!(|a, c| sem::i32_div_s(i32_(a), i32_(c)).map(|v| w32(v as u32))),
+                Op::I32DivS => {
+                    binop_trap!(|a, c| sem::i32_div_s(i32_(a), i32_(c)).map(|v| w32(v as u32)))
+                }
                 Op::I32DivU => binop_trap!(|a, c| sem::i32_div_u(u32_(a), u32_(c)).map(w32)),
-                Op::I32RemS => binop_trap!(|a, c| sem::i32_rem_s(i32_(a), i32_(c)).map(|v| w32(v as u32))),
+                Op::I32RemS => {
+                    binop_trap!(|a, c| sem::i32_rem_s(i32_(a), i32_(c)).map(|v| w32(v as u32)))
+                }
                 Op::I32RemU => binop_trap!(|a, c| sem::i32_rem_u(u32_(a), u32_(c)).map(w32)),
                 Op::I32And => binop!(|a, c| a & c),
                 Op::I32Or => binop!(|a, c| a | c),
@@ -573,9 +633,13 @@ impl Machine {
                 Op::I64Add => binop!(|a: u64, c| a.wrapping_add(c)),
                 Op::I64Sub => binop!(|a: u64, c| a.wrapping_sub(c)),
                 Op::I64Mul => binop!(|a: u64, c| a.wrapping_mul(c)),
-                Op::I64DivS => binop_trap!(|a: u64, c: u64| sem::i64_div_s(a as i64, c as i64).map(|v| v as u64)),
+                Op::I64DivS => binop_trap!(
+                    |a: u64, c: u64| sem::i64_div_s(a as i64, c as i64).map(|v| v as u64)
+                ),
                 Op::I64DivU => binop_trap!(sem::i64_div_u),
-                Op::I64RemS => binop_trap!(|a: u64, c: u64| sem::i64_rem_s(a as i64, c as i64).map(|v| v as u64)),
+                Op::I64RemS => binop_trap!(
+                    |a: u64, c: u64| sem::i64_rem_s(a as i64, c as i64).map(|v| v as u64)
+                ),
                 Op::I64RemU => binop_trap!(sem::i64_rem_u),
                 Op::I64And => binop!(|a, c| a & c),
                 Op::I64Or => binop!(|a, c| a | c),
@@ -616,7 +680,9 @@ impl Machine {
                 Op::F64Copysign => binop!(sem::f64_copysign),
 
                 Op::I32WrapI64 => unop!(|a: u64| a as u32 as u64),
-                Op::I32TruncF32S => unop_trap!(|a| sem::i32_trunc_f32_s(u32_(a)).map(|v| w32(v as u32))),
+                Op::I32TruncF32S => {
+                    unop_trap!(|a| sem::i32_trunc_f32_s(u32_(a)).map(|v| w32(v as u32)))
+                }
                 Op::I32TruncF32U => unop_trap!(|a| sem::i32_trunc_f32_u(u32_(a)).map(w32)),
                 Op::I32TruncF64S => unop_trap!(|a| sem::i32_trunc_f64_s(a).map(|v| w32(v as u32))),
                 Op::I32TruncF64U => unop_trap!(|a| sem::i32_trunc_f64_u(a).map(w32)),

@@ -136,7 +136,9 @@ impl Machine {
         let stack_root = trees.stack.root(&self.stack, self.stack_reserved as u64);
         let frames_root = trees.frames.root(&self.frames, self.frames_reserved as u64);
         let globals_root = trees.globals.root(&self.globals, self.globals.len() as u64);
-        trees.tables.resize_with(self.tables.len(), WordTree::default);
+        trees
+            .tables
+            .resize_with(self.tables.len(), WordTree::default);
         let mut tables = Keccak256::new();
         for (table, tree) in self.tables.iter().zip(trees.tables.iter_mut()) {
             tables.update((table.entries.len() as u32).to_le_bytes());

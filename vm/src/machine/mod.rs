@@ -107,27 +107,35 @@ impl Machine {
         for (index, f) in module.funcs.iter().enumerate() {
             if let FuncKind::Host { module: m, name } = &f.kind {
                 let ty = &module.types[f.type_id as usize];
-                host_ids[index] = host.resolve_func(m, name, ty).map_err(|reason| VmError::UnresolvedImport {
-                    module: m.clone(),
-                    name: name.clone(),
-                    reason,
-                })?;
+                host_ids[index] =
+                    host.resolve_func(m, name, ty)
+                        .map_err(|reason| VmError::UnresolvedImport {
+                            module: m.clone(),
+                            name: name.clone(),
+                            reason,
+                        })?;
             }
         }
         let mut globals = Vec::with_capacity(module.globals.len());
         for g in &module.globals {
             let word = match &g.init {
                 GlobalInit::Import { module: m, name } => {
-                    let v = host.resolve_global(m, name, g.ty, g.mutable).map_err(|reason| VmError::UnresolvedImport {
-                        module: m.clone(),
-                        name: name.clone(),
-                        reason,
-                    })?;
+                    let v = host
+                        .resolve_global(m, name, g.ty, g.mutable)
+                        .map_err(|reason| VmError::UnresolvedImport {
+                            module: m.clone(),
+                            name: name.clone(),
+                            reason,
+                        })?;
                     if v.ty() != g.ty {
                         return Err(VmError::UnresolvedImport {
                             module: m.clone(),
                             name: name.clone(),
-                            reason: format!("expected a global of type {}, the host gave {}", g.ty, v.ty()),
+                            reason: format!(
+                                "expected a global of type {}, the host gave {}",
+                                g.ty,
+                                v.ty()
+                            ),
                         });
                     }
                     v.to_word()
@@ -136,18 +144,24 @@ impl Machine {
             };
             globals.push(word);
         }
-        let unresolved = |(module, name): &(String, String), reason: String| VmError::UnresolvedImport {
-            module: module.clone(),
-            name: name.clone(),
-            reason,
-        };
+        let unresolved =
+            |(module, name): &(String, String), reason: String| VmError::UnresolvedImport {
+                module: module.clone(),
+                name: name.clone(),
+                reason,
+            };
         let memory = match &module.memory {
             Some(def) => {
                 let (mut min, mut max) = (def.min_pages, def.max_pages);
                 if let Some(import) = &def.import {
-                    let limits = host.resolve_memory(&import.0, &import.1).map_err(|r| unresolved(import, r))?;
+                    let limits = host
+                        .resolve_memory(&import.0, &import.1)
+                        .map_err(|r| unresolved(import, r))?;
                     if !limits.satisfies(min, max) {
-                        return Err(unresolved(import, "incompatible import type: memory limits".into()));
+                        return Err(unresolved(
+                            import,
+                            "incompatible import type: memory limits".into(),
+                        ));
                     }
                     (min, max) = (limits.min, limits.max);
                 }
@@ -163,20 +177,33 @@ impl Machine {
         for def in &module.tables {
             let (mut min, mut max) = (def.min, def.max);
             if let Some(import) = &def.import {
-                let limits = host.resolve_table(&import.0, &import.1, def.ty).map_err(|r| unresolved(import, r))?;
+                let limits = host
+                    .resolve_table(&import.0, &import.1, def.ty)
+                    .map_err(|r| unresolved(import, r))?;
                 if !limits.satisfies(min, max) {
-                    return Err(unresolved(import, "incompatible import type: table limits".into()));
+                    return Err(unresolved(
+                        import,
+                        "incompatible import type: table limits".into(),
+                    ));
                 }
                 (min, max) = (limits.min, limits.max);
             }
-            let max = max.unwrap_or(u32::MAX).min(crate::limits::MAX_TABLE_ENTRIES);
+            let max = max
+                .unwrap_or(u32::MAX)
+                .min(crate::limits::MAX_TABLE_ENTRIES);
             if min > max {
                 return Err(VmError::LimitExceeded(format!("table of {min} entries")));
             }
-            tables.push(Table { entries: vec![eval_const(def.init, &globals); min as usize], max });
+            tables.push(Table {
+                entries: vec![eval_const(def.init, &globals); min as usize],
+                max,
+            });
         }
-        let elems: Vec<Arc<[u64]>> =
-            module.elems.iter().map(|e| e.items.iter().map(|i| eval_const(*i, &globals)).collect()).collect();
+        let elems: Vec<Arc<[u64]>> = module
+            .elems
+            .iter()
+            .map(|e| e.items.iter().map(|i| eval_const(*i, &globals)).collect())
+            .collect();
         let segment_count = module.data.len() + module.elems.len();
         let mut machine = Machine {
             status: Status::Idle,
@@ -206,13 +233,19 @@ impl Machine {
     }
 
     /// Instantiates and runs the start function (if any) to completion within `max_steps`.
-    pub fn instantiate<H: Host + ?Sized>(module: Arc<Module>, host: &mut H, max_steps: u64) -> Result<Machine, VmError> {
+    pub fn instantiate<H: Host + ?Sized>(
+        module: Arc<Module>,
+        host: &mut H,
+        max_steps: u64,
+    ) -> Result<Machine, VmError> {
         let mut machine = Machine::new(module, host)?;
         if machine.status == Status::Running {
             match machine.run(host, max_steps) {
                 RunOutcome::Finished(_) => machine.status = Status::Idle,
                 RunOutcome::Trapped(trap) => return Err(VmError::InstantiationTrap(trap)),
-                RunOutcome::StepLimit => return Err(VmError::InstantiationTrap(Trap::StepLimitReached)),
+                RunOutcome::StepLimit => {
+                    return Err(VmError::InstantiationTrap(Trap::StepLimitReached))
+                }
                 RunOutcome::Idle => {}
             }
         }
@@ -228,7 +261,9 @@ impl Machine {
                     let offset = eval_const(*offset, &self.globals) as u32 as usize;
                     let items = &self.elems[index];
                     let table = &mut self.tables[*table as usize];
-                    let end = offset.checked_add(items.len()).filter(|e| *e <= table.entries.len());
+                    let end = offset
+                        .checked_add(items.len())
+                        .filter(|e| *e <= table.entries.len());
                     let Some(end) = end else {
                         return Err(VmError::InstantiationTrap(Trap::TableOutOfBounds));
                     };
@@ -242,7 +277,9 @@ impl Machine {
         for (index, seg) in module.data.iter().enumerate() {
             if let Some(offset) = seg.active_offset {
                 let offset = eval_const(offset, &self.globals) as u32 as u64;
-                self.memory.write(offset, &seg.bytes).map_err(VmError::InstantiationTrap)?;
+                self.memory
+                    .write(offset, &seg.bytes)
+                    .map_err(VmError::InstantiationTrap)?;
                 self.drop_segment(index);
             }
         }
@@ -285,7 +322,12 @@ impl Machine {
 
     /// Current size and maximum of table `index`.
     pub fn table_limits(&self, index: u32) -> Option<crate::ImportLimits> {
-        self.tables.get(index as usize).map(|t| crate::ImportLimits { min: t.entries.len() as u32, max: Some(t.max) })
+        self.tables
+            .get(index as usize)
+            .map(|t| crate::ImportLimits {
+                min: t.entries.len() as u32,
+                max: Some(t.max),
+            })
     }
 
     /// Current value of global `index`.
@@ -310,11 +352,20 @@ impl Machine {
         };
         let ty = self.module.func_type(func).clone();
         if ty.params.len() != args.len() {
-            return Err(VmError::ArgumentCount { name: name.into(), expected: ty.params.len(), got: args.len() });
+            return Err(VmError::ArgumentCount {
+                name: name.into(),
+                expected: ty.params.len(),
+                got: args.len(),
+            });
         }
         for (index, (arg, expected)) in args.iter().zip(&ty.params).enumerate() {
             if arg.ty() != *expected {
-                return Err(VmError::ArgumentType { name: name.into(), index, expected: *expected, got: arg.ty() });
+                return Err(VmError::ArgumentType {
+                    name: name.into(),
+                    index,
+                    expected: *expected,
+                    got: arg.ty(),
+                });
             }
         }
         self.begin_call(func, args)
@@ -351,7 +402,11 @@ impl Machine {
     /// Results of the finished invocation.
     pub fn results(&self) -> Option<Vec<Value>> {
         (self.status == Status::Finished).then(|| {
-            self.result_types.iter().enumerate().map(|(i, ty)| Value::from_word(*ty, self.stack[i])).collect()
+            self.result_types
+                .iter()
+                .enumerate()
+                .map(|(i, ty)| Value::from_word(*ty, self.stack[i]))
+                .collect()
         })
     }
 
