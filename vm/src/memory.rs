@@ -350,6 +350,17 @@ mod tests {
         assert_eq!(snap.load::<1>(4 * 65536 + 5), Err(Trap::MemoryOutOfBounds));
     }
 
+    /// Golden vector for the memory tree: two pages, one word written.
+    #[test]
+    fn golden_memory_root() {
+        let mut mem = Memory::new(2, 2);
+        mem.store::<4>(65536 + 40, 0xdead_beefu32.to_le_bytes()).unwrap();
+        let root = mem.root();
+        let hex: String = root.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "41744e42fa28afea35865b8a18aa47db475de88f519af3ef08ffef7178c859ab");
+        assert_eq!(mem.tree_height(), 12);
+    }
+
     #[test]
     fn out_of_bounds_traps() {
         let mut mem = Memory::new(1, 1);

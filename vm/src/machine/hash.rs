@@ -173,3 +173,39 @@ impl Machine {
         self.hash_inputs().hash()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Golden vector: any change to the layout or the domain tag changes this hash.
+    #[test]
+    fn golden_machine_hash_layout() {
+        let inputs = HashInputs {
+            status: 1,
+            trap: 0,
+            pc: 7,
+            fp: 2,
+            sp: 5,
+            stack_reserved: 16,
+            stack_root: [1; 32],
+            frame_words: 2,
+            frames_reserved: 2,
+            frames_root: [2; 32],
+            globals_root: [3; 32],
+            tables_hash: [4; 32],
+            memory_pages: 1,
+            memory_root: [5; 32],
+            dropped_root: [6; 32],
+            module_hash: [7; 32],
+        };
+        assert_eq!(inputs.hash().to_hex(), "0x5f455df0c622a13f31a27826e08360914f53307dfaf605e9e3570fededb4060c");
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let h = MachineHash([0xab; 32]);
+        assert_eq!(MachineHash::from_hex(&h.to_hex()), Some(h));
+        assert_eq!(MachineHash::from_hex("0x12"), None);
+    }
+}
