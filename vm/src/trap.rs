@@ -27,8 +27,11 @@ pub enum Trap {
     Host(u32),
 }
 
+/// Host trap codes are 31-bit: the top bit of a trap code marks a host trap.
+const HOST_BIT: u32 = 0x8000_0000;
+
 impl Trap {
-    /// The byte the machine hash commits to.
+    /// The code the machine hash commits to (host codes keep their low 31 bits).
     pub fn code(self) -> u32 {
         match self {
             Trap::Unreachable => 1,
@@ -43,7 +46,7 @@ impl Trap {
             Trap::CallStackExhausted => 10,
             Trap::ValueStackExhausted => 11,
             Trap::StepLimitReached => 12,
-            Trap::Host(code) => 0x100 | (code & 0xff_ffff) << 8,
+            Trap::Host(code) => HOST_BIT | (code & !HOST_BIT),
         }
     }
 
@@ -62,7 +65,7 @@ impl Trap {
             10 => Trap::CallStackExhausted,
             11 => Trap::ValueStackExhausted,
             12 => Trap::StepLimitReached,
-            c if c & 0xff == 0 && c & 0x100 != 0 => Trap::Host(c >> 8),
+            c if c & HOST_BIT != 0 => Trap::Host(c & !HOST_BIT),
             _ => return None,
         })
     }
