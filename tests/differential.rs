@@ -19,9 +19,9 @@ use std::time::Instant;
 
 use arbitrary::Unstructured;
 use rayon::prelude::*;
-use wasm_encoder::reencode::{self, Error as ReencodeError, Reencode};
 use vm::native::{NativeError, NativeInstance, NativeModule};
 use vm::{ExportKind, Machine, Module, NoImports, RunOutcome, Trap, ValType, Value, VmError};
+use wasm_encoder::reencode::{self, Error as ReencodeError, Reencode};
 
 const DEFAULT_CASES: u64 = 1000;
 /// Per-call budgets. wasmtime fuel counts wasm instructions, interpreter steps count lowered ops
@@ -89,12 +89,20 @@ fn smith_config() -> wasm_smith::Config {
 fn generate(case: u64) -> Option<Vec<u8>> {
     let mut rng = SplitMix(case);
     let len = 1024 + (rng.next() % (15 * 1024)) as usize;
-    let seed: Vec<u8> = (0..len.div_ceil(8)).flat_map(|_| rng.next().to_le_bytes()).collect();
+    let seed: Vec<u8> = (0..len.div_ceil(8))
+        .flat_map(|_| rng.next().to_le_bytes())
+        .collect();
     let mut u = Unstructured::new(&seed);
     let mut module = wasm_smith::Module::new(smith_config(), &mut u).ok()?;
     module.ensure_termination(GUEST_FUEL).ok()?;
     let mut rewritten = wasm_encoder::Module::new();
-    ExternToFunc.parse_core_module(&mut rewritten, wasmparser::Parser::new(0), &module.to_bytes()).ok()?;
+    ExternToFunc
+        .parse_core_module(
+            &mut rewritten,
+            wasmparser::Parser::new(0),
+            &module.to_bytes(),
+        )
+        .ok()?;
     Some(rewritten.finish())
 }
 
@@ -121,18 +129,33 @@ impl Reencode for ExternToFunc {
     }
 }
 
+/// What was compared in one module.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    calls: u64,
+    /// Calls that returned on both engines (the rest trapped alike, or were inconclusive).
+    returned: u64,
+    /// A call (or the start function) hit a budget or stack limit; comparison stopped there.
+    inconclusive: bool,
+    /// Both engines refused to instantiate the module, alike.
+    not_instantiated: bool,
+}
+
 /// How one module compared.
 #[derive(Debug)]
 enum Verdict {
     /// Everything compared agreed. `inconclusive` if a call hit a budget or stack limit.
-    Agreed { calls: u64, inconclusive: bool },
+    Agreed(Tally),
     Diverged(String),
     /// The native engine cannot run the module (externref); the interpreter accepted it.
     NativeRefused(String),
 }
 
 fn is_limit(trap: Trap) -> bool {
-    matches!(trap, Trap::StepLimitReached | Trap::CallStackExhausted | Trap::ValueStackExhausted)
+    matches!(
+        trap,
+        Trap::StepLimitReached | Trap::CallStackExhausted | Trap::ValueStackExhausted
+    )
 }
 
 fn same_trap(interp: Trap, native: Trap) -> bool {
@@ -156,7 +179,16 @@ fn same_values(interp: &[Value], native: &[Value]) -> bool {
 fn arguments(params: &[ValType], rng: &mut SplitMix, round: u32) -> Vec<Value> {
     const I32S: [i32; 8] = [0, 1, -1, 2, 100, 65535, i32::MIN, i32::MAX];
     const I64S: [i64; 8] = [0, 1, -1, 3, 1 << 32, 65536, i64::MIN, i64::MAX];
-    const F32S: [u32; 8] = [0, 0x8000_0000, 0x3f80_0000, 0xbfc0_0000, 0x7f80_0000, 0x0000_0001, 0x7fc0_0000, 0xffa0_0001];
+    const F32S: [u32; 8] = [
+        0,
+        0x8000_0000,
+        0x3f80_0000,
+        0xbfc0_0000,
+        0x7f80_0000,
+        0x0000_0001,
+        0x7fc0_0000,
+        0xffa0_0001,
+    ];
     const F64S: [u64; 8] = [
         0,
         0x8000_0000_0000_0000,
@@ -170,7 +202,11 @@ fn arguments(params: &[ValType], rng: &mut SplitMix, round: u32) -> Vec<Value> {
     params
         .iter()
         .map(|ty| {
-            let pick = if round == 0 { 0 } else { (rng.next() % 8) as usize };
+            let pick = if round == 0 {
+                0
+            } else {
+                (rng.next() % 8) as usize
+            };
             match ty {
                 ValType::I32 => Value::I32(I32S[pick]),
                 ValType::I64 => Value::I64(I64S[pick]),
@@ -200,17 +236,27 @@ fn state_difference(machine: &Machine, native: &mut NativeInstance<NoImports>) -
     let memory = machine.memory();
     let bytes = native.memory_bytes();
     if memory.size() != bytes.len() as u64 {
-        return Some(format!("memory size: interpreter {} bytes, native {}", memory.size(), bytes.len()));
+        return Some(format!(
+            "memory size: interpreter {} bytes, native {}",
+            memory.size(),
+            bytes.len()
+        ));
     }
     let mut buf = vec![0u8; 65536];
     for (page, chunk) in bytes.chunks(65536).enumerate() {
         let mine = &mut buf[..chunk.len()];
         let base = page as u64 * 65536;
         if let Err(trap) = memory.read(base, mine) {
-            return Some(format!("interpreter memory unreadable at {base:#x}: {trap}"));
+            return Some(format!(
+                "interpreter memory unreadable at {base:#x}: {trap}"
+            ));
         }
         if mine != chunk {
-            let at = mine.iter().zip(chunk).position(|(a, b)| a != b).unwrap_or(0);
+            let at = mine
+                .iter()
+                .zip(chunk)
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             return Some(format!(
                 "memory at {:#x}: interpreter {:#04x}, native {:#04x}",
                 base + at as u64,
@@ -231,7 +277,10 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
     };
     let native_module = match NativeModule::from_module(module.clone(), bytes) {
         Ok(m) => m,
-        Err(VmError::UnsupportedFeature { feature: "externref", detail }) => return Verdict::NativeRefused(detail),
+        Err(VmError::UnsupportedFeature {
+            feature: "externref",
+            detail,
+        }) => return Verdict::NativeRefused(detail),
         Err(e) => return Verdict::Diverged(format!("the native engine refused the module: {e}")),
     };
 
@@ -241,20 +290,47 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
         (Ok(m), Ok(n)) => (m, n),
         (Err(VmError::InstantiationTrap(a)), Err(VmError::InstantiationTrap(b))) => {
             if is_limit(a) || is_limit(b) {
-                return Verdict::Agreed { calls: 0, inconclusive: true };
+                return Verdict::Agreed(Tally {
+                    inconclusive: true,
+                    ..Tally::default()
+                });
             }
             if same_trap(a, b) {
-                return Verdict::Agreed { calls: 0, inconclusive: false };
+                return Verdict::Agreed(Tally {
+                    not_instantiated: true,
+                    ..Tally::default()
+                });
             }
-            return Verdict::Diverged(format!("instantiation: interpreter trapped with {a}, native with {b}"));
+            return Verdict::Diverged(format!(
+                "instantiation: interpreter trapped with {a}, native with {b}"
+            ));
         }
-        (Err(VmError::InstantiationTrap(t)), Ok(_)) | (Ok(_), Err(VmError::InstantiationTrap(t))) if is_limit(t) => {
-            return Verdict::Agreed { calls: 0, inconclusive: true };
+        (Err(VmError::InstantiationTrap(t)), Ok(_))
+        | (Ok(_), Err(VmError::InstantiationTrap(t)))
+            if is_limit(t) =>
+        {
+            return Verdict::Agreed(Tally {
+                inconclusive: true,
+                ..Tally::default()
+            });
         }
         // Both refused for reasons other than a trap (e.g. a limit): that is agreement.
-        (Err(_), Err(_)) => return Verdict::Agreed { calls: 0, inconclusive: false },
-        (Err(e), Ok(_)) => return Verdict::Diverged(format!("instantiation: interpreter failed ({e}), native succeeded")),
-        (Ok(_), Err(e)) => return Verdict::Diverged(format!("instantiation: native failed ({e}), interpreter succeeded")),
+        (Err(_), Err(_)) => {
+            return Verdict::Agreed(Tally {
+                not_instantiated: true,
+                ..Tally::default()
+            })
+        }
+        (Err(e), Ok(_)) => {
+            return Verdict::Diverged(format!(
+                "instantiation: interpreter failed ({e}), native succeeded"
+            ))
+        }
+        (Ok(_), Err(e)) => {
+            return Verdict::Diverged(format!(
+                "instantiation: native failed ({e}), interpreter succeeded"
+            ))
+        }
     };
     if let Some(diff) = state_difference(&machine, &mut instance) {
         return Verdict::Diverged(format!("after instantiation: {diff}"));
@@ -263,15 +339,26 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
     let functions: Vec<(String, Vec<ValType>)> = module
         .exports()
         .filter(|(_, k)| matches!(k, ExportKind::Func(_)))
-        .filter_map(|(name, _)| Some((name.to_string(), module.func_type_of_export(name)?.params.clone())))
+        .filter_map(|(name, _)| {
+            Some((
+                name.to_string(),
+                module.func_type_of_export(name)?.params.clone(),
+            ))
+        })
         .collect();
     let mut rng = SplitMix(case_seed ^ 0x5eed);
-    let mut calls = 0;
+    let mut tally = Tally::default();
     for round in 0..2 {
         for (name, params) in &functions {
             let args = arguments(params, &mut rng, round);
-            let call = format!("`{name}`({})", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
-            calls += 1;
+            let call = format!(
+                "`{name}`({})",
+                args.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            tally.calls += 1;
             if let Err(e) = machine.invoke(name, &args) {
                 return Verdict::Diverged(format!("{call}: the interpreter refused the call: {e}"));
             }
@@ -279,30 +366,50 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
                 RunOutcome::Finished(values) => Ok(values),
                 RunOutcome::Trapped(trap) => Err(trap),
                 RunOutcome::StepLimit => Err(Trap::StepLimitReached),
-                RunOutcome::Idle => return Verdict::Diverged(format!("{call}: the interpreter did not start")),
+                RunOutcome::Idle => {
+                    return Verdict::Diverged(format!("{call}: the interpreter did not start"))
+                }
             };
             let native = match instance.invoke(name, &args, NATIVE_FUEL) {
                 Ok(values) => Ok(values),
                 Err(NativeError::Trap(trap)) => Err(trap),
-                Err(NativeError::Vm(e)) => return Verdict::Diverged(format!("{call}: the native engine failed: {e}")),
+                Err(NativeError::Vm(e)) => {
+                    return Verdict::Diverged(format!("{call}: the native engine failed: {e}"))
+                }
             };
             match (&interp, &native) {
-                (Err(a), _) if is_limit(*a) => return Verdict::Agreed { calls, inconclusive: true },
-                (_, Err(b)) if is_limit(*b) => return Verdict::Agreed { calls, inconclusive: true },
-                (Ok(a), Ok(b)) if same_values(a, b) => {}
+                (Err(a), _) if is_limit(*a) => {
+                    return Verdict::Agreed(Tally {
+                        inconclusive: true,
+                        ..tally
+                    })
+                }
+                (_, Err(b)) if is_limit(*b) => {
+                    return Verdict::Agreed(Tally {
+                        inconclusive: true,
+                        ..tally
+                    })
+                }
+                (Ok(a), Ok(b)) if same_values(a, b) => tally.returned += 1,
                 (Err(a), Err(b)) if same_trap(*a, *b) => {}
-                _ => return Verdict::Diverged(format!("{call}: interpreter {interp:?}, native {native:?}")),
+                _ => {
+                    return Verdict::Diverged(format!(
+                        "{call}: interpreter {interp:?}, native {native:?}"
+                    ))
+                }
             }
             if let Some(diff) = state_difference(&machine, &mut instance) {
                 return Verdict::Diverged(format!("after {call}: {diff}"));
             }
         }
     }
-    Verdict::Agreed { calls, inconclusive: false }
+    Verdict::Agreed(tally)
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("corpus")
 }
 
 struct Case {
@@ -321,7 +428,8 @@ fn run_case(index: u64) -> Option<Case> {
 
 fn save_divergence(index: u64, bytes: &[u8]) {
     let dir = corpus_dir();
-    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(format!("diverged-{index}.wasm")), bytes));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join(format!("diverged-{index}.wasm")), bytes));
     if let Err(e) = written {
         eprintln!("differential: could not save case {index}: {e}");
     }
@@ -329,7 +437,11 @@ fn save_divergence(index: u64, bytes: &[u8]) {
 
 fn env_u64(name: &str) -> Option<u64> {
     let text = std::env::var(name).ok()?;
-    Some(text.trim().parse().unwrap_or_else(|e| panic!("{name}={text}: {e}")))
+    Some(
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}={text}: {e}")),
+    )
 }
 
 #[test]
@@ -346,22 +458,28 @@ fn interpreter_and_wasmtime_agree_on_generated_modules() {
         }
     }
 
-    let (mut calls, mut inconclusive) = (0, 0);
+    let (mut calls, mut returned, mut inconclusive, mut not_instantiated) = (0, 0, 0, 0);
     let mut divergences = Vec::new();
     for case in &cases {
         match &case.verdict {
-            Verdict::Agreed { calls: n, inconclusive: i } => {
-                calls += n;
-                inconclusive += *i as u64;
+            Verdict::Agreed(t) => {
+                calls += t.calls;
+                returned += t.returned;
+                inconclusive += t.inconclusive as u64;
+                not_instantiated += t.not_instantiated as u64;
             }
             Verdict::Diverged(why) => divergences.push(format!("case {}: {why}", case.index)),
-            Verdict::NativeRefused(why) => divergences.push(format!("case {}: the native engine refused: {why}", case.index)),
+            Verdict::NativeRefused(why) => divergences.push(format!(
+                "case {}: the native engine refused: {why}",
+                case.index
+            )),
         }
     }
     let ungenerated = indices.len() - cases.len();
     println!(
         "differential: {} modules, {calls} calls, {inconclusive} inconclusive, {} divergences \
-         ({ungenerated} seeds wasm-smith could not use) in {:.1?}",
+         ({returned} calls returned, the rest trapped alike; {not_instantiated} modules failed to \
+         instantiate alike; {ungenerated} seeds unusable) in {:.1?}",
         cases.len(),
         divergences.len(),
         started.elapsed()
@@ -369,22 +487,34 @@ fn interpreter_and_wasmtime_agree_on_generated_modules() {
     for d in &divergences {
         println!("  {d}");
     }
-    assert!(divergences.is_empty(), "{} divergent modules (saved in tests/corpus/)", divergences.len());
+    assert!(
+        divergences.is_empty(),
+        "{} divergent modules (saved in tests/corpus/)",
+        divergences.len()
+    );
     if cases.len() >= 20 {
         assert!(
             inconclusive * 100 < cases.len() as u64 * MAX_INCONCLUSIVE_PERCENT,
             "{inconclusive} of {} modules inconclusive: the comparison is too weak",
             cases.len()
         );
-        assert!(calls >= cases.len() as u64, "only {calls} calls over {} modules", cases.len());
+        assert!(
+            calls >= cases.len() as u64,
+            "only {calls} calls over {} modules",
+            cases.len()
+        );
     }
 }
 
 #[test]
 fn corpus_modules_agree() {
-    let Ok(entries) = std::fs::read_dir(corpus_dir()) else { return };
-    let mut paths: Vec<PathBuf> =
-        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect();
+    let Ok(entries) = std::fs::read_dir(corpus_dir()) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
     paths.sort();
     let mut failures = Vec::new();
     for path in &paths {
@@ -397,11 +527,22 @@ fn corpus_modules_agree() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         match compare(&bytes, seed) {
-            Verdict::Agreed { .. } => {}
-            Verdict::NativeRefused(why) => println!("corpus {}: skipped, native engine refuses: {why}", path.display()),
+            Verdict::Agreed(_) => {}
+            Verdict::NativeRefused(why) => println!(
+                "corpus {}: skipped, native engine refuses: {why}",
+                path.display()
+            ),
             Verdict::Diverged(why) => failures.push(format!("{}: {why}", path.display())),
         }
     }
-    println!("differential corpus: {} modules, {} divergences", paths.len(), failures.len());
-    assert!(failures.is_empty(), "corpus divergences:\n{}", failures.join("\n"));
+    println!(
+        "differential corpus: {} modules, {} divergences",
+        paths.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "corpus divergences:\n{}",
+        failures.join("\n")
+    );
 }

@@ -354,10 +354,14 @@ mod tests {
     #[test]
     fn golden_memory_root() {
         let mut mem = Memory::new(2, 2);
-        mem.store::<4>(65536 + 40, 0xdead_beefu32.to_le_bytes()).unwrap();
+        mem.store::<4>(65536 + 40, 0xdead_beefu32.to_le_bytes())
+            .unwrap();
         let root = mem.root();
         let hex: String = root.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "41744e42fa28afea35865b8a18aa47db475de88f519af3ef08ffef7178c859ab");
+        assert_eq!(
+            hex,
+            "41744e42fa28afea35865b8a18aa47db475de88f519af3ef08ffef7178c859ab"
+        );
         assert_eq!(mem.tree_height(), 12);
     }
 

@@ -199,7 +199,10 @@ mod tests {
             dropped_root: [6; 32],
             module_hash: [7; 32],
         };
-        assert_eq!(inputs.hash().to_hex(), "0x5f455df0c622a13f31a27826e08360914f53307dfaf605e9e3570fededb4060c");
+        assert_eq!(
+            inputs.hash().to_hex(),
+            "0x5f455df0c622a13f31a27826e08360914f53307dfaf605e9e3570fededb4060c"
+        );
     }
 
     #[test]

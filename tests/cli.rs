@@ -1,0 +1,128 @@
+//! The `rollup exec` command as users and outside checks drive it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn rollup(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rollup"))
+        .args(args)
+        .output()
+        .expect("run rollup");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write_module(name: &str, wat: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rollup-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, wat).unwrap();
+    path
+}
+
+const MODULE: &str = r#"(module
+  (func (export "add") (param i32 i64) (result i64) (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1)))
+  (func (export "half") (param f64) (result f64 f32) (f64.mul (local.get 0) (f64.const 0.5)) (f32.const 1.5))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "spin") (loop (br 0))))"#;
+
+#[test]
+fn exec_prints_typed_results_steps_and_hash_on_both_engines() {
+    let path = write_module("m.wat", MODULE);
+    let p = path.to_str().unwrap();
+    let (code, out, err) = rollup(&[
+        "exec", p, "--invoke", "add", "--arg", "i32:-7", "--arg", "i64:10",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "i64:3");
+    assert!(lines[1].starts_with("steps: "), "{out}");
+    assert!(
+        lines[2].starts_with("machine_hash: 0x") && lines[2].len() == "machine_hash: 0x".len() + 64,
+        "{out}"
+    );
+
+    let (code, out, _) = rollup(&[
+        "exec", p, "--invoke", "half", "--arg", "f64:3", "--engine", "native",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().take(2).collect::<Vec<_>>(),
+        ["f64:1.5", "f32:1.5"]
+    );
+}
+
+#[test]
+fn the_same_run_prints_the_same_hash() {
+    let path = write_module("h.wat", MODULE);
+    let p = path.to_str().unwrap();
+    let a = rollup(&[
+        "exec", p, "--invoke", "add", "--arg", "i32:1", "--arg", "i64:2",
+    ])
+    .1;
+    let b = rollup(&[
+        "exec", p, "--invoke", "add", "--arg", "i32:1", "--arg", "i64:2",
+    ])
+    .1;
+    let c = rollup(&[
+        "exec", p, "--invoke", "add", "--arg", "i32:1", "--arg", "i64:3",
+    ])
+    .1;
+    assert_eq!(a, b);
+    assert_ne!(a.lines().last(), c.lines().last());
+}
+
+#[test]
+fn traps_and_step_limits_exit_non_zero_with_the_kind() {
+    let path = write_module("t.wat", MODULE);
+    let p = path.to_str().unwrap();
+    for engine in ["interp", "native"] {
+        let (code, out, _) = rollup(&[
+            "exec", p, "--invoke", "div", "--arg", "i32:1", "--arg", "i32:0", "--engine", engine,
+        ]);
+        assert_eq!(code, 1, "{engine}");
+        assert!(
+            out.contains("trap: integer divide by zero"),
+            "{engine}: {out}"
+        );
+        let (code, out, _) = rollup(&[
+            "exec",
+            p,
+            "--invoke",
+            "spin",
+            "--max-steps",
+            "1000",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code, 1, "{engine}");
+        assert!(out.contains("trap: step limit reached"), "{engine}: {out}");
+    }
+}
+
+#[test]
+fn bad_files_and_arguments_are_readable_errors() {
+    let path = write_module("bad.wasm", "\0asm\x01\0\0\0\x01\x05");
+    let (code, _, err) = rollup(&["exec", path.to_str().unwrap(), "--invoke", "f"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: invalid module"), "{err}");
+    let (code, _, err) = rollup(&["exec", "/nonexistent/x.wasm", "--invoke", "f"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+    let good = write_module("g.wat", MODULE);
+    let g = good.to_str().unwrap();
+    let (code, _, err) = rollup(&["exec", g, "--invoke", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no exported function named `nope`"), "{err}");
+    let (code, _, err) = rollup(&["exec", g, "--invoke", "add", "--arg", "i32:1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("takes 2 argument"), "{err}");
+    let (code, _, err) = rollup(&[
+        "exec", g, "--invoke", "add", "--arg", "i32:x", "--arg", "i64:1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("i32:x"), "{err}");
+}
