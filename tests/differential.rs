@@ -29,10 +29,13 @@ const DEFAULT_CASES: u64 = 1000;
 /// finishes in the interpreter must not run out of fuel.
 const INTERP_STEPS: u64 = 1_000_000;
 const NATIVE_FUEL: u64 = 10_000_000;
-/// wasm-smith's own termination fuel, shared by all calls into one instance: one unit per loop
-/// iteration and function entry (and per byte of bulk memory ops). About 100 ops per unit keeps
-/// almost every module inside `INTERP_STEPS`.
+/// wasm-smith's own termination fuel (refilled before every call, see [`Rewrite`]): one unit per
+/// loop iteration and function entry (and per byte of bulk memory ops); out of fuel, the guest
+/// executes `unreachable`. About 100 ops per unit keeps almost every call inside `INTERP_STEPS`.
 const GUEST_FUEL: u32 = 10_000;
+/// Every exported function is called this many times per module: once with zeros, then with
+/// arguments drawn from edge values.
+const ARGUMENT_ROUNDS: u32 = 3;
 /// Inconclusive modules must stay below this share of all compared modules.
 const MAX_INCONCLUSIVE_PERCENT: u64 = 20;
 
@@ -50,7 +53,10 @@ impl SplitMix {
 }
 
 /// WebAssembly 2.0 without SIMD, small memories and tables, no imports, everything exported.
-fn smith_config() -> wasm_smith::Config {
+/// With `disallow_traps` wasm-smith guards trapping instructions: random code traps at its first
+/// `unreachable` more often than not, so half the cases avoid traps to get long computations
+/// whose results are compared.
+fn smith_config(disallow_traps: bool) -> wasm_smith::Config {
     let mut c = wasm_smith::Config::default();
     c.simd_enabled = false;
     c.relaxed_simd_enabled = false;
@@ -73,9 +79,11 @@ fn smith_config() -> wasm_smith::Config {
     // NaN canonicalization is the engines' job, not the generator's.
     c.canonicalize_nans = false;
     c.export_everything = true;
+    c.disallow_traps = disallow_traps;
     c.min_types = 1;
     c.min_funcs = 4;
     c.max_funcs = 30;
+    c.max_instructions = 200;
     c.max_memory32_bytes = 16 * 65536;
     // Every memory declares a maximum, so memory stays small enough to compare after every call.
     c.memory_max_size_required = true;
@@ -84,8 +92,8 @@ fn smith_config() -> wasm_smith::Config {
     c
 }
 
-/// The module of case `case`, with externref turned into funcref (see [`ExternToFunc`]). `None` if
-/// wasm-smith could not build one from the seed bytes.
+/// The module of case `case`, rewritten by [`Rewrite`]. `None` if wasm-smith could not build one
+/// from the seed bytes.
 fn generate(case: u64) -> Option<Vec<u8>> {
     let mut rng = SplitMix(case);
     let len = 1024 + (rng.next() % (15 * 1024)) as usize;
@@ -93,10 +101,15 @@ fn generate(case: u64) -> Option<Vec<u8>> {
         .flat_map(|_| rng.next().to_le_bytes())
         .collect();
     let mut u = Unstructured::new(&seed);
-    let mut module = wasm_smith::Module::new(smith_config(), &mut u).ok()?;
-    module.ensure_termination(GUEST_FUEL).ok()?;
+    let mut module = wasm_smith::Module::new(smith_config(case % 2 == 1), &mut u).ok()?;
+    let fuel_global = module.ensure_termination(GUEST_FUEL).ok()?;
     let mut rewritten = wasm_encoder::Module::new();
-    ExternToFunc
+    let mut rewrite = Rewrite {
+        fuel_global,
+        refuel_type: None,
+        refuel_func: None,
+    };
+    rewrite
         .parse_core_module(
             &mut rewritten,
             wasmparser::Parser::new(0),
@@ -106,16 +119,28 @@ fn generate(case: u64) -> Option<Vec<u8>> {
     Some(rewritten.finish())
 }
 
-/// Rewrites every `externref` to `funcref`. The native engine cannot run externref (wasmtime is
-/// built without GC), and wasm-smith offers no way to keep reference types but leave externref
-/// out. Without imports every externref a module can hold is null, and replacing one reference
-/// type by another everywhere keeps a module valid, so the rewritten module is still a faithful
-/// test of everything reference types bring (tables of references, `table.*`, `ref.*`, typed
-/// `select`). Signatures that differed only in externref vs funcref become equal; both engines
-/// see the same rewritten module, so that is no loss for a differential test.
-struct ExternToFunc;
+/// The export that resets wasm-smith's termination fuel (added by [`Rewrite`]).
+const REFUEL: &str = "__hauptbuch_refuel";
 
-impl Reencode for ExternToFunc {
+/// Two rewrites of each generated module, both applied identically for both engines:
+///
+/// * Every `externref` becomes `funcref`. The native engine cannot run externref (wasmtime is
+///   built without GC), and wasm-smith offers no way to keep reference types but leave externref
+///   out. Without imports every externref a module can hold is null, and replacing one reference
+///   type by another everywhere keeps a module valid, so the rewritten module still exercises all
+///   that reference types bring (tables of references, `table.*`, `ref.*`, typed `select`).
+///   Signatures that differed only in externref vs funcref become equal; both engines see the same
+///   rewritten module, so that is no loss for a differential test.
+/// * An exported function [`REFUEL`] resets wasm-smith's termination fuel. The fuel lives in a
+///   global shared by all calls, and random loops often spin until it is gone; without a refill
+///   every later call would trap at its first instruction and test nothing.
+struct Rewrite {
+    fuel_global: u32,
+    refuel_type: Option<u32>,
+    refuel_func: Option<u32>,
+}
+
+impl Reencode for Rewrite {
     type Error = std::convert::Infallible;
 
     fn abstract_heap_type(
@@ -127,6 +152,60 @@ impl Reencode for ExternToFunc {
             other => reencode::utils::abstract_heap_type(self, other),
         })
     }
+
+    fn parse_type_section(
+        &mut self,
+        types: &mut wasm_encoder::TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        reencode::utils::parse_type_section(self, types, section)?;
+        self.refuel_type = Some(types.len());
+        types.ty().function([], []);
+        Ok(())
+    }
+
+    fn parse_function_section(
+        &mut self,
+        functions: &mut wasm_encoder::FunctionSection,
+        section: wasmparser::FunctionSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        reencode::utils::parse_function_section(self, functions, section)?;
+        // wasm-smith is configured without imports, so defined functions are all functions.
+        if let Some(ty) = self.refuel_type {
+            self.refuel_func = Some(functions.len());
+            functions.function(ty);
+        }
+        Ok(())
+    }
+
+    fn parse_export_section(
+        &mut self,
+        exports: &mut wasm_encoder::ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        reencode::utils::parse_export_section(self, exports, section)?;
+        if let Some(func) = self.refuel_func {
+            exports.export(REFUEL, wasm_encoder::ExportKind::Func, func);
+        }
+        Ok(())
+    }
+
+    fn parse_code_section(
+        &mut self,
+        code: &mut wasm_encoder::CodeSection,
+        section: wasmparser::CodeSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        reencode::utils::parse_code_section(self, code, section)?;
+        if self.refuel_func.is_some() {
+            let mut body = wasm_encoder::Function::new([]);
+            body.instructions()
+                .i32_const(GUEST_FUEL as i32)
+                .global_set(self.fuel_global)
+                .end();
+            code.function(&body);
+        }
+        Ok(())
+    }
 }
 
 /// What was compared in one module.
@@ -135,6 +214,10 @@ struct Tally {
     calls: u64,
     /// Calls that returned on both engines (the rest trapped alike, or were inconclusive).
     returned: u64,
+    /// Interpreter steps taken (instantiation and all calls): how much code the comparison covered.
+    steps: u64,
+    /// Calls that trapped alike, by trap code (`Trap::code`, 1..=12).
+    trapped: [u64; 13],
     /// A call (or the start function) hit a budget or stack limit; comparison stopped there.
     inconclusive: bool,
     /// Both engines refused to instantiate the module, alike.
@@ -338,7 +421,7 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
 
     let functions: Vec<(String, Vec<ValType>)> = module
         .exports()
-        .filter(|(_, k)| matches!(k, ExportKind::Func(_)))
+        .filter(|(name, k)| matches!(k, ExportKind::Func(_)) && *name != REFUEL)
         .filter_map(|(name, _)| {
             Some((
                 name.to_string(),
@@ -348,7 +431,7 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
         .collect();
     let mut rng = SplitMix(case_seed ^ 0x5eed);
     let mut tally = Tally::default();
-    for round in 0..2 {
+    for round in 0..ARGUMENT_ROUNDS {
         for (name, params) in &functions {
             let args = arguments(params, &mut rng, round);
             let call = format!(
@@ -391,7 +474,11 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
                     })
                 }
                 (Ok(a), Ok(b)) if same_values(a, b) => tally.returned += 1,
-                (Err(a), Err(b)) if same_trap(*a, *b) => {}
+                (Err(a), Err(b)) if same_trap(*a, *b) => {
+                    if let Some(count) = tally.trapped.get_mut(a.code() as usize) {
+                        *count += 1;
+                    }
+                }
                 _ => {
                     return Verdict::Diverged(format!(
                         "{call}: interpreter {interp:?}, native {native:?}"
@@ -403,7 +490,10 @@ fn compare(bytes: &[u8], case_seed: u64) -> Verdict {
             }
         }
     }
-    Verdict::Agreed(tally)
+    Verdict::Agreed(Tally {
+        steps: machine.steps(),
+        ..tally
+    })
 }
 
 fn corpus_dir() -> PathBuf {
@@ -458,15 +548,21 @@ fn interpreter_and_wasmtime_agree_on_generated_modules() {
         }
     }
 
-    let (mut calls, mut returned, mut inconclusive, mut not_instantiated) = (0, 0, 0, 0);
+    let (mut calls, mut returned, mut inconclusive, mut not_instantiated, mut steps) =
+        (0, 0, 0, 0, 0);
+    let mut trapped = [0u64; 13];
     let mut divergences = Vec::new();
     for case in &cases {
         match &case.verdict {
             Verdict::Agreed(t) => {
                 calls += t.calls;
                 returned += t.returned;
+                steps += t.steps;
                 inconclusive += t.inconclusive as u64;
                 not_instantiated += t.not_instantiated as u64;
+                for (sum, n) in trapped.iter_mut().zip(t.trapped) {
+                    *sum += n;
+                }
             }
             Verdict::Diverged(why) => divergences.push(format!("case {}: {why}", case.index)),
             Verdict::NativeRefused(why) => divergences.push(format!(
@@ -483,6 +579,20 @@ fn interpreter_and_wasmtime_agree_on_generated_modules() {
         cases.len(),
         divergences.len(),
         started.elapsed()
+    );
+    let traps: Vec<String> = (1..13)
+        .filter(|&code| trapped[code] > 0)
+        .filter_map(|code| {
+            Some(format!(
+                "{} {}",
+                Trap::from_code(code as u32)?,
+                trapped[code]
+            ))
+        })
+        .collect();
+    println!(
+        "differential: {steps} interpreter steps compared; traps alike: {}",
+        traps.join(", ")
     );
     for d in &divergences {
         println!("  {d}");

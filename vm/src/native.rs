@@ -128,22 +128,25 @@ impl NativeModule {
             });
         }
         let defined_memory = module.memory.as_ref().is_some_and(|m| m.import.is_none());
-        let memory_export = if !defined_memory {
-            None
-        } else if let Some((name, _)) = module.exports().find(|(_, k)| *k == ExportKind::Memory) {
-            Some(Arc::from(name))
-        } else {
-            Some(Arc::from(HIDDEN_MEMORY_EXPORT))
-        };
-        let patched;
-        let wasm = match &memory_export {
-            Some(name) if &**name == HIDDEN_MEMORY_EXPORT => {
-                patched = with_memory_export(bytes, HIDDEN_MEMORY_EXPORT)
+        let exported = module
+            .exports()
+            .find(|(_, k)| *k == ExportKind::Memory)
+            .map(|(name, _)| name);
+        let (memory_export, patched) = match (defined_memory, exported) {
+            (false, _) => (None, None),
+            (true, Some(name)) => (Some(Arc::<str>::from(name)), None),
+            (true, None) => {
+                // A module could (adversarially) already use the hidden name for something else.
+                let name = (0u32..)
+                    .map(|n| format!("{HIDDEN_MEMORY_EXPORT}.{n}"))
+                    .find(|name| module.export(name).is_none())
+                    .unwrap_or_default();
+                let patched = with_memory_export(bytes, &name)
                     .ok_or_else(|| VmError::InvalidModule("malformed section layout".into()))?;
-                &patched[..]
+                (Some(Arc::from(name)), Some(patched))
             }
-            _ => bytes,
         };
+        let wasm = patched.as_deref().unwrap_or(bytes);
         let compiled = wasmtime::Module::new(engine()?, wasm)
             .map_err(|e| VmError::Native(format!("compilation failed: {e:#}")))?;
         Ok(NativeModule {
@@ -319,7 +322,7 @@ impl<H: Host + 'static> NativeInstance<H> {
             .ok_or_else(|| VmError::Native(format!("wasmtime lost the export `{name}`")))?;
         let params = args
             .iter()
-            .map(|a| self.to_val(*a))
+            .map(|a| self.wasmtime_value(*a))
             .collect::<Result<Vec<_>, _>>()?;
         let mut results = vec![Val::I32(0); ty.results.len()];
         self.store.set_fuel(fuel).map_err(native)?;
@@ -400,7 +403,7 @@ impl<H: Host + 'static> NativeInstance<H> {
         Some(memory)
     }
 
-    fn to_val(&mut self, value: Value) -> Result<Val, VmError> {
+    fn wasmtime_value(&mut self, value: Value) -> Result<Val, VmError> {
         Ok(match value {
             Value::FuncRef(Some(index)) => {
                 let func = self.funcs.iter().find(|(i, _)| *i == index).map(|(_, f)| *f).ok_or_else(|| {
