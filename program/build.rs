@@ -20,17 +20,42 @@ const GUEST_TARGET: &str = "wasm32-unknown-unknown";
 fn main() {
     let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR"));
     ensure_wasm_target_installed();
-    build_guest(&manifest_dir.join("workloads"), "workloads");
+    build_guest(
+        &manifest_dir.join("workloads"),
+        "workloads",
+        &[],
+        "workloads",
+    );
+    // The STF guest depends on the ledger crate by path: its sources are part of the guest's bytes.
+    for watched in ["ledger/src", "ledger/Cargo.toml"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest_dir.join(watched).display()
+        );
+    }
+    build_guest(&manifest_dir.join("guest"), "stf", &[], "stf");
+    build_guest(
+        &manifest_dir.join("guest"),
+        "stf",
+        &["pure-crypto"],
+        "stf_pure",
+    );
 }
 
 /// Builds the guest crate at `crate_dir` in release mode for
 /// `wasm32-unknown-unknown`, copies its `<wasm_name>.wasm` (the cdylib's
 /// artifact name, i.e. the lib name with `-` replaced by `_`) to
 /// `$OUT_DIR/<wasm_name>.wasm` and returns that path.
-fn build_guest(crate_dir: &Path, wasm_name: &str) -> PathBuf {
+fn build_guest(
+    crate_dir: &Path,
+    wasm_name: &str,
+    features: &[&str],
+    embedded_name: &str,
+) -> PathBuf {
     let out_dir = PathBuf::from(env_var("OUT_DIR"));
     let manifest = crate_dir.join("Cargo.toml");
-    let target_dir = out_dir.join("guest-target");
+    // One target dir per feature set, so the variants never overwrite each other's artifact.
+    let target_dir = out_dir.join(format!("guest-target-{embedded_name}"));
 
     // A watched path that does not exist would make cargo rerun this script on
     // every build, so only existing ones are listed (`src` is a directory:
@@ -53,6 +78,8 @@ fn build_guest(crate_dir: &Path, wasm_name: &str) -> PathBuf {
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&target_dir)
+        .arg("--features")
+        .arg(features.join(","))
         // Config discovery (.cargo/config.toml) starts at the guest, not at
         // wherever the outer cargo was invoked.
         .current_dir(crate_dir);
@@ -76,7 +103,7 @@ fn build_guest(crate_dir: &Path, wasm_name: &str) -> PathBuf {
         .join(GUEST_TARGET)
         .join("release")
         .join(format!("{wasm_name}.wasm"));
-    let embedded = out_dir.join(format!("{wasm_name}.wasm"));
+    let embedded = out_dir.join(format!("{embedded_name}.wasm"));
     fs::copy(&built, &embedded).unwrap_or_else(|err| {
         panic!(
             "guest built but {} could not be copied to {}: {err}",

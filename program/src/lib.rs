@@ -1,5 +1,41 @@
 //! The rollup's guest programs, compiled to `wasm32-unknown-unknown` by this
 //! crate's build script and embedded as bytes, and their host-side types.
+//!
+//! The state-transition function itself is the `no_std` crate [`ledger`]
+//! (`program/ledger`), re-exported here; this crate is its host side:
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`crypto`] | keccak256 and secp256k1 on the host: the `keccak256` / `ecrecover` precompile semantics, addresses, signing |
+//! | [`store`] | [`NodeStore`], the keccak-keyed node store behind the preimage oracle, and [`genesis`] |
+//! | [`native`] | [`NativeAbi`] and [`run_native`]: the ledger run natively, the reference for both VM engines |
+//! | [`builder`] | [`BatchBuilder`] and the deterministic [`random_batch`] |
+//!
+//! No wasmtime and no interpreter here: running the guest belongs to `prover`.
+
+pub mod builder;
+pub mod crypto;
+pub mod error;
+pub mod native;
+pub mod store;
+
+pub use builder::{derive_keys, random_batch, random_genesis, BatchBuilder, GENESIS_BALANCE};
+pub use crypto::{
+    address_of, address_of_verifying_key, ecrecover, keccak256, sender_of, sign_prehash,
+    sign_transfer, sign_withdraw,
+};
+pub use error::Error;
+pub use k256::ecdsa::SigningKey;
+pub use ledger;
+pub use ledger::commitments::{receipts_root, withdrawals_root};
+pub use ledger::trie::{Account, EMPTY_ROOT};
+pub use ledger::types::{
+    Address, Batch, BatchOutputs, BatchStatus, Config, Hash, ReceiptStatus, RejectReason,
+    Transaction, Withdrawal,
+};
+pub use ledger::{execute_batch, Abi, Execution, MAX_CHUNK};
+pub use native::{encode_batch, run_native, run_native_bytes, NativeAbi, NativeRun};
+pub use store::{genesis, NodeStore};
 
 /// The benchmark guest (`program/workloads`): a WebAssembly module that
 /// imports nothing and exports its linear memory (`memory`) and these
@@ -15,3 +51,11 @@
 /// Negative arguments are treated as 0. `sort` and `keccak` trap only if
 /// memory cannot grow to `4 n` or `len` bytes.
 pub const WORKLOADS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/workloads.wasm"));
+
+/// The rollup's state-transition function (`program/guest`): exports `run: [] -> []`, imports the
+/// `hauptbuch` host ABI (see `program/README.md`) with keccak256 and ecrecover as host precompiles.
+pub const STF_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stf.wasm"));
+
+/// The same STF with keccak256 and secp256k1 recovery compiled into the guest (no precompile
+/// imports): the pure-WebAssembly baseline the precompiles are measured against.
+pub const STF_PURE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stf_pure.wasm"));

@@ -1,0 +1,148 @@
+//! The host's state store: trie nodes by keccak256 hash, in memory.
+//!
+//! It is the preimage oracle behind the guest's `read_preimage` import and
+//! the sink of its `emit_node` calls. Genesis states are built with the
+//! ledger's own trie code, so a genesis root is exactly what the guest
+//! would compute for the same accounts.
+
+use std::collections::BTreeMap;
+
+use ledger::trie::{fetch_node, Node};
+use ledger::{Abi, Account, Address, Hash, PartialTrie, EMPTY_ROOT};
+
+use crate::crypto::{ecrecover, keccak256};
+use crate::native::NativeAbi;
+
+/// Trie nodes (or any preimages) keyed by their keccak256 hash.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeStore {
+    nodes: BTreeMap<Hash, Vec<u8>>,
+}
+
+impl NodeStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores `node` under its keccak256 hash and returns the hash.
+    pub fn insert(&mut self, node: &[u8]) -> Hash {
+        let hash = keccak256(node);
+        self.nodes.insert(hash, node.to_vec());
+        hash
+    }
+
+    /// The preimage of `hash`, if stored.
+    pub fn get(&self, hash: &Hash) -> Option<&[u8]> {
+        self.nodes.get(hash).map(Vec::as_slice)
+    }
+
+    /// Forgets the preimage of `hash` (tests use it to make a node
+    /// unknown); returns it if it was stored.
+    pub fn remove(&mut self, hash: &Hash) -> Option<Vec<u8>> {
+        self.nodes.remove(hash)
+    }
+
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.nodes.contains_key(hash)
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// All stored `(hash, preimage)` pairs, by hash.
+    pub fn iter(&self) -> impl Iterator<Item = (&Hash, &[u8])> {
+        self.nodes
+            .iter()
+            .map(|(hash, node)| (hash, node.as_slice()))
+    }
+
+    /// The account of `address` in the state with root `root` (the default,
+    /// zero account if absent).
+    pub fn account(&self, root: &Hash, address: &Address) -> Result<Account, ledger::Error> {
+        PartialTrie::new(*root).account(&mut StoreReader(self), address)
+    }
+
+    /// Every `(key, account)` leaf of the state with root `root`, in key
+    /// order; each node is verified against its hash on the way.
+    pub fn leaves(&self, root: &Hash) -> Result<Vec<(Hash, Account)>, ledger::Error> {
+        let mut reader = StoreReader(self);
+        let mut leaves = Vec::new();
+        // Right pushed first so the left subtree comes out first.
+        let mut pending = vec![*root];
+        while let Some(hash) = pending.pop() {
+            if hash == EMPTY_ROOT {
+                continue;
+            }
+            match fetch_node(&mut reader, &hash)? {
+                Node::Empty => {}
+                Node::Leaf { key, account } => leaves.push((key, account)),
+                Node::Branch { left, right } => pending.extend([right, left]),
+            }
+        }
+        Ok(leaves)
+    }
+}
+
+/// Builds the state holding exactly `accounts` (each with nonce 0; a later
+/// entry for the same address replaces an earlier one) and returns its root
+/// and a store holding all of its nodes.
+pub fn genesis(accounts: &[(Address, u64)]) -> (Hash, NodeStore) {
+    let mut writer = NativeAbi::new(Vec::new(), NodeStore::new());
+    let mut trie = PartialTrie::new(EMPTY_ROOT);
+    for (address, balance) in accounts {
+        let account = Account {
+            balance: *balance,
+            nonce: 0,
+        };
+        // Inserting into a trie that started empty loads nothing, so there
+        // is no preimage to miss.
+        trie.set_account(&mut writer, address, account)
+            .expect("a trie built from empty needs no preimage");
+    }
+    let root = trie.commit(&mut writer);
+    (root, writer.store)
+}
+
+/// Read-only view of a store as the ledger's host (no inbox, no output).
+struct StoreReader<'a>(&'a NodeStore);
+
+impl Abi for StoreReader<'_> {
+    fn inbox_len(&mut self) -> u32 {
+        0
+    }
+    fn read_inbox(&mut self, _offset: u32, _buf: &mut [u8]) -> u32 {
+        0
+    }
+    fn read_preimage(&mut self, hash: &[u8; 32], offset: u32, buf: &mut [u8]) -> Option<u32> {
+        copy_preimage(self.0, hash, offset, buf)
+    }
+    fn emit_node(&mut self, _node: &[u8]) {}
+    fn write_output(&mut self, _bytes: &[u8]) {}
+    fn keccak256(&mut self, data: &[u8]) -> [u8; 32] {
+        keccak256(data)
+    }
+    fn ecrecover(&mut self, msg_hash: &[u8; 32], sig: &[u8; 65]) -> Option<[u8; 20]> {
+        ecrecover(msg_hash, sig)
+    }
+}
+
+/// The `read_preimage` import's semantics over a store: copy from `offset`
+/// at most `min(buf.len(), MAX_CHUNK)` bytes, return the total length.
+pub(crate) fn copy_preimage(
+    store: &NodeStore,
+    hash: &Hash,
+    offset: u32,
+    buf: &mut [u8],
+) -> Option<u32> {
+    let preimage = store.get(hash)?;
+    let rest = preimage.get(offset as usize..).unwrap_or_default();
+    let n = rest.len().min(buf.len()).min(ledger::MAX_CHUNK);
+    buf[..n].copy_from_slice(&rest[..n]);
+    Some(u32::try_from(preimage.len()).unwrap_or(u32::MAX))
+}
