@@ -3,6 +3,7 @@
 //! Commands today: `exec` runs one exported function of a module on the provable interpreter or on
 //! the wasmtime replay engine; `demo` shows the VM's guarantees on the embedded workloads.
 
+mod cli_batch;
 mod cli_exec;
 mod demo;
 
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run an exported function of a .wasm or .wat module and print its results.
     Exec(cli_exec::ExecArgs),
+    /// Build a deterministic genesis and signed batch, run it on one engine, print the outputs.
+    RunBatch(cli_batch::RunBatchArgs),
     /// A tour of the VM on the embedded workloads: both engines, step counts, machine hashes,
     /// snapshots and determinism.
     Demo,
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Exec(args) => cli_exec::run(args),
+        Command::RunBatch(args) => cli_batch::run(args),
         Command::Demo => demo::run(),
     };
     match result {

@@ -4,5 +4,5 @@
 pub mod runner;
 pub mod stf_host;
 
-pub use runner::{run_batch, BatchRun, Engine, RunError};
+pub use runner::{run_batch, BatchRun, Engine, RunError, StfGuest};
 pub use stf_host::StfHost;

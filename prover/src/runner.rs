@@ -44,14 +44,20 @@ pub struct BatchRun {
     pub elapsed: Duration,
     /// Machine hash after the run (interpreter only).
     pub final_hash: Option<vm::MachineHash>,
+    /// Host calls served, per import (see [`crate::stf_host::IMPORT_NAMES`]).
+    pub host_calls: [u64; 7],
 }
 
 fn finish(
-    abi: NativeAbi,
+    host: StfHost,
     steps: u64,
     elapsed: Duration,
     final_hash: Option<vm::MachineHash>,
 ) -> Result<BatchRun, RunError> {
+    let StfHost {
+        abi,
+        calls: host_calls,
+    } = host;
     let bytes = abi.outputs.clone().ok_or(RunError::NoOutputs)?;
     let outputs =
         BatchOutputs::from_bytes(&bytes).map_err(|e| RunError::BadOutputs(e.to_string()))?;
@@ -61,44 +67,69 @@ fn finish(
         steps,
         elapsed,
         final_hash,
+        host_calls,
     })
 }
 
-/// Runs `batch` against the trie in `store` on `engine`, with the embedded STF guest `wasm`.
+/// A guest loaded for both engines once (wasmtime compilation dominates a single small batch).
+pub struct StfGuest {
+    module: std::sync::Arc<Module>,
+    native: NativeModule,
+}
+
+impl StfGuest {
+    pub fn new(wasm: &[u8]) -> Result<StfGuest, RunError> {
+        let module = Module::new(wasm)?;
+        let native = NativeModule::from_module(module.clone(), wasm)?;
+        Ok(StfGuest { module, native })
+    }
+
+    /// Runs `batch` against the trie in `store` on `engine`.
+    pub fn run(
+        &self,
+        engine: Engine,
+        batch: &Batch,
+        store: NodeStore,
+    ) -> Result<BatchRun, RunError> {
+        let abi = NativeAbi::new(program::encode_batch(batch), store);
+        let mut host = StfHost::new(abi);
+        let started = Instant::now();
+        match engine {
+            Engine::Interp => {
+                let mut machine =
+                    Machine::instantiate(self.module.clone(), &mut host, BATCH_STEP_LIMIT)?;
+                machine.invoke("run", &[])?;
+                match machine.run(&mut host, BATCH_STEP_LIMIT) {
+                    RunOutcome::Finished(_) => {}
+                    RunOutcome::Trapped(trap) => return Err(RunError::Trap(trap)),
+                    RunOutcome::StepLimit => return Err(RunError::Trap(Trap::StepLimitReached)),
+                    RunOutcome::Idle => return Err(RunError::NoOutputs),
+                }
+                let elapsed = started.elapsed();
+                let hash = machine.hash();
+                finish(host, machine.steps(), elapsed, Some(hash))
+            }
+            Engine::Native => {
+                let mut instance = NativeInstance::new(&self.native, host, BATCH_STEP_LIMIT)?;
+                match instance.invoke("run", &[], BATCH_STEP_LIMIT) {
+                    Ok(_) => {}
+                    Err(NativeError::Trap(trap)) => return Err(RunError::Trap(trap)),
+                    Err(NativeError::Vm(e)) => return Err(RunError::Vm(e)),
+                }
+                let elapsed = started.elapsed();
+                finish(instance.into_host(), 0, elapsed, None)
+            }
+        }
+    }
+}
+
+/// Runs `batch` against the trie in `store` on `engine`, with the STF guest `wasm` (loaded for
+/// this one run; keep a [`StfGuest`] to run many batches).
 pub fn run_batch(
     engine: Engine,
     wasm: &[u8],
     batch: &Batch,
     store: NodeStore,
 ) -> Result<BatchRun, RunError> {
-    let abi = NativeAbi::new(program::encode_batch(batch), store);
-    let mut host = StfHost::new(abi);
-    let started = Instant::now();
-    match engine {
-        Engine::Interp => {
-            let module = Module::new(wasm)?;
-            let mut machine = Machine::instantiate(module, &mut host, BATCH_STEP_LIMIT)?;
-            machine.invoke("run", &[])?;
-            match machine.run(&mut host, BATCH_STEP_LIMIT) {
-                RunOutcome::Finished(_) => {}
-                RunOutcome::Trapped(trap) => return Err(RunError::Trap(trap)),
-                RunOutcome::StepLimit => return Err(RunError::Trap(Trap::StepLimitReached)),
-                RunOutcome::Idle => return Err(RunError::NoOutputs),
-            }
-            let elapsed = started.elapsed();
-            let hash = machine.hash();
-            finish(host.abi, machine.steps(), elapsed, Some(hash))
-        }
-        Engine::Native => {
-            let module = NativeModule::new(wasm)?;
-            let mut instance = NativeInstance::new(&module, host, BATCH_STEP_LIMIT)?;
-            match instance.invoke("run", &[], BATCH_STEP_LIMIT) {
-                Ok(_) => {}
-                Err(NativeError::Trap(trap)) => return Err(RunError::Trap(trap)),
-                Err(NativeError::Vm(e)) => return Err(RunError::Vm(e)),
-            }
-            let elapsed = started.elapsed();
-            finish(instance.into_host().abi, 0, elapsed, None)
-        }
-    }
+    StfGuest::new(wasm)?.run(engine, batch, store)
 }

@@ -34,7 +34,20 @@ pub const IMPORT_MODULE: &str = "hauptbuch";
 
 pub struct StfHost {
     pub abi: NativeAbi,
+    /// Calls served, per import (index as in [`IMPORT_NAMES`]): where the batch's work went.
+    pub calls: [u64; IMPORTS.len()],
 }
+
+/// Import names in id order.
+pub const IMPORT_NAMES: [&str; 7] = [
+    "inbox_len",
+    "read_inbox",
+    "read_preimage",
+    "emit_node",
+    "write_output",
+    "keccak256",
+    "ecrecover",
+];
 
 fn u32_arg(args: &[Value], i: usize) -> Result<u32, Trap> {
     match args.get(i) {
@@ -65,7 +78,10 @@ fn read_vec(memory: &dyn GuestMemory, addr: u32, len: u32) -> Result<Vec<u8>, Tr
 
 impl StfHost {
     pub fn new(abi: NativeAbi) -> StfHost {
-        StfHost { abi }
+        StfHost {
+            abi,
+            calls: [0; IMPORTS.len()],
+        }
     }
 }
 
@@ -101,6 +117,9 @@ impl Host for StfHost {
         results: &mut [Value],
     ) -> Result<(), Trap> {
         let arg = |i| u32_arg(args, i);
+        if let Some(count) = self.calls.get_mut(id as usize) {
+            *count += 1;
+        }
         match id {
             0 => results[0] = Value::I32(self.abi.inbox_len() as i32),
             1 => {

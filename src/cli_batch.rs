@@ -1,0 +1,105 @@
+//! `rollup run-batch`: a deterministic genesis and signed batch, run on one engine, outputs as hex.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use program::{random_batch, random_genesis, BatchStatus, Config};
+use prover::{Engine, StfGuest};
+
+use crate::cli_exec::Engine as EngineArg;
+
+#[derive(Args)]
+pub struct RunBatchArgs {
+    /// Transactions in the batch (0 is an empty batch; at most the batch limit, 1000).
+    #[arg(long)]
+    txs: usize,
+    /// Seed for keys, genesis and transactions: the same seed gives the same batch.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Accounts in the genesis state.
+    #[arg(long, default_value_t = 200)]
+    accounts: usize,
+    #[arg(long, value_enum, default_value = "interp")]
+    engine: EngineArg,
+    /// Run the guest with keccak256 and secp256k1 compiled into WebAssembly instead of precompiles.
+    #[arg(long)]
+    pure_wasm_crypto: bool,
+}
+
+pub const CHAIN_ID: u64 = 1;
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::from("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+pub fn run(args: RunBatchArgs) -> Result<ExitCode, String> {
+    let limit = Config::default().max_transactions as usize;
+    if args.txs > limit {
+        return Err(format!(
+            "--txs {} is over the batch limit of {limit} transactions",
+            args.txs
+        ));
+    }
+    if args.accounts == 0 {
+        return Err("--accounts must be at least 1".into());
+    }
+    eprintln!(
+        "building genesis ({} accounts) and a batch of {} transactions (seed {})...",
+        args.accounts, args.txs, args.seed
+    );
+    let (root, store, _) = random_genesis(args.seed, args.accounts);
+    let (batch, _) = random_batch(args.seed, args.txs, args.accounts, CHAIN_ID, 1, root);
+    let engine = match args.engine {
+        EngineArg::Interp => Engine::Interp,
+        EngineArg::Native => Engine::Native,
+    };
+    let wasm = if args.pure_wasm_crypto {
+        program::STF_PURE_WASM
+    } else {
+        program::STF_WASM
+    };
+    let guest = StfGuest::new(wasm).map_err(|e| e.to_string())?;
+    eprintln!("running on {:?}...", args.engine);
+    let run = guest
+        .run(engine, &batch, store)
+        .map_err(|e| e.to_string())?;
+    let out = &run.outputs;
+    println!("pre_state_root: {}", hex(&out.pre_state_root));
+    println!("state_root: {}", hex(&out.post_state_root));
+    println!("withdrawals_root: {}", hex(&out.withdrawals_root));
+    println!("receipts_root: {}", hex(&out.receipts_root));
+    println!("batch_number: {}", out.batch_number);
+    println!("tx_count: {}", out.tx_count);
+    println!("withdrawal_count: {}", out.withdrawal_count);
+    println!("status: {:?}", out.status);
+    if engine == Engine::Interp {
+        println!("steps: {}", run.steps);
+        if out.tx_count > 0 {
+            println!("steps_per_tx: {}", run.steps / out.tx_count as u64);
+        }
+        if let Some(hash) = run.final_hash {
+            println!("machine_hash: {hash}");
+        }
+    }
+    let calls: Vec<String> = prover::stf_host::IMPORT_NAMES
+        .iter()
+        .zip(run.host_calls)
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name}={n}"))
+        .collect();
+    println!("host_calls: {}", calls.join(" "));
+    let secs = run.elapsed.as_secs_f64();
+    println!("time: {:.3} ms", secs * 1e3);
+    if out.tx_count > 0 {
+        println!("tx_per_s: {:.0}", out.tx_count as f64 / secs);
+    }
+    Ok(if out.status == BatchStatus::Accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
