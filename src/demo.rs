@@ -131,6 +131,65 @@ pub fn run() -> Result<ExitCode, String> {
         warm.as_secs_f64() * 1e3
     );
     println!();
-    println!("The rollup itself (batches, assertions, disputes) is being built on this VM; see README.md.");
+    stf_section()?;
+    println!();
+    println!("Next on this VM: one-step proofs, the bisection game and settlement; see README.md.");
     Ok(ExitCode::SUCCESS)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The rollup's STF guest: a genesis, one signed batch, run natively, on wasmtime and on the
+/// interpreter, with identical outputs.
+fn stf_section() -> Result<(), String> {
+    use program::{random_batch, random_genesis, run_native};
+    use prover::{Engine, StfGuest};
+
+    println!();
+    println!("4. The rollup's state-transition function (a WebAssembly guest):");
+    let (root, store, _) = random_genesis(42, 50);
+    println!("   genesis: 50 accounts, state root 0x{}", hex(&root));
+    let (batch, _) = random_batch(42, 200, 50, 1, 1, root);
+    println!("   batch 1: 200 signed transfers, withdrawals and deposits");
+    let (native, _) = run_native(&batch, store.clone());
+    let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
+    let wasmtime = guest
+        .run(Engine::Native, &batch, store.clone())
+        .map_err(|e| e.to_string())?;
+    let interp = guest
+        .run(Engine::Interp, &batch, store)
+        .map_err(|e| e.to_string())?;
+    for (name, outputs, extra) in [
+        ("ledger (native Rust)", &native, String::new()),
+        (
+            "guest on wasmtime",
+            &wasmtime.outputs,
+            format!("{:.1} ms", wasmtime.elapsed.as_secs_f64() * 1e3),
+        ),
+        (
+            "guest on interpreter",
+            &interp.outputs,
+            format!(
+                "{:.1} ms, {} steps",
+                interp.elapsed.as_secs_f64() * 1e3,
+                interp.steps
+            ),
+        ),
+    ] {
+        println!(
+            "   {name:<21} state root 0x{}..  withdrawals root 0x{}..  {extra}",
+            &hex(&outputs.post_state_root)[..16],
+            &hex(&outputs.withdrawals_root)[..16]
+        );
+    }
+    if wasmtime.outputs != native || interp.outputs != native {
+        return Err("the three runs of the STF disagree".into());
+    }
+    println!(
+        "   all three agree: {} transactions, {} withdrawals, status {:?}",
+        native.tx_count, native.withdrawal_count, native.status
+    );
+    Ok(())
 }

@@ -126,3 +126,50 @@ fn bad_files_and_arguments_are_readable_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("i32:x"), "{err}");
 }
+
+#[test]
+fn run_batch_is_deterministic_per_seed_and_agrees_across_engines() {
+    let run = |seed: &str, engine: &str| {
+        let (code, out, err) = rollup(&[
+            "run-batch",
+            "--txs",
+            "20",
+            "--seed",
+            seed,
+            "--accounts",
+            "10",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let field = |name: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {out}"))
+                .to_string()
+        };
+        (field("state_root: "), field("withdrawals_root: "), out)
+    };
+    let (a_root, a_withdrawals, a_out) = run("5", "interp");
+    let (b_root, b_withdrawals, _) = run("5", "interp");
+    let (n_root, n_withdrawals, _) = run("5", "native");
+    let (c_root, _, _) = run("6", "interp");
+    assert!(a_root.starts_with("0x") && a_root.len() == 66, "{a_root}");
+    assert_eq!((&a_root, &a_withdrawals), (&b_root, &b_withdrawals));
+    assert_eq!((&a_root, &a_withdrawals), (&n_root, &n_withdrawals));
+    assert_ne!(a_root, c_root);
+    assert!(
+        a_out.contains("steps: ") && a_out.contains("tx_per_s: "),
+        "{a_out}"
+    );
+}
+
+#[test]
+fn run_batch_refuses_batches_over_the_limit() {
+    let (code, _, err) = rollup(&["run-batch", "--txs", "1001"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("over the batch limit"), "{err}");
+    let (code, out, _) = rollup(&["run-batch", "--txs", "0", "--engine", "native"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("tx_count: 0"), "{out}");
+}
