@@ -74,10 +74,10 @@ fn chunked_runs_with_snapshots_and_restores_agree() {
             while m.steps() < target && outcome == RunOutcome::StepLimit {
                 let chunk = 1 + rng.next() % (target - m.steps());
                 outcome = m.run(&mut NoImports, chunk);
-                if rng.next() % 4 == 0 {
+                if rng.next().is_multiple_of(4) {
                     m.hash();
                 }
-                if rng.next() % 3 == 0 {
+                if rng.next().is_multiple_of(3) {
                     // Snapshot, scribble on the original, and continue from the snapshot instead.
                     let snapshot = m.snapshot();
                     m.run(&mut NoImports, 1 + rng.next() % 50);

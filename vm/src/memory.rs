@@ -387,7 +387,7 @@ mod tests {
         let mut node = leaf;
         let mut index = addr as usize / LEAF_SIZE;
         for sibling in &path {
-            node = if index % 2 == 0 {
+            node = if index.is_multiple_of(2) {
                 hash_pair(&node, sibling)
             } else {
                 hash_pair(sibling, &node)

@@ -54,10 +54,12 @@ pub(crate) enum ConstExpr {
 #[derive(Clone, Debug)]
 pub(crate) enum FuncKind {
     /// An imported (host) function: index into the module's imports.
-    Host { module: String, name: String },
+    Host {
+        module: String,
+        name: String,
+    },
     Defined {
         entry: Pc,
-        locals: u32,
         max_height: u32,
     },
 }
@@ -77,7 +79,6 @@ pub(crate) struct CallTarget {
     pub results: u32,
     pub max_height: u32,
     pub type_id: u32,
-    pub is_host: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -146,7 +147,6 @@ pub struct Module {
     pub(crate) types: Vec<FuncType>,
     pub(crate) funcs: Vec<Function>,
     pub(crate) call_targets: Vec<CallTarget>,
-    pub(crate) num_imported_funcs: u32,
     pub(crate) code: Vec<Op>,
     pub(crate) br_table: Vec<BranchTarget>,
     pub(crate) globals: Vec<GlobalDef>,
@@ -376,7 +376,6 @@ impl ModuleBuilder {
                 )?;
                 self.funcs[func_index as usize].kind = FuncKind::Defined {
                     entry: lowered.entry,
-                    locals: lowered.locals,
                     max_height: lowered.max_height,
                 };
                 self.next_body += 1;
@@ -407,15 +406,12 @@ impl ModuleBuilder {
             .enumerate()
             .map(|(index, f)| {
                 let ty = &self.types[f.type_id as usize];
-                let (entry, max_height, is_host) = match f.kind {
+                let (entry, max_height) = match f.kind {
                     FuncKind::Host { .. } => (
                         trampolines[index],
                         ty.params.len().max(ty.results.len()) as u32 + 1,
-                        true,
                     ),
-                    FuncKind::Defined {
-                        entry, max_height, ..
-                    } => (entry, max_height, false),
+                    FuncKind::Defined { entry, max_height } => (entry, max_height),
                 };
                 CallTarget {
                     entry,
@@ -423,7 +419,6 @@ impl ModuleBuilder {
                     results: ty.results.len() as u32,
                     max_height,
                     type_id: f.type_id,
-                    is_host,
                 }
             })
             .collect();
@@ -431,7 +426,6 @@ impl ModuleBuilder {
             call_targets,
             types: self.types,
             funcs: self.funcs,
-            num_imported_funcs: self.num_imported_funcs,
             code: self.code,
             br_table: self.br_table,
             globals: self.globals,
@@ -536,7 +530,6 @@ impl ModuleBuilder {
                         type_id,
                         kind: FuncKind::Defined {
                             entry: 0,
-                            locals: 0,
                             max_height: 0,
                         },
                     });

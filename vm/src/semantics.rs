@@ -259,7 +259,7 @@ pub fn i32_trunc_f64_u(a: u64) -> Result<u32, Trap> {
 fn trunc_check_i64_s(x: f64) -> Result<(), Trap> {
     if x.is_nan() {
         Err(Trap::InvalidConversionToInteger)
-    } else if x < -TWO_63 || x >= TWO_63 {
+    } else if !(-TWO_63..TWO_63).contains(&x) {
         Err(Trap::IntegerOverflow)
     } else {
         Ok(())

@@ -12,7 +12,6 @@ use crate::VmError;
 
 pub(crate) struct LoweredFunction {
     pub entry: Pc,
-    pub locals: u32,
     pub max_height: u32,
 }
 
@@ -131,11 +130,7 @@ pub(crate) fn translate_function(
         .checked_add(max_operands)
         .and_then(|h| h.checked_add(EXTRA_OPERAND_SLOTS))
         .ok_or_else(|| VmError::LimitExceeded("frame height exceeds 2^32".into()))?;
-    Ok(LoweredFunction {
-        entry,
-        locals,
-        max_height,
-    })
+    Ok(LoweredFunction { entry, max_height })
 }
 
 impl Translator<'_> {

@@ -111,8 +111,8 @@ impl Value {
             .ok_or_else(|| format!("argument `{text}` must look like TYPE:VALUE, e.g. i32:7"))?;
         let bad = |e: &dyn fmt::Display| format!("argument `{text}`: {e}");
         Ok(match ty {
-            "i32" => Value::I32(parse_int::<i32, u32>(lit).map_err(|e| bad(&e))?),
-            "i64" => Value::I64(parse_int::<i64, u64>(lit).map_err(|e| bad(&e))?),
+            "i32" => Value::I32(parse_int::<i32>(lit).map_err(|e| bad(&e))?),
+            "i64" => Value::I64(parse_int::<i64>(lit).map_err(|e| bad(&e))?),
             "f32" => Value::F32(lit.parse::<f32>().map_err(|e| bad(&e))?.to_bits()),
             "f64" => Value::F64(lit.parse::<f64>().map_err(|e| bad(&e))?.to_bits()),
             _ => {
@@ -125,10 +125,9 @@ impl Value {
 }
 
 /// Accepts signed decimal, and unsigned decimal or `0x` hex up to the full bit width.
-fn parse_int<S, U>(lit: &str) -> Result<S, String>
+fn parse_int<S>(lit: &str) -> Result<S, String>
 where
-    S: std::str::FromStr + TryFrom<i128>,
-    U: Into<u128> + TryFrom<u128>,
+    S: TryFrom<i128>,
 {
     let wide: i128 = if let Some(hex) = lit.strip_prefix("0x") {
         i128::from_str_radix(hex, 16).map_err(|e| e.to_string())?
