@@ -39,18 +39,8 @@ const ARGUMENT_ROUNDS: u32 = 3;
 /// Inconclusive modules must stay below this share of all compared modules.
 const MAX_INCONCLUSIVE_PERCENT: u64 = 20;
 
-/// splitmix64: the seed stream of one case.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+mod common;
+use common::SplitMix;
 
 /// WebAssembly 2.0 without SIMD, small memories and tables, no imports, everything exported.
 /// With `disallow_traps` wasm-smith guards trapping instructions: random code traps at its first

@@ -12,6 +12,30 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
+impl FuncType {
+    /// Checks the arguments of a call of function `name` against the parameters.
+    pub fn check_args(&self, name: &str, args: &[Value]) -> Result<(), crate::VmError> {
+        if self.params.len() != args.len() {
+            return Err(crate::VmError::ArgumentCount {
+                name: name.into(),
+                expected: self.params.len(),
+                got: args.len(),
+            });
+        }
+        for (index, (arg, expected)) in args.iter().zip(&self.params).enumerate() {
+            if arg.ty() != *expected {
+                return Err(crate::VmError::ArgumentType {
+                    name: name.into(),
+                    index,
+                    expected: *expected,
+                    got: arg.ty(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for FuncType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let list = |tys: &[ValType]| tys.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ");

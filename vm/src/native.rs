@@ -297,25 +297,7 @@ impl<H: Host + 'static> NativeInstance<H> {
             .func_type_of_export(name)
             .ok_or_else(|| VmError::NoSuchExport(name.to_string()))?
             .clone();
-        if ty.params.len() != args.len() {
-            return Err(VmError::ArgumentCount {
-                name: name.into(),
-                expected: ty.params.len(),
-                got: args.len(),
-            }
-            .into());
-        }
-        for (index, (arg, expected)) in args.iter().zip(&ty.params).enumerate() {
-            if arg.ty() != *expected {
-                return Err(VmError::ArgumentType {
-                    name: name.into(),
-                    index,
-                    expected: *expected,
-                    got: arg.ty(),
-                }
-                .into());
-            }
-        }
+        ty.check_args(name, args)?;
         let func = self
             .instance
             .get_func(&mut self.store, name)

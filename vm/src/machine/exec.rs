@@ -147,6 +147,34 @@ impl Machine {
                 continue;
             }};
         }
+        // Enters `target` with its arguments on top of the stack, below `consumed` operands the
+        // call itself pops (the table index of `call_indirect`).
+        macro_rules! enter {
+            ($target:expr, $consumed:expr) => {{
+                let target: crate::module::CallTarget = $target;
+                if self.frames.len() as u32 >= 2 * MAX_CALL_DEPTH {
+                    trap!(Trap::CallStackExhausted);
+                }
+                let args_end = sp - $consumed;
+                let new_fp = args_end - target.params as usize;
+                let top = new_fp as u64 + target.max_height as u64;
+                if top > MAX_VALUE_STACK as u64 {
+                    trap!(Trap::ValueStackExhausted);
+                }
+                if stack.len() < top as usize {
+                    stack.resize(top as usize, 0);
+                }
+                sp = args_end;
+                self.stack_reserved = self.stack_reserved.max(top as u32);
+                self.frames.push(pc as u64 + 1);
+                self.frames.push(fp as u64);
+                self.frames_reserved = self.frames_reserved.max(self.frames.len() as u32);
+                fp = new_fp;
+                pc = target.entry as usize;
+                taken += 1;
+                continue;
+            }};
+        }
         let i32_ = |w: u64| w as u32 as i32;
         let u32_ = |w: u64| w as u32;
         let b = |c: bool| c as u64;
@@ -197,28 +225,7 @@ impl Machine {
                         }
                     }
                 }
-                Op::Call { func } => {
-                    let target = module.call_targets[func as usize];
-                    if self.frames.len() as u32 >= 2 * MAX_CALL_DEPTH {
-                        trap!(Trap::CallStackExhausted);
-                    }
-                    let new_fp = sp - target.params as usize;
-                    let top = new_fp as u64 + target.max_height as u64;
-                    if top > MAX_VALUE_STACK as u64 {
-                        trap!(Trap::ValueStackExhausted);
-                    }
-                    if stack.len() < top as usize {
-                        stack.resize(top as usize, 0);
-                    }
-                    self.stack_reserved = self.stack_reserved.max(top as u32);
-                    self.frames.push(pc as u64 + 1);
-                    self.frames.push(fp as u64);
-                    self.frames_reserved = self.frames_reserved.max(self.frames.len() as u32);
-                    fp = new_fp;
-                    pc = target.entry as usize;
-                    taken += 1;
-                    continue;
-                }
+                Op::Call { func } => enter!(module.call_targets[func as usize], 0),
                 Op::CallIndirect { type_index, table } => {
                     let index = stack[sp - 1] as u32 as usize;
                     let entries = &self.tables[table as usize].entries;
@@ -228,31 +235,11 @@ impl Machine {
                     if word == crate::value::NULL_REF {
                         trap!(Trap::UninitializedElement);
                     }
-                    let func = (word - 1) as u32;
-                    let target = module.call_targets[func as usize];
+                    let target = module.call_targets[(word - 1) as usize];
                     if target.type_id != type_index {
                         trap!(Trap::IndirectCallTypeMismatch);
                     }
-                    if self.frames.len() as u32 >= 2 * MAX_CALL_DEPTH {
-                        trap!(Trap::CallStackExhausted);
-                    }
-                    let new_fp = sp - 1 - target.params as usize;
-                    let top = new_fp as u64 + target.max_height as u64;
-                    if top > MAX_VALUE_STACK as u64 {
-                        trap!(Trap::ValueStackExhausted);
-                    }
-                    if stack.len() < top as usize {
-                        stack.resize(top as usize, 0);
-                    }
-                    sp -= 1;
-                    self.stack_reserved = self.stack_reserved.max(top as u32);
-                    self.frames.push(pc as u64 + 1);
-                    self.frames.push(fp as u64);
-                    self.frames_reserved = self.frames_reserved.max(self.frames.len() as u32);
-                    fp = new_fp;
-                    pc = target.entry as usize;
-                    taken += 1;
-                    continue;
+                    enter!(target, 1)
                 }
                 Op::CallHost { func } => {
                     let ty = module.func_type(func);

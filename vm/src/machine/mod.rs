@@ -350,24 +350,7 @@ impl Machine {
             Some(ExportKind::Func(f)) => f,
             _ => return Err(VmError::NoSuchExport(name.to_string())),
         };
-        let ty = self.module.func_type(func).clone();
-        if ty.params.len() != args.len() {
-            return Err(VmError::ArgumentCount {
-                name: name.into(),
-                expected: ty.params.len(),
-                got: args.len(),
-            });
-        }
-        for (index, (arg, expected)) in args.iter().zip(&ty.params).enumerate() {
-            if arg.ty() != *expected {
-                return Err(VmError::ArgumentType {
-                    name: name.into(),
-                    index,
-                    expected: *expected,
-                    got: arg.ty(),
-                });
-            }
-        }
+        self.module.func_type(func).check_args(name, args)?;
         self.begin_call(func, args)
     }
 
