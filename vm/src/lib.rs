@@ -6,6 +6,7 @@
 //! * [`native`]: the same module and [`Host`] on wasmtime, for fast replay.
 
 pub mod code;
+pub mod commitment;
 mod error;
 mod host;
 pub mod limits;

@@ -126,6 +126,93 @@ impl WordTree {
     }
 }
 
+/// A static tree over raw 32-byte leaves (the module's code, call targets, branch table, data),
+/// built once and kept for proofs. Levels are stored unpadded: a missing node at level `k` is
+/// `ZERO[k]`, so a tree of `n` leaves costs about `2n` nodes whatever its height.
+#[derive(Clone, Debug, Default)]
+pub struct LeafTree {
+    /// `levels[0]` are the leaves, `levels[height]` is the root (one node; absent when empty).
+    levels: Vec<Vec<Hash>>,
+}
+
+impl LeafTree {
+    pub fn new(leaves: Vec<Hash>) -> LeafTree {
+        let height = height_for(leaves.len() as u64);
+        let zero = zero_hashes();
+        let mut levels = vec![leaves];
+        for k in 0..height {
+            let below = &levels[k];
+            let next: Vec<Hash> = below
+                .chunks(2)
+                .map(|pair| hash_pair(&pair[0], pair.get(1).unwrap_or(&zero[k])))
+                .collect();
+            levels.push(next);
+        }
+        LeafTree { levels }
+    }
+
+    /// Levels between a leaf and the root: `height_for(leaf count)`.
+    pub fn height(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    pub fn len(&self) -> usize {
+        self.levels[0].len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.levels[0].is_empty()
+    }
+
+    /// The root; `ZERO[0]` (32 zero bytes) for an empty tree.
+    pub fn root(&self) -> Hash {
+        self.levels[self.height()]
+            .first()
+            .copied()
+            .unwrap_or(zero_hashes()[0])
+    }
+
+    pub fn leaf(&self, index: usize) -> Option<Hash> {
+        self.levels[0].get(index).copied()
+    }
+
+    /// Siblings of leaf `index` from the bottom up (`height()` of them), or `None` past the end.
+    pub fn path(&self, index: usize) -> Option<Vec<Hash>> {
+        self.leaf(index)?;
+        let zero = zero_hashes();
+        let mut at = index;
+        let path = (0..self.height())
+            .map(|k| {
+                let sibling = self.levels[k].get(at ^ 1).copied().unwrap_or(zero[k]);
+                at >>= 1;
+                sibling
+            })
+            .collect();
+        Some(path)
+    }
+}
+
+/// Whether `leaf` sits at `index` under `root`, given its siblings bottom first. The path length
+/// is the tree height: the caller must compare it with the height it derives from the committed
+/// leaf count, because leaves and inner nodes are both 32 bytes and only fixed heights keep them
+/// apart. False on any mismatch (including `index >= 2^path.len()`); never panics.
+pub fn verify_path(leaf: &Hash, index: u64, path: &[Hash], root: &Hash) -> bool {
+    if path.len() > MAX_HEIGHT || (path.len() < 64 && index >> path.len() != 0) {
+        return false;
+    }
+    let mut node = *leaf;
+    let mut at = index;
+    for sibling in path {
+        node = if at & 1 == 0 {
+            hash_pair(&node, sibling)
+        } else {
+            hash_pair(sibling, &node)
+        };
+        at >>= 1;
+    }
+    node == *root
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +248,66 @@ mod tests {
             z1.iter().map(|b| format!("{b:02x}")).collect::<String>(),
             "ad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5"
         );
+    }
+
+    fn leaf(i: u8) -> Hash {
+        [i; 32]
+    }
+
+    #[test]
+    fn leaf_tree_root_matches_padded_naive_tree() {
+        for n in [0usize, 1, 2, 3, 5, 8, 13] {
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf(i as u8 + 1)).collect();
+            let tree = LeafTree::new(leaves.clone());
+            let height = height_for(n as u64);
+            assert_eq!(tree.height(), height);
+            let mut level: Vec<Hash> = (0..1usize << height)
+                .map(|i| leaves.get(i).copied().unwrap_or([0; 32]))
+                .collect();
+            while level.len() > 1 {
+                level = level.chunks(2).map(|p| hash_pair(&p[0], &p[1])).collect();
+            }
+            assert_eq!(tree.root(), level[0], "n = {n}");
+            for (i, leaf) in leaves.iter().enumerate() {
+                let path = tree.path(i).unwrap();
+                assert_eq!(path.len(), height);
+                assert!(verify_path(leaf, i as u64, &path, &tree.root()));
+            }
+            assert!(tree.path(n).is_none());
+        }
+    }
+
+    #[test]
+    fn verify_path_rejects_tampering() {
+        let leaves: Vec<Hash> = (0..6).map(|i| leaf(i + 1)).collect();
+        let tree = LeafTree::new(leaves.clone());
+        let root = tree.root();
+        let path = tree.path(4).unwrap();
+        assert!(verify_path(&leaves[4], 4, &path, &root));
+        // Wrong index (same leaf, another position), and one past the tree.
+        assert!(!verify_path(&leaves[4], 5, &path, &root));
+        assert!(!verify_path(&leaves[4], 4 + 8, &path, &root));
+        // Wrong leaf.
+        assert!(!verify_path(&leaves[3], 4, &path, &root));
+        // Wrong sibling at each level.
+        for k in 0..path.len() {
+            let mut bad = path.clone();
+            bad[k][0] ^= 1;
+            assert!(!verify_path(&leaves[4], 4, &bad, &root));
+        }
+        // Short and long paths.
+        assert!(!verify_path(&leaves[4], 4, &path[..2], &root));
+        assert!(!verify_path(&leaves[4], 0, &[], &root));
+        let mut long = path.clone();
+        long.push(zero_hashes()[3]);
+        assert!(!verify_path(&leaves[4], 4, &long, &root));
+        // Absurd inputs return false instead of panicking.
+        assert!(!verify_path(
+            &leaves[4],
+            u64::MAX,
+            &vec![[0; 32]; 64],
+            &root
+        ));
+        assert!(!verify_path(&leaves[4], u64::MAX, &[[0; 32]; 3], &root));
     }
 }

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use sha3::{Digest, Keccak256};
 use wasmparser::{
     CompositeInnerType, DataKind, ElementItems, ElementKind, ExternalKind, Operator, Parser,
     Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
 use crate::code::{BranchTarget, Op, Pc};
+use crate::commitment::ModuleCommitment;
 use crate::host::FuncType;
 use crate::translate::translate_function;
 use crate::{ValType, Value, VmError};
@@ -156,8 +156,9 @@ pub struct Module {
     pub(crate) elems: Vec<ElemSegment>,
     pub(crate) exports: Vec<(String, ExportKind)>,
     pub(crate) start: Option<u32>,
-    /// keccak256 of the module bytes: what the machine hash commits to as "the code".
-    pub(crate) hash: [u8; 32],
+    /// The Merkle commitment to the lowered module ([`crate::commitment`]); its hash is what the
+    /// machine hash commits to as "the code".
+    pub(crate) commitment: ModuleCommitment,
 }
 
 impl Module {
@@ -175,8 +176,24 @@ impl Module {
         Module::new(&binary)
     }
 
+    /// The module hash ([`crate::commitment`]).
     pub fn hash(&self) -> [u8; 32] {
-        self.hash
+        self.commitment.hash()
+    }
+
+    /// The module's trees, for proofs against [`Module::hash`].
+    pub fn commitment(&self) -> &ModuleCommitment {
+        &self.commitment
+    }
+
+    /// The code leaf holding op `pc` (two ops per leaf) and its sibling path, bottom first.
+    pub fn code_proof(&self, pc: u32) -> Option<([u8; 32], Vec<[u8; 32]>)> {
+        self.commitment.code_proof(pc)
+    }
+
+    /// The call-target leaf of function `func` and its sibling path, bottom first.
+    pub fn call_target_proof(&self, func: u32) -> Option<([u8; 32], Vec<[u8; 32]>)> {
+        self.commitment.call_target_proof(func)
     }
 
     pub fn export(&self, name: &str) -> Option<ExportKind> {
@@ -384,9 +401,6 @@ impl ModuleBuilder {
             }
             self.section(payload)?;
         }
-        let mut hasher = Keccak256::new();
-        hasher.update(b"hauptbuch.module.v1");
-        hasher.update(bytes);
         // Trampolines let an imported function be invoked or exported like a defined one.
         let mut trampolines = Vec::with_capacity(self.num_imported_funcs as usize);
         for func in 0..self.num_imported_funcs {
@@ -422,7 +436,7 @@ impl ModuleBuilder {
                 }
             })
             .collect();
-        Ok(Module {
+        let mut module = Module {
             call_targets,
             types: self.types,
             funcs: self.funcs,
@@ -435,8 +449,10 @@ impl ModuleBuilder {
             elems: self.elems,
             exports: self.exports,
             start: self.start,
-            hash: hasher.finalize().into(),
-        })
+            commitment: ModuleCommitment::default(),
+        };
+        module.commitment = ModuleCommitment::new(&module)?;
+        Ok(module)
     }
 
     fn section(&mut self, payload: Payload<'_>) -> Result<(), VmError> {

@@ -20,7 +20,7 @@
 //! | 4     | memory size in pages                                                       |
 //! | 32    | memory root ([`crate::memory`])                                            |
 //! | 32    | dropped-segments root: word tree over the dropped bits                     |
-//! | 32    | module hash                                                                |
+//! | 32    | module hash ([`crate::commitment`])                                        |
 //!
 //! Word trees are described in [`crate::merkle`]. Every part is a Merkle root or a fixed-size
 //! register, so a one-step proof reveals O(1) registers and O(log n) paths.
@@ -164,7 +164,7 @@ impl Machine {
             memory_pages: self.memory.pages(),
             memory_root: self.memory.root(),
             dropped_root,
-            module_hash: self.module.hash,
+            module_hash: self.module.hash(),
         }
     }
 

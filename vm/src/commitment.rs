@@ -1,0 +1,484 @@
+//! The module commitment: what the machine hash's `module hash` field commits to. It covers the
+//! *lowered* module, so a one-step proof can reveal one code leaf (two ops) or one call target with
+//! a Merkle path instead of the whole program.
+//!
+//! `ModuleHash = keccak256(` the bytes below `)`, integers little-endian:
+//!
+//! | bytes | field                                                                          |
+//! |-------|--------------------------------------------------------------------------------|
+//! | 19    | domain tag `"hauptbuch.module.v2"`                                             |
+//! | 4     | code length in ops                                                             |
+//! | 32    | code root: leaf `i` = op `2i` (bytes 0..16) ‖ op `2i+1` (16..32, zero past the end), ops in the 16-byte encoding of [`crate::code`] |
+//! | 4     | function count (imports included)                                              |
+//! | 32    | call-target root: leaf `f` = entry ‖ params ‖ results ‖ max_height ‖ type_id (u32 each, 20 bytes) ‖ 12 zero bytes |
+//! | 4     | branch-table entries                                                           |
+//! | 32    | branch-table root: leaf `i` = pc ‖ drop ‖ keep (u32 each, 12 bytes) ‖ 20 zero bytes, one entry per leaf |
+//! | 4     | data segment count                                                             |
+//! | 32    | data root: leaf `i` = keccak256(len u32 ‖ bytes root), bytes root = tree over the segment's bytes in 32-byte leaves (last one zero-padded) |
+//! | 32    | declarations hash: keccak256 of the encoding in [`declarations`]               |
+//!
+//! Every tree follows [`crate::merkle`]: raw 32-byte leaves, `keccak256(l ‖ r)` inner nodes, zero
+//! padding to a power of two, height `height_for(leaf count)` — the counts above commit the heights,
+//! which is what lets a checker insist on the exact path length. The data root commits each
+//! segment through a bytes tree (not a flat hash) so that a `memory.init` step can later be proven
+//! with two 32-byte chunks of its segment.
+
+use sha3::{Digest, Keccak256};
+
+use crate::code::{BranchTarget, Op, OP_BYTES};
+use crate::merkle::{keccak, Hash, LeafTree};
+use crate::module::{CallTarget, ConstExpr, ElemMode, ExportKind, FuncKind, GlobalInit, Module};
+use crate::{ValType, VmError};
+
+pub const DOMAIN: &[u8; 19] = b"hauptbuch.module.v2";
+
+/// The module's trees, built once at load and kept for proofs.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleCommitment {
+    code: LeafTree,
+    call_targets: LeafTree,
+    br_table: LeafTree,
+    data: LeafTree,
+    declarations: Hash,
+    hash: Hash,
+}
+
+/// Leaf `i` of the code tree.
+pub fn code_leaf(code: &[Op], leaf: usize) -> Hash {
+    let mut out = [0u8; 32];
+    for half in 0..2 {
+        if let Some(op) = code.get(2 * leaf + half) {
+            out[half * OP_BYTES..(half + 1) * OP_BYTES].copy_from_slice(&op.encode());
+        }
+    }
+    out
+}
+
+/// A call-target leaf from its fields in commitment order: entry, params, results, max_height,
+/// type_id.
+pub fn call_target_leaf(fields: [u32; 5]) -> Hash {
+    let mut out = [0u8; 32];
+    for (k, field) in fields.iter().enumerate() {
+        out[4 * k..4 * k + 4].copy_from_slice(&field.to_le_bytes());
+    }
+    out
+}
+
+pub fn br_table_leaf(target: &BranchTarget) -> Hash {
+    let mut out = [0u8; 32];
+    for (k, field) in [target.pc, target.drop, target.keep].iter().enumerate() {
+        out[4 * k..4 * k + 4].copy_from_slice(&field.to_le_bytes());
+    }
+    out
+}
+
+/// Data-tree leaf of a segment: keccak256(len u32 ‖ root of its bytes in 32-byte leaves).
+pub fn data_leaf(bytes: &[u8]) -> Result<Hash, VmError> {
+    let len = count(bytes.len(), "data segment length")?;
+    let chunks = bytes
+        .chunks(32)
+        .map(|chunk| {
+            let mut leaf = [0u8; 32];
+            leaf[..chunk.len()].copy_from_slice(chunk);
+            leaf
+        })
+        .collect();
+    let mut h = Keccak256::new();
+    h.update(len.to_le_bytes());
+    h.update(LeafTree::new(chunks).root());
+    Ok(h.finalize().into())
+}
+
+fn count(n: usize, what: &str) -> Result<u32, VmError> {
+    u32::try_from(n)
+        .map_err(|_| VmError::LimitExceeded(format!("{what} {n} does not fit in 32 bits")))
+}
+
+impl CallTarget {
+    fn leaf(&self) -> Hash {
+        call_target_leaf([
+            self.entry,
+            self.params,
+            self.results,
+            self.max_height,
+            self.type_id,
+        ])
+    }
+}
+
+impl ModuleCommitment {
+    pub(crate) fn new(module: &Module) -> Result<ModuleCommitment, VmError> {
+        let code_len = count(module.code.len(), "code length")?;
+        let funcs = count(module.call_targets.len(), "function count")?;
+        let br_entries = count(module.br_table.len(), "branch table length")?;
+        let data_count = count(module.data.len(), "data segment count")?;
+        let code = LeafTree::new(
+            (0..module.code.len().div_ceil(2))
+                .map(|i| code_leaf(&module.code, i))
+                .collect(),
+        );
+        let call_targets =
+            LeafTree::new(module.call_targets.iter().map(CallTarget::leaf).collect());
+        let br_table = LeafTree::new(module.br_table.iter().map(br_table_leaf).collect());
+        let data = LeafTree::new(
+            module
+                .data
+                .iter()
+                .map(|d| data_leaf(&d.bytes))
+                .collect::<Result<_, _>>()?,
+        );
+        let declarations = keccak(&declarations(module)?);
+        let mut h = Keccak256::new();
+        h.update(DOMAIN);
+        h.update(code_len.to_le_bytes());
+        h.update(code.root());
+        h.update(funcs.to_le_bytes());
+        h.update(call_targets.root());
+        h.update(br_entries.to_le_bytes());
+        h.update(br_table.root());
+        h.update(data_count.to_le_bytes());
+        h.update(data.root());
+        h.update(declarations);
+        Ok(ModuleCommitment {
+            code,
+            call_targets,
+            br_table,
+            data,
+            declarations,
+            hash: h.finalize().into(),
+        })
+    }
+
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+
+    pub fn code_root(&self) -> Hash {
+        self.code.root()
+    }
+
+    pub fn call_targets_root(&self) -> Hash {
+        self.call_targets.root()
+    }
+
+    pub fn br_table_root(&self) -> Hash {
+        self.br_table.root()
+    }
+
+    pub fn data_root(&self) -> Hash {
+        self.data.root()
+    }
+
+    pub fn declarations_hash(&self) -> Hash {
+        self.declarations
+    }
+
+    /// The code leaf holding op `pc` (at index `pc / 2`) and its siblings, bottom first.
+    pub fn code_proof(&self, pc: u32) -> Option<(Hash, Vec<Hash>)> {
+        proof(&self.code, pc as usize / 2)
+    }
+
+    pub fn call_target_proof(&self, func: u32) -> Option<(Hash, Vec<Hash>)> {
+        proof(&self.call_targets, func as usize)
+    }
+
+    pub fn br_table_proof(&self, entry: u32) -> Option<(Hash, Vec<Hash>)> {
+        proof(&self.br_table, entry as usize)
+    }
+
+    pub fn data_proof(&self, segment: u32) -> Option<(Hash, Vec<Hash>)> {
+        proof(&self.data, segment as usize)
+    }
+}
+
+fn proof(tree: &LeafTree, index: usize) -> Option<(Hash, Vec<Hash>)> {
+    Some((tree.leaf(index)?, tree.path(index)?))
+}
+
+/// Byte writer for the declarations encoding.
+#[derive(Default)]
+struct Declarations(Vec<u8>);
+
+impl Declarations {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn len(&mut self, n: usize, what: &str) -> Result<(), VmError> {
+        self.u32(count(n, what)?);
+        Ok(())
+    }
+    fn name(&mut self, s: &str) -> Result<(), VmError> {
+        self.len(s.len(), "name length")?;
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+    fn val_type(&mut self, ty: ValType) {
+        // The WebAssembly binary type codes.
+        self.u8(match ty {
+            ValType::I32 => 0x7f,
+            ValType::I64 => 0x7e,
+            ValType::F32 => 0x7d,
+            ValType::F64 => 0x7c,
+            ValType::FuncRef => 0x70,
+            ValType::ExternRef => 0x6f,
+        })
+    }
+    fn const_expr(&mut self, e: ConstExpr) {
+        match e {
+            ConstExpr::Word(w) => {
+                self.u8(0);
+                self.u64(w);
+            }
+            ConstExpr::GlobalGet(g) => {
+                self.u8(1);
+                self.u32(g);
+            }
+        }
+    }
+    fn import(&mut self, import: &Option<(String, String)>) -> Result<(), VmError> {
+        match import {
+            None => self.u8(0),
+            Some((module, name)) => {
+                self.u8(1);
+                self.name(module)?;
+                self.name(name)?;
+            }
+        }
+        Ok(())
+    }
+    fn max(&mut self, max: Option<u32>) {
+        match max {
+            None => self.u8(0),
+            Some(m) => {
+                self.u8(1);
+                self.u32(m);
+            }
+        }
+    }
+}
+
+/// Everything about the module that is neither code nor call data, in this order (integers
+/// little-endian u32 unless noted; a count precedes every list; a name is len ‖ UTF-8 bytes; an
+/// optional value is a byte 0 (absent) or 1 followed by the value; a value type is its WebAssembly
+/// binary code; a constant expression is 0 ‖ word u64 or 1 ‖ global index):
+///
+/// 1. types: params (count ‖ value types), results (count ‖ value types)
+/// 2. functions: type id, then 0 (defined) or 1 ‖ import module name ‖ import name
+/// 3. globals: value type, mutable u8, then 0 ‖ constant expression or 1 ‖ module ‖ name
+/// 4. memory: optional (min pages, optional max pages, optional (module, name) import)
+/// 5. tables: value type, min, optional max, init constant expression, optional import
+/// 6. data segment modes: 0 (passive) or 1 ‖ offset constant expression
+/// 7. element segments: items (count ‖ constant expressions), then mode 0 passive,
+///    1 ‖ table ‖ offset constant expression, 2 declared
+/// 8. start: optional function index
+/// 9. exports: name, kind u8 (0 func, 1 table, 2 memory, 3 global), index (0 for memory)
+pub(crate) fn declarations(module: &Module) -> Result<Vec<u8>, VmError> {
+    let mut out = Declarations::default();
+    out.len(module.types.len(), "type count")?;
+    for ty in &module.types {
+        for list in [&ty.params, &ty.results] {
+            out.len(list.len(), "type arity")?;
+            for &t in list {
+                out.val_type(t);
+            }
+        }
+    }
+    out.len(module.funcs.len(), "function count")?;
+    for f in &module.funcs {
+        out.u32(f.type_id);
+        match &f.kind {
+            FuncKind::Defined { .. } => out.u8(0),
+            FuncKind::Host { module, name } => {
+                out.u8(1);
+                out.name(module)?;
+                out.name(name)?;
+            }
+        }
+    }
+    out.len(module.globals.len(), "global count")?;
+    for g in &module.globals {
+        out.val_type(g.ty);
+        out.u8(u8::from(g.mutable));
+        match &g.init {
+            GlobalInit::Expr(e) => {
+                out.u8(0);
+                out.const_expr(*e);
+            }
+            GlobalInit::Import { module, name } => {
+                out.u8(1);
+                out.name(module)?;
+                out.name(name)?;
+            }
+        }
+    }
+    match &module.memory {
+        None => out.u8(0),
+        Some(m) => {
+            out.u8(1);
+            out.u32(m.min_pages);
+            out.max(m.max_pages);
+            out.import(&m.import)?;
+        }
+    }
+    out.len(module.tables.len(), "table count")?;
+    for t in &module.tables {
+        out.val_type(t.ty);
+        out.u32(t.min);
+        out.max(t.max);
+        out.const_expr(t.init);
+        out.import(&t.import)?;
+    }
+    out.len(module.data.len(), "data segment count")?;
+    for d in &module.data {
+        match d.active_offset {
+            None => out.u8(0),
+            Some(offset) => {
+                out.u8(1);
+                out.const_expr(offset);
+            }
+        }
+    }
+    out.len(module.elems.len(), "element segment count")?;
+    for e in &module.elems {
+        out.len(e.items.len(), "element segment length")?;
+        for &item in &e.items {
+            out.const_expr(item);
+        }
+        match e.mode {
+            ElemMode::Passive => out.u8(0),
+            ElemMode::Active { table, offset } => {
+                out.u8(1);
+                out.u32(table);
+                out.const_expr(offset);
+            }
+            ElemMode::Declared => out.u8(2),
+        }
+    }
+    out.max(module.start);
+    out.len(module.exports.len(), "export count")?;
+    for (name, kind) in &module.exports {
+        out.name(name)?;
+        let (tag, index) = match *kind {
+            ExportKind::Func(f) => (0, f),
+            ExportKind::Table(t) => (1, t),
+            ExportKind::Memory => (2, 0),
+            ExportKind::Global(g) => (3, g),
+        };
+        out.u8(tag);
+        out.u32(index);
+    }
+    Ok(out.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{height_for, verify_path};
+
+    const TINY: &str = r#"(module
+        (import "env" "log" (func $log (param i32)))
+        (memory 1)
+        (data (i32.const 8) "hauptbuch")
+        (global $g (mut i32) (i32.const 7))
+        (func (export "f") (param i32) (result i32)
+          (block (br_table 0 0 (local.get 0)))
+          (call $log (local.get 0))
+          (i32.add (local.get 0) (global.get $g))))"#;
+
+    fn tiny() -> std::sync::Arc<Module> {
+        Module::new(&wat::parse_str(TINY).unwrap()).unwrap()
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Golden vector: any change to the op encoding, the lowering of this module, a leaf layout or
+    /// the preimage layout changes this hash.
+    #[test]
+    fn golden_module_hash() {
+        assert_eq!(
+            hex(&tiny().hash()),
+            "b6b69545f6eb18114c0a769b63bab4e4ffda9352c211b94348c52ec8f04fab2a"
+        );
+    }
+
+    /// The hash is the documented preimage over the stored roots.
+    #[test]
+    fn hash_is_the_documented_preimage() {
+        let m = tiny();
+        let c = m.commitment();
+        let mut pre = Vec::new();
+        pre.extend_from_slice(DOMAIN);
+        pre.extend_from_slice(&(m.code.len() as u32).to_le_bytes());
+        pre.extend_from_slice(&c.code_root());
+        pre.extend_from_slice(&(m.call_targets.len() as u32).to_le_bytes());
+        pre.extend_from_slice(&c.call_targets_root());
+        pre.extend_from_slice(&(m.br_table.len() as u32).to_le_bytes());
+        pre.extend_from_slice(&c.br_table_root());
+        pre.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
+        pre.extend_from_slice(&c.data_root());
+        pre.extend_from_slice(&c.declarations_hash());
+        assert_eq!(pre.len(), 195);
+        assert_eq!(keccak(&pre), m.hash());
+    }
+
+    /// Every op and call target is provable with a path of exactly the committed height.
+    #[test]
+    fn proofs_verify_against_the_roots() {
+        let m = tiny();
+        let c = m.commitment();
+        assert!(m.code.len() >= 3 && !m.br_table.is_empty());
+        let code_height = height_for(m.code.len().div_ceil(2) as u64);
+        for (pc, op) in m.code.iter().enumerate() {
+            let (leaf, path) = m.code_proof(pc as u32).unwrap();
+            assert_eq!(path.len(), code_height);
+            assert!(verify_path(&leaf, pc as u64 / 2, &path, &c.code_root()));
+            let half: [u8; 16] = leaf[(pc % 2) * 16..(pc % 2) * 16 + 16].try_into().unwrap();
+            assert_eq!(Op::decode(&half), Ok(*op));
+        }
+        assert!(m.code_proof(m.code.len().div_ceil(2) as u32 * 2).is_none());
+        let funcs_height = height_for(m.call_targets.len() as u64);
+        for (f, target) in m.call_targets.iter().enumerate() {
+            let (leaf, path) = m.call_target_proof(f as u32).unwrap();
+            assert_eq!(path.len(), funcs_height);
+            assert_eq!(leaf, target.leaf());
+            assert_eq!(
+                u32::from_le_bytes(leaf[0..4].try_into().unwrap()),
+                target.entry
+            );
+            assert!(verify_path(&leaf, f as u64, &path, &c.call_targets_root()));
+        }
+        assert!(m.call_target_proof(m.call_targets.len() as u32).is_none());
+        let (leaf, path) = c.br_table_proof(0).unwrap();
+        assert_eq!(leaf, br_table_leaf(&m.br_table[0]));
+        assert!(verify_path(&leaf, 0, &path, &c.br_table_root()));
+        let (leaf, path) = c.data_proof(0).unwrap();
+        assert_eq!(leaf, data_leaf(b"hauptbuch").unwrap());
+        assert!(verify_path(&leaf, 0, &path, &c.data_root()));
+    }
+
+    #[test]
+    fn different_code_or_declarations_change_the_hash() {
+        let other =
+            Module::new(&wat::parse_str(TINY.replace("i32.add", "i32.sub")).unwrap()).unwrap();
+        assert_ne!(other.hash(), tiny().hash());
+        assert_ne!(
+            other.commitment().code_root(),
+            tiny().commitment().code_root()
+        );
+        let renamed =
+            Module::new(&wat::parse_str(TINY.replace("\"f\"", "\"g\"")).unwrap()).unwrap();
+        assert_ne!(renamed.hash(), tiny().hash());
+        assert_eq!(
+            renamed.commitment().code_root(),
+            tiny().commitment().code_root()
+        );
+    }
+}
