@@ -20,6 +20,7 @@
 //! | 4     | memory size in pages                                                       |
 //! | 32    | memory root ([`crate::memory`])                                            |
 //! | 32    | dropped-segments root: word tree over the dropped bits                     |
+//! | 32    | element-segments root: keccak256 over each segment's (items u32, word-tree root) as evaluated at instantiation |
 //! | 32    | module hash ([`crate::commitment`])                                        |
 //!
 //! Word trees are described in [`crate::merkle`]. Every part is a Merkle root or a fixed-size
@@ -102,6 +103,7 @@ pub struct HashInputs {
     pub memory_pages: u32,
     pub memory_root: Hash,
     pub dropped_root: Hash,
+    pub elems_root: Hash,
     pub module_hash: Hash,
 }
 
@@ -124,9 +126,21 @@ impl HashInputs {
         h.update(self.memory_pages.to_le_bytes());
         h.update(self.memory_root);
         h.update(self.dropped_root);
+        h.update(self.elems_root);
         h.update(self.module_hash);
         MachineHash(h.finalize().into())
     }
+}
+
+/// Element segments are evaluated at instantiation (their items may read imported globals), so
+/// they are machine state, not module code; they never change afterwards.
+pub(crate) fn elems_root(elems: &[std::sync::Arc<[u64]>]) -> Hash {
+    let mut h = Keccak256::new();
+    for items in elems {
+        h.update((items.len() as u32).to_le_bytes());
+        h.update(WordTree::default().root(items, items.len() as u64));
+    }
+    h.finalize().into()
 }
 
 impl Machine {
@@ -164,6 +178,7 @@ impl Machine {
             memory_pages: self.memory.pages(),
             memory_root: self.memory.root(),
             dropped_root,
+            elems_root: self.elems_root,
             module_hash: self.module.hash(),
         }
     }
@@ -197,12 +212,23 @@ mod tests {
             memory_pages: 1,
             memory_root: [5; 32],
             dropped_root: [6; 32],
+            elems_root: [8; 32],
             module_hash: [7; 32],
         };
         assert_eq!(
             inputs.hash().to_hex(),
-            "0x5f455df0c622a13f31a27826e08360914f53307dfaf605e9e3570fededb4060c"
+            "0x062b70f82537bf499ce557933c7bc6a23b9f3c35ab3b9ce7a9b819d7263da809"
         );
+    }
+
+    #[test]
+    fn element_segments_are_committed() {
+        use std::sync::Arc;
+        let a: Vec<Arc<[u64]>> = vec![Arc::from([1u64, 2].as_slice())];
+        let b: Vec<Arc<[u64]>> = vec![Arc::from([1u64, 3].as_slice())];
+        let empty_segment: Vec<Arc<[u64]>> = vec![Arc::from([].as_slice())];
+        assert_ne!(elems_root(&a), elems_root(&b));
+        assert_ne!(elems_root(&[]), elems_root(&empty_segment));
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub struct Machine {
     pub(crate) memory: Memory,
     /// Element segments evaluated at instantiation (their items may read imported globals).
     pub(crate) elems: Vec<Arc<[u64]>>,
+    /// Commitment to `elems` (immutable after instantiation; drops are in `dropped`).
+    pub(crate) elems_root: crate::merkle::Hash,
     /// Dropped bits: data segments first, then element segments, 64 per word.
     pub(crate) dropped: Vec<u64>,
     pub(crate) host_ids: Vec<u32>,
@@ -217,6 +219,7 @@ impl Machine {
             globals,
             tables,
             memory,
+            elems_root: hash::elems_root(&elems),
             elems,
             dropped: vec![0; segment_count.div_ceil(64)],
             host_ids,
