@@ -147,7 +147,6 @@ fn stf_section() -> Result<(), String> {
     use program::{random_batch, random_genesis, run_native};
     use prover::{Engine, StfGuest};
 
-    println!();
     println!("4. The rollup's state-transition function (a WebAssembly guest):");
     let (root, store, _) = random_genesis(42, 50);
     println!("   genesis: 50 accounts, state root 0x{}", hex(&root));
