@@ -245,9 +245,17 @@ impl Memory {
 
     /// Copies within memory with `memmove` semantics (both ranges already checked by the caller).
     pub fn copy_within(&mut self, src: u64, dst: u64, len: usize) -> Result<(), Trap> {
-        let mut buf = vec![0u8; len];
-        self.read(src, &mut buf)?;
-        self.write(dst, &buf)
+        // Bulk-copy steps move at most one leaf: keep that path free of allocation.
+        let mut small = [0u8; LEAF_SIZE];
+        let mut large = Vec::new();
+        let buf = if len <= LEAF_SIZE {
+            &mut small[..len]
+        } else {
+            large.resize(len, 0);
+            &mut large[..]
+        };
+        self.read(src, buf)?;
+        self.write(dst, buf)
     }
 
     /// Height of the whole memory tree (leaves to root).
