@@ -49,6 +49,7 @@ fn truncated_modules_are_errors() {
 #[test]
 fn random_bytes_are_errors() {
     let mut rng = SplitMix(1);
+    let mut refused = 0;
     for case in 0..cases() {
         let len = (rng.next() % 200) as usize;
         let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
@@ -56,8 +57,16 @@ fn random_bytes_are_errors() {
             // Give half of them a valid header so parsing goes deeper.
             bytes[..8].copy_from_slice(b"\0asm\x01\0\0\0");
         }
-        let _ = exercise(&bytes);
+        if exercise(&bytes).is_err() {
+            refused += 1;
+        }
     }
+    // Random bytes are almost never a valid module (an empty-bodied header can be).
+    assert!(
+        refused * 10 > cases() * 9,
+        "only {refused} of {} random inputs refused",
+        cases()
+    );
 }
 
 #[test]

@@ -79,6 +79,11 @@ impl Abi for Imports {
     #[cfg(feature = "pure-crypto")]
     fn ecrecover(&mut self, msg_hash: &[u8; 32], sig: &[u8; 65]) -> Option<[u8; 20]> {
         use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+        // Same rules as the precompile (`program::crypto::ecrecover`): v is 0 or 1 only. k256's
+        // RecoveryId would also take the x-reduced ids 2 and 3.
+        if sig[64] > 1 {
+            return None;
+        }
         let signature = Signature::from_slice(&sig[..64]).ok()?;
         if signature.normalize_s().is_some() {
             return None; // high-s: not canonical
