@@ -6,7 +6,7 @@
 //!
 //! | bytes | field                                                                          |
 //! |-------|--------------------------------------------------------------------------------|
-//! | 19    | domain tag `"hauptbuch.module.v2"`                                             |
+//! | 19    | domain tag `"hauptbuch.module.v3"`                                             |
 //! | 4     | code length in ops                                                             |
 //! | 32    | code root: leaf `i` = op `2i` (bytes 0..16) ‖ op `2i+1` (16..32, zero past the end), ops in the 16-byte encoding of [`crate::code`] |
 //! | 4     | function count (imports included)                                              |
@@ -14,7 +14,9 @@
 //! | 4     | branch-table entries                                                           |
 //! | 32    | branch-table root: leaf `i` = pc ‖ drop ‖ keep (u32 each, 12 bytes) ‖ 20 zero bytes, one entry per leaf |
 //! | 4     | data segment count                                                             |
-//! | 32    | data root: leaf `i` = keccak256(len u32 ‖ bytes root), bytes root = tree over the segment's bytes in 32-byte leaves (last one zero-padded) |
+//! | 32    | data root: leaf `i` = [`bytes_commitment`] of segment `i` = keccak256(len u32 ‖ bytes root), bytes root = tree over the segment's bytes in 32-byte leaves (last one zero-padded) |
+//! | 4     | imported function count (imports are functions `0 ..` this count)                 |
+//! | 32    | imports root: leaf `f` = [`import_leaf`] (module, name, type of import `f`)        |
 //! | 32    | declarations hash: keccak256 of the encoding in [`declarations`]               |
 //!
 //! Every tree follows [`crate::merkle`]: raw 32-byte leaves, `keccak256(l ‖ r)` inner nodes, zero
@@ -28,9 +30,9 @@ use sha3::{Digest, Keccak256};
 use crate::code::{BranchTarget, Op, OP_BYTES};
 use crate::merkle::{keccak, Hash, LeafTree};
 use crate::module::{CallTarget, ConstExpr, ElemMode, ExportKind, FuncKind, GlobalInit, Module};
-use crate::{ValType, VmError};
+use crate::{FuncType, ValType, VmError};
 
-pub const DOMAIN: &[u8; 19] = b"hauptbuch.module.v2";
+pub const DOMAIN: &[u8; 19] = b"hauptbuch.module.v3";
 
 /// The module's trees, built once at load and kept for proofs.
 #[derive(Clone, Debug, Default)]
@@ -39,8 +41,45 @@ pub struct ModuleCommitment {
     call_targets: LeafTree,
     br_table: LeafTree,
     data: LeafTree,
-    declarations: Hash,
+    imports: LeafTree,
+    roots: ModuleRoots,
     hash: Hash,
+}
+
+/// The fields the module hash is computed from (the table in the module docs). A one-step proof
+/// reveals them so the checker can open the trees it needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct ModuleRoots {
+    pub code_len: u32,
+    pub code_root: Hash,
+    pub funcs: u32,
+    pub call_targets_root: Hash,
+    pub br_entries: u32,
+    pub br_table_root: Hash,
+    pub data_count: u32,
+    pub data_root: Hash,
+    pub imports: u32,
+    pub imports_root: Hash,
+    pub declarations: Hash,
+}
+
+impl ModuleRoots {
+    pub fn hash(&self) -> Hash {
+        let mut h = Keccak256::new();
+        h.update(DOMAIN);
+        h.update(self.code_len.to_le_bytes());
+        h.update(self.code_root);
+        h.update(self.funcs.to_le_bytes());
+        h.update(self.call_targets_root);
+        h.update(self.br_entries.to_le_bytes());
+        h.update(self.br_table_root);
+        h.update(self.data_count.to_le_bytes());
+        h.update(self.data_root);
+        h.update(self.imports.to_le_bytes());
+        h.update(self.imports_root);
+        h.update(self.declarations);
+        h.finalize().into()
+    }
 }
 
 /// Leaf `i` of the code tree.
@@ -72,21 +111,48 @@ pub fn br_table_leaf(target: &BranchTarget) -> Hash {
     out
 }
 
-/// Data-tree leaf of a segment: keccak256(len u32 ‖ root of its bytes in 32-byte leaves).
-pub fn data_leaf(bytes: &[u8]) -> Result<Hash, VmError> {
-    let len = count(bytes.len(), "data segment length")?;
-    let chunks = bytes
-        .chunks(32)
-        .map(|chunk| {
-            let mut leaf = [0u8; 32];
-            leaf[..chunk.len()].copy_from_slice(chunk);
-            leaf
-        })
-        .collect();
+/// Commitment to a byte string: keccak256(len u32 ‖ root of its bytes in 32-byte leaves, the last
+/// one zero-padded). A data segment's leaf in the data tree, and the STF's batch commitment, so a
+/// step reading 32 bytes of either opens two leaves of the bytes tree, not the whole string.
+pub fn bytes_commitment(bytes: &[u8]) -> Result<Hash, VmError> {
+    let len = count(bytes.len(), "byte string length")?;
+    Ok(bytes_commitment_from_root(len, &bytes_tree(bytes).root()))
+}
+
+pub fn bytes_commitment_from_root(len: u32, root: &Hash) -> Hash {
     let mut h = Keccak256::new();
     h.update(len.to_le_bytes());
-    h.update(LeafTree::new(chunks).root());
-    Ok(h.finalize().into())
+    h.update(root);
+    h.finalize().into()
+}
+
+/// The tree over a byte string's 32-byte chunks (see [`bytes_commitment`]).
+pub fn bytes_tree(bytes: &[u8]) -> LeafTree {
+    LeafTree::new(
+        bytes
+            .chunks(32)
+            .map(|chunk| {
+                let mut leaf = [0u8; 32];
+                leaf[..chunk.len()].copy_from_slice(chunk);
+                leaf
+            })
+            .collect(),
+    )
+}
+
+/// Leaf of imported function `module.name` of type `ty` in the imports tree: keccak256 of the
+/// name encodings and the type (as in [`declarations`]), so a host-call step can name its import.
+pub fn import_leaf(module: &str, name: &str, ty: &FuncType) -> Result<Hash, VmError> {
+    let mut out = Declarations::default();
+    out.name(module)?;
+    out.name(name)?;
+    for list in [&ty.params, &ty.results] {
+        out.len(list.len(), "type arity")?;
+        for &t in list {
+            out.val_type(t);
+        }
+    }
+    Ok(keccak(&out.0))
 }
 
 fn count(n: usize, what: &str) -> Result<u32, VmError> {
@@ -108,10 +174,6 @@ impl CallTarget {
 
 impl ModuleCommitment {
     pub(crate) fn new(module: &Module) -> Result<ModuleCommitment, VmError> {
-        let code_len = count(module.code.len(), "code length")?;
-        let funcs = count(module.call_targets.len(), "function count")?;
-        let br_entries = count(module.br_table.len(), "branch table length")?;
-        let data_count = count(module.data.len(), "data segment count")?;
         let code = LeafTree::new(
             (0..module.code.len().div_ceil(2))
                 .map(|i| code_leaf(&module.code, i))
@@ -124,53 +186,53 @@ impl ModuleCommitment {
             module
                 .data
                 .iter()
-                .map(|d| data_leaf(&d.bytes))
+                .map(|d| bytes_commitment(&d.bytes))
                 .collect::<Result<_, _>>()?,
         );
-        let declarations = keccak(&declarations(module)?);
-        let mut h = Keccak256::new();
-        h.update(DOMAIN);
-        h.update(code_len.to_le_bytes());
-        h.update(code.root());
-        h.update(funcs.to_le_bytes());
-        h.update(call_targets.root());
-        h.update(br_entries.to_le_bytes());
-        h.update(br_table.root());
-        h.update(data_count.to_le_bytes());
-        h.update(data.root());
-        h.update(declarations);
+        // Imported functions come first in the function index space.
+        let mut import_leaves = Vec::new();
+        for f in &module.funcs {
+            let FuncKind::Host { module: m, name } = &f.kind else {
+                break;
+            };
+            import_leaves.push(import_leaf(m, name, &module.types[f.type_id as usize])?);
+        }
+        let imports = LeafTree::new(import_leaves);
+        let roots = ModuleRoots {
+            code_len: count(module.code.len(), "code length")?,
+            code_root: code.root(),
+            funcs: count(module.call_targets.len(), "function count")?,
+            call_targets_root: call_targets.root(),
+            br_entries: count(module.br_table.len(), "branch table length")?,
+            br_table_root: br_table.root(),
+            data_count: count(module.data.len(), "data segment count")?,
+            data_root: data.root(),
+            imports: count(imports.len(), "import count")?,
+            imports_root: imports.root(),
+            declarations: keccak(&declarations(module)?),
+        };
         Ok(ModuleCommitment {
             code,
             call_targets,
             br_table,
             data,
-            declarations,
-            hash: h.finalize().into(),
+            imports,
+            hash: roots.hash(),
+            roots,
         })
+    }
+
+    pub fn roots(&self) -> &ModuleRoots {
+        &self.roots
+    }
+
+    /// The data tree (leaf `i` is [`bytes_commitment`] of segment `i`).
+    pub fn data_tree(&self) -> &LeafTree {
+        &self.data
     }
 
     pub fn hash(&self) -> Hash {
         self.hash
-    }
-
-    pub fn code_root(&self) -> Hash {
-        self.code.root()
-    }
-
-    pub fn call_targets_root(&self) -> Hash {
-        self.call_targets.root()
-    }
-
-    pub fn br_table_root(&self) -> Hash {
-        self.br_table.root()
-    }
-
-    pub fn data_root(&self) -> Hash {
-        self.data.root()
-    }
-
-    pub fn declarations_hash(&self) -> Hash {
-        self.declarations
     }
 
     /// The code leaf holding op `pc` (at index `pc / 2`) and its siblings, bottom first.
@@ -188,6 +250,10 @@ impl ModuleCommitment {
 
     pub fn data_proof(&self, segment: u32) -> Option<(Hash, Vec<Hash>)> {
         proof(&self.data, segment as usize)
+    }
+
+    pub fn import_proof(&self, func: u32) -> Option<(Hash, Vec<Hash>)> {
+        proof(&self.imports, func as usize)
     }
 }
 
@@ -219,15 +285,7 @@ impl Declarations {
         Ok(())
     }
     fn val_type(&mut self, ty: ValType) {
-        // The WebAssembly binary type codes.
-        self.u8(match ty {
-            ValType::I32 => 0x7f,
-            ValType::I64 => 0x7e,
-            ValType::F32 => 0x7d,
-            ValType::F64 => 0x7c,
-            ValType::FuncRef => 0x70,
-            ValType::ExternRef => 0x6f,
-        })
+        self.u8(ty.code())
     }
     fn const_expr(&mut self, e: ConstExpr) {
         match e {
@@ -405,7 +463,7 @@ mod tests {
     fn golden_module_hash() {
         assert_eq!(
             hex(&tiny().hash()),
-            "b6b69545f6eb18114c0a769b63bab4e4ffda9352c211b94348c52ec8f04fab2a"
+            "ae3300873fedfd233d0fdbe509c5f006a9e77b5eca87192e5293923e6c110b42"
         );
     }
 
@@ -417,15 +475,17 @@ mod tests {
         let mut pre = Vec::new();
         pre.extend_from_slice(DOMAIN);
         pre.extend_from_slice(&(m.code.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.code_root());
+        pre.extend_from_slice(&c.roots().code_root);
         pre.extend_from_slice(&(m.call_targets.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.call_targets_root());
+        pre.extend_from_slice(&c.roots().call_targets_root);
         pre.extend_from_slice(&(m.br_table.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.br_table_root());
+        pre.extend_from_slice(&c.roots().br_table_root);
         pre.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.data_root());
-        pre.extend_from_slice(&c.declarations_hash());
-        assert_eq!(pre.len(), 195);
+        pre.extend_from_slice(&c.roots().data_root);
+        pre.extend_from_slice(&1u32.to_le_bytes());
+        pre.extend_from_slice(&c.roots().imports_root);
+        pre.extend_from_slice(&c.roots().declarations);
+        assert_eq!(pre.len(), 231);
         assert_eq!(keccak(&pre), m.hash());
     }
 
@@ -439,7 +499,12 @@ mod tests {
         for (pc, op) in m.code.iter().enumerate() {
             let (leaf, path) = m.code_proof(pc as u32).unwrap();
             assert_eq!(path.len(), code_height);
-            assert!(verify_path(&leaf, pc as u64 / 2, &path, &c.code_root()));
+            assert!(verify_path(
+                &leaf,
+                pc as u64 / 2,
+                &path,
+                &c.roots().code_root
+            ));
             let half: [u8; 16] = leaf[(pc % 2) * 16..(pc % 2) * 16 + 16].try_into().unwrap();
             assert_eq!(Op::decode(&half), Ok(*op));
         }
@@ -453,15 +518,28 @@ mod tests {
                 u32::from_le_bytes(leaf[0..4].try_into().unwrap()),
                 target.entry
             );
-            assert!(verify_path(&leaf, f as u64, &path, &c.call_targets_root()));
+            assert!(verify_path(
+                &leaf,
+                f as u64,
+                &path,
+                &c.roots().call_targets_root
+            ));
         }
         assert!(m.call_target_proof(m.call_targets.len() as u32).is_none());
         let (leaf, path) = c.br_table_proof(0).unwrap();
         assert_eq!(leaf, br_table_leaf(&m.br_table[0]));
-        assert!(verify_path(&leaf, 0, &path, &c.br_table_root()));
+        assert!(verify_path(&leaf, 0, &path, &c.roots().br_table_root));
         let (leaf, path) = c.data_proof(0).unwrap();
-        assert_eq!(leaf, data_leaf(b"hauptbuch").unwrap());
-        assert!(verify_path(&leaf, 0, &path, &c.data_root()));
+        assert_eq!(leaf, bytes_commitment(b"hauptbuch").unwrap());
+        assert!(verify_path(&leaf, 0, &path, &c.roots().data_root));
+        let (leaf, path) = c.import_proof(0).unwrap();
+        let log = FuncType {
+            params: vec![ValType::I32],
+            results: vec![],
+        };
+        assert_eq!(leaf, import_leaf("env", "log", &log).unwrap());
+        assert!(verify_path(&leaf, 0, &path, &c.roots().imports_root));
+        assert!(c.import_proof(1).is_none());
     }
 
     #[test]
@@ -470,15 +548,15 @@ mod tests {
             Module::new(&wat::parse_str(TINY.replace("i32.add", "i32.sub")).unwrap()).unwrap();
         assert_ne!(other.hash(), tiny().hash());
         assert_ne!(
-            other.commitment().code_root(),
-            tiny().commitment().code_root()
+            other.commitment().roots().code_root,
+            tiny().commitment().roots().code_root
         );
         let renamed =
             Module::new(&wat::parse_str(TINY.replace("\"f\"", "\"g\"")).unwrap()).unwrap();
         assert_ne!(renamed.hash(), tiny().hash());
         assert_eq!(
-            renamed.commitment().code_root(),
-            tiny().commitment().code_root()
+            renamed.commitment().roots().code_root,
+            tiny().commitment().roots().code_root
         );
     }
 }

@@ -68,6 +68,22 @@ pub trait Host {
         results: &mut [Value],
     ) -> Result<(), Trap>;
 
+    /// The host's commitment to its own state (what its calls read and write besides guest
+    /// memory), part of the machine hash. The machine reads it at instantiation and after every
+    /// host call. A host without state of its own keeps the default.
+    fn commitment(&self) -> [u8; 32] {
+        [0; 32]
+    }
+
+    /// What a one-step proof of a call of host function `id` on `args` needs from the host beyond
+    /// the machine state (a batch chunk and its Merkle path, a preimage, ...), in the encoding
+    /// the host's provable semantics ([`crate::proof::HostSemantics`]) reads. Called before the
+    /// call, on the pre-state's memory.
+    fn step_witness(&self, id: u32, args: &[Value], memory: &dyn GuestMemory) -> Vec<u8> {
+        let _ = (id, args, memory);
+        Vec::new()
+    }
+
     /// The value of an imported global of type `ty` and mutability `mutable`. Imported globals are
     /// copied in at instantiation: this VM runs one module instance, so nothing else observes them.
     fn resolve_global(

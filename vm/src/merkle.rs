@@ -108,6 +108,27 @@ impl WordTree {
         self.nodes[1]
     }
 
+    /// Height of the tree as of the last [`WordTree::root`].
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Leaf `leaf` and its siblings bottom first, as of the last [`WordTree::root`]; `None` past
+    /// the tree.
+    pub fn proof(&self, leaf: usize) -> Option<(Hash, Vec<Hash>)> {
+        let leaves = 1usize << self.height;
+        if leaf >= leaves || self.nodes.len() != 2 * leaves {
+            return None;
+        }
+        let mut at = leaves + leaf;
+        let mut path = Vec::with_capacity(self.height);
+        while at > 1 {
+            path.push(self.nodes[at ^ 1]);
+            at /= 2;
+        }
+        Some((self.nodes[leaves + leaf], path))
+    }
+
     fn rebuild(&mut self, words: &[u64], height: usize) {
         let leaves = 1usize << height;
         self.height = height;
@@ -238,6 +259,19 @@ mod tests {
         assert_eq!(tree.root(&words, 64), naive_root(&words, 64));
         words.resize(200, 3);
         assert_eq!(tree.root(&words, 200), naive_root(&words, 200));
+    }
+
+    #[test]
+    fn word_tree_proofs_verify() {
+        let mut tree = WordTree::default();
+        let words: Vec<u64> = (0..37).collect();
+        let root = tree.root(&words, 40);
+        for leaf in 0..16 {
+            let (value, path) = tree.proof(leaf).unwrap();
+            assert_eq!(value, word_leaf(&words, leaf));
+            assert!(verify_path(&value, leaf as u64, &path, &root));
+        }
+        assert!(tree.proof(16).is_none());
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub(crate) struct Function {
 
 /// What a call needs about its callee, flattened for the interpreter's hot path.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct CallTarget {
+pub struct CallTarget {
     pub entry: Pc,
     pub params: u32,
     pub results: u32,

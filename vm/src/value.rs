@@ -33,6 +33,30 @@ pub enum ValType {
 }
 
 impl ValType {
+    /// The WebAssembly binary type code (what commitments encode).
+    pub fn code(self) -> u8 {
+        match self {
+            ValType::I32 => 0x7f,
+            ValType::I64 => 0x7e,
+            ValType::F32 => 0x7d,
+            ValType::F64 => 0x7c,
+            ValType::FuncRef => 0x70,
+            ValType::ExternRef => 0x6f,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<ValType> {
+        Some(match code {
+            0x7f => ValType::I32,
+            0x7e => ValType::I64,
+            0x7d => ValType::F32,
+            0x7c => ValType::F64,
+            0x70 => ValType::FuncRef,
+            0x6f => ValType::ExternRef,
+            _ => return None,
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ValType::I32 => "i32",

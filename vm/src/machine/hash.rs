@@ -4,7 +4,7 @@
 //!
 //! | bytes | field                                                                      |
 //! |-------|----------------------------------------------------------------------------|
-//! | 20    | domain tag `"hauptbuch.machine.v1"`                                        |
+//! | 20    | domain tag `"hauptbuch.machine.v2"`                                        |
 //! | 1     | status: 0 idle, 1 running, 2 finished, 3 trapped                           |
 //! | 4     | trap code ([`crate::Trap::code`]), 0 unless trapped                        |
 //! | 4     | pc (index into the lowered code)                                           |
@@ -15,12 +15,16 @@
 //! | 4     | frame words (2 per frame: return pc, caller fp)                            |
 //! | 4     | reserved frame words (sizes the frame tree)                                |
 //! | 32    | frame-stack root: word tree over the frame words                           |
+//! | 4     | global count                                                               |
 //! | 32    | globals root: word tree over the globals                                   |
-//! | 32    | tables hash: keccak256 over each table's (entries u32, root 32)            |
+//! | 32    | tables hash: keccak256 over each table's (entries u32, max u32, root 32)   |
 //! | 4     | memory size in pages                                                       |
+//! | 4     | memory maximum in pages (declared or import limit, capped by the VM)       |
 //! | 32    | memory root ([`crate::memory`])                                            |
-//! | 32    | dropped-segments root: word tree over the dropped bits                     |
-//! | 32    | element-segments root: keccak256 over each segment's (items u32, word-tree root) as evaluated at instantiation |
+//! | 32    | dropped-segments root: word tree over the dropped bits, data segments first, then element segments, 64 per word |
+//! | 4     | element segment count                                                      |
+//! | 32    | element-segments root: tree (height `height_for(count)`) whose leaf `e` is keccak256(items u32 ‖ word-tree root of the items), as evaluated at instantiation |
+//! | 32    | host root: the host's commitment to its own state ([`crate::Host::commitment`]) |
 //! | 32    | module hash ([`crate::commitment`])                                        |
 //!
 //! Word trees are described in [`crate::merkle`]. Every part is a Merkle root or a fixed-size
@@ -30,11 +34,11 @@ use std::fmt;
 
 use sha3::{Digest, Keccak256};
 
-use crate::merkle::{Hash, WordTree};
+use crate::merkle::{word_leaf, Hash, LeafTree, WordTree, WORDS_PER_LEAF};
 
 use super::{Machine, Status};
 
-pub const DOMAIN: &[u8; 20] = b"hauptbuch.machine.v1";
+pub const DOMAIN: &[u8; 20] = b"hauptbuch.machine.v2";
 
 /// A machine hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -78,15 +82,15 @@ impl fmt::Display for MachineHash {
 /// Incremental hash caches; part of a snapshot so a restored machine hashes incrementally too.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Trees {
-    stack: WordTree,
-    frames: WordTree,
-    globals: WordTree,
-    tables: Vec<WordTree>,
-    dropped: WordTree,
+    pub(crate) stack: WordTree,
+    pub(crate) frames: WordTree,
+    pub(crate) globals: WordTree,
+    pub(crate) tables: Vec<WordTree>,
+    pub(crate) dropped: WordTree,
 }
 
 /// The registers and roots the machine hash is computed from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct HashInputs {
     pub status: u8,
     pub trap: u32,
@@ -98,13 +102,36 @@ pub struct HashInputs {
     pub frame_words: u32,
     pub frames_reserved: u32,
     pub frames_root: Hash,
+    pub globals_count: u32,
     pub globals_root: Hash,
     pub tables_hash: Hash,
     pub memory_pages: u32,
+    pub memory_max_pages: u32,
     pub memory_root: Hash,
     pub dropped_root: Hash,
+    pub elem_count: u32,
     pub elems_root: Hash,
+    pub host_root: Hash,
     pub module_hash: Hash,
+}
+
+/// One table's part of the tables hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, bincode::Encode, bincode::Decode)]
+pub struct TableRoot {
+    pub entries: u32,
+    pub max: u32,
+    pub root: Hash,
+}
+
+/// The tables hash over every table's entry count, maximum and entries root.
+pub fn tables_hash(tables: &[TableRoot]) -> Hash {
+    let mut h = Keccak256::new();
+    for t in tables {
+        h.update(t.entries.to_le_bytes());
+        h.update(t.max.to_le_bytes());
+        h.update(t.root);
+    }
+    h.finalize().into()
 }
 
 impl HashInputs {
@@ -121,26 +148,55 @@ impl HashInputs {
         h.update(self.frame_words.to_le_bytes());
         h.update(self.frames_reserved.to_le_bytes());
         h.update(self.frames_root);
+        h.update(self.globals_count.to_le_bytes());
         h.update(self.globals_root);
         h.update(self.tables_hash);
         h.update(self.memory_pages.to_le_bytes());
+        h.update(self.memory_max_pages.to_le_bytes());
         h.update(self.memory_root);
         h.update(self.dropped_root);
+        h.update(self.elem_count.to_le_bytes());
         h.update(self.elems_root);
+        h.update(self.host_root);
         h.update(self.module_hash);
         MachineHash(h.finalize().into())
     }
 }
 
 /// Element segments are evaluated at instantiation (their items may read imported globals), so
-/// they are machine state, not module code; they never change afterwards.
-pub(crate) fn elems_root(elems: &[std::sync::Arc<[u64]>]) -> Hash {
-    let mut h = Keccak256::new();
-    for items in elems {
-        h.update((items.len() as u32).to_le_bytes());
-        h.update(WordTree::default().root(items, items.len() as u64));
+/// they are machine state, not module code; they never change afterwards. Kept as trees for proofs.
+#[derive(Clone, Debug, Default)]
+pub struct ElemTrees {
+    /// Per segment: its items in word leaves (4 per leaf).
+    pub segments: Vec<LeafTree>,
+    /// Leaf `e`: keccak256(items u32 ‖ segment root).
+    pub top: LeafTree,
+}
+
+/// Word leaves of an item list (the word-tree layout of [`crate::merkle`]).
+pub fn word_leaves(words: &[u64]) -> Vec<Hash> {
+    (0..words.len().div_ceil(WORDS_PER_LEAF))
+        .map(|leaf| word_leaf(words, leaf))
+        .collect()
+}
+
+impl ElemTrees {
+    pub(crate) fn new(elems: &[std::sync::Arc<[u64]>]) -> ElemTrees {
+        let segments: Vec<LeafTree> = elems
+            .iter()
+            .map(|items| LeafTree::new(word_leaves(items)))
+            .collect();
+        let top = LeafTree::new(
+            elems
+                .iter()
+                .zip(&segments)
+                .map(|(items, tree)| {
+                    crate::commitment::bytes_commitment_from_root(items.len() as u32, &tree.root())
+                })
+                .collect(),
+        );
+        ElemTrees { segments, top }
     }
-    h.finalize().into()
 }
 
 impl Machine {
@@ -150,14 +206,8 @@ impl Machine {
         let stack_root = trees.stack.root(&self.stack, self.stack_reserved as u64);
         let frames_root = trees.frames.root(&self.frames, self.frames_reserved as u64);
         let globals_root = trees.globals.root(&self.globals, self.globals.len() as u64);
-        trees
-            .tables
-            .resize_with(self.tables.len(), WordTree::default);
-        let mut tables = Keccak256::new();
-        for (table, tree) in self.tables.iter().zip(trees.tables.iter_mut()) {
-            tables.update((table.entries.len() as u32).to_le_bytes());
-            tables.update(tree.root(&table.entries, table.entries.len() as u64));
-        }
+        let tables = self.table_roots();
+        let trees = &mut self.trees;
         let dropped_root = trees.dropped.root(&self.dropped, self.dropped.len() as u64);
         HashInputs {
             status: self.status.code(),
@@ -173,14 +223,33 @@ impl Machine {
             frame_words: self.frames.len() as u32,
             frames_reserved: self.frames_reserved,
             frames_root,
+            globals_count: self.globals.len() as u32,
             globals_root,
-            tables_hash: tables.finalize().into(),
+            tables_hash: tables_hash(&tables),
             memory_pages: self.memory.pages(),
+            memory_max_pages: self.memory.max_pages(),
             memory_root: self.memory.root(),
             dropped_root,
-            elems_root: self.elems_root,
+            elem_count: self.elems.len() as u32,
+            elems_root: self.elem_trees.top.root(),
+            host_root: self.host_root,
             module_hash: self.module.hash(),
         }
+    }
+
+    /// Each table's part of the tables hash (re-hashing only what changed).
+    pub(crate) fn table_roots(&mut self) -> Vec<TableRoot> {
+        let trees = &mut self.trees.tables;
+        trees.resize_with(self.tables.len(), WordTree::default);
+        self.tables
+            .iter()
+            .zip(trees.iter_mut())
+            .map(|(table, tree)| TableRoot {
+                entries: table.entries.len() as u32,
+                max: table.max,
+                root: tree.root(&table.entries, table.entries.len() as u64),
+            })
+            .collect()
     }
 
     /// The machine hash (see the module docs for the layout).
@@ -207,17 +276,21 @@ mod tests {
             frame_words: 2,
             frames_reserved: 2,
             frames_root: [2; 32],
+            globals_count: 3,
             globals_root: [3; 32],
             tables_hash: [4; 32],
             memory_pages: 1,
+            memory_max_pages: 9,
             memory_root: [5; 32],
             dropped_root: [6; 32],
+            elem_count: 1,
             elems_root: [8; 32],
+            host_root: [10; 32],
             module_hash: [7; 32],
         };
         assert_eq!(
             inputs.hash().to_hex(),
-            "0x062b70f82537bf499ce557933c7bc6a23b9f3c35ab3b9ce7a9b819d7263da809"
+            "0xab6a084410dee5c97ea127219fc3e376810b8555a6366c9ce951b6b4187be9c9"
         );
     }
 
@@ -227,8 +300,9 @@ mod tests {
         let a: Vec<Arc<[u64]>> = vec![Arc::from([1u64, 2].as_slice())];
         let b: Vec<Arc<[u64]>> = vec![Arc::from([1u64, 3].as_slice())];
         let empty_segment: Vec<Arc<[u64]>> = vec![Arc::from([].as_slice())];
-        assert_ne!(elems_root(&a), elems_root(&b));
-        assert_ne!(elems_root(&[]), elems_root(&empty_segment));
+        let root = |e: &[Arc<[u64]>]| ElemTrees::new(e).top.root();
+        assert_ne!(root(&a), root(&b));
+        assert_ne!(root(&[]), root(&empty_segment));
     }
 
     #[test]

@@ -68,7 +68,9 @@ pub struct Machine {
     /// Element segments evaluated at instantiation (their items may read imported globals).
     pub(crate) elems: Vec<Arc<[u64]>>,
     /// Commitment to `elems` (immutable after instantiation; drops are in `dropped`).
-    pub(crate) elems_root: crate::merkle::Hash,
+    pub(crate) elem_trees: Arc<hash::ElemTrees>,
+    /// The host's commitment to its state, refreshed after every host call.
+    pub(crate) host_root: crate::merkle::Hash,
     /// Dropped bits: data segments first, then element segments, 64 per word.
     pub(crate) dropped: Vec<u64>,
     pub(crate) host_ids: Vec<u32>,
@@ -219,7 +221,8 @@ impl Machine {
             globals,
             tables,
             memory,
-            elems_root: hash::elems_root(&elems),
+            elem_trees: Arc::new(hash::ElemTrees::new(&elems)),
+            host_root: host.commitment(),
             elems,
             dropped: vec![0; segment_count.div_ceil(64)],
             host_ids,

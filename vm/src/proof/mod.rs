@@ -1,0 +1,235 @@
+//! One-step proofs: what a step reads and writes, opened against the pre-state's machine hash.
+//!
+//! [`crate::Machine::prove_step`] builds a [`StepProof`] for the step about to run; the stateless
+//! checker (crate `verifier`) decodes it, checks every opening against the pre-state hash, runs the
+//! step ([`crate::step`]) on the opened partial state and hashes the result.
+//!
+//! ## Encoding (consensus format, version [`PROOF_VERSION`])
+//! bincode 2, `config::standard()`: integers are varints (one byte below 251), a `Vec` or string is
+//! a varint length then its items, a hash is its 32 bytes, an `Option` one byte 0/1 then the value.
+//! Fields in declaration order:
+//!
+//! | field | what it opens | against |
+//! |---|---|---|
+//! | `version` | u16, must be [`PROOF_VERSION`] | — |
+//! | `machine` | every register and root of the pre-state ([`HashInputs`]) | the pre-state hash |
+//! | `module` | the module's roots and counts ([`ModuleRoots`]) | `machine.module_hash` |
+//! | `tables` | each table's entries, max, root ([`TableRoot`]) | `machine.tables_hash` |
+//! | `code` | the code leaf holding the op at `pc` | `module.code_root` |
+//! | `call_targets`, `br_table` | the call target / branch-table entry the step uses | module roots |
+//! | `stack`, `frames`, `globals`, `dropped` | word leaves the step reads or writes | machine roots |
+//! | `table_entries` | per table index, entry leaves | that table's root |
+//! | `memory` | 32-byte memory leaves | `machine.memory_root` |
+//! | `data` | a data segment's (len, bytes root) and chunk leaves | `module.data_root` |
+//! | `elems` | an element segment's (len, items root) and item leaves | `machine.elems_root` |
+//! | `host` | the import a host call names, and the host's witness | `module.imports_root`; the witness per the host's semantics |
+//!
+//! Each opening is a multiproof ([`crate::multiproof`]) whose tree height the checker derives
+//! from committed counts, never from the proof. A leaf listed but not needed is harmless; a leaf
+//! needed but not listed makes the checker reject the proof.
+
+mod prove;
+
+use bincode::{Decode, Encode};
+
+pub use crate::commitment::ModuleRoots;
+pub use crate::machine::hash::{HashInputs, TableRoot};
+use crate::merkle::Hash;
+use crate::{FuncType, Trap, ValType};
+
+pub use prove::ProveError;
+
+/// Current proof format version; checkers refuse any other.
+pub const PROOF_VERSION: u16 = 1;
+
+/// Largest encoded proof a checker accepts; decoding allocates at most this much.
+pub const MAX_PROOF_BYTES: usize = 1 << 20;
+
+/// Leaves of one tree and the multiproof siblings that tie them to its root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct TreeOpening {
+    /// Sorted by index, distinct.
+    pub leaves: Vec<(u64, Hash)>,
+    pub siblings: Vec<Hash>,
+}
+
+impl TreeOpening {
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+}
+
+/// A byte-string segment (data) or item segment (elements): its length and contents root, which
+/// hash to its leaf in the segment tree, and the contents leaves the step reads.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SegmentOpening {
+    pub index: u32,
+    pub len: u32,
+    pub root: Hash,
+    pub contents: TreeOpening,
+}
+
+/// The segments a step reads and the opening of their leaves in the segment tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct SegmentsOpening {
+    pub segments: Vec<SegmentOpening>,
+    pub tree: TreeOpening,
+}
+
+/// An imported function as the module declares it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ImportDecl {
+    pub module: String,
+    pub name: String,
+    /// WebAssembly binary type codes.
+    pub params: Vec<u8>,
+    pub results: Vec<u8>,
+}
+
+impl ImportDecl {
+    pub fn new(module: &str, name: &str, ty: &FuncType) -> ImportDecl {
+        ImportDecl {
+            module: module.into(),
+            name: name.into(),
+            params: ty.params.iter().map(|t| t.code()).collect(),
+            results: ty.results.iter().map(|t| t.code()).collect(),
+        }
+    }
+
+    /// The declared type, or `None` if a code is not a value type.
+    pub fn func_type(&self) -> Option<FuncType> {
+        let list = |codes: &[u8]| -> Option<Vec<ValType>> {
+            codes.iter().map(|c| ValType::from_code(*c)).collect()
+        };
+        Some(FuncType {
+            params: list(&self.params)?,
+            results: list(&self.results)?,
+        })
+    }
+}
+
+/// A host call's import and the host's witness for it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct HostOpening {
+    pub import: ImportDecl,
+    /// Opens leaf `func` of the imports tree (its value is recomputed from `import`).
+    pub import_proof: TreeOpening,
+    /// Host-specific data, checked by the host's [`HostSemantics`].
+    pub witness: Vec<u8>,
+}
+
+/// Everything one step touches, opened against the pre-state (layout in the module docs).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StepProof {
+    pub version: u16,
+    pub machine: HashInputs,
+    pub module: ModuleRoots,
+    pub tables: Vec<TableRoot>,
+    pub code: TreeOpening,
+    pub call_targets: TreeOpening,
+    pub br_table: TreeOpening,
+    pub stack: TreeOpening,
+    pub frames: TreeOpening,
+    pub globals: TreeOpening,
+    pub dropped: TreeOpening,
+    pub table_entries: Vec<(u32, TreeOpening)>,
+    pub memory: TreeOpening,
+    pub data: SegmentsOpening,
+    pub elems: SegmentsOpening,
+    pub host: Option<HostOpening>,
+}
+
+/// Why a proof does not decode.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("proof of {0} bytes is over the {MAX_PROOF_BYTES}-byte limit")]
+    TooLarge(usize),
+    #[error("malformed proof encoding: {0}")]
+    Malformed(String),
+    #[error("{0} trailing bytes after the proof")]
+    Trailing(usize),
+    #[error("proof version {0} is not supported (this checker reads version {PROOF_VERSION})")]
+    Version(u16),
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_PROOF_BYTES>()
+}
+
+impl StepProof {
+    pub fn encode(&self) -> Vec<u8> {
+        // Encoding into a Vec cannot fail: every field has a fixed encoding.
+        bincode::encode_to_vec(self, bincode::config::standard()).unwrap_or_default()
+    }
+
+    /// Decodes hostile bytes: bounded allocation, exact length, known version.
+    pub fn decode(bytes: &[u8]) -> Result<StepProof, DecodeError> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(DecodeError::TooLarge(bytes.len()));
+        }
+        let (proof, read): (StepProof, usize) = bincode::decode_from_slice(bytes, config())
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        if read != bytes.len() {
+            return Err(DecodeError::Trailing(bytes.len() - read));
+        }
+        if proof.version != PROOF_VERSION {
+            return Err(DecodeError::Version(proof.version));
+        }
+        Ok(proof)
+    }
+}
+
+/// Why a host call cannot be stepped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostFault {
+    /// The call traps (a machine outcome).
+    Trap(Trap),
+    /// The witness is missing, malformed or does not match its commitment, or memory the call
+    /// needs was not opened: the proof is invalid.
+    Reject(String),
+}
+
+/// Guest memory as a provable host call sees it.
+pub trait StepMemory {
+    fn size(&self) -> u64;
+    /// Reads `buf.len()` bytes; traps out of bounds.
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), HostFault>;
+    /// Writes `data`; traps out of bounds before writing anything.
+    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), HostFault>;
+}
+
+/// The provable semantics of a host's imports: what a host call does, given the host's witness.
+/// The checker runs it on the opened state; the prover runs the same code to learn which memory
+/// the call touches. It must agree with the host's [`crate::Host::call`] (tests compare the
+/// machine hash after every host step).
+pub trait HostSemantics {
+    /// Runs `import` on `args` (words in parameter order) and returns the result words. `host_root`
+    /// is the machine's host root before the call; the call updates it.
+    fn call(
+        &self,
+        import: &ImportDecl,
+        args: &[u64],
+        witness: &[u8],
+        memory: &mut dyn StepMemory,
+        host_root: &mut Hash,
+    ) -> Result<Vec<u64>, HostFault>;
+}
+
+/// Semantics for modules without provable imports: every host call is unprovable.
+pub struct NoHostSemantics;
+
+impl HostSemantics for NoHostSemantics {
+    fn call(
+        &self,
+        import: &ImportDecl,
+        _: &[u64],
+        _: &[u8],
+        _: &mut dyn StepMemory,
+        _: &mut Hash,
+    ) -> Result<Vec<u64>, HostFault> {
+        Err(HostFault::Reject(format!(
+            "no provable semantics for import {}.{}",
+            import.module, import.name
+        )))
+    }
+}
