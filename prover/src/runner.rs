@@ -57,6 +57,7 @@ fn finish(
     let StfHost {
         abi,
         calls: host_calls,
+        ..
     } = host;
     let bytes = abi.outputs.clone().ok_or(RunError::NoOutputs)?;
     let outputs =

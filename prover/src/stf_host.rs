@@ -4,38 +4,38 @@
 //! Each call moves at most [`ledger::MAX_CHUNK`] bytes, so it is one bounded, provable step; a guest
 //! asking for more traps with [`HostTrap::ChunkTooLarge`].
 
+use std::sync::Arc;
+
 use program::ledger::{Abi, MAX_CHUNK};
 use program::NativeAbi;
+use verifier::stf_host::{self, StfHostState, StfWitness};
+use vm::commitment::bytes_tree;
+use vm::merkle::LeafTree;
+use vm::multiproof::multiproof_siblings;
+use vm::proof::TreeOpening;
 use vm::{FuncType, GuestMemory, Host, Trap, ValType, Value};
 
-/// Host trap codes (what `Trap::Host(code)` carries).
+/// Host trap codes (what `Trap::Host(code)` carries), shared with the checker's semantics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum HostTrap {
-    ChunkTooLarge = 1,
-    BadArgument = 2,
+    ChunkTooLarge = stf_host::TRAP_CHUNK_TOO_LARGE,
+    BadArgument = stf_host::TRAP_BAD_ARGUMENT,
 }
 
-/// The imports, in id order.
-const IMPORTS: &[(&str, &[ValType], &[ValType])] = {
-    use ValType::{I32, I64};
-    &[
-        ("inbox_len", &[], &[I32]),
-        ("read_inbox", &[I32, I32, I32], &[I32]),
-        ("read_preimage", &[I32, I32, I32, I32], &[I64]),
-        ("emit_node", &[I32, I32], &[]),
-        ("write_output", &[I32, I32], &[]),
-        ("keccak256", &[I32, I32, I32], &[]),
-        ("ecrecover", &[I32, I32, I32], &[I32]),
-    ]
-};
+pub const IMPORT_MODULE: &str = stf_host::IMPORT_MODULE;
 
-pub const IMPORT_MODULE: &str = "hauptbuch";
+use stf_host::IMPORTS;
 
+#[derive(Clone)]
 pub struct StfHost {
     pub abi: NativeAbi,
     /// Calls served, per import (index as in [`IMPORT_NAMES`]): where the batch's work went.
     pub calls: [u64; IMPORTS.len()],
+    /// The batch bytes in 32-byte leaves: read_inbox witnesses open it.
+    batch_tree: Arc<LeafTree>,
+    /// What the machine's host root commits to.
+    state: StfHostState,
 }
 
 /// Import names in id order.
@@ -78,9 +78,48 @@ fn read_vec(memory: &dyn GuestMemory, addr: u32, len: u32) -> Result<Vec<u8>, Tr
 
 impl StfHost {
     pub fn new(abi: NativeAbi) -> StfHost {
+        let batch_tree = bytes_tree(&abi.batch_bytes);
+        let state = StfHostState {
+            batch_len: u32::try_from(abi.batch_bytes.len()).unwrap_or(u32::MAX),
+            batch_root: batch_tree.root(),
+            output_hash: abi.outputs.as_deref().map_or([0; 32], program::keccak256),
+        };
         StfHost {
             abi,
             calls: [0; IMPORTS.len()],
+            batch_tree: Arc::new(batch_tree),
+            state,
+        }
+    }
+
+    /// The committed host state (its hash is the machine's host root).
+    pub fn state(&self) -> &StfHostState {
+        &self.state
+    }
+
+    /// Opens the batch bytes `[offset, offset + len)` (clipped to the batch).
+    fn inbox_witness(&self, offset: u32, len: u32) -> StfWitness {
+        let end =
+            (offset as u64 + len.min(MAX_CHUNK as u32) as u64).min(self.state.batch_len as u64);
+        let mut leaves = Vec::new();
+        let mut paths = Vec::new();
+        if (offset as u64) < end {
+            for leaf in offset as u64 / 32..=(end - 1) / 32 {
+                if let (Some(value), Some(path)) = (
+                    self.batch_tree.leaf(leaf as usize),
+                    self.batch_tree.path(leaf as usize),
+                ) {
+                    leaves.push((leaf, value));
+                    paths.push((leaf, path));
+                }
+            }
+        }
+        StfWitness::Inbox {
+            state: self.state,
+            chunk: TreeOpening {
+                siblings: multiproof_siblings(self.batch_tree.height(), &paths),
+                leaves,
+            },
         }
     }
 }
@@ -97,14 +136,18 @@ impl Host for StfHost {
             .position(|(n, _, _)| *n == name)
             .ok_or_else(|| format!("unknown import {name}"))?;
         let (_, params, results) = IMPORTS[id];
-        if ty.params != params || ty.results != results {
-            return Err(format!(
-                "import {name} has type {ty}, expected {}",
-                FuncType {
-                    params: params.to_vec(),
-                    results: results.to_vec()
-                }
-            ));
+        let types = |codes: &[u8]| -> Vec<ValType> {
+            codes
+                .iter()
+                .filter_map(|c| ValType::from_code(*c))
+                .collect()
+        };
+        let expected = FuncType {
+            params: types(params),
+            results: types(results),
+        };
+        if *ty != expected {
+            return Err(format!("import {name} has type {ty}, expected {expected}"));
         }
         Ok(id as u32)
     }
@@ -146,6 +189,7 @@ impl Host for StfHost {
             }
             4 => {
                 let bytes = read_vec(memory, arg(0)?, arg(1)?)?;
+                self.state.output_hash = program::keccak256(&bytes);
                 self.abi.write_output(&bytes);
             }
             5 => {
@@ -167,5 +211,27 @@ impl Host for StfHost {
             _ => return Err(Trap::Host(HostTrap::BadArgument as u32)),
         }
         Ok(())
+    }
+
+    fn commitment(&self) -> [u8; 32] {
+        self.state.commitment()
+    }
+
+    fn step_witness(&self, id: u32, args: &[Value], memory: &dyn GuestMemory) -> Vec<u8> {
+        let arg = |i| u32_arg(args, i).unwrap_or(0);
+        let witness = match id {
+            0 => self.inbox_witness(0, 0),
+            1 => self.inbox_witness(arg(0), arg(2)),
+            2 => match read::<32>(memory, arg(0)) {
+                Ok(hash) => match self.abi.store.get(&hash) {
+                    Some(preimage) => StfWitness::Preimage(preimage.to_vec()),
+                    None => StfWitness::None,
+                },
+                Err(_) => StfWitness::None,
+            },
+            4 => StfWitness::State(self.state),
+            _ => StfWitness::None,
+        };
+        witness.encode()
     }
 }

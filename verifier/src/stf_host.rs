@@ -53,7 +53,10 @@ impl StfHostState {
     pub fn commitment(&self) -> Hash {
         let mut bytes = Vec::with_capacity(DOMAIN.len() + 64);
         bytes.extend_from_slice(DOMAIN);
-        bytes.extend_from_slice(&bytes_commitment_from_root(self.batch_len, &self.batch_root));
+        bytes.extend_from_slice(&bytes_commitment_from_root(
+            self.batch_len,
+            &self.batch_root,
+        ));
         bytes.extend_from_slice(&self.output_hash);
         keccak(&bytes)
     }
@@ -184,8 +187,13 @@ impl HostSemantics for StfSemantics {
                 let mut buf = vec![0u8; n];
                 if n > 0 {
                     let height = height_for((state.batch_len as u64).div_ceil(32));
-                    let tree = PartialTree::open(height, &state.batch_root, &chunk.leaves, &chunk.siblings)
-                        .map_err(|e| reject(&format!("batch chunk: {e}")))?;
+                    let tree = PartialTree::open(
+                        height,
+                        &state.batch_root,
+                        &chunk.leaves,
+                        &chunk.siblings,
+                    )
+                    .map_err(|e| reject(&format!("batch chunk: {e}")))?;
                     read_chunk(&tree, offset as u64, &mut buf)?;
                 }
                 memory.write(ptr as u64, &buf)?;
@@ -199,7 +207,9 @@ impl HostSemantics for StfSemantics {
                     return Err(reject("read_preimage needs the preimage"));
                 };
                 if preimage.len() > MAX_PREIMAGE || keccak(&preimage) != hash {
-                    return Err(reject("the witness is not the preimage of the requested hash"));
+                    return Err(reject(
+                        "the witness is not the preimage of the requested hash",
+                    ));
                 }
                 let rest = preimage.get(offset as usize..).unwrap_or_default();
                 let n = rest.len().min(len);
