@@ -1,10 +1,13 @@
-//! The referee: what would live on L1. It never runs whole programs; it checks.
+//! The referee: what would live on L1. It never runs whole programs; it checks moves, keeps the
+//! clocks, settles bonds, and asks the stateless one-step checker about exactly one instruction.
 //!
 //! * [`one_step`]: the stateless one-step checker, [`verify_step`].
 //! * [`stf_host`]: the provable semantics of the STF guest's host calls.
+//! * [`bisection`]: the k-ary dissection game over an execution claim.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod bisection;
 pub mod one_step;
 pub mod stf_host;
 
@@ -16,4 +19,18 @@ pub fn verify_step(
     proof_bytes: &[u8],
 ) -> Result<vm::MachineHash, ProofError> {
     verify_step_with(pre, proof_bytes, &stf_host::StfSemantics)
+}
+
+/// The rollup's one-step checker as the bisection game calls it.
+pub struct StfChecker;
+
+impl bisection::OneStepChecker for StfChecker {
+    type Error = ProofError;
+    fn verify_step(
+        &self,
+        pre: &vm::MachineHash,
+        proof: &[u8],
+    ) -> Result<vm::MachineHash, ProofError> {
+        verify_step(pre, proof)
+    }
 }
