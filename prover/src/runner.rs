@@ -85,6 +85,16 @@ impl StfGuest {
         Ok(StfGuest { module, native })
     }
 
+    /// The interpreter machine and its host at step 0 of `batch` (instantiated, `run` invoked):
+    /// the start of a batch claim, to be stepped, proven or disputed.
+    pub fn start(&self, batch: &Batch, store: NodeStore) -> Result<(Machine, StfHost), RunError> {
+        let abi = NativeAbi::new(program::encode_batch(batch), store);
+        let mut host = StfHost::new(abi);
+        let mut machine = Machine::instantiate(self.module.clone(), &mut host, BATCH_STEP_LIMIT)?;
+        machine.invoke("run", &[])?;
+        Ok((machine, host))
+    }
+
     /// Runs `batch` against the trie in `store` on `engine`.
     pub fn run(
         &self,

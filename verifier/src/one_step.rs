@@ -65,6 +65,15 @@ pub fn verify_step_with(
     proof_bytes: &[u8],
     semantics: &dyn HostSemantics,
 ) -> R<MachineHash> {
+    Ok(post_state(pre, proof_bytes, semantics)?.hash())
+}
+
+/// Like [`verify_step_with`], but returns the post-state's registers and roots.
+pub fn post_state(
+    pre: &MachineHash,
+    proof_bytes: &[u8],
+    semantics: &dyn HostSemantics,
+) -> R<HashInputs> {
     let proof = StepProof::decode(proof_bytes)?;
     let found = proof.machine.hash();
     if found != *pre {
@@ -81,7 +90,7 @@ pub fn verify_step_with(
     }
     // A machine that is not running steps to itself.
     if proof.machine.status != RUNNING {
-        return Ok(found);
+        return Ok(proof.machine);
     }
     let mut state = OpenedState::open(&proof, semantics)?;
     let end = match step::step(&mut state) {
@@ -91,15 +100,14 @@ pub fn verify_step_with(
         Err(Fault::Invalid(why)) => return Err(ProofError::Invalid(why)),
     };
     Ok(match end {
-        StepEnd::Running => state.post(RUNNING, 0)?.hash(),
-        StepEnd::Finished => state.post(FINISHED, 0)?.hash(),
+        StepEnd::Running => state.post(RUNNING, 0)?,
+        StepEnd::Finished => state.post(FINISHED, 0)?,
         // A trapping step changes only the status.
         StepEnd::Trapped(trap) => HashInputs {
             status: TRAPPED,
             trap: trap.code(),
             ..proof.machine.clone()
-        }
-        .hash(),
+        },
     })
 }
 

@@ -82,7 +82,7 @@ impl StfWitness {
         bincode::encode_to_vec(self, bincode::config::standard()).unwrap_or_default()
     }
 
-    fn decode(bytes: &[u8]) -> Result<StfWitness, HostFault> {
+    pub fn decode(bytes: &[u8]) -> Result<StfWitness, HostFault> {
         let config = bincode::config::standard().with_limit::<{ vm::proof::MAX_PROOF_BYTES }>();
         match bincode::decode_from_slice(bytes, config) {
             Ok((w, read)) if read == bytes.len() => Ok(w),

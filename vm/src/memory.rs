@@ -57,8 +57,14 @@ impl Page {
     fn mark(&mut self, offset: usize, len: usize) {
         let first = offset / LEAF_SIZE;
         let last = (offset + len - 1) / LEAF_SIZE;
-        self.dirty[first / 64] |= 1 << (first % 64);
-        self.dirty[last / 64] |= 1 << (last % 64);
+        if first == last {
+            self.dirty[first / 64] |= 1 << (first % 64);
+        } else {
+            // Every leaf of a long write (host calls, segment initialisation), not just its ends.
+            for leaf in first..=last {
+                self.dirty[leaf / 64] |= 1 << (leaf % 64);
+            }
+        }
         self.any_dirty = true;
     }
 
@@ -356,6 +362,17 @@ mod tests {
         let mut snap = snapshot;
         assert_eq!(snap.root(), naive_root(&snap));
         assert_eq!(snap.load::<1>(4 * 65536 + 5), Err(Trap::MemoryOutOfBounds));
+    }
+
+    /// Regression: a write spanning many leaves marked only its first and last leaf dirty, so the
+    /// root missed the middle of host-call writes and data segments. Found by the one-step proofs.
+    #[test]
+    fn long_writes_rehash_every_leaf() {
+        let mut mem = Memory::new(2, 2);
+        mem.root();
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8 + 1).collect();
+        mem.write(65536 - 1000, &bytes).unwrap();
+        assert_eq!(mem.root(), naive_root(&mem));
     }
 
     /// Golden vector for the memory tree: two pages, one word written.

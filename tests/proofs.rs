@@ -1,0 +1,160 @@
+//! Completeness of one-step proofs: for steps of real executions, the checker's post hash equals
+//! the interpreter's hash after the step. (a) The STF guest on a 60-transaction batch: every step
+//! of a prefix, every host call, and a random sample across the run. (b) wasm-smith modules:
+//! every step of every exported function call (bounded). The spec suite is in `spec.rs`'s proof
+//! mode (`spec_suite_steps_prove`).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::SplitMix;
+use program::random_genesis;
+use prover::runner::StfGuest;
+use verifier::stf_host::StfSemantics;
+use vm::code::Op;
+use vm::proof::{HostSemantics, NoHostSemantics};
+use vm::{Host, Machine, Module, NoImports, Status};
+
+/// Proves the machine's next step, checks it, takes the step and compares hashes.
+fn prove_and_step<H: Host>(
+    m: &mut Machine,
+    host: &mut H,
+    semantics: &dyn HostSemantics,
+    check: impl Fn(&vm::MachineHash, &[u8]) -> Result<vm::MachineHash, verifier::ProofError>,
+) -> usize {
+    let pre = m.hash();
+    let op = m.next_op();
+    let proof = m
+        .prove_step(host, semantics)
+        .unwrap_or_else(|e| panic!("step {} ({op:?}): prove: {e}", m.steps()));
+    let bytes = proof.encode();
+    let post = check(&pre, &bytes)
+        .unwrap_or_else(|e| panic!("step {} ({op:?}): rejected: {e}", m.steps()));
+    m.step(host);
+    assert_eq!(post, m.hash(), "step {} ({op:?}): post hash", m.steps() - 1);
+    bytes.len()
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn stf_batch_steps_prove() {
+    let (root, store, _) = random_genesis(5, 40);
+    let (batch, _) = program::random_batch(5, 60, 40, 1, 1, root);
+    let guest = StfGuest::new(program::STF_WASM).unwrap();
+    // A first pass counts the steps, so the sample spreads over the whole run.
+    let (mut probe, mut probe_host) = guest.start(&batch, store.clone()).unwrap();
+    probe.run(&mut probe_host, u64::MAX);
+    let total = probe.steps();
+    assert_eq!(*probe.status(), Status::Finished);
+
+    let (mut m, mut host) = guest.start(&batch, store).unwrap();
+    let start = m.steps();
+    let total = total - start;
+    let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000).min(total);
+    let samples = env_u64("PROOF_SAMPLES", 10_000);
+    let mut rng = SplitMix(7);
+    let mut sampled: Vec<u64> = (0..samples)
+        .map(|_| prefix + rng.next() % (total - prefix))
+        .collect();
+    sampled.sort_unstable();
+    sampled.dedup();
+    let check = |pre: &vm::MachineHash, bytes: &[u8]| verifier::verify_step(pre, bytes);
+    let (mut proven, mut host_calls, mut max_bytes) = (0u64, 0u64, 0usize);
+    let mut next_sample = sampled.iter().peekable();
+    while *m.status() == Status::Running {
+        let i = m.steps() - start;
+        let is_host = matches!(m.next_op(), Some(Op::CallHost { .. }));
+        let sample = next_sample.peek() == Some(&&i);
+        if sample {
+            next_sample.next();
+        }
+        if i < prefix || is_host || sample {
+            max_bytes = max_bytes.max(prove_and_step(&mut m, &mut host, &StfSemantics, check));
+            proven += 1;
+            host_calls += is_host as u64;
+        } else {
+            m.step(&mut host);
+        }
+    }
+    // The halted machine's proof is the identity.
+    prove_and_step(&mut m, &mut host, &StfSemantics, check);
+    println!(
+        "stf: {total} steps, {proven} proven ({host_calls} host calls, {} sampled), largest proof {max_bytes} bytes",
+        sampled.len()
+    );
+    assert!(host_calls > 300, "every host call is proven");
+    assert!(proven >= prefix + 10_000.min(samples) - sampled.len() as u64 / 100);
+}
+
+#[path = "common/smith.rs"]
+mod smith;
+
+/// wasm-smith modules (the generator of `differential.rs`), every step of each export call.
+#[test]
+fn generated_module_steps_prove() {
+    let cases = env_u64(
+        "PROOF_MODULES",
+        if std::env::var_os("CI").is_some() {
+            200
+        } else {
+            300
+        },
+    );
+    let check = |pre: &vm::MachineHash, bytes: &[u8]| {
+        verifier::verify_step_with(pre, bytes, &NoHostSemantics)
+    };
+    let (mut modules, mut calls, mut steps) = (0u64, 0u64, 0u64);
+    let mut case = 0u64;
+    while modules < cases {
+        case += 1;
+        let Some(bytes) = smith::generate(case) else {
+            continue;
+        };
+        let Ok(module) = Module::new(&bytes) else {
+            continue;
+        };
+        let module: Arc<Module> = module;
+        let Ok(mut m) = Machine::instantiate(module.clone(), &mut NoImports, 10_000) else {
+            continue;
+        };
+        modules += 1;
+        let mut rng = SplitMix(case);
+        let exports: Vec<(String, vm::FuncType)> = module
+            .exports()
+            .filter_map(|(name, _)| {
+                Some((name.to_string(), module.func_type_of_export(name)?.clone()))
+            })
+            .collect();
+        for (name, ty) in exports {
+            let args = smith::arguments(&ty.params, &mut rng, 0);
+            if m.invoke(&name, &args).is_err() {
+                continue;
+            }
+            calls += 1;
+            for _ in 0..2_000 {
+                let running = *m.status() == Status::Running;
+                prove_and_step(&mut m, &mut NoImports, &NoHostSemantics, check);
+                steps += 1;
+                if !running {
+                    break;
+                }
+            }
+            // Leave the machine re-invocable (a step-limited call stays running).
+            if *m.status() == Status::Running {
+                m = match Machine::instantiate(module.clone(), &mut NoImports, 10_000) {
+                    Ok(fresh) => fresh,
+                    Err(_) => break,
+                };
+            }
+        }
+    }
+    println!("generated: {modules} modules, {calls} calls, {steps} steps proven");
+    assert!(modules >= 200 && steps > 10_000);
+}
