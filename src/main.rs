@@ -1,10 +1,12 @@
 //! `rollup`: the command-line front end of the Hauptbuch rollup.
 //!
-//! Commands today: `exec` runs one exported function of a module on the provable interpreter or on
-//! the wasmtime replay engine; `demo` shows the VM's guarantees on the embedded workloads.
+//! Commands: `exec` runs one exported function of a module on the provable interpreter or on the
+//! wasmtime replay engine; `run-batch` runs an STF batch; `prove` / `verify-step` write and check
+//! one-step proofs; `demo` tours the system.
 
 mod cli_batch;
 mod cli_exec;
+mod cli_prove;
 mod demo;
 
 use std::process::ExitCode;
@@ -28,6 +30,11 @@ enum Command {
     Exec(cli_exec::ExecArgs),
     /// Build a deterministic genesis and signed batch, run it on one engine, print the outputs.
     RunBatch(cli_batch::RunBatchArgs),
+    /// Write the one-step proof of step N of an invocation (or of an STF batch with --batch) and
+    /// print the pre- and post-state hashes.
+    Prove(cli_prove::ProveArgs),
+    /// Check a one-step proof against an agreed pre-state hash; print the post-state hash.
+    VerifyStep(cli_prove::VerifyStepArgs),
     /// A tour of the VM on the embedded workloads: both engines, step counts, machine hashes,
     /// snapshots and determinism.
     Demo,
@@ -38,6 +45,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Exec(args) => cli_exec::run(args),
         Command::RunBatch(args) => cli_batch::run(args),
+        Command::Prove(args) => cli_prove::prove(args),
+        Command::VerifyStep(args) => cli_prove::verify_step(args),
         Command::Demo => demo::run(),
     };
     match result {

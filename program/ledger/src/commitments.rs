@@ -20,19 +20,19 @@
 //! all records:
 //!
 //! - no transactions: `[0; 32]`;
-//! - up to [`RECEIPTS_PER_PIECE`] (812) transactions: `keccak256(R)`;
-//! - more: `R` is cut into pieces of 812 records (4,060 bytes) and chained,
+//! - up to [`RECEIPTS_PER_PIECE`] (198) transactions: `keccak256(R)`;
+//! - more: `R` is cut into pieces of 198 records (990 bytes) and chained,
 //!   `h = keccak256(piece_0)`, then `h = keccak256(h || piece_i)` for each
 //!   next piece, so that no single hash call exceeds
-//!   [`MAX_CHUNK`](crate::abi::MAX_CHUNK) (32 + 4,060 = 4,092 bytes).
+//!   [`MAX_CHUNK`](crate::abi::MAX_CHUNK) (32 + 990 = 1,022 bytes).
 
 use alloc::vec::Vec;
 
 use crate::abi::Abi;
 use crate::types::{Hash, ReceiptStatus};
 
-/// Receipt records hashed per call; 32 + 5 * 812 = 4,092 <= `MAX_CHUNK`.
-pub const RECEIPTS_PER_PIECE: usize = 812;
+/// Receipt records hashed per call; 32 + 5 * 198 = 1,022 <= `MAX_CHUNK`.
+pub const RECEIPTS_PER_PIECE: usize = 198;
 /// Bytes of one receipt record.
 pub const RECEIPT_RECORD_LEN: usize = 5;
 
@@ -131,7 +131,7 @@ mod tests {
             receipts_root(&mut abi, &[Ok, BadNonce]),
             keccak(&[0, 0, 0, 0, 0, 1, 0, 0, 0, 2])
         );
-        // 1,000 records: one full piece of 812, then 188 chained.
+        // 1,000 records: five full pieces of 198 chained, then 10.
         let statuses: Vec<ReceiptStatus> = (0..1000)
             .map(|i| if i % 7 == 0 { Malformed } else { Ok })
             .collect();
@@ -144,16 +144,19 @@ mod tests {
                 r
             })
             .collect();
-        let first = keccak(&records[..812 * 5]);
-        let expected = keccak(&[&first[..], &records[812 * 5..]].concat());
+        let mut pieces = records.chunks(198 * 5);
+        let mut expected = keccak(pieces.next().unwrap());
+        for piece in pieces {
+            expected = keccak(&[&expected[..], piece].concat());
+        }
         assert_eq!(receipts_root(&mut abi, &statuses), expected);
         assert_eq!(
-            receipts_root(&mut abi, &statuses[..812]),
-            keccak(&records[..812 * 5])
+            receipts_root(&mut abi, &statuses[..198]),
+            keccak(&records[..198 * 5])
         );
         assert_eq!(
             hex(&expected),
-            "acf977b7ff3af85e6789544580eaade4f88159a527cd92716c0d357b25ea8278"
+            "b7c8992ca356f8301369797d42499a1fcb84dd729b1f7de49fa86578047f0d81"
         );
     }
 }
