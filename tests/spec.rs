@@ -8,15 +8,79 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use vm::code::Op;
+use vm::proof::{HostFault, HostSemantics, ImportDecl, StepMemory};
 use vm::{
-    FuncType, GuestMemory, Host, ImportLimits, Machine, Module, RunOutcome, Trap, ValType, Value,
-    VmError,
+    FuncType, GuestMemory, Host, ImportLimits, Machine, Module, RunOutcome, Status, Trap, ValType,
+    Value, VmError,
 };
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
 const STEP_LIMIT: u64 = 2_000_000_000;
+/// Steps of every invocation that are proven and checked one by one (one-step proof completeness
+/// over the spec suite); the rest of a long invocation runs unproven.
+const PROVEN_STEPS_PER_INVOCATION: u64 = 300;
+
+thread_local! {
+    static STEPS_PROVEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The provable meaning of the `spectest` print imports: no results, no effect.
+struct SpectestSemantics;
+
+impl HostSemantics for SpectestSemantics {
+    fn call(
+        &self,
+        import: &ImportDecl,
+        _: &[u64],
+        _: &[u8],
+        _: &mut dyn StepMemory,
+        _: &mut [u8; 32],
+    ) -> Result<Vec<u64>, HostFault> {
+        if import.module == "spectest" && spectest_func(&import.name).is_some() {
+            Ok(vec![])
+        } else {
+            Err(HostFault::Reject(format!(
+                "{}.{}",
+                import.module, import.name
+            )))
+        }
+    }
+}
+
+/// Proves and checks up to `limit` steps of the running invocation: the checker's post hash must be
+/// the interpreter's hash after each step. Calls into another instance are stepped unproven (this
+/// VM proves one instance; the spec suite's cross-instance links are a test-harness feature).
+fn prove_steps(inst: &mut Instance, limit: u64) -> Result<(), String> {
+    for _ in 0..limit {
+        if *inst.machine.status() != Status::Running {
+            return Ok(());
+        }
+        let op = inst.machine.next_op();
+        if let Some(Op::CallHost { func }) = op {
+            let module = inst.machine.module().clone();
+            if module.import_of(func).map(|(m, _)| m) != Some("spectest") {
+                inst.machine.step(&mut inst.host);
+                continue;
+            }
+        }
+        let pre = inst.machine.hash();
+        let proof = inst
+            .machine
+            .prove_step(&inst.host, &SpectestSemantics)
+            .map_err(|e| format!("prove {op:?}: {e}"))?;
+        let post = verifier::verify_step_with(&pre, &proof.encode(), &SpectestSemantics)
+            .map_err(|e| format!("proof of {op:?} rejected: {e}"))?;
+        inst.machine.step(&mut inst.host);
+        if post != inst.machine.hash() {
+            return Err(format!("proof of {op:?}: checker's post hash differs"));
+        }
+        STEPS_PROVEN.with(|n| n.set(n.get() + 1));
+    }
+    Ok(())
+}
 
 const SHARED_STATE: &str = "assertions on instances whose memory, table, mutable global or funcref is shared with \
      another instance (cross-instance linking; the rollup machine runs one module instance by design)";
@@ -255,6 +319,8 @@ impl SpecHost {
 #[derive(Default)]
 struct FileReport {
     passed: u64,
+    /// Steps proven and checked (see [`prove_steps`]).
+    proven: u64,
     failed: Vec<String>,
     skipped: BTreeMap<&'static str, u64>,
 }
@@ -370,6 +436,7 @@ impl Runner {
         inst.machine
             .invoke(invoke.name, &args)
             .map_err(|e| e.to_string())?;
+        prove_steps(inst, PROVEN_STEPS_PER_INVOCATION)?;
         Ok(inst.machine.run(&mut inst.host, STEP_LIMIT))
     }
 
@@ -585,6 +652,7 @@ fn run_file(path: &Path) -> FileReport {
     for directive in wast.directives {
         runner.directive(&text, directive);
     }
+    runner.report.proven = STEPS_PROVEN.with(|n| n.get());
     runner.report
 }
 
@@ -602,7 +670,7 @@ fn spec_suite() {
         "expected the whole suite, found {} files",
         files.len()
     );
-    let (mut passed, mut failed) = (0u64, 0u64);
+    let (mut passed, mut failed, mut proven) = (0u64, 0u64, 0u64);
     let mut skipped: BTreeMap<&'static str, u64> = BTreeMap::new();
     for file in &files {
         // The suite's deep-recursion tests need more than the default test-thread stack for the
@@ -630,6 +698,7 @@ fn spec_suite() {
             println!("    FAIL {failure}");
         }
         passed += report.passed;
+        proven += report.proven;
         failed += report.failed.len() as u64;
         for (reason, n) in report.skipped {
             *skipped.entry(reason).or_default() += n;
@@ -639,5 +708,7 @@ fn spec_suite() {
         println!("skipped {n}: {reason}");
     }
     println!("spec: {passed} passed, {failed} failed");
+    println!("spec proofs: {proven} steps proven and checked");
+    assert!(proven > 100_000, "one-step proofs ran over the suite");
     assert_eq!(failed, 0, "spec suite failures");
 }

@@ -208,6 +208,14 @@ impl Module {
     }
 
     /// The type of exported function `name`.
+    /// The (module, name) function `func` is imported as, if it is an import.
+    pub fn import_of(&self, func: u32) -> Option<(&str, &str)> {
+        match &self.funcs.get(func as usize)?.kind {
+            FuncKind::Host { module, name } => Some((module, name)),
+            FuncKind::Defined { .. } => None,
+        }
+    }
+
     pub fn func_type_of_export(&self, name: &str) -> Option<&FuncType> {
         match self.export(name)? {
             ExportKind::Func(f) => Some(self.func_type(f)),

@@ -413,6 +413,32 @@ impl Machine {
         }
     }
 
+    /// A copy to run one step on without its hash caches (a proof reads the pre-state's trees).
+    pub(crate) fn scratch_copy(&self) -> Machine {
+        Machine {
+            module: self.module.clone(),
+            status: self.status.clone(),
+            pc: self.pc,
+            fp: self.fp,
+            sp: self.sp,
+            stack: self.stack.clone(),
+            stack_reserved: self.stack_reserved,
+            frames: self.frames.clone(),
+            frames_reserved: self.frames_reserved,
+            globals: self.globals.clone(),
+            tables: self.tables.clone(),
+            memory: self.memory.clone(),
+            elems: self.elems.clone(),
+            elem_trees: self.elem_trees.clone(),
+            host_root: self.host_root,
+            dropped: self.dropped.clone(),
+            host_ids: self.host_ids.clone(),
+            steps: self.steps,
+            result_types: self.result_types.clone(),
+            trees: hash::Trees::default(),
+        }
+    }
+
     /// A cheap snapshot (shares memory pages copy-on-write).
     pub fn snapshot(&self) -> Machine {
         self.clone()

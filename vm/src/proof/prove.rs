@@ -414,7 +414,7 @@ impl Machine {
         let commitment = module.commitment();
         let mut touched = Touched::default();
         if self.status == Status::Running {
-            let mut scratch = self.clone();
+            let mut scratch = self.scratch_copy();
             let mut recorder = Recorder {
                 m: &mut scratch,
                 host,
