@@ -1,9 +1,12 @@
 //! `rollup`: the command-line front end of the Hauptbuch rollup.
 //!
 //! Commands today: `exec` runs one exported function of a module on the provable interpreter or on
-//! the wasmtime replay engine; `demo` shows the VM's guarantees on the embedded workloads.
+//! the wasmtime replay engine; `run-batch` runs a batch of the STF; `dispute` plays the bisection
+//! game over a batch between an honest party and a liar; `demo` shows the VM's guarantees on the
+//! embedded workloads.
 
 mod cli_batch;
+mod cli_dispute;
 mod cli_exec;
 mod demo;
 
@@ -28,6 +31,9 @@ enum Command {
     Exec(cli_exec::ExecArgs),
     /// Build a deterministic genesis and signed batch, run it on one engine, print the outputs.
     RunBatch(cli_batch::RunBatchArgs),
+    /// Dispute a fresh batch between an honest party and a liar: bisection rounds, the one-step
+    /// proof, the verdict and the bond.
+    Dispute(cli_dispute::DisputeArgs),
     /// A tour of the VM on the embedded workloads: both engines, step counts, machine hashes,
     /// snapshots and determinism.
     Demo,
@@ -38,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Exec(args) => cli_exec::run(args),
         Command::RunBatch(args) => cli_batch::run(args),
+        Command::Dispute(args) => cli_dispute::run(args),
         Command::Demo => demo::run(),
     };
     match result {

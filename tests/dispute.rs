@@ -256,7 +256,7 @@ fn a_dishonest_party_never_wins_randomized_games() {
         let trace = trace(computation, arity);
         let lies = every_lie(trace.steps(), &mut rng);
         let lie = lies[(rng.next() % lies.len() as u64) as usize];
-        let role = if rng.next() % 2 == 0 {
+        let role = if rng.next() & 1 == 0 {
             Party::Asserter
         } else {
             Party::Challenger
@@ -326,5 +326,53 @@ fn stf_batch_of_100_transactions_is_disputed_and_the_honest_party_wins() {
         if lie == Lie::WrongFrom(host_step + 1) {
             assert!(matches!(one_step.op, Some(vm::code::Op::CallHost { .. })));
         }
+    }
+}
+
+fn rollup(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollup"))
+        .args(args)
+        .output()
+        .expect("run rollup");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_dispute_prints_rounds_verdict_and_the_honest_winner() {
+    for liar in ["asserter", "challenger"] {
+        let (code, out, err) = rollup(&[
+            "dispute", "--txs", "20", "--seed", "4", "--liar", liar, "--k", "8",
+        ]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("round 1: segment [0, "), "{out}");
+        assert!(out.contains("disputed step: "), "{out}");
+        assert!(out.contains("verdict: OneStepProof"), "{out}");
+        assert!(out.contains("bond: the "), "{out}");
+        assert_eq!(out.lines().last(), Some("winner: honest"), "{out}");
+    }
+    let (code, out, err) = rollup(&["dispute", "--txs", "5", "--lie-at-step", "1000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("disputed step: 999 -> 1000"), "{out}");
+}
+
+#[test]
+fn cli_dispute_refuses_bad_input_with_exit_2() {
+    for args in [
+        &["dispute", "--txs", "0"][..],
+        &["dispute", "--txs", "1001"],
+        &["dispute", "--txs", "3", "--k", "1"],
+        &["dispute", "--txs", "3", "--k", "5000"],
+        &["dispute", "--txs", "3", "--accounts", "1"],
+        &["dispute", "--txs", "3", "--lie-at-step", "0"],
+        &["dispute", "--txs", "3", "--lie-at-step", "999999999999"],
+        &["dispute", "--txs", "3", "--liar", "nobody"],
+    ] {
+        let (code, _, err) = rollup(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("error"), "{args:?}: {err}");
     }
 }
