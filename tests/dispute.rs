@@ -1,6 +1,6 @@
 //! Disputes end to end: the honest agent (prover) against every dishonest strategy, refereed by
 //! the bisection game (verifier) with the real one-step checker, on small modules and on an STF
-//! batch. Randomized games: `DISPUTE_GAMES` sets their count (default 200, 40 when `CI` is set).
+//! batch. Randomized games: `DISPUTE_GAMES` sets their count (default 500, 200 when `CI` is set).
 
 mod common;
 
@@ -216,9 +216,9 @@ fn game_count() -> usize {
         return n;
     }
     if std::env::var_os("CI").is_some() {
-        40
-    } else {
         200
+    } else {
+        500
     }
 }
 
@@ -374,5 +374,45 @@ fn cli_dispute_refuses_bad_input_with_exit_2() {
         let (code, _, err) = rollup(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains("error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_claim_past_the_halt_is_decided_on_the_halted_machine() {
+    for trap in [false, true] {
+        let computation =
+            Computation::call_module(loop_module(trap), "run", &[Value::I32(200)], LIMIT).unwrap();
+        let checker = computation.checker();
+        let halt = computation.run_length(LIMIT).unwrap();
+        let steps = halt + 77;
+        let trace = Checkpoints::build(computation, steps, checkpoint_count(steps, 4));
+        assert_eq!(trace.halted_at(), Some(halt));
+        assert_eq!(trace.hash_at(halt), trace.final_hash());
+        assert_ne!(trace.hash_at(halt - 1), trace.final_hash());
+        for from in [halt, halt + 10, steps] {
+            for role in [Party::Asserter, Party::Challenger] {
+                let report = play(&trace, &checker, Lie::WrongFrom(from), role, 4, from);
+                assert_honest_wins(&report, role, &format!("trap {trap}, lie from {from}"));
+                let one_step = report.one_step.expect("a one-step proof");
+                assert_eq!(one_step.step, from - 1);
+                // Past the halt there is no instruction: the proof shows the machine staying put.
+                assert_eq!(one_step.op.is_none(), from > halt, "lie from {from}");
+            }
+        }
+    }
+}
+
+#[test]
+fn demo_tells_the_dispute_story() {
+    let (code, out, err) = rollup(&["demo"]);
+    assert_eq!(code, 0, "{err}");
+    for needle in [
+        "honest assertion",
+        "fraudulent assertion",
+        "round 1: [",
+        "one step left",
+        "the challenger wins",
+    ] {
+        assert!(out.contains(needle), "no {needle:?} in:\n{out}");
     }
 }
