@@ -42,6 +42,10 @@ use super::computation::{Computation, Semantics};
 /// Below this many steps between snapshots, replaying is cheaper than remembering.
 pub const MIN_SPACING: u64 = 10_000;
 
+/// Most snapshots one [`Checkpoints::hashes_at`] keeps: with the default arity it keeps one per
+/// asked step; with a huge arity (up to 1024) host clones would cost more than the replay saved.
+pub const MAX_KEPT: usize = 64;
+
 /// Base snapshots per sub-segment of the first round (see the module docs).
 const PER_PART: u64 = 2;
 
@@ -193,21 +197,24 @@ impl<H: Host + Clone + Send + Sync> Checkpoints<H> {
 
     /// The machine hashes after each of `steps` (in that order). Steps sharing a nearest
     /// snapshot are computed by one run from it; runs from different snapshots go in parallel.
-    /// A snapshot at each asked step is kept until the next [`Checkpoints::focus`] drops it: the
-    /// next round's segment starts at one of them.
+    /// Snapshots at up to [`MAX_KEPT`] of the asked steps, evenly spread, are kept until the next
+    /// [`Checkpoints::focus`] drops them: the next round's segment starts at one of the steps.
     pub fn hashes_at(&mut self, steps: &[u64]) -> Vec<MachineHash> {
         let mut wanted = steps.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut groups: Vec<(&Snapshot<H>, Vec<u64>)> = Vec::new();
-        for step in wanted {
+        let keep_every = wanted.len().div_ceil(MAX_KEPT).max(1);
+        let mut groups: Vec<(&Snapshot<H>, Vec<(u64, bool)>)> = Vec::new();
+        for (i, step) in wanted.into_iter().enumerate() {
             let from = self.nearest(step);
+            let keep = i % keep_every == 0;
             match groups.last_mut() {
-                Some((snapshot, group)) if std::ptr::eq(*snapshot, from) => group.push(step),
-                _ => groups.push((from, vec![step])),
+                Some((snapshot, group)) if std::ptr::eq(*snapshot, from) => {
+                    group.push((step, keep))
+                }
+                _ => groups.push((from, vec![(step, keep)])),
             }
         }
-        // A step that is itself a snapshot's needs no run and no new snapshot.
         let computed: Vec<(u64, MachineHash, Option<Snapshot<H>>)> = groups
             .into_par_iter()
             .flat_map_iter(|(from, group)| {
@@ -215,14 +222,19 @@ impl<H: Host + Clone + Send + Sync> Checkpoints<H> {
                 let mut at = from.step;
                 group
                     .into_iter()
-                    .map(|step| {
+                    .map(|(step, keep)| {
+                        // A step that is itself a snapshot's needs no run and no new snapshot.
                         if step == from.step {
                             return (step, from.hash, None);
                         }
                         machine.run(&mut host, step - at);
                         at = step;
-                        let kept = Snapshot::take(step, &mut machine, &host);
-                        (step, kept.hash, Some(kept))
+                        if keep {
+                            let kept = Snapshot::take(step, &mut machine, &host);
+                            (step, kept.hash, Some(kept))
+                        } else {
+                            (step, machine.hash(), None)
+                        }
                     })
                     .collect::<Vec<_>>()
             })
