@@ -204,7 +204,9 @@ impl<H: Host + Clone + Send + Sync> Checkpoints<H> {
         wanted.sort_unstable();
         wanted.dedup();
         let keep_every = wanted.len().div_ceil(MAX_KEPT).max(1);
-        let mut groups: Vec<(&Snapshot<H>, Vec<(u64, bool)>)> = Vec::new();
+        // Per nearest snapshot: the steps to hash from it, and whether to keep a snapshot there.
+        type Group<'a, H> = (&'a Snapshot<H>, Vec<(u64, bool)>);
+        let mut groups: Vec<Group<H>> = Vec::new();
         for (i, step) in wanted.into_iter().enumerate() {
             let from = self.nearest(step);
             let keep = i % keep_every == 0;
