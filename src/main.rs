@@ -2,9 +2,11 @@
 //!
 //! Commands: `exec` runs one exported function of a module on the provable interpreter or on the
 //! wasmtime replay engine; `run-batch` runs an STF batch; `prove` / `verify-step` write and check
-//! one-step proofs; `demo` tours the system.
+//! one-step proofs; `dispute` plays the bisection game over a batch between an honest party and a
+//! liar; `demo` tells the whole story.
 
 mod cli_batch;
+mod cli_dispute;
 mod cli_exec;
 mod cli_prove;
 mod demo;
@@ -35,6 +37,9 @@ enum Command {
     Prove(cli_prove::ProveArgs),
     /// Check a one-step proof against an agreed pre-state hash; print the post-state hash.
     VerifyStep(cli_prove::VerifyStepArgs),
+    /// Dispute a fresh batch between an honest party and a liar: bisection rounds, the one-step
+    /// proof, the verdict and the bond.
+    Dispute(cli_dispute::DisputeArgs),
     /// A tour of the VM on the embedded workloads: both engines, step counts, machine hashes,
     /// snapshots and determinism.
     Demo,
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         Command::RunBatch(args) => cli_batch::run(args),
         Command::Prove(args) => cli_prove::prove(args),
         Command::VerifyStep(args) => cli_prove::verify_step(args),
+        Command::Dispute(args) => cli_dispute::run(args),
         Command::Demo => demo::run(),
     };
     match result {

@@ -1,6 +1,8 @@
-//! The honest actor. Today: running a batch of the STF guest on the provable interpreter or on
-//! wasmtime, with the preimage oracle backed by a node store.
+//! The honest actor: running a batch of the STF guest on the provable interpreter or on
+//! wasmtime, with the preimage oracle backed by a node store; and disputing an execution claim
+//! (checkpoints, the honest agent, dishonest agents for tests, the game driver).
 
+pub mod dispute;
 pub mod runner;
 pub mod stf_host;
 

@@ -102,14 +102,10 @@ impl StfGuest {
         batch: &Batch,
         store: NodeStore,
     ) -> Result<BatchRun, RunError> {
-        let abi = NativeAbi::new(program::encode_batch(batch), store);
-        let mut host = StfHost::new(abi);
         let started = Instant::now();
         match engine {
             Engine::Interp => {
-                let mut machine =
-                    Machine::instantiate(self.module.clone(), &mut host, BATCH_STEP_LIMIT)?;
-                machine.invoke("run", &[])?;
+                let (mut machine, mut host) = self.start(batch, store)?;
                 match machine.run(&mut host, BATCH_STEP_LIMIT) {
                     RunOutcome::Finished(_) => {}
                     RunOutcome::Trapped(trap) => return Err(RunError::Trap(trap)),
@@ -121,6 +117,7 @@ impl StfGuest {
                 finish(host, machine.steps(), elapsed, Some(hash))
             }
             Engine::Native => {
+                let host = StfHost::new(NativeAbi::new(program::encode_batch(batch), store));
                 let mut instance = NativeInstance::new(&self.native, host, BATCH_STEP_LIMIT)?;
                 match instance.invoke("run", &[], BATCH_STEP_LIMIT) {
                     Ok(_) => {}
