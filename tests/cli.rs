@@ -173,3 +173,67 @@ fn run_batch_refuses_batches_over_the_limit() {
     assert_eq!(code, 0);
     assert!(out.contains("tx_count: 0"), "{out}");
 }
+
+#[test]
+fn prove_then_verify_step_round_trips_and_rejects_a_wrong_pre_state() {
+    let dir = std::env::temp_dir().join(format!("hauptbuch-prove-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wat = dir.join("sum.wat");
+    std::fs::write(
+        &wat,
+        r#"(module (func (export "sum") (param i32) (result i32) (local i32)
+          (block $b (loop $l (br_if $b (i32.eqz (local.get 0)))
+            (local.set 1 (i32.add (local.get 1) (local.get 0)))
+            (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br $l))) (local.get 1)))"#,
+    )
+    .unwrap();
+    let proof = dir.join("p.bin");
+    let (code, out, _) = rollup(&[
+        "prove",
+        wat.to_str().unwrap(),
+        "--invoke",
+        "sum",
+        "--arg",
+        "i32:5",
+        "--step",
+        "9",
+        "-o",
+        proof.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    let pre = lines[0].strip_prefix("pre: ").unwrap();
+    let post = lines[1].strip_prefix("post: ").unwrap();
+    assert_ne!(pre, post);
+    let (code, out, _) = rollup(&["verify-step", "--pre", pre, proof.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("post: {post}"));
+    let wrong = format!("0x{}", "11".repeat(32));
+    let (code, out, _) = rollup(&["verify-step", "--pre", &wrong, proof.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected:"), "{out}");
+    let (code, _, err) = rollup(&["verify-step", "--pre", "0x12", proof.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    // A step of an STF batch (a host-call-free step early in the run).
+    let (code, out, _) = rollup(&[
+        "prove",
+        "--batch",
+        "--txs",
+        "5",
+        "--step",
+        "2000",
+        "-o",
+        proof.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let pre = out
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("pre: ")
+        .unwrap()
+        .to_string();
+    let (code, _, _) = rollup(&["verify-step", "--pre", &pre, proof.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
