@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use program::{random_batch, random_genesis, BatchStatus, Config};
+use program::{random_batch, random_genesis, Batch, BatchStatus, Config, NodeStore};
 use prover::{Engine, StfGuest};
 
 use crate::cli_exec::Engine as EngineArg;
@@ -36,23 +36,28 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-pub fn run(args: RunBatchArgs) -> Result<ExitCode, String> {
+/// The deterministic genesis (`accounts` accounts) and batch of `txs` transactions from `seed` that
+/// `run-batch`, `prove --batch` and `dispute` share, after checking the sizes.
+pub fn build_batch(txs: usize, seed: u64, accounts: usize) -> Result<(Batch, NodeStore), String> {
     let limit = Config::default().max_transactions as usize;
-    if args.txs > limit {
+    if txs > limit {
         return Err(format!(
-            "--txs {} is over the batch limit of {limit} transactions",
-            args.txs
+            "--txs {txs} is over the batch limit of {limit} transactions"
         ));
     }
-    if args.accounts == 0 {
+    if accounts == 0 {
         return Err("--accounts must be at least 1".into());
     }
     eprintln!(
-        "building genesis ({} accounts) and a batch of {} transactions (seed {})...",
-        args.accounts, args.txs, args.seed
+        "building genesis ({accounts} accounts) and a batch of {txs} transactions (seed {seed})..."
     );
-    let (root, store, _) = random_genesis(args.seed, args.accounts);
-    let (batch, _) = random_batch(args.seed, args.txs, args.accounts, CHAIN_ID, 1, root);
+    let (root, store, _) = random_genesis(seed, accounts);
+    let (batch, _) = random_batch(seed, txs, accounts, CHAIN_ID, 1, root);
+    Ok((batch, store))
+}
+
+pub fn run(args: RunBatchArgs) -> Result<ExitCode, String> {
+    let (batch, store) = build_batch(args.txs, args.seed, args.accounts)?;
     let engine = match args.engine {
         EngineArg::Interp => Engine::Interp,
         EngineArg::Native => Engine::Native,

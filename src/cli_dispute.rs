@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use program::{random_batch, random_genesis, BatchOutputs, Config};
+use program::{BatchOutputs, Config};
 use prover::dispute::{
     checkpoint_count, differing_outputs, replay_outputs, run_dispute, Agent, Checkpoints,
     Computation, DisputeReport, HonestAgent, Liar, Lie,
@@ -14,7 +14,7 @@ use prover::runner::BATCH_STEP_LIMIT;
 use prover::StfGuest;
 use verifier::bisection::{rounds_for, BisectionConfig, Party, DEFAULT_ARITY};
 
-use crate::cli_batch::CHAIN_ID;
+use crate::cli_batch::build_batch;
 
 /// Bond each party posts (in the rollup's smallest unit).
 const BOND: u128 = 1_000_000;
@@ -118,12 +118,7 @@ fn print_outputs(label: &str, outputs: &BatchOutputs) {
 
 pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
     let config = check(&args)?;
-    eprintln!(
-        "building genesis ({} accounts) and a batch of {} transactions (seed {})...",
-        args.accounts, args.txs, args.seed
-    );
-    let (root, store, _) = random_genesis(args.seed, args.accounts);
-    let (batch, _) = random_batch(args.seed, args.txs, args.accounts, CHAIN_ID, 1, root);
+    let (batch, store) = build_batch(args.txs, args.seed, args.accounts)?;
     let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
 
     // The honest party's cheap check: the batch on wasmtime.

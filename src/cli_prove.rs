@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use program::{random_batch, random_genesis, Config};
 use prover::StfGuest;
 use verifier::stf_host::StfSemantics;
 use vm::proof::{HostSemantics, NoHostSemantics};
 use vm::{Host, Machine, MachineHash, Module, NoImports, RunOutcome, Status, Value};
 
-use crate::cli_batch::CHAIN_ID;
+use crate::cli_batch::build_batch;
 
 #[derive(Args)]
 pub struct ProveArgs {
@@ -54,18 +53,7 @@ pub struct VerifyStepArgs {
 
 pub fn prove(args: ProveArgs) -> Result<ExitCode, String> {
     if args.batch {
-        let limit = Config::default().max_transactions as usize;
-        if args.txs > limit {
-            return Err(format!(
-                "--txs {} is over the batch limit of {limit}",
-                args.txs
-            ));
-        }
-        if args.accounts == 0 {
-            return Err("--accounts must be at least 1".into());
-        }
-        let (root, store, _) = random_genesis(args.seed, args.accounts);
-        let (batch, _) = random_batch(args.seed, args.txs, args.accounts, CHAIN_ID, 1, root);
+        let (batch, store) = build_batch(args.txs, args.seed, args.accounts)?;
         let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
         let (machine, host) = guest.start(&batch, store).map_err(|e| e.to_string())?;
         prove_at(machine, host, &StfSemantics, &args)

@@ -286,10 +286,12 @@ fn dispute_section(stf: StfRun) -> Result<(), String> {
     }
     if let Some(proof) = &report.one_step {
         println!(
-            "   one step left: step {} -> {}, instruction {:?}; one-step proof of {} bytes",
+            "   one step left: step {} -> {}, instruction {}; one-step proof of {} bytes",
             proof.step,
             proof.step + 1,
-            proof.op,
+            proof
+                .op
+                .map_or("(halted)".to_string(), |op| format!("{op:?}")),
             proof.proof_bytes
         );
     }

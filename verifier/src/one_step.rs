@@ -419,19 +419,8 @@ impl StepState for OpenedState<'_> {
             .br_table
             .leaf(index as u64)
             .map_err(|_| ProofError::NotOpened("the branch-table entry"))?;
-        let field = |k: usize| {
-            u32::from_le_bytes([
-                leaf[4 * k],
-                leaf[4 * k + 1],
-                leaf[4 * k + 2],
-                leaf[4 * k + 3],
-            ])
-        };
-        let target = BranchTarget {
-            pc: field(0),
-            drop: field(1),
-            keep: field(2),
-        };
+        let [pc, drop, keep] = u32_fields(&leaf);
+        let target = BranchTarget { pc, drop, keep };
         // The leaf must be exactly the canonical encoding (no stray bytes).
         if br_table_leaf(&target) != leaf {
             return Err(ProofError::Invalid("branch-table leaf"));
@@ -447,15 +436,7 @@ impl StepState for OpenedState<'_> {
             .call_targets
             .leaf(func as u64)
             .map_err(|_| ProofError::NotOpened("the call target"))?;
-        let field = |k: usize| {
-            u32::from_le_bytes([
-                leaf[4 * k],
-                leaf[4 * k + 1],
-                leaf[4 * k + 2],
-                leaf[4 * k + 3],
-            ])
-        };
-        let fields = [field(0), field(1), field(2), field(3), field(4)];
+        let fields: [u32; 5] = u32_fields(&leaf);
         if call_target_leaf(fields) != leaf {
             return Err(ProofError::Invalid("call-target leaf"));
         }
@@ -691,6 +672,16 @@ impl StepState for OpenedState<'_> {
         self.regs.host_root = host_root;
         Ok(results)
     }
+}
+
+/// The first `N` little-endian u32 fields of a leaf (`N <= 8`); the caller re-encodes and compares
+/// the whole leaf, so stray bytes after them are refused too.
+fn u32_fields<const N: usize>(leaf: &Hash) -> [u32; N] {
+    let mut out = [0u32; N];
+    for (k, chunk) in leaf.chunks_exact(4).take(N).enumerate() {
+        out[k] = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    }
+    out
 }
 
 /// Opened memory as a host call sees it.
