@@ -404,11 +404,10 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             next(s)
         }
         Op::Select => {
-            let [a, b, c] = peek::<S, 3>(s)?;
+            // [a, b, c] -> c != 0 ? a : b, with a already in place.
+            let [b, c] = peek::<S, 2>(s)?;
             if c as u32 == 0 {
                 set_top(s, 3, b)?;
-            } else {
-                let _ = a;
             }
             s.set_sp(s.sp() - 2);
             next(s)
