@@ -11,7 +11,7 @@ pub mod bisection;
 pub mod one_step;
 pub mod stf_host;
 
-pub use one_step::{post_state, verify_step_with, ProofError};
+pub use one_step::{verify_step_with, ProofError};
 
 /// The rollup's one-step checker: [`verify_step_with`] under the STF host semantics.
 pub fn verify_step(

@@ -10,14 +10,16 @@
 use std::collections::BTreeMap;
 
 use vm::code::{BranchTarget, Op, OP_BYTES};
-use vm::commitment::{br_table_leaf, bytes_commitment_from_root, call_target_leaf, import_leaf};
+use vm::commitment::{
+    br_table_leaf, bytes_commitment_from_root, call_target_leaf, import_leaf, module_hash,
+};
 use vm::machine::hash::tables_hash;
 use vm::memory::{LEAF_SIZE, PAGE_HEIGHT};
 use vm::merkle::{height_for, Hash, WORDS_PER_LEAF};
 use vm::multiproof::{MultiproofError, PartialTree};
 use vm::proof::{
-    DecodeError, HashInputs, HostFault, HostSemantics, ModuleRoots, SegmentsOpening, StepMemory,
-    StepProof, TableRoot, TreeOpening,
+    ColdInputs, DecodeError, Folded, HashInputs, HostFault, HostSemantics, ModuleRest,
+    SegmentsOpening, StepMemory, StepProof, TableRoot, TreeOpening,
 };
 use vm::step::{self, Fault, StepEnd, StepState};
 use vm::{CallTarget, MachineHash, Trap};
@@ -65,34 +67,57 @@ pub fn verify_step_with(
     proof_bytes: &[u8],
     semantics: &dyn HostSemantics,
 ) -> R<MachineHash> {
-    Ok(post_state(pre, proof_bytes, semantics)?.hash())
-}
-
-/// Like [`verify_step_with`], but returns the post-state's registers and roots.
-pub fn post_state(
-    pre: &MachineHash,
-    proof_bytes: &[u8],
-    semantics: &dyn HostSemantics,
-) -> R<HashInputs> {
     let proof = StepProof::decode(proof_bytes)?;
-    let found = proof.machine.hash();
+    let m = &proof.machine;
+    let rest_hash = match &proof.module.rest {
+        Folded::Hash(h) => *h,
+        Folded::Open(rest) => rest.hash(),
+    };
+    let module_hash = module_hash(proof.module.code_len, &proof.module.code_root, &rest_hash);
+    let (cold, cold_hash) = match &m.cold {
+        Folded::Hash(h) => {
+            if !proof.tables.is_empty() {
+                return Err(ProofError::BadOpening("tables"));
+            }
+            (None, *h)
+        }
+        Folded::Open(cold) => {
+            if tables_hash(&proof.tables) != cold.tables_hash {
+                return Err(ProofError::TablesMismatch);
+            }
+            (Some(cold.clone()), cold.hash())
+        }
+    };
+    let inputs = HashInputs {
+        status: m.status,
+        trap: m.trap,
+        pc: m.pc,
+        fp: m.fp,
+        sp: m.sp,
+        stack_reserved: m.stack_reserved,
+        stack_root: m.stack_root,
+        memory_pages: m.memory_pages,
+        memory_root: m.memory_root,
+        module_hash,
+        // Placeholder when folded: only `cold_hash` is used then.
+        cold: cold.clone().unwrap_or_else(empty_cold),
+    };
+    let found = inputs.hash_with_cold(&cold_hash);
     if found != *pre {
         return Err(ProofError::PreStateMismatch {
             expected: *pre,
             found,
         });
     }
-    if proof.module.hash() != proof.machine.module_hash {
-        return Err(ProofError::ModuleMismatch);
-    }
-    if tables_hash(&proof.tables) != proof.machine.tables_hash {
-        return Err(ProofError::TablesMismatch);
-    }
     // A machine that is not running steps to itself.
-    if proof.machine.status != RUNNING {
-        return Ok(proof.machine);
+    if m.status != RUNNING {
+        return Ok(found);
     }
-    let mut state = OpenedState::open(&proof, semantics)?;
+    let rest = match &proof.module.rest {
+        Folded::Hash(_) => None,
+        Folded::Open(rest) => Some(*rest),
+    };
+    let mut state = OpenedState::open(&proof, inputs.clone(), cold.is_some(), rest, semantics)?;
     let end = match step::step(&mut state) {
         Ok(end) => end,
         Err(Fault::Trap(t)) => StepEnd::Trapped(t),
@@ -100,15 +125,32 @@ pub fn post_state(
         Err(Fault::Invalid(why)) => return Err(ProofError::Invalid(why)),
     };
     Ok(match end {
-        StepEnd::Running => state.post(RUNNING, 0)?,
-        StepEnd::Finished => state.post(FINISHED, 0)?,
+        StepEnd::Running => state.post_hash(RUNNING, &cold_hash)?,
+        StepEnd::Finished => state.post_hash(FINISHED, &cold_hash)?,
         // A trapping step changes only the status.
         StepEnd::Trapped(trap) => HashInputs {
             status: TRAPPED,
             trap: trap.code(),
-            ..proof.machine.clone()
-        },
+            ..inputs
+        }
+        .hash_with_cold(&cold_hash),
     })
+}
+
+fn empty_cold() -> ColdInputs {
+    ColdInputs {
+        frame_words: 0,
+        frames_reserved: 0,
+        frames_root: [0; 32],
+        globals_count: 0,
+        globals_root: [0; 32],
+        tables_hash: [0; 32],
+        memory_max_pages: 0,
+        dropped_root: [0; 32],
+        elem_count: 0,
+        elems_root: [0; 32],
+        host_root: [0; 32],
+    }
 }
 
 fn opened(what: &'static str) -> impl Fn(MultiproofError) -> ProofError {
@@ -229,10 +271,14 @@ fn write_bytes(tree: &mut PartialTree, what: &'static str, offset: u64, data: &[
     Ok(())
 }
 
-/// The partial machine a proof opens, which the step reads and writes.
+/// The partial machine a proof opens, which the step reads and writes. Trees under the folded
+/// cold part or module rest are empty stand-ins that the accessors never reach: those check
+/// [`OpenedState::cold`] / [`OpenedState::rest`] first.
 struct OpenedState<'a> {
     regs: HashInputs,
-    module: ModuleRoots,
+    cold_open: bool,
+    rest: Option<ModuleRest>,
+    code_len: u32,
     code: PartialTree,
     call_targets: PartialTree,
     br_table: PartialTree,
@@ -249,10 +295,34 @@ struct OpenedState<'a> {
     semantics: &'a dyn HostSemantics,
 }
 
+/// Opens a tree under a folded part only if the proof opens nothing in it.
+fn open_under(
+    open: bool,
+    what: &'static str,
+    height: usize,
+    root: &Hash,
+    opening: &TreeOpening,
+) -> R<PartialTree> {
+    if open {
+        open_tree(what, height, root, opening)
+    } else if opening.is_empty() && opening.siblings.is_empty() {
+        open_tree(what, 0, &[0; 32], opening)
+    } else {
+        Err(ProofError::BadOpening(what))
+    }
+}
+
 impl<'a> OpenedState<'a> {
-    fn open(proof: &'a StepProof, semantics: &'a dyn HostSemantics) -> R<OpenedState<'a>> {
-        let m = &proof.machine;
-        let module = proof.module;
+    fn open(
+        proof: &'a StepProof,
+        regs: HashInputs,
+        cold_open: bool,
+        rest: Option<ModuleRest>,
+        semantics: &'a dyn HostSemantics,
+    ) -> R<OpenedState<'a>> {
+        let c = &regs.cold;
+        let rest_open = rest.is_some();
+        let r = rest.unwrap_or_default();
         let mut table_trees = BTreeMap::new();
         for (index, opening) in &proof.table_entries {
             let table = proof
@@ -269,81 +339,129 @@ impl<'a> OpenedState<'a> {
                 return Err(ProofError::BadOpening("table entries"));
             }
         }
-        let segment_bits = module.data_count as u64 + m.elem_count as u64;
+        if !rest_open && !(proof.data.segments.is_empty() && proof.data.tree.is_empty()) {
+            return Err(ProofError::BadOpening("data segments"));
+        }
+        if !cold_open && !(proof.elems.segments.is_empty() && proof.elems.tree.is_empty()) {
+            return Err(ProofError::BadOpening("element segments"));
+        }
+        if proof.host.is_some() && !(cold_open && rest_open) {
+            return Err(ProofError::BadOpening("host call"));
+        }
+        let segment_bits = r.data_count as u64 + c.elem_count as u64;
         Ok(OpenedState {
+            code_len: proof.module.code_len,
             code: open_tree(
                 "code",
-                height_for((module.code_len as u64).div_ceil(2)),
-                &module.code_root,
+                height_for((proof.module.code_len as u64).div_ceil(2)),
+                &proof.module.code_root,
                 &proof.code,
             )?,
-            call_targets: open_tree(
+            call_targets: open_under(
+                rest_open,
                 "call targets",
-                height_for(module.funcs as u64),
-                &module.call_targets_root,
+                height_for(r.funcs as u64),
+                &r.call_targets_root,
                 &proof.call_targets,
             )?,
-            br_table: open_tree(
+            br_table: open_under(
+                rest_open,
                 "branch table",
-                height_for(module.br_entries as u64),
-                &module.br_table_root,
+                height_for(r.br_entries as u64),
+                &r.br_table_root,
                 &proof.br_table,
             )?,
             stack: open_tree(
                 "value stack",
-                word_height(m.stack_reserved as u64),
-                &m.stack_root,
+                word_height(regs.stack_reserved as u64),
+                &regs.stack_root,
                 &proof.stack,
             )?,
-            frames: open_tree(
+            frames: open_under(
+                cold_open,
                 "frames",
-                word_height(m.frames_reserved as u64),
-                &m.frames_root,
+                word_height(c.frames_reserved as u64),
+                &c.frames_root,
                 &proof.frames,
             )?,
-            globals: open_tree(
+            globals: open_under(
+                cold_open,
                 "globals",
-                word_height(m.globals_count as u64),
-                &m.globals_root,
+                word_height(c.globals_count as u64),
+                &c.globals_root,
                 &proof.globals,
             )?,
-            dropped: open_tree(
+            dropped: open_under(
+                cold_open && rest_open,
                 "dropped segments",
                 word_height(segment_bits.div_ceil(64)),
-                &m.dropped_root,
+                &c.dropped_root,
                 &proof.dropped,
             )?,
             table_trees,
             tables: proof.tables.clone(),
             memory: open_tree(
                 "memory",
-                memory_height(m.memory_pages),
-                &m.memory_root,
+                memory_height(regs.memory_pages),
+                &regs.memory_root,
                 &proof.memory,
             )?,
-            data: open_segments(
-                "data segments",
-                &proof.data,
-                module.data_count,
-                &module.data_root,
-                LEAF_SIZE as u64,
-            )?,
-            elems: open_segments(
-                "element segments",
-                &proof.elems,
-                m.elem_count,
-                &m.elems_root,
-                WORDS_PER_LEAF as u64,
-            )?,
-            regs: m.clone(),
-            module,
+            data: if rest_open {
+                open_segments(
+                    "data segments",
+                    &proof.data,
+                    r.data_count,
+                    &r.data_root,
+                    LEAF_SIZE as u64,
+                )?
+            } else {
+                BTreeMap::new()
+            },
+            elems: if cold_open {
+                open_segments(
+                    "element segments",
+                    &proof.elems,
+                    c.elem_count,
+                    &c.elems_root,
+                    WORDS_PER_LEAF as u64,
+                )?
+            } else {
+                BTreeMap::new()
+            },
+            regs,
+            cold_open,
+            rest,
             proof,
             semantics,
         })
     }
 
-    /// The post-state's hash inputs.
-    fn post(&self, status: u8, trap: u32) -> R<HashInputs> {
+    fn cold(&mut self) -> R<&mut ColdInputs> {
+        if self.cold_open {
+            Ok(&mut self.regs.cold)
+        } else {
+            Err(ProofError::NotOpened("the machine's cold part"))
+        }
+    }
+
+    fn rest(&self) -> R<&ModuleRest> {
+        self.rest
+            .as_ref()
+            .ok_or(ProofError::NotOpened("the module's rest"))
+    }
+
+    /// The post-state's hash (`cold_hash` is the pre-state's, kept when the cold part is folded).
+    fn post_hash(&self, status: u8, cold_hash: &Hash) -> R<MachineHash> {
+        let mut post = HashInputs {
+            status,
+            trap: 0,
+            stack_root: self.stack.root(),
+            memory_root: self.memory.root(),
+            ..self.regs.clone()
+        };
+        if !self.cold_open {
+            return Ok(post.hash_with_cold(cold_hash));
+        }
         let mut tables = self.tables.clone();
         for (index, tree) in &self.table_trees {
             let t = tables
@@ -351,20 +469,19 @@ impl<'a> OpenedState<'a> {
                 .ok_or(ProofError::BadOpening("table entries"))?;
             t.root = tree.root();
         }
-        Ok(HashInputs {
-            status,
-            trap,
-            stack_root: self.stack.root(),
-            frames_root: self.frames.root(),
-            globals_root: self.globals.root(),
-            tables_hash: tables_hash(&tables),
-            memory_root: self.memory.root(),
-            dropped_root: self.dropped.root(),
-            ..self.regs.clone()
-        })
+        post.cold.frames_root = self.frames.root();
+        post.cold.globals_root = self.globals.root();
+        post.cold.tables_hash = tables_hash(&tables);
+        // The dropped bits' tree is opened only with the module's rest (its height needs the
+        // data segment count); otherwise it is a stand-in and the root stays.
+        if self.rest.is_some() {
+            post.cold.dropped_root = self.dropped.root();
+        }
+        Ok(post.hash())
     }
 
     fn table_tree(&mut self, table: u32) -> R<&mut PartialTree> {
+        self.cold()?;
         self.table_trees
             .get_mut(&table)
             .ok_or(ProofError::NotOpened("a table entry"))
@@ -398,7 +515,7 @@ impl StepState for OpenedState<'_> {
     }
 
     fn op(&mut self, pc: u32) -> R<Op> {
-        if pc >= self.module.code_len {
+        if pc >= self.code_len {
             return Err(ProofError::Invalid("pc past the code"));
         }
         let leaf = self
@@ -412,7 +529,7 @@ impl StepState for OpenedState<'_> {
     }
 
     fn br_table_entry(&mut self, index: u32) -> R<BranchTarget> {
-        if index >= self.module.br_entries {
+        if index >= self.rest()?.br_entries {
             return Err(ProofError::Invalid("branch table index"));
         }
         let leaf = self
@@ -429,7 +546,7 @@ impl StepState for OpenedState<'_> {
     }
 
     fn call_target(&mut self, func: u32) -> R<Option<CallTarget>> {
-        if func >= self.module.funcs {
+        if func >= self.rest()?.funcs {
             return Ok(None);
         }
         let leaf = self
@@ -471,25 +588,26 @@ impl StepState for OpenedState<'_> {
             .map_err(opened("value stack"))
     }
 
-    fn frame_words(&self) -> u32 {
-        self.regs.frame_words
+    fn frame_words(&mut self) -> R<u32> {
+        Ok(self.cold()?.frame_words)
     }
     fn push_frame(&mut self, return_pc: u64, caller_fp: u64) -> R<()> {
-        let at = self.regs.frame_words;
+        let at = self.cold()?.frame_words;
         let words = at
             .checked_add(2)
             .ok_or(ProofError::Invalid("frame count"))?;
-        self.regs.frame_words = words;
-        self.regs.frames_reserved = self.regs.frames_reserved.max(words);
+        let cold = self.cold()?;
+        cold.frame_words = words;
+        cold.frames_reserved = cold.frames_reserved.max(words);
         self.frames
-            .grow(word_height(self.regs.frames_reserved as u64))
+            .grow(word_height(self.regs.cold.frames_reserved as u64))
             .map_err(opened("frames"))?;
         set_word_in(&mut self.frames, "a frame", at as u64, return_pc)?;
         set_word_in(&mut self.frames, "a frame", at as u64 + 1, caller_fp)
     }
     fn pop_frame(&mut self) -> R<(u64, u64)> {
         let at = self
-            .regs
+            .cold()?
             .frame_words
             .checked_sub(2)
             .ok_or(ProofError::Invalid("frame stack underflow"))?;
@@ -498,24 +616,28 @@ impl StepState for OpenedState<'_> {
         // Popped frame words are zero in the committed tree.
         set_word_in(&mut self.frames, "a frame", at as u64, 0)?;
         set_word_in(&mut self.frames, "a frame", at as u64 + 1, 0)?;
-        self.regs.frame_words = at;
+        self.regs.cold.frame_words = at;
         Ok((return_pc, caller_fp))
     }
 
-    fn global_count(&self) -> u32 {
-        self.regs.globals_count
+    fn global_count(&mut self) -> R<u32> {
+        Ok(self.cold()?.globals_count)
     }
     fn global(&mut self, index: u32) -> R<u64> {
+        self.cold()?;
         word_in(&self.globals, "a global", index as u64)
     }
     fn set_global(&mut self, index: u32, word: u64) -> R<()> {
+        self.cold()?;
         set_word_in(&mut self.globals, "a global", index as u64, word)
     }
 
-    fn table_count(&self) -> u32 {
-        self.tables.len() as u32
+    fn table_count(&mut self) -> R<u32> {
+        self.cold()?;
+        Ok(self.tables.len() as u32)
     }
     fn table_size(&mut self, table: u32) -> R<(u32, u32)> {
+        self.cold()?;
         let t = self
             .tables
             .get(table as usize)
@@ -529,6 +651,7 @@ impl StepState for OpenedState<'_> {
         set_word_in(self.table_tree(table)?, "a table entry", index as u64, word)
     }
     fn grow_table(&mut self, table: u32, entries: u32) -> R<()> {
+        self.cold()?;
         let t = self
             .tables
             .get_mut(table as usize)
@@ -552,8 +675,8 @@ impl StepState for OpenedState<'_> {
     fn memory_pages(&self) -> u32 {
         self.regs.memory_pages
     }
-    fn memory_max_pages(&self) -> u32 {
-        self.regs.memory_max_pages
+    fn memory_max_pages(&mut self) -> R<u32> {
+        Ok(self.cold()?.memory_max_pages)
     }
     fn grow_memory(&mut self, pages: u32) -> R<()> {
         self.regs.memory_pages = pages;
@@ -569,10 +692,14 @@ impl StepState for OpenedState<'_> {
     }
 
     fn dropped(&mut self, bit: u32) -> R<bool> {
+        self.cold()?;
+        self.rest()?;
         let word = word_in(&self.dropped, "a dropped-segment bit", bit as u64 / 64)?;
         Ok(word & (1 << (bit % 64)) != 0)
     }
     fn set_dropped(&mut self, bit: u32) -> R<()> {
+        self.cold()?;
+        self.rest()?;
         let word = word_in(&self.dropped, "a dropped-segment bit", bit as u64 / 64)?;
         set_word_in(
             &mut self.dropped,
@@ -581,8 +708,8 @@ impl StepState for OpenedState<'_> {
             word | (1 << (bit % 64)),
         )
     }
-    fn data_count(&self) -> u32 {
-        self.module.data_count
+    fn data_count(&mut self) -> R<u32> {
+        Ok(self.rest()?.data_count)
     }
     fn data_len(&mut self, segment: u32) -> R<u32> {
         let seg = self
@@ -598,8 +725,8 @@ impl StepState for OpenedState<'_> {
             .ok_or(ProofError::NotOpened("a data segment"))?;
         read_bytes(&seg.contents, "a data segment chunk", offset as u64, buf)
     }
-    fn elem_count(&self) -> u32 {
-        self.regs.elem_count
+    fn elem_count(&mut self) -> R<u32> {
+        Ok(self.cold()?.elem_count)
     }
     fn elem_len(&mut self, segment: u32) -> R<u32> {
         let seg = self
@@ -624,13 +751,15 @@ impl StepState for OpenedState<'_> {
             .ok_or(Fault::State(ProofError::NotOpened(
                 "the host call's import",
             )))?;
-        if func >= self.module.imports {
+        let rest = *self.rest().map_err(Fault::State)?;
+        self.cold().map_err(Fault::State)?;
+        if func >= rest.imports {
             return Err(Fault::Invalid("host call of a defined function"));
         }
         let imports = open_tree(
             "imports",
-            height_for(self.module.imports as u64),
-            &self.module.imports_root,
+            height_for(rest.imports as u64),
+            &rest.imports_root,
             &host.import_proof,
         )
         .map_err(Fault::State)?;
@@ -655,7 +784,7 @@ impl StepState for OpenedState<'_> {
             tree: &mut self.memory,
             size,
         };
-        let mut host_root = self.regs.host_root;
+        let mut host_root = self.regs.cold.host_root;
         let results = self
             .semantics
             .call(
@@ -669,7 +798,7 @@ impl StepState for OpenedState<'_> {
                 HostFault::Trap(t) => Fault::Trap(t),
                 HostFault::Reject(why) => Fault::State(ProofError::Host(why)),
             })?;
-        self.regs.host_root = host_root;
+        self.regs.cold.host_root = host_root;
         Ok(results)
     }
 }

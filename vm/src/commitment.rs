@@ -2,13 +2,18 @@
 //! *lowered* module, so a one-step proof can reveal one code leaf (two ops) or one call target with
 //! a Merkle path instead of the whole program.
 //!
-//! `ModuleHash = keccak256(` the bytes below `)`, integers little-endian:
+//! `ModuleHash = keccak256(` the bytes below `)`, integers little-endian. The code, which every step
+//! reads, comes first; the rest is folded into one hash so most proofs reveal 32 bytes for it:
 //!
 //! | bytes | field                                                                          |
 //! |-------|--------------------------------------------------------------------------------|
-//! | 19    | domain tag `"hauptbuch.module.v3"`                                             |
+//! | 19    | domain tag `"hauptbuch.module.v4"`                                             |
 //! | 4     | code length in ops                                                             |
 //! | 32    | code root: leaf `i` = op `2i` (bytes 0..16) ‖ op `2i+1` (16..32, zero past the end), ops in the 16-byte encoding of [`crate::code`] |
+//! | 32    | rest hash: keccak256 of the table below ([`ModuleRest`])                       |
+//!
+//! | bytes | rest field                                                                     |
+//! |-------|--------------------------------------------------------------------------------|
 //! | 4     | function count (imports included)                                              |
 //! | 32    | call-target root: leaf `f` = entry ‖ params ‖ results ‖ max_height ‖ type_id (u32 each, 20 bytes) ‖ 12 zero bytes |
 //! | 4     | branch-table entries                                                           |
@@ -32,7 +37,7 @@ use crate::merkle::{keccak, Hash, LeafTree};
 use crate::module::{CallTarget, ConstExpr, ElemMode, ExportKind, FuncKind, GlobalInit, Module};
 use crate::{FuncType, ValType, VmError};
 
-pub const DOMAIN: &[u8; 19] = b"hauptbuch.module.v3";
+pub const DOMAIN: &[u8; 19] = b"hauptbuch.module.v4";
 
 /// The module's trees, built once at load and kept for proofs.
 #[derive(Clone, Debug, Default)]
@@ -47,11 +52,18 @@ pub struct ModuleCommitment {
 }
 
 /// The fields the module hash is computed from (the table in the module docs). A one-step proof
-/// reveals them so the checker can open the trees it needs.
+/// reveals the code fields always and the rest only when the step calls, branches through the
+/// table, reads a segment or calls the host.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct ModuleRoots {
     pub code_len: u32,
     pub code_root: Hash,
+    pub rest: ModuleRest,
+}
+
+/// Everything but the code, hashed on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct ModuleRest {
     pub funcs: u32,
     pub call_targets_root: Hash,
     pub br_entries: u32,
@@ -63,12 +75,9 @@ pub struct ModuleRoots {
     pub declarations: Hash,
 }
 
-impl ModuleRoots {
+impl ModuleRest {
     pub fn hash(&self) -> Hash {
         let mut h = Keccak256::new();
-        h.update(DOMAIN);
-        h.update(self.code_len.to_le_bytes());
-        h.update(self.code_root);
         h.update(self.funcs.to_le_bytes());
         h.update(self.call_targets_root);
         h.update(self.br_entries.to_le_bytes());
@@ -79,6 +88,22 @@ impl ModuleRoots {
         h.update(self.imports_root);
         h.update(self.declarations);
         h.finalize().into()
+    }
+}
+
+/// The module hash from the code fields and the rest's hash.
+pub fn module_hash(code_len: u32, code_root: &Hash, rest_hash: &Hash) -> Hash {
+    let mut h = Keccak256::new();
+    h.update(DOMAIN);
+    h.update(code_len.to_le_bytes());
+    h.update(code_root);
+    h.update(rest_hash);
+    h.finalize().into()
+}
+
+impl ModuleRoots {
+    pub fn hash(&self) -> Hash {
+        module_hash(self.code_len, &self.code_root, &self.rest.hash())
     }
 }
 
@@ -201,15 +226,17 @@ impl ModuleCommitment {
         let roots = ModuleRoots {
             code_len: count(module.code.len(), "code length")?,
             code_root: code.root(),
-            funcs: count(module.call_targets.len(), "function count")?,
-            call_targets_root: call_targets.root(),
-            br_entries: count(module.br_table.len(), "branch table length")?,
-            br_table_root: br_table.root(),
-            data_count: count(module.data.len(), "data segment count")?,
-            data_root: data.root(),
-            imports: count(imports.len(), "import count")?,
-            imports_root: imports.root(),
-            declarations: keccak(&declarations(module)?),
+            rest: ModuleRest {
+                funcs: count(module.call_targets.len(), "function count")?,
+                call_targets_root: call_targets.root(),
+                br_entries: count(module.br_table.len(), "branch table length")?,
+                br_table_root: br_table.root(),
+                data_count: count(module.data.len(), "data segment count")?,
+                data_root: data.root(),
+                imports: count(imports.len(), "import count")?,
+                imports_root: imports.root(),
+                declarations: keccak(&declarations(module)?),
+            },
         };
         Ok(ModuleCommitment {
             code,
@@ -463,7 +490,7 @@ mod tests {
     fn golden_module_hash() {
         assert_eq!(
             hex(&tiny().hash()),
-            "ae3300873fedfd233d0fdbe509c5f006a9e77b5eca87192e5293923e6c110b42"
+            "d8c447d76f1719126ee56dc6260fcce6d32d0882da26d9c030bfebdda8169587"
         );
     }
 
@@ -472,20 +499,23 @@ mod tests {
     fn hash_is_the_documented_preimage() {
         let m = tiny();
         let c = m.commitment();
+        let mut rest = Vec::new();
+        rest.extend_from_slice(&(m.call_targets.len() as u32).to_le_bytes());
+        let r = &c.roots().rest;
+        rest.extend_from_slice(&r.call_targets_root);
+        rest.extend_from_slice(&(m.br_table.len() as u32).to_le_bytes());
+        rest.extend_from_slice(&r.br_table_root);
+        rest.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
+        rest.extend_from_slice(&r.data_root);
+        rest.extend_from_slice(&1u32.to_le_bytes());
+        rest.extend_from_slice(&r.imports_root);
+        rest.extend_from_slice(&r.declarations);
+        assert_eq!(rest.len(), 176);
         let mut pre = Vec::new();
         pre.extend_from_slice(DOMAIN);
         pre.extend_from_slice(&(m.code.len() as u32).to_le_bytes());
         pre.extend_from_slice(&c.roots().code_root);
-        pre.extend_from_slice(&(m.call_targets.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.roots().call_targets_root);
-        pre.extend_from_slice(&(m.br_table.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.roots().br_table_root);
-        pre.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
-        pre.extend_from_slice(&c.roots().data_root);
-        pre.extend_from_slice(&1u32.to_le_bytes());
-        pre.extend_from_slice(&c.roots().imports_root);
-        pre.extend_from_slice(&c.roots().declarations);
-        assert_eq!(pre.len(), 231);
+        pre.extend_from_slice(&keccak(&rest));
         assert_eq!(keccak(&pre), m.hash());
     }
 
@@ -522,23 +552,23 @@ mod tests {
                 &leaf,
                 f as u64,
                 &path,
-                &c.roots().call_targets_root
+                &c.roots().rest.call_targets_root
             ));
         }
         assert!(m.call_target_proof(m.call_targets.len() as u32).is_none());
         let (leaf, path) = c.br_table_proof(0).unwrap();
         assert_eq!(leaf, br_table_leaf(&m.br_table[0]));
-        assert!(verify_path(&leaf, 0, &path, &c.roots().br_table_root));
+        assert!(verify_path(&leaf, 0, &path, &c.roots().rest.br_table_root));
         let (leaf, path) = c.data_proof(0).unwrap();
         assert_eq!(leaf, bytes_commitment(b"hauptbuch").unwrap());
-        assert!(verify_path(&leaf, 0, &path, &c.roots().data_root));
+        assert!(verify_path(&leaf, 0, &path, &c.roots().rest.data_root));
         let (leaf, path) = c.import_proof(0).unwrap();
         let log = FuncType {
             params: vec![ValType::I32],
             results: vec![],
         };
         assert_eq!(leaf, import_leaf("env", "log", &log).unwrap());
-        assert!(verify_path(&leaf, 0, &path, &c.roots().imports_root));
+        assert!(verify_path(&leaf, 0, &path, &c.roots().rest.imports_root));
         assert!(c.import_proof(1).is_none());
     }
 

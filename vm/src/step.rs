@@ -70,16 +70,16 @@ pub trait StepState {
     fn reserve_stack(&mut self, top: u32) -> Result<(), Self::Error>;
 
     /// Frame words in use (two per frame).
-    fn frame_words(&self) -> u32;
+    fn frame_words(&mut self) -> Result<u32, Self::Error>;
     fn push_frame(&mut self, return_pc: u64, caller_fp: u64) -> Result<(), Self::Error>;
     /// Pops the top frame (only called with `frame_words() >= 2`): (return pc, caller fp).
     fn pop_frame(&mut self) -> Result<(u64, u64), Self::Error>;
 
-    fn global_count(&self) -> u32;
+    fn global_count(&mut self) -> Result<u32, Self::Error>;
     fn global(&mut self, index: u32) -> Result<u64, Self::Error>;
     fn set_global(&mut self, index: u32, word: u64) -> Result<(), Self::Error>;
 
-    fn table_count(&self) -> u32;
+    fn table_count(&mut self) -> Result<u32, Self::Error>;
     /// (entries, maximum) of `table`.
     fn table_size(&mut self, table: u32) -> Result<(u32, u32), Self::Error>;
     fn table_entry(&mut self, table: u32, index: u32) -> Result<u64, Self::Error>;
@@ -88,7 +88,7 @@ pub trait StepState {
     fn grow_table(&mut self, table: u32, entries: u32) -> Result<(), Self::Error>;
 
     fn memory_pages(&self) -> u32;
-    fn memory_max_pages(&self) -> u32;
+    fn memory_max_pages(&mut self) -> Result<u32, Self::Error>;
     fn grow_memory(&mut self, pages: u32) -> Result<(), Self::Error>;
     fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Self::Error>;
     fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<(), Self::Error>;
@@ -96,10 +96,10 @@ pub trait StepState {
     /// Data segments first, then element segments.
     fn dropped(&mut self, bit: u32) -> Result<bool, Self::Error>;
     fn set_dropped(&mut self, bit: u32) -> Result<(), Self::Error>;
-    fn data_count(&self) -> u32;
+    fn data_count(&mut self) -> Result<u32, Self::Error>;
     fn data_len(&mut self, segment: u32) -> Result<u32, Self::Error>;
     fn read_data(&mut self, segment: u32, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error>;
-    fn elem_count(&self) -> u32;
+    fn elem_count(&mut self) -> Result<u32, Self::Error>;
     fn elem_len(&mut self, segment: u32) -> Result<u32, Self::Error>;
     fn elem_item(&mut self, segment: u32, index: u32) -> Result<u64, Self::Error>;
 
@@ -194,7 +194,7 @@ fn enter<S: StepState>(
     target: CallTarget,
     consumed: u32,
 ) -> Result<StepEnd, Fault<S::Error>> {
-    if s.frame_words() >= 2 * MAX_CALL_DEPTH {
+    if s.frame_words().st()? >= 2 * MAX_CALL_DEPTH {
         return Err(Trap::CallStackExhausted.into());
     }
     let args_end = below(s.sp(), consumed)?;
@@ -258,7 +258,7 @@ fn bulk_done<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
 }
 
 fn table_len<S: StepState>(s: &mut S, table: u32) -> Result<u64, Fault<S::Error>> {
-    if table >= s.table_count() {
+    if table >= s.table_count().st()? {
         return Err(Fault::Invalid("no such table"));
     }
     Ok(s.table_size(table).st()?.0 as u64)
@@ -330,7 +330,7 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
                 s.set_stack(fp + k, w).st()?;
             }
             s.set_sp(fp + results);
-            if s.frame_words() < 2 {
+            if s.frame_words().st()? < 2 {
                 return Ok(StepEnd::Finished);
             }
             let (return_pc, caller_fp) = s.pop_frame().st()?;
@@ -428,7 +428,7 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             next(s)
         }
         Op::GlobalGet(i) => {
-            if i >= s.global_count() {
+            if i >= s.global_count().st()? {
                 return Err(Fault::Invalid("no such global"));
             }
             let w = s.global(i).st()?;
@@ -436,7 +436,7 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             next(s)
         }
         Op::GlobalSet(i) => {
-            if i >= s.global_count() {
+            if i >= s.global_count().st()? {
                 return Err(Fault::Invalid("no such global"));
             }
             let w = pop(s)?;
@@ -602,10 +602,8 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
         Op::MemoryGrow => {
             let [delta] = peek::<S, 1>(s)?;
             let old = s.memory_pages();
-            let result = match old
-                .checked_add(delta as u32)
-                .filter(|n| *n <= s.memory_max_pages())
-            {
+            let max = s.memory_max_pages().st()?;
+            let result = match old.checked_add(delta as u32).filter(|n| *n <= max) {
                 Some(new) => {
                     if new > old {
                         s.grow_memory(new).st()?;
@@ -663,7 +661,7 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
         }
         Op::MemoryInitCheck(seg) => {
             let [d, sr, n] = bulk3(s)?;
-            if seg >= s.data_count() {
+            if seg >= s.data_count().st()? {
                 return Err(Fault::Invalid("no such data segment"));
             }
             let len = if s.dropped(seg).st()? {
@@ -682,7 +680,7 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             if n == 0 {
                 return bulk_done(s);
             }
-            if seg >= s.data_count() {
+            if seg >= s.data_count().st()? {
                 return Err(Fault::Invalid("no such data segment"));
             }
             let k = chunk_forward(d, n);
@@ -699,7 +697,7 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             Ok(StepEnd::Running)
         }
         Op::DataDrop(seg) => {
-            if seg >= s.data_count() {
+            if seg >= s.data_count().st()? {
                 return Err(Fault::Invalid("no such data segment"));
             }
             s.set_dropped(seg).st()?;
@@ -714,11 +712,12 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
     }
 }
 
-fn elem_bit<S: StepState>(s: &S, elem: u32) -> Result<u32, Fault<S::Error>> {
-    if elem >= s.elem_count() {
+fn elem_bit<S: StepState>(s: &mut S, elem: u32) -> Result<u32, Fault<S::Error>> {
+    if elem >= s.elem_count().st()? {
         return Err(Fault::Invalid("no such element segment"));
     }
     s.data_count()
+        .st()?
         .checked_add(elem)
         .ok_or(Fault::Invalid("segment bit"))
 }

@@ -1,10 +1,12 @@
 //! The machine hash: the consensus commitment to a whole machine state.
 //!
-//! `MachineHash = keccak256(` the bytes below `)`, integers little-endian:
+//! `MachineHash = keccak256(` the bytes below `)`, integers little-endian. The state every step
+//! touches comes first; the rest is folded into one *cold* hash, so a proof of an arithmetic, local
+//! or memory step reveals 32 bytes for it instead of the whole rest:
 //!
 //! | bytes | field                                                                      |
 //! |-------|----------------------------------------------------------------------------|
-//! | 20    | domain tag `"hauptbuch.machine.v2"`                                        |
+//! | 20    | domain tag `"hauptbuch.machine.v3"`                                        |
 //! | 1     | status: 0 idle, 1 running, 2 finished, 3 trapped                           |
 //! | 4     | trap code ([`crate::Trap::code`]), 0 unless trapped                        |
 //! | 4     | pc (index into the lowered code)                                           |
@@ -12,20 +14,24 @@
 //! | 4     | sp (value-stack height)                                                    |
 //! | 4     | reserved value-stack slots (sizes the stack tree)                          |
 //! | 32    | value-stack root: word tree over the stack slots                           |
+//! | 4     | memory size in pages                                                       |
+//! | 32    | memory root ([`crate::memory`])                                            |
+//! | 32    | module hash ([`crate::commitment`])                                        |
+//! | 32    | cold hash: keccak256 of the table below ([`ColdInputs`])                   |
+//!
+//! | bytes | cold field                                                                 |
+//! |-------|----------------------------------------------------------------------------|
 //! | 4     | frame words (2 per frame: return pc, caller fp)                            |
 //! | 4     | reserved frame words (sizes the frame tree)                                |
 //! | 32    | frame-stack root: word tree over the frame words                           |
 //! | 4     | global count                                                               |
 //! | 32    | globals root: word tree over the globals                                   |
 //! | 32    | tables hash: keccak256 over each table's (entries u32, max u32, root 32)   |
-//! | 4     | memory size in pages                                                       |
 //! | 4     | memory maximum in pages (declared or import limit, capped by the VM)       |
-//! | 32    | memory root ([`crate::memory`])                                            |
 //! | 32    | dropped-segments root: word tree over the dropped bits, data segments first, then element segments, 64 per word |
 //! | 4     | element segment count                                                      |
 //! | 32    | element-segments root: tree (height `height_for(count)`) whose leaf `e` is keccak256(items u32 ‖ word-tree root of the items), as evaluated at instantiation |
 //! | 32    | host root: the host's commitment to its own state ([`crate::Host::commitment`]) |
-//! | 32    | module hash ([`crate::commitment`])                                        |
 //!
 //! Word trees are described in [`crate::merkle`]. Every part is a Merkle root or a fixed-size
 //! register, so a one-step proof reveals O(1) registers and O(log n) paths.
@@ -38,7 +44,7 @@ use crate::merkle::{word_leaf, Hash, LeafTree, WordTree, WORDS_PER_LEAF};
 
 use super::{Machine, Status};
 
-pub const DOMAIN: &[u8; 20] = b"hauptbuch.machine.v2";
+pub const DOMAIN: &[u8; 20] = b"hauptbuch.machine.v3";
 
 /// A machine hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -99,20 +105,44 @@ pub struct HashInputs {
     pub sp: u32,
     pub stack_reserved: u32,
     pub stack_root: Hash,
+    pub memory_pages: u32,
+    pub memory_root: Hash,
+    pub module_hash: Hash,
+    pub cold: ColdInputs,
+}
+
+/// The part of the state few steps touch, hashed on its own (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct ColdInputs {
     pub frame_words: u32,
     pub frames_reserved: u32,
     pub frames_root: Hash,
     pub globals_count: u32,
     pub globals_root: Hash,
     pub tables_hash: Hash,
-    pub memory_pages: u32,
     pub memory_max_pages: u32,
-    pub memory_root: Hash,
     pub dropped_root: Hash,
     pub elem_count: u32,
     pub elems_root: Hash,
     pub host_root: Hash,
-    pub module_hash: Hash,
+}
+
+impl ColdInputs {
+    pub fn hash(&self) -> Hash {
+        let mut h = Keccak256::new();
+        h.update(self.frame_words.to_le_bytes());
+        h.update(self.frames_reserved.to_le_bytes());
+        h.update(self.frames_root);
+        h.update(self.globals_count.to_le_bytes());
+        h.update(self.globals_root);
+        h.update(self.tables_hash);
+        h.update(self.memory_max_pages.to_le_bytes());
+        h.update(self.dropped_root);
+        h.update(self.elem_count.to_le_bytes());
+        h.update(self.elems_root);
+        h.update(self.host_root);
+        h.finalize().into()
+    }
 }
 
 /// One table's part of the tables hash.
@@ -136,6 +166,12 @@ pub fn tables_hash(tables: &[TableRoot]) -> Hash {
 
 impl HashInputs {
     pub fn hash(&self) -> MachineHash {
+        self.hash_with_cold(&self.cold.hash())
+    }
+
+    /// The machine hash given the cold part's hash (what a checker has when the proof does not open
+    /// the cold part).
+    pub fn hash_with_cold(&self, cold_hash: &Hash) -> MachineHash {
         let mut h = Keccak256::new();
         h.update(DOMAIN);
         h.update([self.status]);
@@ -145,20 +181,10 @@ impl HashInputs {
         h.update(self.sp.to_le_bytes());
         h.update(self.stack_reserved.to_le_bytes());
         h.update(self.stack_root);
-        h.update(self.frame_words.to_le_bytes());
-        h.update(self.frames_reserved.to_le_bytes());
-        h.update(self.frames_root);
-        h.update(self.globals_count.to_le_bytes());
-        h.update(self.globals_root);
-        h.update(self.tables_hash);
         h.update(self.memory_pages.to_le_bytes());
-        h.update(self.memory_max_pages.to_le_bytes());
         h.update(self.memory_root);
-        h.update(self.dropped_root);
-        h.update(self.elem_count.to_le_bytes());
-        h.update(self.elems_root);
-        h.update(self.host_root);
         h.update(self.module_hash);
+        h.update(cold_hash);
         MachineHash(h.finalize().into())
     }
 }
@@ -220,20 +246,22 @@ impl Machine {
             sp: self.sp,
             stack_reserved: self.stack_reserved,
             stack_root,
-            frame_words: self.frames.len() as u32,
-            frames_reserved: self.frames_reserved,
-            frames_root,
-            globals_count: self.globals.len() as u32,
-            globals_root,
-            tables_hash: tables_hash(&tables),
             memory_pages: self.memory.pages(),
-            memory_max_pages: self.memory.max_pages(),
             memory_root: self.memory.root(),
-            dropped_root,
-            elem_count: self.elems.len() as u32,
-            elems_root: self.elem_trees.top.root(),
-            host_root: self.host_root,
             module_hash: self.module.hash(),
+            cold: ColdInputs {
+                frame_words: self.frames.len() as u32,
+                frames_reserved: self.frames_reserved,
+                frames_root,
+                globals_count: self.globals.len() as u32,
+                globals_root,
+                tables_hash: tables_hash(&tables),
+                memory_max_pages: self.memory.max_pages(),
+                dropped_root,
+                elem_count: self.elems.len() as u32,
+                elems_root: self.elem_trees.top.root(),
+                host_root: self.host_root,
+            },
         }
     }
 
@@ -273,24 +301,26 @@ mod tests {
             sp: 5,
             stack_reserved: 16,
             stack_root: [1; 32],
-            frame_words: 2,
-            frames_reserved: 2,
-            frames_root: [2; 32],
-            globals_count: 3,
-            globals_root: [3; 32],
-            tables_hash: [4; 32],
             memory_pages: 1,
-            memory_max_pages: 9,
             memory_root: [5; 32],
-            dropped_root: [6; 32],
-            elem_count: 1,
-            elems_root: [8; 32],
-            host_root: [10; 32],
             module_hash: [7; 32],
+            cold: ColdInputs {
+                frame_words: 2,
+                frames_reserved: 2,
+                frames_root: [2; 32],
+                globals_count: 3,
+                globals_root: [3; 32],
+                tables_hash: [4; 32],
+                memory_max_pages: 9,
+                dropped_root: [6; 32],
+                elem_count: 1,
+                elems_root: [8; 32],
+                host_root: [10; 32],
+            },
         };
         assert_eq!(
             inputs.hash().to_hex(),
-            "0xab6a084410dee5c97ea127219fc3e376810b8555a6366c9ce951b6b4187be9c9"
+            "0xf670f1f6c6466d1bb98ec42fc8e0a5d8468a3d4e5e81869998b011105761b961"
         );
     }
 

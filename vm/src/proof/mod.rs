@@ -12,9 +12,9 @@
 //! | field | what it opens | against |
 //! |---|---|---|
 //! | `version` | u16, must be [`PROOF_VERSION`] | — |
-//! | `machine` | every register and root of the pre-state ([`HashInputs`]) | the pre-state hash |
-//! | `module` | the module's roots and counts ([`ModuleRoots`]) | `machine.module_hash` |
-//! | `tables` | each table's entries, max, root ([`TableRoot`]) | `machine.tables_hash` |
+//! | `machine` | the pre-state's hot registers and roots, the cold part open or as its hash ([`MachineOpening`]) | the pre-state hash |
+//! | `module` | the code root and length, the rest open or as its hash ([`ModuleOpening`]) | the module hash in the pre-state |
+//! | `tables` | each table's entries, max, root ([`TableRoot`]), only with the cold part open | the cold part's tables hash |
 //! | `code` | the code leaf holding the op at `pc` | `module.code_root` |
 //! | `call_targets`, `br_table` | the call target / branch-table entry the step uses | module roots |
 //! | `stack`, `frames`, `globals`, `dropped` | word leaves the step reads or writes | machine roots |
@@ -32,18 +32,52 @@ mod prove;
 
 use bincode::{Decode, Encode};
 
-pub use crate::commitment::ModuleRoots;
-pub use crate::machine::hash::{HashInputs, TableRoot};
+pub use crate::commitment::{ModuleRest, ModuleRoots};
+pub use crate::machine::hash::{ColdInputs, HashInputs, TableRoot};
 use crate::merkle::Hash;
 use crate::{FuncType, Trap, ValType};
 
 pub use prove::ProveError;
 
 /// Current proof format version; checkers refuse any other.
-pub const PROOF_VERSION: u16 = 1;
+pub const PROOF_VERSION: u16 = 2;
 
 /// Largest encoded proof a checker accepts; decoding allocates at most this much.
 pub const MAX_PROOF_BYTES: usize = 1 << 20;
+
+/// A part of a commitment that is hashed on its own: a proof reveals it only when the step needs
+/// it, and otherwise just its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Folded<T> {
+    Hash(Hash),
+    Open(T),
+}
+
+/// The pre-state's registers and roots: the hot part of [`HashInputs`], and the cold part folded
+/// unless the step touches frames, globals, tables, segments or the host. The module hash is
+/// not sent: the checker computes it from [`ModuleOpening`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct MachineOpening {
+    pub status: u8,
+    pub trap: u32,
+    pub pc: u32,
+    pub fp: u32,
+    pub sp: u32,
+    pub stack_reserved: u32,
+    pub stack_root: Hash,
+    pub memory_pages: u32,
+    pub memory_root: Hash,
+    pub cold: Folded<ColdInputs>,
+}
+
+/// The module's code fields, and the rest folded unless the step calls, branches through the
+/// table, reads a segment or calls the host.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ModuleOpening {
+    pub code_len: u32,
+    pub code_root: Hash,
+    pub rest: Folded<ModuleRest>,
+}
 
 /// Leaves of one tree and the multiproof siblings that tie them to its root.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
@@ -122,8 +156,9 @@ pub struct HostOpening {
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct StepProof {
     pub version: u16,
-    pub machine: HashInputs,
-    pub module: ModuleRoots,
+    pub machine: MachineOpening,
+    pub module: ModuleOpening,
+    /// Every table's root, when the cold part is open (else empty).
     pub tables: Vec<TableRoot>,
     pub code: TreeOpening,
     pub call_targets: TreeOpening,

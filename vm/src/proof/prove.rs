@@ -15,8 +15,8 @@ use crate::step::{self, Fault, StepState};
 use crate::{Host, Trap, Value};
 
 use super::{
-    HostFault, HostOpening, HostSemantics, ImportDecl, SegmentOpening, SegmentsOpening, StepMemory,
-    StepProof, TreeOpening, PROOF_VERSION,
+    Folded, HostFault, HostOpening, HostSemantics, ImportDecl, MachineOpening, ModuleOpening,
+    SegmentOpening, SegmentsOpening, StepMemory, StepProof, TreeOpening, PROOF_VERSION,
 };
 
 /// Why a proof could not be built.
@@ -43,6 +43,9 @@ struct Touched {
     data: BTreeMap<u32, BTreeSet<u64>>,
     elems: BTreeMap<u32, BTreeSet<u64>>,
     host: Option<HostOpening>,
+    /// The step needs the machine's cold part / the module's rest (see [`super::Folded`]).
+    cold: bool,
+    rest: bool,
 }
 
 fn word_leaf_index(word: u32) -> u64 {
@@ -135,6 +138,7 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
             .ok_or(ProveError::Invalid("pc past the code"))
     }
     fn br_table_entry(&mut self, index: u32) -> R<BranchTarget> {
+        self.touched.rest = true;
         self.touched.br_table.insert(index as u64);
         self.m
             .module
@@ -144,6 +148,7 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
             .ok_or(ProveError::Invalid("branch table index"))
     }
     fn call_target(&mut self, func: u32) -> R<Option<CallTarget>> {
+        self.touched.rest = true;
         let target = self.m.module.call_targets.get(func as usize).copied();
         if target.is_some() {
             self.touched.call_targets.insert(func as u64);
@@ -176,10 +181,12 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
         Ok(())
     }
 
-    fn frame_words(&self) -> u32 {
-        self.m.frames.len() as u32
+    fn frame_words(&mut self) -> R<u32> {
+        self.touched.cold = true;
+        Ok(self.m.frames.len() as u32)
     }
     fn push_frame(&mut self, return_pc: u64, caller_fp: u64) -> R<()> {
+        self.touched.cold = true;
         let at = self.m.frames.len() as u32;
         self.touched.frames.insert(word_leaf_index(at));
         self.touched.frames.insert(word_leaf_index(at + 1));
@@ -189,6 +196,7 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
         Ok(())
     }
     fn pop_frame(&mut self) -> R<(u64, u64)> {
+        self.touched.cold = true;
         let at = self.m.frames.len() as u32;
         self.touched.frames.insert(word_leaf_index(at - 1));
         self.touched.frames.insert(word_leaf_index(at - 2));
@@ -200,38 +208,46 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
         }
     }
 
-    fn global_count(&self) -> u32 {
-        self.m.globals.len() as u32
+    fn global_count(&mut self) -> R<u32> {
+        self.touched.cold = true;
+        Ok(self.m.globals.len() as u32)
     }
     fn global(&mut self, index: u32) -> R<u64> {
+        self.touched.cold = true;
         self.touched.globals.insert(word_leaf_index(index));
         Ok(self.m.globals[index as usize])
     }
     fn set_global(&mut self, index: u32, word: u64) -> R<()> {
+        self.touched.cold = true;
         self.touched.globals.insert(word_leaf_index(index));
         self.m.globals[index as usize] = word;
         Ok(())
     }
 
-    fn table_count(&self) -> u32 {
-        self.m.tables.len() as u32
+    fn table_count(&mut self) -> R<u32> {
+        self.touched.cold = true;
+        Ok(self.m.tables.len() as u32)
     }
     fn table_size(&mut self, table: u32) -> R<(u32, u32)> {
+        self.touched.cold = true;
         let t = &self.m.tables[table as usize];
         Ok((t.entries.len() as u32, t.max))
     }
     fn table_entry(&mut self, table: u32, index: u32) -> R<u64> {
+        self.touched.cold = true;
         let set = self.touched.tables.entry(table).or_default();
         set.insert(word_leaf_index(index));
         Ok(self.m.tables[table as usize].entries[index as usize])
     }
     fn set_table_entry(&mut self, table: u32, index: u32, word: u64) -> R<()> {
+        self.touched.cold = true;
         let set = self.touched.tables.entry(table).or_default();
         set.insert(word_leaf_index(index));
         self.m.tables[table as usize].entries[index as usize] = word;
         Ok(())
     }
     fn grow_table(&mut self, table: u32, entries: u32) -> R<()> {
+        self.touched.cold = true;
         let t = &mut self.m.tables[table as usize];
         t.entries.resize(entries as usize, crate::value::NULL_REF);
         Ok(())
@@ -240,8 +256,9 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
     fn memory_pages(&self) -> u32 {
         self.m.memory.pages()
     }
-    fn memory_max_pages(&self) -> u32 {
-        self.m.memory.max_pages()
+    fn memory_max_pages(&mut self) -> R<u32> {
+        self.touched.cold = true;
+        Ok(self.m.memory.max_pages())
     }
     fn grow_memory(&mut self, pages: u32) -> R<()> {
         let delta = pages - self.m.memory.pages();
@@ -267,22 +284,29 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
     }
 
     fn dropped(&mut self, bit: u32) -> R<bool> {
+        self.touched.cold = true;
+        self.touched.rest = true;
         self.touched.dropped.insert(word_leaf_index(bit / 64));
         Ok(crate::machine::bit(&self.m.dropped, bit as usize))
     }
     fn set_dropped(&mut self, bit: u32) -> R<()> {
+        self.touched.cold = true;
+        self.touched.rest = true;
         self.touched.dropped.insert(word_leaf_index(bit / 64));
         crate::machine::set_bit(&mut self.m.dropped, bit as usize);
         Ok(())
     }
-    fn data_count(&self) -> u32 {
-        self.m.module.data.len() as u32
+    fn data_count(&mut self) -> R<u32> {
+        self.touched.rest = true;
+        Ok(self.m.module.data.len() as u32)
     }
     fn data_len(&mut self, segment: u32) -> R<u32> {
+        self.touched.rest = true;
         self.touched.data.entry(segment).or_default();
         Ok(self.m.module.data[segment as usize].bytes.len() as u32)
     }
     fn read_data(&mut self, segment: u32, offset: u32, buf: &mut [u8]) -> R<()> {
+        self.touched.rest = true;
         let set = self.touched.data.entry(segment).or_default();
         touch_bytes(set, offset as u64, buf.len());
         let bytes = &self.m.module.data[segment as usize].bytes;
@@ -292,20 +316,26 @@ impl<H: Host + ?Sized> StepState for Recorder<'_, H> {
         buf.copy_from_slice(src);
         Ok(())
     }
-    fn elem_count(&self) -> u32 {
-        self.m.elems.len() as u32
+    fn elem_count(&mut self) -> R<u32> {
+        self.touched.cold = true;
+        Ok(self.m.elems.len() as u32)
     }
     fn elem_len(&mut self, segment: u32) -> R<u32> {
+        self.touched.cold = true;
         self.touched.elems.entry(segment).or_default();
         Ok(self.m.elems[segment as usize].len() as u32)
     }
     fn elem_item(&mut self, segment: u32, index: u32) -> R<u64> {
+        self.touched.cold = true;
         let set = self.touched.elems.entry(segment).or_default();
         set.insert(word_leaf_index(index));
         Ok(self.m.elems[segment as usize][index as usize])
     }
 
     fn call_host(&mut self, func: u32, args: &[u64]) -> Result<Vec<u64>, Fault<ProveError>> {
+        // The host root is cold; the import is in the module's rest.
+        self.touched.cold = true;
+        self.touched.rest = true;
         let module = self.m.module.clone();
         let f = module
             .funcs
@@ -461,7 +491,7 @@ impl Machine {
                     return Err(ProveError::Invalid("host opening without a host call"));
                 };
                 opening.import_proof = open(
-                    height_of(commitment.roots().imports as u64),
+                    height_of(commitment.roots().rest.imports as u64),
                     &BTreeSet::from([func as u64]),
                     |i| commitment.import_proof(i as u32),
                 )?;
@@ -469,10 +499,25 @@ impl Machine {
             }
             None => None,
         };
+        let roots = *commitment.roots();
+        let cold = if touched.cold {
+            Folded::Open(machine.cold.clone())
+        } else {
+            Folded::Hash(machine.cold.hash())
+        };
+        let rest = if touched.rest {
+            Folded::Open(roots.rest)
+        } else {
+            Folded::Hash(roots.rest.hash())
+        };
         Ok(StepProof {
             version: PROOF_VERSION,
-            module: *commitment.roots(),
-            tables,
+            module: ModuleOpening {
+                code_len: roots.code_len,
+                code_root: roots.code_root,
+                rest,
+            },
+            tables: if touched.cold { tables } else { Vec::new() },
             code: open(
                 height_of((module.code.len() as u64).div_ceil(2)),
                 &touched.code,
@@ -505,7 +550,18 @@ impl Machine {
                 )
             })?,
             host,
-            machine,
+            machine: MachineOpening {
+                status: machine.status,
+                trap: machine.trap,
+                pc: machine.pc,
+                fp: machine.fp,
+                sp: machine.sp,
+                stack_reserved: machine.stack_reserved,
+                stack_root: machine.stack_root,
+                memory_pages: machine.memory_pages,
+                memory_root: machine.memory_root,
+                cold,
+            },
         })
     }
 }
