@@ -100,7 +100,7 @@ pub fn verify_step_with(
         memory_root: m.memory_root,
         module_hash,
         // Placeholder when folded: only `cold_hash` is used then.
-        cold: cold.clone().unwrap_or_else(empty_cold),
+        cold: cold.clone().unwrap_or_default(),
     };
     let found = inputs.hash_with_cold(&cold_hash);
     if found != *pre {
@@ -135,22 +135,6 @@ pub fn verify_step_with(
         }
         .hash_with_cold(&cold_hash),
     })
-}
-
-fn empty_cold() -> ColdInputs {
-    ColdInputs {
-        frame_words: 0,
-        frames_reserved: 0,
-        frames_root: [0; 32],
-        globals_count: 0,
-        globals_root: [0; 32],
-        tables_hash: [0; 32],
-        memory_max_pages: 0,
-        dropped_root: [0; 32],
-        elem_count: 0,
-        elems_root: [0; 32],
-        host_root: [0; 32],
-    }
 }
 
 fn opened(what: &'static str) -> impl Fn(MultiproofError) -> ProofError {

@@ -112,7 +112,7 @@ pub struct HashInputs {
 }
 
 /// The part of the state few steps touch, hashed on its own (see the module docs).
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct ColdInputs {
     pub frame_words: u32,
     pub frames_reserved: u32,
