@@ -85,7 +85,7 @@ fn table() -> (Machine, Machine) {
         "{:<22} {:>7} {:>12} {:>10} {:>12} {:>12}",
         "op class", "proofs", "bytes median", "bytes max", "prove µs", "verify µs"
     );
-    let mut print = |name: &str, row: &mut Row| {
+    let print = |name: &str, row: &mut Row| {
         println!(
             "{:<22} {:>7} {:>12} {:>10} {:>12.1} {:>12.1}",
             name,

@@ -323,10 +323,12 @@ impl<'a> OpenedState<'a> {
                 return Err(ProofError::BadOpening("table entries"));
             }
         }
-        if !rest_open && !(proof.data.segments.is_empty() && proof.data.tree.is_empty()) {
+        let data_opened = !proof.data.segments.is_empty() || !proof.data.tree.is_empty();
+        if data_opened && !rest_open {
             return Err(ProofError::BadOpening("data segments"));
         }
-        if !cold_open && !(proof.elems.segments.is_empty() && proof.elems.tree.is_empty()) {
+        let elems_opened = !proof.elems.segments.is_empty() || !proof.elems.tree.is_empty();
+        if elems_opened && !cold_open {
             return Err(ProofError::BadOpening("element segments"));
         }
         if proof.host.is_some() && !(cold_open && rest_open) {
