@@ -36,6 +36,9 @@ pub struct StfHost {
     batch_tree: Arc<LeafTree>,
     /// What the machine's host root commits to.
     state: StfHostState,
+    /// `state.commitment()`, kept current: the machine reads it after every host call, and only
+    /// `write_output` changes it.
+    root: [u8; 32],
 }
 
 /// Import names in id order.
@@ -88,6 +91,7 @@ impl StfHost {
             abi,
             calls: [0; IMPORTS.len()],
             batch_tree: Arc::new(batch_tree),
+            root: state.commitment(),
             state,
         }
     }
@@ -190,6 +194,7 @@ impl Host for StfHost {
             4 => {
                 let bytes = read_vec(memory, arg(0)?, arg(1)?)?;
                 self.state.output_hash = program::keccak256(&bytes);
+                self.root = self.state.commitment();
                 self.abi.write_output(&bytes);
             }
             5 => {
@@ -214,7 +219,7 @@ impl Host for StfHost {
     }
 
     fn commitment(&self) -> [u8; 32] {
-        self.state.commitment()
+        self.root
     }
 
     fn step_witness(&self, id: u32, args: &[Value], memory: &dyn GuestMemory) -> Vec<u8> {
