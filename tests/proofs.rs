@@ -90,7 +90,9 @@ fn stf_batch_steps_prove() {
         sampled.len()
     );
     assert!(host_calls > 300, "every host call is proven");
-    assert!(proven >= prefix + 10_000.min(samples) - sampled.len() as u64 / 100);
+    // Sampled steps lie past the prefix and are distinct, so each is proven once on top of it.
+    assert!(sampled.len() as u64 >= samples * 95 / 100, "sample collapsed");
+    assert!(proven >= prefix + sampled.len() as u64);
 }
 
 #[path = "common/smith.rs"]

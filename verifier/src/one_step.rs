@@ -74,34 +74,22 @@ pub fn verify_step_with(
         Folded::Open(rest) => rest.hash(),
     };
     let module_hash = module_hash(proof.module.code_len, &proof.module.code_root, &rest_hash);
-    let (cold, cold_hash) = match &m.cold {
-        Folded::Hash(h) => {
+    let cold_open = match &m.cold {
+        Folded::Hash(_) => {
             if !proof.tables.is_empty() {
                 return Err(ProofError::BadOpening("tables"));
             }
-            (None, *h)
+            false
         }
         Folded::Open(cold) => {
             if tables_hash(&proof.tables) != cold.tables_hash {
                 return Err(ProofError::TablesMismatch);
             }
-            (Some(cold.clone()), cold.hash())
+            true
         }
     };
-    let inputs = HashInputs {
-        status: m.status,
-        trap: m.trap,
-        pc: m.pc,
-        fp: m.fp,
-        sp: m.sp,
-        stack_reserved: m.stack_reserved,
-        stack_root: m.stack_root,
-        memory_pages: m.memory_pages,
-        memory_root: m.memory_root,
-        module_hash,
-        // Placeholder when folded: only `cold_hash` is used then.
-        cold: cold.clone().unwrap_or_default(),
-    };
+    let inputs = m.inputs(module_hash);
+    let cold_hash = m.cold_hash();
     let found = inputs.hash_with_cold(&cold_hash);
     if found != *pre {
         return Err(ProofError::PreStateMismatch {
@@ -117,7 +105,7 @@ pub fn verify_step_with(
         Folded::Hash(_) => None,
         Folded::Open(rest) => Some(*rest),
     };
-    let mut state = OpenedState::open(&proof, inputs.clone(), cold.is_some(), rest, semantics)?;
+    let mut state = OpenedState::open(&proof, inputs.clone(), cold_open, rest, semantics)?;
     let end = match step::step(&mut state) {
         Ok(end) => end,
         Err(Fault::Trap(t)) => StepEnd::Trapped(t),
@@ -224,35 +212,14 @@ fn set_word_in(tree: &mut PartialTree, what: &'static str, word: u64, value: u64
     tree.set_leaf(index, leaf).map_err(opened(what))
 }
 
-/// Reads `buf.len()` bytes at `offset` of a tree of 32-byte leaves.
+/// Reads bytes of a byte-string tree; an unopened leaf means the proof lacks what the step needs.
 fn read_bytes(tree: &PartialTree, what: &'static str, offset: u64, buf: &mut [u8]) -> R<()> {
-    let mut done = 0usize;
-    while done < buf.len() {
-        let at = offset + done as u64;
-        let leaf = tree
-            .leaf(at / LEAF_SIZE as u64)
-            .map_err(|_| ProofError::NotOpened(what))?;
-        let start = (at % LEAF_SIZE as u64) as usize;
-        let n = (LEAF_SIZE - start).min(buf.len() - done);
-        buf[done..done + n].copy_from_slice(&leaf[start..start + n]);
-        done += n;
-    }
-    Ok(())
+    tree.read_bytes(offset, buf)
+        .map_err(|_| ProofError::NotOpened(what))
 }
 
 fn write_bytes(tree: &mut PartialTree, what: &'static str, offset: u64, data: &[u8]) -> R<()> {
-    let mut done = 0usize;
-    while done < data.len() {
-        let at = offset + done as u64;
-        let index = at / LEAF_SIZE as u64;
-        let mut leaf = tree.leaf(index).map_err(|_| ProofError::NotOpened(what))?;
-        let start = (at % LEAF_SIZE as u64) as usize;
-        let n = (LEAF_SIZE - start).min(data.len() - done);
-        leaf[start..start + n].copy_from_slice(&data[done..done + n]);
-        tree.set_leaf(index, leaf).map_err(opened(what))?;
-        done += n;
-    }
-    Ok(())
+    tree.write_bytes(offset, data).map_err(opened(what))
 }
 
 /// The partial machine a proof opens, which the step reads and writes. Trees under the folded

@@ -194,7 +194,8 @@ impl HostSemantics for StfSemantics {
                         &chunk.siblings,
                     )
                     .map_err(|e| reject(&format!("batch chunk: {e}")))?;
-                    read_chunk(&tree, offset as u64, &mut buf)?;
+                    tree.read_bytes(offset as u64, &mut buf)
+                        .map_err(|_| reject("batch chunk not opened"))?;
                 }
                 memory.write(ptr as u64, &buf)?;
                 Ok(vec![n as u64])
@@ -254,19 +255,4 @@ impl HostSemantics for StfSemantics {
             }
         }
     }
-}
-
-fn read_chunk(tree: &PartialTree, offset: u64, buf: &mut [u8]) -> Result<(), HostFault> {
-    let mut done = 0usize;
-    while done < buf.len() {
-        let at = offset + done as u64;
-        let leaf = tree
-            .leaf(at / 32)
-            .map_err(|_| reject("batch chunk not opened"))?;
-        let start = (at % 32) as usize;
-        let n = (32 - start).min(buf.len() - done);
-        buf[done..done + n].copy_from_slice(&leaf[start..start + n]);
-        done += n;
-    }
-    Ok(())
 }

@@ -188,6 +188,36 @@ impl PartialTree {
         Ok(())
     }
 
+    /// Reads `buf.len()` bytes from `offset` of a tree whose leaves are 32 bytes of a byte string
+    /// (memory, a data segment, a batch); every leaf touched must be opened.
+    pub fn read_bytes(&self, offset: u64, buf: &mut [u8]) -> Result<(), MultiproofError> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let leaf = self.leaf(at / 32)?;
+            let start = (at % 32) as usize;
+            let n = (32 - start).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&leaf[start..start + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Writes `data` at `offset` of a byte-string tree (see [`PartialTree::read_bytes`]).
+    pub fn write_bytes(&mut self, offset: u64, data: &[u8]) -> Result<(), MultiproofError> {
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = offset + done as u64;
+            let mut leaf = self.leaf(at / 32)?;
+            let start = (at % 32) as usize;
+            let n = (32 - start).min(data.len() - done);
+            leaf[start..start + n].copy_from_slice(&data[done..done + n]);
+            self.set_leaf(at / 32, leaf)?;
+            done += n;
+        }
+        Ok(())
+    }
+
     /// Grows the tree to `height` (no-op if not higher): the old tree becomes the leftmost subtree
     /// and everything new is zero, which is how every committed structure grows.
     pub fn grow(&mut self, height: usize) -> Result<(), MultiproofError> {
@@ -311,7 +341,16 @@ mod tests {
         expected[9] = [7; 32];
         expected[8] = [8; 32];
         expected[1] = [9; 32];
-        assert_eq!(partial.root(), LeafTree::new(expected).root());
+        assert_eq!(partial.root(), LeafTree::new(expected.clone()).root());
+        // Bytes across the leaf 8/9 boundary.
+        partial.write_bytes(8 * 32 + 30, &[1, 2, 3, 4]).unwrap();
+        let mut back = [0u8; 4];
+        partial.read_bytes(8 * 32 + 30, &mut back).unwrap();
+        assert_eq!(back, [1, 2, 3, 4]);
+        expected[8][30..].copy_from_slice(&[1, 2]);
+        expected[9][..2].copy_from_slice(&[3, 4]);
+        assert_eq!(partial.root(), LeafTree::new(expected.clone()).root());
+        assert!(partial.read_bytes(2 * 32, &mut back).is_err());
         // Leaf 0 came with the proof as leaf 1's sibling; leaf 2 is neither opened nor zero.
         assert_eq!(partial.leaf(0).unwrap(), leaves[0]);
         assert!(partial.leaf(2).is_err());

@@ -70,6 +70,57 @@ pub struct MachineOpening {
     pub cold: Folded<ColdInputs>,
 }
 
+impl MachineOpening {
+    /// The opening of `inputs`, its cold part open or folded to its hash.
+    pub fn new(inputs: &HashInputs, open_cold: bool) -> MachineOpening {
+        MachineOpening {
+            status: inputs.status,
+            trap: inputs.trap,
+            pc: inputs.pc,
+            fp: inputs.fp,
+            sp: inputs.sp,
+            stack_reserved: inputs.stack_reserved,
+            stack_root: inputs.stack_root,
+            memory_pages: inputs.memory_pages,
+            memory_root: inputs.memory_root,
+            cold: if open_cold {
+                Folded::Open(inputs.cold.clone())
+            } else {
+                Folded::Hash(inputs.cold.hash())
+            },
+        }
+    }
+
+    /// The hash inputs this opens, given the module hash (which proofs do not carry). A folded cold
+    /// part is left at its default: hash with [`HashInputs::hash_with_cold`] and
+    /// [`MachineOpening::cold_hash`].
+    pub fn inputs(&self, module_hash: Hash) -> HashInputs {
+        HashInputs {
+            status: self.status,
+            trap: self.trap,
+            pc: self.pc,
+            fp: self.fp,
+            sp: self.sp,
+            stack_reserved: self.stack_reserved,
+            stack_root: self.stack_root,
+            memory_pages: self.memory_pages,
+            memory_root: self.memory_root,
+            module_hash,
+            cold: match &self.cold {
+                Folded::Open(cold) => cold.clone(),
+                Folded::Hash(_) => ColdInputs::default(),
+            },
+        }
+    }
+
+    pub fn cold_hash(&self) -> Hash {
+        match &self.cold {
+            Folded::Open(cold) => cold.hash(),
+            Folded::Hash(h) => *h,
+        }
+    }
+}
+
 /// The module's code fields, and the rest folded unless the step calls, branches through the
 /// table, reads a segment or calls the host.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]

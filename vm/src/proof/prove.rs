@@ -500,11 +500,6 @@ impl Machine {
             None => None,
         };
         let roots = *commitment.roots();
-        let cold = if touched.cold {
-            Folded::Open(machine.cold.clone())
-        } else {
-            Folded::Hash(machine.cold.hash())
-        };
         let rest = if touched.rest {
             Folded::Open(roots.rest)
         } else {
@@ -550,18 +545,7 @@ impl Machine {
                 )
             })?,
             host,
-            machine: MachineOpening {
-                status: machine.status,
-                trap: machine.trap,
-                pc: machine.pc,
-                fp: machine.fp,
-                sp: machine.sp,
-                stack_reserved: machine.stack_reserved,
-                stack_root: machine.stack_root,
-                memory_pages: machine.memory_pages,
-                memory_root: machine.memory_root,
-                cold,
-            },
+            machine: MachineOpening::new(&machine, touched.cold),
         })
     }
 }
