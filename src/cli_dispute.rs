@@ -1,6 +1,8 @@
-//! `rollup dispute`: a fresh genesis and batch, an honest party and a liar, and the bisection game
-//! between them, round by round, down to one instruction and the referee's verdict.
+//! `rollup dispute`: a disputed computation (a fresh STF batch, or one call of any module), an
+//! honest party and a liar, and the bisection game between them, round by round, down to one
+//! instruction and the referee's verdict.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,8 @@ use prover::dispute::{
 };
 use prover::runner::BATCH_STEP_LIMIT;
 use prover::StfGuest;
-use verifier::bisection::{rounds_for, BisectionConfig, Party, DEFAULT_ARITY};
+use verifier::bisection::{rounds_for, BisectionConfig, Claim, Party, DEFAULT_ARITY};
+use vm::{Host, Module, NoImports, Value};
 
 use crate::cli_batch::build_batch;
 
@@ -30,9 +33,22 @@ pub enum LiarRole {
 
 #[derive(Args)]
 pub struct DisputeArgs {
+    /// Dispute one call of this module (.wasm or .wat) instead of an STF batch.
+    #[arg(conflicts_with_all = ["txs", "pure_wasm_crypto", "accounts"])]
+    file: Option<PathBuf>,
+    /// Exported function to call (with FILE).
+    #[arg(long, requires = "file")]
+    invoke: Option<String>,
+    /// An argument as TYPE:VALUE (with FILE); repeat in order.
+    #[arg(long = "arg", allow_hyphen_values = true, requires = "file")]
+    args: Vec<String>,
     /// Transactions in the batch (1 to 1000).
+    #[arg(long, required_unless_present = "file")]
+    txs: Option<usize>,
+    /// Run the STF guest with keccak256 and secp256k1 compiled into WebAssembly (about 7.5 million
+    /// steps per transaction) instead of host precompiles.
     #[arg(long)]
-    txs: usize,
+    pure_wasm_crypto: bool,
     /// Seed for keys, genesis, transactions and the default lie step.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -42,7 +58,7 @@ pub struct DisputeArgs {
     /// Which side lies; the other side is honest.
     #[arg(long, value_enum, default_value = "asserter")]
     liar: LiarRole,
-    /// The liar's machine goes wrong at this step (1 to the batch's step count); default: a step
+    /// The liar's machine goes wrong at this step (1 to the claim's step count); default: a step
     /// drawn from the seed.
     #[arg(long)]
     lie_at_step: Option<u64>,
@@ -52,6 +68,10 @@ pub struct DisputeArgs {
     /// Snapshots the provers keep (default: two per first-round part, see `prover::dispute`).
     #[arg(long)]
     checkpoints: Option<u64>,
+    /// Longest claim: a run that has not halted after this many steps is disputed over its first
+    /// N steps.
+    #[arg(long, default_value_t = BATCH_STEP_LIMIT)]
+    max_steps: u64,
 }
 
 fn millis(d: Duration) -> String {
@@ -81,20 +101,27 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn check(args: &DisputeArgs) -> Result<BisectionConfig, String> {
-    let limit = Config::default().max_transactions as usize;
-    if args.txs == 0 || args.txs > limit {
-        return Err(format!(
-            "--txs must be between 1 and {limit} (the batch limit), got {}",
-            args.txs
-        ));
+    if let Some(txs) = args.txs {
+        let limit = Config::default().max_transactions as usize;
+        if txs == 0 || txs > limit {
+            return Err(format!(
+                "--txs must be between 1 and {limit} (the batch limit), got {txs}"
+            ));
+        }
+        if args.accounts < 2 {
+            return Err(
+                "--accounts must be at least 2 (transfers need a sender and a receiver)".into(),
+            );
+        }
     }
-    if args.accounts < 2 {
-        return Err(
-            "--accounts must be at least 2 (transfers need a sender and a receiver)".into(),
-        );
+    if args.file.is_some() && args.invoke.is_none() {
+        return Err("give the function to call with --invoke NAME".into());
     }
     if args.checkpoints == Some(0) {
         return Err("--checkpoints must be at least 1".into());
+    }
+    if args.max_steps == 0 {
+        return Err("--max-steps must be at least 1".into());
     }
     let config = BisectionConfig {
         arity: args.k,
@@ -116,10 +143,30 @@ fn print_outputs(label: &str, outputs: &BatchOutputs) {
     );
 }
 
+fn print_values(values: &[Value]) -> String {
+    let text: Vec<String> = values.iter().map(ToString::to_string).collect();
+    format!("[{}]", text.join(", "))
+}
+
 pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
     let config = check(&args)?;
-    let (batch, store) = build_batch(args.txs, args.seed, args.accounts)?;
-    let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
+    match &args.file {
+        Some(file) => dispute_call(file, &args, config),
+        None => dispute_batch(&args, config),
+    }
+}
+
+/// An STF batch: the honest party's replay on wasmtime tells it the true outputs; a lying asserter
+/// asserts outputs its wrong machine would produce.
+fn dispute_batch(args: &DisputeArgs, config: BisectionConfig) -> Result<ExitCode, String> {
+    let txs = args.txs.ok_or("give --txs N, or a module FILE")?;
+    let (batch, store) = build_batch(txs, args.seed, args.accounts)?;
+    let wasm = if args.pure_wasm_crypto {
+        program::STF_PURE_WASM
+    } else {
+        program::STF_WASM
+    };
+    let guest = StfGuest::new(wasm).map_err(|e| e.to_string())?;
 
     // The honest party's cheap check: the batch on wasmtime.
     let replay = replay_outputs(&guest, &batch, store.clone()).map_err(|e| e.to_string())?;
@@ -127,13 +174,103 @@ pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
     print_outputs("true outputs", &replay.outputs);
 
     let computation = Computation::stf(&guest, &batch, store).map_err(|e| e.to_string())?;
+    let announce = |claim_is_lie: bool| {
+        if claim_is_lie {
+            // The liar's machine goes wrong, so the outputs it asserts are wrong too.
+            let mut asserted = replay.outputs.clone();
+            asserted.post_state_root = program::keccak256(&asserted.post_state_root);
+            let differ = differing_outputs(&asserted, &replay.outputs);
+            print_outputs("asserted outputs", &asserted);
+            println!(
+                "the challenger's replay disagrees on {}: it disputes the assertion",
+                differ.join(", ")
+            );
+        } else {
+            println!(
+                "the asserted outputs match the replay; the lying challenger disputes them anyway"
+            );
+        }
+    };
+    play(computation, args, config, announce)
+}
+
+/// One call of a module without imports: the honest party's cheap check is the same call on
+/// wasmtime; the claim is the interpreter's run from the invocation to its halt.
+fn dispute_call(
+    file: &std::path::Path,
+    args: &DisputeArgs,
+    config: BisectionConfig,
+) -> Result<ExitCode, String> {
+    let bytes =
+        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let values = args
+        .args
+        .iter()
+        .map(|a| Value::parse(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let name = args.invoke.as_deref().ok_or("give --invoke NAME")?;
+    let module = Module::from_text_or_binary(&bytes).map_err(|e| e.to_string())?;
+    let computation = Computation::call_module(module.clone(), name, &values, args.max_steps)
+        .map_err(|e| e.to_string())?;
+
     let started = Instant::now();
-    let steps = computation
-        .run_length(BATCH_STEP_LIMIT)
-        .ok_or("the batch does not finish within the step limit")?;
+    let binary = wat::parse_bytes(&bytes).map_err(|e| format!("invalid module: {e}"))?;
+    // Fuel (one unit per WebAssembly instruction) bounds the replay as --max-steps bounds the claim.
+    let fuel = args.max_steps;
+    let native = vm::native::NativeModule::from_module(module.clone(), &binary)
+        .and_then(|m| vm::native::NativeInstance::new(&m, NoImports, fuel))
+        .map_err(|e| e.to_string())
+        .and_then(|mut i| i.invoke(name, &values, fuel).map_err(|e| e.to_string()));
+    match &native {
+        Ok(results) => println!(
+            "wasmtime replay: {}: {name} returns {}",
+            millis(started.elapsed()),
+            print_values(results)
+        ),
+        Err(e) => println!("wasmtime replay: {}: {name} stops: {e}", millis(started.elapsed())),
+    }
+    let announce = |claim_is_lie: bool| {
+        if claim_is_lie {
+            println!("the asserter claims a different final machine state; the challenger's run disagrees");
+        } else {
+            println!("the asserted run is right; the lying challenger disputes it anyway");
+        }
+    };
+    play(computation, args, config, announce)
+}
+
+/// Runs the claim once for its length and once for checkpoints, then plays the game between the
+/// honest party and a liar whose machine goes wrong at the lie step.
+fn play<H: Host + Clone + Send + Sync + 'static>(
+    computation: Computation<H>,
+    args: &DisputeArgs,
+    config: BisectionConfig,
+    announce: impl Fn(bool),
+) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    eprintln!("interpreter: measuring the run (at most {} steps)...", args.max_steps);
+    let steps = match computation.run_length(args.max_steps) {
+        Some(steps) => steps,
+        None => {
+            println!(
+                "note: the run has not halted after {} steps; the claim covers those steps",
+                args.max_steps
+            );
+            args.max_steps
+        }
+    };
+    if steps == 0 {
+        return Err("the run takes no steps: there is nothing to dispute".into());
+    }
+    let length_time = started.elapsed();
     let count = args
         .checkpoints
         .unwrap_or_else(|| checkpoint_count(steps, args.k));
+    eprintln!(
+        "interpreter: {steps} steps in {}; taking {count} checkpoints...",
+        millis(length_time)
+    );
+    let checker = computation.checker();
     let trace = Checkpoints::build(computation, steps, count);
     println!(
         "interpreter: {steps} steps, {} checkpoints, {} (run twice: length, then checkpoints)",
@@ -144,7 +281,7 @@ pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
         Some(step) if (1..=steps).contains(&step) => step,
         Some(step) => {
             return Err(format!(
-                "--lie-at-step must be between 1 and the batch's {steps} steps, got {step}"
+                "--lie-at-step must be between 1 and the claim's {steps} steps, got {step}"
             ))
         }
         None => 1 + mix(args.seed) % steps,
@@ -153,27 +290,12 @@ pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
 
     let mut honest = HonestAgent::new(trace.clone());
     let mut liar = Liar::new(trace, lie, args.seed);
-    let (claim, asserter, challenger, honest_role): (_, &mut dyn Agent, &mut dyn Agent, _) =
+    let (claim, asserter, challenger, honest_role): (Claim, &mut dyn Agent, &mut dyn Agent, _) =
         match args.liar {
-            LiarRole::Asserter => {
-                // The liar's machine goes wrong at `lie_at`, so the outputs it asserts are wrong too.
-                let mut asserted = replay.outputs.clone();
-                asserted.post_state_root = program::keccak256(&asserted.post_state_root);
-                let differ = differing_outputs(&asserted, &replay.outputs);
-                print_outputs("asserted outputs", &asserted);
-                println!(
-                    "the challenger's replay disagrees on {}: it disputes the assertion",
-                    differ.join(", ")
-                );
-                (liar.claim(), &mut liar, &mut honest, Party::Challenger)
-            }
-            LiarRole::Challenger => {
-                println!(
-                    "the asserted outputs match the replay; the lying challenger disputes them anyway"
-                );
-                (honest.claim(), &mut honest, &mut liar, Party::Asserter)
-            }
+            LiarRole::Asserter => (liar.claim(), &mut liar, &mut honest, Party::Challenger),
+            LiarRole::Challenger => (honest.claim(), &mut honest, &mut liar, Party::Asserter),
         };
+    announce(args.liar == LiarRole::Asserter);
     println!(
         "claim: {} steps from {} to {}",
         claim.steps, claim.pre, claim.post
@@ -185,8 +307,8 @@ pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
         config.arity,
         rounds_for(steps, config.arity)
     );
-    let report = run_dispute(claim, asserter, challenger, config, &verifier::StfChecker)
-        .map_err(|e| e.to_string())?;
+    let report =
+        run_dispute(claim, asserter, challenger, config, &checker).map_err(|e| e.to_string())?;
     print_report(&report, honest_role);
     if let Some(kib) = peak_rss_kib() {
         println!("peak memory: {:.1} MiB", kib as f64 / 1024.0);

@@ -377,6 +377,59 @@ fn cli_dispute_refuses_bad_input_with_exit_2() {
     }
 }
 
+/// `rollup dispute FILE --invoke NAME`: any module's call, whether it returns, traps or never
+/// halts (then the claim covers its first --max-steps steps).
+#[test]
+fn cli_dispute_takes_any_module() {
+    let dir = std::env::temp_dir().join(format!("dispute-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wat = dir.join("calls.wat");
+    std::fs::write(
+        &wat,
+        r#"(module
+          (func $fib (export "fib") (param i32) (result i64)
+            (if (result i64) (i32.lt_s (local.get 0) (i32.const 2))
+              (then (i64.extend_i32_s (local.get 0)))
+              (else (i64.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                             (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+          (func (export "spin") (loop (br 0)))
+          (func (export "div") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))"#,
+    )
+    .unwrap();
+    let file = wat.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["--invoke", "fib", "--arg", "i32:18", "--liar", "asserter"],
+        &["--invoke", "fib", "--arg", "i32:18", "--liar", "challenger", "--k", "2"],
+        &["--invoke", "div", "--arg", "i32:0", "--lie-at-step", "3"],
+        &["--invoke", "spin", "--max-steps", "100000", "--k", "7"],
+    ];
+    for case in cases {
+        let mut args = vec!["dispute", file];
+        args.extend_from_slice(case);
+        let (code, out, err) = rollup(&args);
+        assert_eq!(code, 0, "{args:?}\n{out}\n{err}");
+        assert!(out.contains("verdict: OneStepProof"), "{out}");
+        assert_eq!(out.lines().last(), Some("winner: honest"), "{out}");
+    }
+    let (_, out, _) = rollup(&["dispute", file, "--invoke", "fib", "--arg", "i32:18"]);
+    assert!(out.contains("fib returns [i64:2584]"), "{out}");
+    let (_, out, _) = rollup(&["dispute", file, "--invoke", "spin", "--max-steps", "5000"]);
+    assert!(out.contains("claim: 5000 steps"), "{out}");
+    for bad in [
+        &["dispute", file][..],
+        &["dispute", file, "--invoke", "nope"],
+        &["dispute", file, "--invoke", "fib"],
+        &["dispute", file, "--invoke", "fib", "--arg", "i32:3", "--lie-at-step", "100000"],
+        &["dispute", file, "--invoke", "fib", "--arg", "i32:3", "--max-steps", "0"],
+        &["dispute", "/nonexistent.wasm", "--invoke", "fib"],
+    ] {
+        let (code, _, err) = rollup(bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains("error"), "{bad:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn a_claim_past_the_halt_is_decided_on_the_halted_machine() {
     for trap in [false, true] {
