@@ -47,9 +47,12 @@ pub use store::{genesis, NodeStore};
 /// | `sort` | `(n: i32, seed: i32) -> i64` | fills `n` u32 from xorshift32 seeded with `seed ^ 0x9E3779B9`, heapsorts them in memory obtained by `memory.grow`, traps if the result is unsorted, returns `sum(a[i] * (i + 1))` as wrapping u64. |
 /// | `keccak` | `(len: i32) -> i64` | keccak256 of `len` bytes with byte `i = (i * 31 + 7) as u8` (1 MiB is fine), returns the digest's first 8 bytes as little-endian i64. |
 /// | `memloop` | `(iters: i32) -> i64` | `iters` stores into a 64 KiB static buffer at word index `(i * 7919) % 16384`, returns a checksum of the stored words. Measures Merkle re-hashing after many stores. |
+/// | `bignum` | `(iters: i32) -> i64` | `iters` schoolbook multiplications of 32-limb (2048-bit) numbers through u128 limb products, each round's multiplicand folded from the last product; returns a checksum of the last product. Measures 64-bit multiply-and-carry arithmetic. |
+/// | `bytes` | `(len: i32, iters: i32) -> i64` | `iters` passes over `len` xorshift bytes, each rewriting every byte, counting it in a 256-entry histogram and adding it to Fletcher-style sums; returns a checksum of sums and histogram. Measures byte loads/stores and table lookups. |
+/// | `matmul` | `(n: i32) -> i64` | product of two `n × n` i64 matrices filled from xorshift32 (wrapping arithmetic), returns a checksum of the product. Measures a dense multiply-add loop over `24 n²` bytes of memory. |
 ///
-/// Negative arguments are treated as 0. `sort` and `keccak` trap only if
-/// memory cannot grow to `4 n` or `len` bytes.
+/// Negative arguments are treated as 0. `sort`, `keccak`, `bytes` and `matmul`
+/// trap only if memory cannot grow to `4 n`, `len`, `len` or `24 n²` bytes.
 pub const WORKLOADS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/workloads.wasm"));
 
 /// The rollup's state-transition function (`program/guest`): exports `run: [] -> []`, imports the

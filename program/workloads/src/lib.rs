@@ -9,6 +9,9 @@
 //! | `sort(n: i32, seed: i32) -> i64` | integer ALU, branches and loads/stores spread over `4 n` bytes of memory |
 //! | `keccak(len: i32) -> i64` | a realistic hashing kernel (`sha3::Keccak256`) over `len` bytes of memory |
 //! | `memloop(iters: i32) -> i64` | many stores to a 64 KiB buffer: the cost of Merkle re-hashing dirty memory |
+//! | `bignum(iters: i32) -> i64` | 64 × 64 → 128-bit multiply-adds with carries: 32-limb schoolbook multiplication |
+//! | `bytes(len: i32, iters: i32) -> i64` | byte loads and stores and a 256-entry histogram over `len` bytes of memory |
+//! | `matmul(n: i32) -> i64` | i64 multiply-adds and strided row access over three `n × n` matrices in memory |
 //!
 //! The module imports nothing from the host; memory beyond the static data is
 //! obtained with `memory.grow`, so a small run does not pay for a large
@@ -26,7 +29,8 @@ fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
 
 const WASM_PAGE: usize = 65536;
 
-/// The tail of linear memory that `sort` and `keccak` borrow as scratch space.
+/// The tail of linear memory that `sort`, `keccak`, `bytes` and `matmul`
+/// borrow as scratch space.
 ///
 /// Only this module grows memory, so the region `[base, base + pages * 64 KiB)`
 /// stays at the end of memory and every later growth extends it contiguously.
@@ -201,4 +205,150 @@ pub extern "C" fn memloop(iters: i32) -> i64 {
         acc ^= (read_back as u64) << 32;
     }
     acc as i64
+}
+
+const BIGNUM_LIMBS: usize = 32;
+
+/// `p = a * b` for little-endian `BIGNUM_LIMBS`-limb numbers, row by row.
+fn mul_limbs(a: &[u64; BIGNUM_LIMBS], b: &[u64; BIGNUM_LIMBS], p: &mut [u64; 2 * BIGNUM_LIMBS]) {
+    *p = [0; 2 * BIGNUM_LIMBS];
+    for (i, &ai) in a.iter().enumerate() {
+        let mut carry: u64 = 0;
+        // i < BIGNUM_LIMBS, so the row and the carry limb lie inside `p`: the
+        // compiler sees that too and emits no bounds checks.
+        let (row, high) = p[i..].split_at_mut(BIGNUM_LIMBS);
+        for (pij, &bj) in row.iter_mut().zip(b) {
+            // At most (2^64 - 1)^2 + 2 (2^64 - 1) = 2^128 - 1: never overflows.
+            let t = u128::from(ai) * u128::from(bj) + u128::from(*pij) + u128::from(carry);
+            *pij = t as u64;
+            carry = (t >> 64) as u64;
+        }
+        high[0] = carry;
+    }
+}
+
+/// Multiplies two 32-limb (2048-bit) numbers `iters` times, the kind of
+/// arithmetic RSA, pairing and other big-integer code spends its time in. wasm
+/// has no 64 × 64 → 128-bit multiply, so each limb product is a call to
+/// compiler-rt's `__multi3`: a workload that is neither call-bound like `fib`
+/// nor memory-bound like `sort`.
+///
+/// `a` and `b` come from `XorShift32::new(0x5EED)` (each limb is two
+/// draws, high half first, `a` before `b`). After each round `a[j] = p[j] ^
+/// p[j + 32]`, so every round depends on the last; XOR of both halves keeps
+/// `a` from collecting the trailing zeros a low half alone would. Returns the
+/// last product folded as `acc = acc.rotate_left(7) ^ limb` over its 64 limbs
+/// from the lowest; `iters <= 0` returns 0.
+#[no_mangle]
+pub extern "C" fn bignum(iters: i32) -> i64 {
+    let iters = if iters < 0 { 0 } else { iters as u32 };
+    let mut rng = XorShift32::new(0x5EED);
+    let mut a = [0u64; BIGNUM_LIMBS];
+    let mut b = [0u64; BIGNUM_LIMBS];
+    for limb in a.iter_mut().chain(b.iter_mut()) {
+        let high = u64::from(rng.next());
+        *limb = (high << 32) | u64::from(rng.next());
+    }
+    let mut p = [0u64; 2 * BIGNUM_LIMBS];
+    for _ in 0..iters {
+        mul_limbs(&a, &b, &mut p);
+        let (low, high) = p.split_at(BIGNUM_LIMBS);
+        for ((aj, &lo), &hi) in a.iter_mut().zip(low).zip(high) {
+            *aj = lo ^ hi;
+        }
+    }
+    p.iter().fold(0u64, |acc, &limb| acc.rotate_left(7) ^ limb) as i64
+}
+
+/// Byte-at-a-time processing (parsers, codecs, checksums): sub-word loads and
+/// stores, which the provable engine must fit into its word-granular memory
+/// tree, and a data-dependent index into a small table.
+///
+/// Fills `len` bytes with the top byte of successive `XorShift32::new(0xB17E5)`
+/// draws, then makes `iters` passes over them; each pass rewrites every byte
+/// as `v = (byte ^ key).rotate_left(1)`, counts `v` in a 256-entry histogram
+/// (kept across passes) and feeds `v` into Fletcher-style sums `s1 += v; s2 +=
+/// s1`. The next pass's key is `(s2 >> 24) as u8 ^ pass as u8`. Returns
+/// `(s2 << 32) | s1` folded with `acc = acc * 31 + count` over the histogram
+/// (all wrapping). Negative arguments count as 0.
+#[no_mangle]
+pub extern "C" fn bytes(len: i32, iters: i32) -> i64 {
+    let len = if len < 0 { 0 } else { len as usize };
+    let iters = if iters < 0 { 0 } else { iters as u32 };
+    let ptr = scratch(len);
+    // SAFETY: `scratch` returned at least `len` bytes that nothing else
+    // references during this call.
+    let buf = unsafe { core::slice::from_raw_parts_mut(ptr, len) };
+    let mut rng = XorShift32::new(0xB17E5);
+    for byte in buf.iter_mut() {
+        *byte = (rng.next() >> 24) as u8;
+    }
+    let mut histogram = [0u32; 256];
+    let (mut s1, mut s2) = (0u32, 0u32);
+    let mut key = 0u8;
+    for pass in 0..iters {
+        for byte in buf.iter_mut() {
+            let v = (*byte ^ key).rotate_left(1);
+            *byte = v;
+            // A u8 index into 256 entries: no bounds check.
+            histogram[usize::from(v)] = histogram[usize::from(v)].wrapping_add(1);
+            s1 = s1.wrapping_add(u32::from(v));
+            s2 = s2.wrapping_add(s1);
+        }
+        key = (s2 >> 24) as u8 ^ pass as u8;
+    }
+    let sums = (u64::from(s2) << 32) | u64::from(s1);
+    histogram.iter().fold(sums, |acc, &count| {
+        acc.wrapping_mul(31).wrapping_add(u64::from(count))
+    }) as i64
+}
+
+/// Dense linear algebra: an `n × n` i64 matrix product, the classic tight
+/// loop of loads, multiplies and adds with a row stride, over `24 n²` bytes
+/// of memory.
+///
+/// `A` then `B` are filled row-major from `XorShift32::new(0x3A7)`, each entry a
+/// draw sign-extended from i32; `C = A B` with wrapping arithmetic (computed
+/// in i-k-j order, so the inner loop walks rows of `B` and `C`). Returns
+/// `C` folded row-major with `acc = acc * 31 + c` (wrapping, as u64).
+/// `n <= 0` returns 0; traps if memory cannot grow to `24 n²` bytes.
+#[no_mangle]
+pub extern "C" fn matmul(n: i32) -> i64 {
+    if n <= 0 {
+        return 0;
+    }
+    let n = n as usize;
+    let Some(cells) = n.checked_mul(n) else {
+        wasm32::unreachable()
+    };
+    let Some(bytes) = cells.checked_mul(3 * core::mem::size_of::<i64>()) else {
+        wasm32::unreachable()
+    };
+    let base = scratch(bytes) as *mut i64;
+    // SAFETY: `scratch` returned at least `3 n²` i64s of page-aligned memory
+    // that nothing else references during this call; the three slices are
+    // disjoint thirds of it.
+    let (a, b, c) = unsafe {
+        (
+            core::slice::from_raw_parts_mut(base, cells),
+            core::slice::from_raw_parts_mut(base.add(cells), cells),
+            core::slice::from_raw_parts_mut(base.add(2 * cells), cells),
+        )
+    };
+    let mut rng = XorShift32::new(0x3A7);
+    for x in a.iter_mut().chain(b.iter_mut()) {
+        *x = i64::from(rng.next() as i32);
+    }
+    c.fill(0);
+    // Iterators over whole rows rather than `a[i * n + k]`: the compiler
+    // cannot remove bounds checks from computed indices.
+    for (a_row, c_row) in a.chunks_exact(n).zip(c.chunks_exact_mut(n)) {
+        for (&a_ik, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+            for (c_ij, &b_kj) in c_row.iter_mut().zip(b_row) {
+                *c_ij = c_ij.wrapping_add(a_ik.wrapping_mul(b_kj));
+            }
+        }
+    }
+    c.iter()
+        .fold(0u64, |acc, &x| acc.wrapping_mul(31).wrapping_add(x as u64)) as i64
 }
