@@ -201,8 +201,7 @@ fn dispute_call(
     args: &DisputeArgs,
     config: BisectionConfig,
 ) -> Result<ExitCode, String> {
-    let bytes =
-        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let values = args
         .args
         .iter()
@@ -227,7 +226,10 @@ fn dispute_call(
             millis(started.elapsed()),
             print_values(results)
         ),
-        Err(e) => println!("wasmtime replay: {}: {name} stops: {e}", millis(started.elapsed())),
+        Err(e) => println!(
+            "wasmtime replay: {}: {name} stops: {e}",
+            millis(started.elapsed())
+        ),
     }
     let announce = |claim_is_lie: bool| {
         if claim_is_lie {
@@ -248,7 +250,10 @@ fn play<H: Host + Clone + Send + Sync + 'static>(
     announce: impl Fn(bool),
 ) -> Result<ExitCode, String> {
     let started = Instant::now();
-    eprintln!("interpreter: measuring the run (at most {} steps)...", args.max_steps);
+    eprintln!(
+        "interpreter: measuring the run (at most {} steps)...",
+        args.max_steps
+    );
     let steps = match computation.run_length(args.max_steps) {
         Some(steps) => steps,
         None => {

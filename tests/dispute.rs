@@ -399,7 +399,16 @@ fn cli_dispute_takes_any_module() {
     let file = wat.to_str().unwrap();
     let cases: [&[&str]; 4] = [
         &["--invoke", "fib", "--arg", "i32:18", "--liar", "asserter"],
-        &["--invoke", "fib", "--arg", "i32:18", "--liar", "challenger", "--k", "2"],
+        &[
+            "--invoke",
+            "fib",
+            "--arg",
+            "i32:18",
+            "--liar",
+            "challenger",
+            "--k",
+            "2",
+        ],
         &["--invoke", "div", "--arg", "i32:0", "--lie-at-step", "3"],
         &["--invoke", "spin", "--max-steps", "100000", "--k", "7"],
     ];
@@ -419,8 +428,26 @@ fn cli_dispute_takes_any_module() {
         &["dispute", file][..],
         &["dispute", file, "--invoke", "nope"],
         &["dispute", file, "--invoke", "fib"],
-        &["dispute", file, "--invoke", "fib", "--arg", "i32:3", "--lie-at-step", "100000"],
-        &["dispute", file, "--invoke", "fib", "--arg", "i32:3", "--max-steps", "0"],
+        &[
+            "dispute",
+            file,
+            "--invoke",
+            "fib",
+            "--arg",
+            "i32:3",
+            "--lie-at-step",
+            "100000",
+        ],
+        &[
+            "dispute",
+            file,
+            "--invoke",
+            "fib",
+            "--arg",
+            "i32:3",
+            "--max-steps",
+            "0",
+        ],
         &["dispute", "/nonexistent.wasm", "--invoke", "fib"],
     ] {
         let (code, _, err) = rollup(bad);

@@ -263,6 +263,210 @@ pub enum Op {
     I64TruncSatF32U,
     I64TruncSatF64S,
     I64TruncSatF64U,
+
+    // ---- fused ops (superinstructions): one step for a run of the ops above that the translator
+    // ---- found in straight-line code with no branch landing inside it. Each touches at most two
+    // ---- locals and one operand more than its parts, so its proof stays O(1).
+    /// `const c; <op>`: `[a] -> [a op c]`.
+    BinImm {
+        op: BinOp,
+        imm: u64,
+    },
+    /// `local.get x; <op>`: `[a] -> [a op x]`.
+    BinLocal {
+        op: BinOp,
+        local: u32,
+    },
+    /// `local.get x; const c; <op>`: `[] -> [x op c]`.
+    LocalBinImm {
+        op: BinOp,
+        local: u32,
+        imm: u64,
+    },
+    /// `local.get x; local.get y; <op>`: `[] -> [x op y]`.
+    LocalBinLocal {
+        op: BinOp,
+        a: u32,
+        b: u32,
+    },
+    /// `<op>; br_if`: pops `[a, b]`, branches if `a op b` is non-zero (an i32 result).
+    BrIfBin {
+        op: BinOp,
+        target: BranchTarget,
+    },
+    /// `i32.eqz; br_if`: pops an i32, branches if it is zero.
+    BrIfEqz(BranchTarget),
+}
+
+/// The integer binary operators that fused ops carry: every i32/i64 operator of two operands that
+/// cannot trap (division and remainder can, and stay unfused so a fused op never traps). The
+/// discriminant is the operator's WebAssembly opcode, which is also its byte in the encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum BinOp {
+    I32Eq = 0x46,
+    I32Ne = 0x47,
+    I32LtS = 0x48,
+    I32LtU = 0x49,
+    I32GtS = 0x4a,
+    I32GtU = 0x4b,
+    I32LeS = 0x4c,
+    I32LeU = 0x4d,
+    I32GeS = 0x4e,
+    I32GeU = 0x4f,
+    I64Eq = 0x51,
+    I64Ne = 0x52,
+    I64LtS = 0x53,
+    I64LtU = 0x54,
+    I64GtS = 0x55,
+    I64GtU = 0x56,
+    I64LeS = 0x57,
+    I64LeU = 0x58,
+    I64GeS = 0x59,
+    I64GeU = 0x5a,
+    I32Add = 0x6a,
+    I32Sub = 0x6b,
+    I32Mul = 0x6c,
+    I32And = 0x71,
+    I32Or = 0x72,
+    I32Xor = 0x73,
+    I32Shl = 0x74,
+    I32ShrS = 0x75,
+    I32ShrU = 0x76,
+    I32Rotl = 0x77,
+    I32Rotr = 0x78,
+    I64Add = 0x7c,
+    I64Sub = 0x7d,
+    I64Mul = 0x7e,
+    I64And = 0x83,
+    I64Or = 0x84,
+    I64Xor = 0x85,
+    I64Shl = 0x86,
+    I64ShrS = 0x87,
+    I64ShrU = 0x88,
+    I64Rotl = 0x89,
+    I64Rotr = 0x8a,
+}
+
+impl BinOp {
+    /// Every fusable operator, in opcode order.
+    pub const ALL: [BinOp; 42] = [
+        BinOp::I32Eq,
+        BinOp::I32Ne,
+        BinOp::I32LtS,
+        BinOp::I32LtU,
+        BinOp::I32GtS,
+        BinOp::I32GtU,
+        BinOp::I32LeS,
+        BinOp::I32LeU,
+        BinOp::I32GeS,
+        BinOp::I32GeU,
+        BinOp::I64Eq,
+        BinOp::I64Ne,
+        BinOp::I64LtS,
+        BinOp::I64LtU,
+        BinOp::I64GtS,
+        BinOp::I64GtU,
+        BinOp::I64LeS,
+        BinOp::I64LeU,
+        BinOp::I64GeS,
+        BinOp::I64GeU,
+        BinOp::I32Add,
+        BinOp::I32Sub,
+        BinOp::I32Mul,
+        BinOp::I32And,
+        BinOp::I32Or,
+        BinOp::I32Xor,
+        BinOp::I32Shl,
+        BinOp::I32ShrS,
+        BinOp::I32ShrU,
+        BinOp::I32Rotl,
+        BinOp::I32Rotr,
+        BinOp::I64Add,
+        BinOp::I64Sub,
+        BinOp::I64Mul,
+        BinOp::I64And,
+        BinOp::I64Or,
+        BinOp::I64Xor,
+        BinOp::I64Shl,
+        BinOp::I64ShrS,
+        BinOp::I64ShrU,
+        BinOp::I64Rotl,
+        BinOp::I64Rotr,
+    ];
+
+    /// The operator with WebAssembly opcode `byte`, if it is fusable.
+    pub fn from_opcode(byte: u8) -> Option<BinOp> {
+        BinOp::ALL.iter().copied().find(|op| *op as u8 == byte)
+    }
+
+    /// The fusable operator an unfused op is, if any.
+    pub fn of(op: Op) -> Option<BinOp> {
+        match op {
+            // The numeric ops' opcodes are their WebAssembly opcodes (the table below).
+            Op::I32Eq
+            | Op::I32Ne
+            | Op::I32LtS
+            | Op::I32LtU
+            | Op::I32GtS
+            | Op::I32GtU
+            | Op::I32LeS
+            | Op::I32LeU
+            | Op::I32GeS
+            | Op::I32GeU
+            | Op::I64Eq
+            | Op::I64Ne
+            | Op::I64LtS
+            | Op::I64LtU
+            | Op::I64GtS
+            | Op::I64GtU
+            | Op::I64LeS
+            | Op::I64LeU
+            | Op::I64GeS
+            | Op::I64GeU
+            | Op::I32Add
+            | Op::I32Sub
+            | Op::I32Mul
+            | Op::I32And
+            | Op::I32Or
+            | Op::I32Xor
+            | Op::I32Shl
+            | Op::I32ShrS
+            | Op::I32ShrU
+            | Op::I32Rotl
+            | Op::I32Rotr
+            | Op::I64Add
+            | Op::I64Sub
+            | Op::I64Mul
+            | Op::I64And
+            | Op::I64Or
+            | Op::I64Xor
+            | Op::I64Shl
+            | Op::I64ShrS
+            | Op::I64ShrU
+            | Op::I64Rotl
+            | Op::I64Rotr => BinOp::from_opcode(op.encode()[0]),
+            _ => None,
+        }
+    }
+
+    /// Whether the result is an i32 (what `br_if` can test).
+    pub fn yields_i32(self) -> bool {
+        !matches!(
+            self,
+            BinOp::I64Add
+                | BinOp::I64Sub
+                | BinOp::I64Mul
+                | BinOp::I64And
+                | BinOp::I64Or
+                | BinOp::I64Xor
+                | BinOp::I64Shl
+                | BinOp::I64ShrS
+                | BinOp::I64ShrU
+                | BinOp::I64Rotl
+                | BinOp::I64Rotr
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +476,8 @@ pub enum Op {
 // | bytes  | field                                                                          |
 // |--------|--------------------------------------------------------------------------------|
 // | 0      | opcode (the table in `op_codec!` below; 0x00 is reserved so a zero slot is no op) |
-// | 1..4   | zero                                                                           |
+// | 1      | fused ops (0xd0..=0xd5): the [`BinOp`]'s WebAssembly opcode; otherwise zero     |
+// | 2..4   | zero                                                                           |
 // | 4..16  | immediates in declaration order, little-endian, then zero:                     |
 // |        | `u32` fields 4 bytes each (4..8, 8..12); `Const(u64)` at 4..12;                |
 // |        | `BranchTarget { pc, drop, keep }` at 4..8, 8..12, 12..16                       |
@@ -280,7 +485,7 @@ pub enum Op {
 // Opcode ranges: control 0x01..=0x0a, parametric 0x0b..=0x0c, variables 0x0d..=0x11, tables
 // 0x12..=0x1c, memory 0x20..=0x3b, `Const` 0x44, and the numeric ops 0x45..=0xc4 carry their
 // WebAssembly opcode (0xbc..=0xbf, the reinterprets, are lowered away and stay unassigned); the
-// saturating truncations (WebAssembly `0xfc 0..=7`) are 0xc5..=0xcc.
+// saturating truncations (WebAssembly `0xfc 0..=7`) are 0xc5..=0xcc; fused ops 0xd0..=0xd5.
 //
 // Decoding is canonical: any byte string `decode` accepts re-encodes to itself, so the code root
 // has exactly one preimage per lowered program.
@@ -350,6 +555,17 @@ impl Immediate for BranchTarget {
     }
 }
 
+/// A fused op's operator lives in byte 1, not at the cursor. An unknown byte decodes to a
+/// placeholder that re-encodes differently, which [`Op::decode`]'s round-trip check refuses.
+impl Immediate for BinOp {
+    fn put(self, bytes: &mut [u8; OP_BYTES], _: &mut usize) {
+        bytes[1] = self as u8;
+    }
+    fn get(bytes: &[u8; OP_BYTES], _: &mut usize) -> Self {
+        BinOp::from_opcode(bytes[1]).unwrap_or(BinOp::I32Add)
+    }
+}
+
 /// The opcode table, written once: it expands to `Op::encode` (an exhaustive match, so a new
 /// variant without an opcode does not compile), `Op::decode`, and `OPCODE_COUNT`. A repeated opcode
 /// or variant is an unreachable pattern, which is denied.
@@ -382,7 +598,7 @@ macro_rules! op_codec {
             #[deny(unreachable_patterns)]
             pub fn decode(bytes: &[u8; OP_BYTES]) -> Result<Op, CodeError> {
                 let opcode = bytes[0];
-                if bytes[1..IMMEDIATES_AT].iter().any(|&b| b != 0) {
+                if bytes[2..IMMEDIATES_AT].iter().any(|&b| b != 0) {
                     return Err(CodeError::NonZeroPadding { opcode });
                 }
                 let mut at = IMMEDIATES_AT;
@@ -396,6 +612,15 @@ macro_rules! op_codec {
                 };
                 if bytes[at..].iter().any(|&b| b != 0) {
                     return Err(CodeError::NonCanonical { opcode });
+                }
+                // Byte 1: zero, or a fused op's operator (an unknown one re-encodes differently).
+                let canonical = op.encode();
+                if canonical[1] != bytes[1] {
+                    return Err(if canonical[1] == 0 {
+                        CodeError::NonZeroPadding { opcode }
+                    } else {
+                        CodeError::NonCanonical { opcode }
+                    });
                 }
                 Ok(op)
             }
@@ -593,6 +818,12 @@ op_codec! {
     0xca => I64TruncSatF32U,
     0xcb => I64TruncSatF64S,
     0xcc => I64TruncSatF64U,
+    0xd0 => BinImm { op, imm },
+    0xd1 => BinLocal { op, local },
+    0xd2 => LocalBinImm { op, local, imm },
+    0xd3 => LocalBinLocal { op, a, b },
+    0xd4 => BrIfBin { op, target },
+    0xd5 => BrIfEqz(target),
 }
 
 #[cfg(test)]
@@ -611,9 +842,13 @@ mod tests {
         let mut accepted = 0;
         for opcode in 0..=255u8 {
             let mut any = false;
-            for width in [0usize, 4, 8, 12] {
+            for (width, operator) in [0usize, 4, 8, 12]
+                .into_iter()
+                .flat_map(|w| [(w, 0), (w, 0x6a)])
+            {
                 let mut bytes = [0u8; OP_BYTES];
                 bytes[0] = opcode;
+                bytes[1] = operator;
                 for (k, b) in bytes[4..4 + width].iter_mut().enumerate() {
                     *b = 0x11u8.wrapping_mul(k as u8 + 1) | 0x80;
                 }
@@ -626,7 +861,21 @@ mod tests {
             accepted += usize::from(any);
         }
         assert_eq!(accepted, OPCODE_COUNT);
-        assert_eq!(OPCODE_COUNT, 189);
+        assert_eq!(OPCODE_COUNT, 195);
+    }
+
+    #[test]
+    fn every_fusable_operator_is_its_unfused_op() {
+        for op in BinOp::ALL {
+            let unfused = Op::decode(&{
+                let mut b = [0u8; OP_BYTES];
+                b[0] = op as u8;
+                b
+            })
+            .unwrap();
+            assert_eq!(BinOp::of(unfused), Some(op));
+        }
+        assert_eq!(BinOp::of(Op::I32DivS), None);
     }
 
     #[test]
@@ -641,7 +890,23 @@ mod tests {
             Op::decode(&drop),
             Err(CodeError::NonZeroPadding { opcode: 0x0b })
         );
+        let mut fused = Op::BinLocal {
+            op: BinOp::I32Add,
+            local: 1,
+        }
+        .encode();
+        fused[1] = 0x6d; // i32.div_s: traps, never fused
+        assert_eq!(
+            Op::decode(&fused),
+            Err(CodeError::NonCanonical { opcode: 0xd1 })
+        );
         let mut get = Op::LocalGet(7).encode();
+        get[1] = 0x6a;
+        assert_eq!(
+            Op::decode(&get),
+            Err(CodeError::NonZeroPadding { opcode: 0x0d })
+        );
+        get[1] = 0;
         get[8] = 1;
         assert_eq!(
             Op::decode(&get),
@@ -685,6 +950,25 @@ mod tests {
             (Op::F64PromoteF32, "bb000000000000000000000000000000"),
             (Op::I64Extend32S, "c4000000000000000000000000000000"),
             (Op::I64TruncSatF64U, "cc000000000000000000000000000000"),
+            (
+                Op::LocalBinImm {
+                    op: BinOp::I64Rotl,
+                    local: 3,
+                    imm: 0x2c,
+                },
+                "d2890000030000002c00000000000000",
+            ),
+            (
+                Op::BrIfBin {
+                    op: BinOp::I32LtU,
+                    target: BranchTarget {
+                        pc: 9,
+                        drop: 1,
+                        keep: 0,
+                    },
+                },
+                "d4490000090000000100000000000000",
+            ),
         ];
         for (op, expected) in cases {
             assert_eq!(hex(&op.encode()), expected, "{op:?}");

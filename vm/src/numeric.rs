@@ -844,3 +844,55 @@ pub fn i64_trunc_sat_f64_s(a: u64) -> u64 {
 pub fn i64_trunc_sat_f64_u(a: u64) -> u64 {
     sem::i64_trunc_sat_f64_u(a)
 }
+
+impl crate::code::BinOp {
+    /// The operator on two words: the same function its unfused op runs.
+    #[inline(always)]
+    pub fn apply(self, a: u64, c: u64) -> u64 {
+        use crate::code::BinOp as B;
+        match self {
+            B::I32Eq => i32_eq(a, c),
+            B::I32Ne => i32_ne(a, c),
+            B::I32LtS => i32_lt_s(a, c),
+            B::I32LtU => i32_lt_u(a, c),
+            B::I32GtS => i32_gt_s(a, c),
+            B::I32GtU => i32_gt_u(a, c),
+            B::I32LeS => i32_le_s(a, c),
+            B::I32LeU => i32_le_u(a, c),
+            B::I32GeS => i32_ge_s(a, c),
+            B::I32GeU => i32_ge_u(a, c),
+            B::I64Eq => i64_eq(a, c),
+            B::I64Ne => i64_ne(a, c),
+            B::I64LtS => i64_lt_s(a, c),
+            B::I64LtU => i64_lt_u(a, c),
+            B::I64GtS => i64_gt_s(a, c),
+            B::I64GtU => i64_gt_u(a, c),
+            B::I64LeS => i64_le_s(a, c),
+            B::I64LeU => i64_le_u(a, c),
+            B::I64GeS => i64_ge_s(a, c),
+            B::I64GeU => i64_ge_u(a, c),
+            B::I32Add => i32_add(a, c),
+            B::I32Sub => i32_sub(a, c),
+            B::I32Mul => i32_mul(a, c),
+            B::I32And => i32_and(a, c),
+            B::I32Or => i32_or(a, c),
+            B::I32Xor => i32_xor(a, c),
+            B::I32Shl => i32_shl(a, c),
+            B::I32ShrS => i32_shr_s(a, c),
+            B::I32ShrU => i32_shr_u(a, c),
+            B::I32Rotl => i32_rotl(a, c),
+            B::I32Rotr => i32_rotr(a, c),
+            B::I64Add => i64_add(a, c),
+            B::I64Sub => i64_sub(a, c),
+            B::I64Mul => i64_mul(a, c),
+            B::I64And => i64_and(a, c),
+            B::I64Or => i64_or(a, c),
+            B::I64Xor => i64_xor(a, c),
+            B::I64Shl => i64_shl(a, c),
+            B::I64ShrS => i64_shr_s(a, c),
+            B::I64ShrU => i64_shr_u(a, c),
+            B::I64Rotl => i64_rotl(a, c),
+            B::I64Rotr => i64_rotr(a, c),
+        }
+    }
+}

@@ -142,6 +142,13 @@ fn pop<S: StepState>(s: &mut S) -> Result<u64, Fault<S::Error>> {
     Ok(w)
 }
 
+/// The stack slot of local `index` of the current frame.
+fn local_slot<S: StepState>(s: &S, index: u32) -> Result<u32, Fault<S::Error>> {
+    s.fp()
+        .checked_add(index)
+        .ok_or(Fault::Invalid("local index past the stack"))
+}
+
 fn push<S: StepState>(s: &mut S, word: u64) -> Result<(), Fault<S::Error>> {
     let sp = s.sp();
     if sp >= s.stack_reserved() {
@@ -426,6 +433,44 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             let [w] = peek::<S, 1>(s)?;
             s.set_stack(s.fp() + i, w).st()?;
             next(s)
+        }
+        Op::BinImm { op, imm } => {
+            let [a] = peek::<S, 1>(s)?;
+            set_top(s, 1, op.apply(a, imm))?;
+            next(s)
+        }
+        Op::BinLocal { op, local } => {
+            let [a] = peek::<S, 1>(s)?;
+            let x = s.stack(local_slot(s, local)?).st()?;
+            set_top(s, 1, op.apply(a, x))?;
+            next(s)
+        }
+        Op::LocalBinImm { op, local, imm } => {
+            let x = s.stack(local_slot(s, local)?).st()?;
+            push(s, op.apply(x, imm))?;
+            next(s)
+        }
+        Op::LocalBinLocal { op, a, b } => {
+            let x = s.stack(local_slot(s, a)?).st()?;
+            let y = s.stack(local_slot(s, b)?).st()?;
+            push(s, op.apply(x, y))?;
+            next(s)
+        }
+        Op::BrIfBin { op, target } => {
+            let [a, b] = peek::<S, 2>(s)?;
+            s.set_sp(s.sp() - 2);
+            if op.apply(a, b) as u32 != 0 {
+                branch(s, target)
+            } else {
+                next(s)
+            }
+        }
+        Op::BrIfEqz(target) => {
+            if pop(s)? as u32 == 0 {
+                branch(s, target)
+            } else {
+                next(s)
+            }
         }
         Op::GlobalGet(i) => {
             if i >= s.global_count().st()? {

@@ -6,7 +6,7 @@
 
 use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
 
-use crate::code::{BranchTarget, Op, Pc};
+use crate::code::{BinOp, BranchTarget, Op, Pc};
 use crate::limits::{EXTRA_OPERAND_SLOTS, LOCALS_PER_STEP};
 use crate::VmError;
 
@@ -45,6 +45,13 @@ struct ControlFrame {
     dead: bool,
 }
 
+/// The test a fused `br_if` takes over from the op before it.
+#[derive(Clone, Copy)]
+enum BranchTest {
+    Eqz,
+    Bin(BinOp),
+}
+
 fn invalid(e: impl std::fmt::Display) -> VmError {
     VmError::InvalidModule(e.to_string())
 }
@@ -62,6 +69,9 @@ struct Translator<'a> {
     function_results: u32,
     num_imported_funcs: u32,
     type_ids: &'a [u32],
+    /// The last position a branch, call or skip can land on. Ops at or after it may fuse with the
+    /// op being emitted; ops before it may not, or a jump would land inside a fused op.
+    fence: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -112,6 +122,7 @@ pub(crate) fn translate_function(
         function_results: results,
         num_imported_funcs,
         type_ids,
+        fence: entry as usize,
     };
     let mut max_operands = 0u32;
     let mut ops = body.get_operators_reader().map_err(invalid)?;
@@ -135,7 +146,58 @@ pub(crate) fn translate_function(
 
 impl Translator<'_> {
     fn emit(&mut self, op: Op) {
-        self.code.push(op);
+        let fused = BinOp::of(op).and_then(|bin| self.fuse_operands(bin));
+        self.code.push(fused.unwrap_or(op));
+        if matches!(op, Op::TableFillStep(_)) {
+            // A failed `table.grow` skips its fill step and lands on the op after it.
+            self.label_here();
+        }
+    }
+
+    /// Marks the current position as one a jump can land on.
+    fn label_here(&mut self) {
+        self.fence = self.code.len();
+    }
+
+    /// The last `n` emitted ops, if a fused op may replace them (no jump lands after the first).
+    fn fusable_tail(&self, n: usize) -> Option<&[Op]> {
+        let start = self.code.len().checked_sub(n)?;
+        (start >= self.fence).then(|| &self.code[start..])
+    }
+
+    /// Folds the operands a binary operator's pushes (`local.get`, `const`) just emitted into one
+    /// fused op, removing them; `None` leaves the code as it is.
+    fn fuse_operands(&mut self, bin: BinOp) -> Option<Op> {
+        let (fused, consumed) = match self.fusable_tail(2) {
+            Some(&[Op::LocalGet(local), Op::Const(imm)]) => (
+                Op::LocalBinImm {
+                    op: bin,
+                    local,
+                    imm,
+                },
+                2,
+            ),
+            Some(&[Op::LocalGet(a), Op::LocalGet(b)]) => (Op::LocalBinLocal { op: bin, a, b }, 2),
+            _ => match *self.fusable_tail(1)? {
+                [Op::Const(imm)] => (Op::BinImm { op: bin, imm }, 1),
+                [Op::LocalGet(local)] => (Op::BinLocal { op: bin, local }, 1),
+                _ => return None,
+            },
+        };
+        self.code.truncate(self.code.len() - consumed);
+        Some(fused)
+    }
+
+    /// Removes the i32 test just emitted (`i32.eqz`, or an operator with an i32 result) if the
+    /// `br_if` about to be emitted can take it over.
+    fn fuse_br_if(&mut self) -> Option<BranchTest> {
+        let test = match *self.fusable_tail(1)? {
+            [Op::I32Eqz] => BranchTest::Eqz,
+            [op] => BranchTest::Bin(BinOp::of(op).filter(|b| b.yields_i32())?),
+            _ => return None,
+        };
+        self.code.pop();
+        Some(test)
     }
 
     fn pc(&self) -> Result<Pc, VmError> {
@@ -199,6 +261,9 @@ impl Translator<'_> {
         dead: bool,
     ) -> Result<(), VmError> {
         let loop_pc = self.pc()?;
+        // A loop's start is a branch target; a block's or if's is not, but fusing across the
+        // start of a structured block would save nothing measurable.
+        self.label_here();
         self.frames.push(ControlFrame {
             kind,
             height: height.saturating_sub(params),
@@ -215,7 +280,9 @@ impl Translator<'_> {
     fn patch(&mut self, fixup: Fixup, target: Pc) {
         match fixup {
             Fixup::Code(at) => match &mut self.code[at] {
-                Op::Br(b) | Op::BrIf(b) => b.pc = target,
+                Op::Br(b) | Op::BrIf(b) | Op::BrIfEqz(b) | Op::BrIfBin { target: b, .. } => {
+                    b.pc = target
+                }
                 Op::BrUnless { pc } => *pc = target,
                 _ => unreachable!("fixup points at a non-branch"),
             },
@@ -275,6 +342,7 @@ impl Translator<'_> {
                     }
                 }
                 let here = self.pc()?;
+                self.label_here();
                 let frame = self
                     .frames
                     .last_mut()
@@ -296,6 +364,7 @@ impl Translator<'_> {
                 }
                 // Branches to the function frame land on its final `Return`.
                 let here = self.pc()?;
+                self.label_here();
                 if frame.kind == FrameKind::Function {
                     self.emit(Op::Return {
                         results: self.function_results,
@@ -336,11 +405,16 @@ impl Translator<'_> {
                 }
             }
             O::BrIf { relative_depth } => {
+                let test = self.fuse_br_if();
                 let site = Fixup::Code(self.code.len());
-                Op::BrIf(
-                    self.branch(relative_depth, height - 1, site)?
-                        .ok_or_else(|| invalid("br_if"))?,
-                )
+                let target = self
+                    .branch(relative_depth, height - 1, site)?
+                    .ok_or_else(|| invalid("br_if"))?;
+                match test {
+                    None => Op::BrIf(target),
+                    Some(BranchTest::Eqz) => Op::BrIfEqz(target),
+                    Some(BranchTest::Bin(op)) => Op::BrIfBin { op, target },
+                }
             }
             O::BrTable { ref targets } => {
                 self.reachable = false;
@@ -634,4 +708,85 @@ fn numeric(op: &Operator<'_>) -> Option<Op> {
         O::I64TruncSatF64U => Op::I64TruncSatF64U,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::code::{BinOp, BranchTarget, Op};
+    use crate::{Machine, Module, NoImports, RunOutcome, Value};
+
+    /// Fusion is consensus: which runs fuse is part of the lowered code the module hash commits to.
+    /// `local.get 0` before the loop must not fuse with the `i32.const 1; i32.add` that a branch
+    /// lands on; inside the loop every pattern fuses.
+    const LOOP: &str = r#"(module
+        (func (export "count") (param i32) (result i32) (local i32)
+          (local.get 0)
+          (loop (param i32) (result i32)
+            (i32.const 1)
+            (i32.add)
+            (local.set 1)
+            (local.get 1)
+            (local.get 1)
+            (local.get 0)
+            (i32.lt_u)
+            (br_if 0)
+            (drop)
+            (local.get 1)
+            (local.get 1)
+            (i32.const 3)
+            (i32.shl)
+            (i32.eqz)
+            (br_if 0)
+            (drop)
+            (i32.sub (local.get 1) (local.get 0)))))"#;
+
+    #[test]
+    fn fuses_operands_and_tests_but_never_across_a_label() {
+        let module = Module::new(&wat::parse_str(LOOP).unwrap()).unwrap();
+        let back = |drop| BranchTarget {
+            pc: 2,
+            drop,
+            keep: 1,
+        };
+        assert_eq!(
+            module.code,
+            vec![
+                Op::PushZeros { count: 1 },
+                Op::LocalGet(0),
+                Op::BinImm {
+                    op: BinOp::I32Add,
+                    imm: 1
+                },
+                Op::LocalSet(1),
+                Op::LocalGet(1),
+                Op::LocalBinLocal {
+                    op: BinOp::I32LtU,
+                    a: 1,
+                    b: 0
+                },
+                Op::BrIf(back(0)),
+                Op::Drop,
+                Op::LocalGet(1),
+                Op::LocalBinImm {
+                    op: BinOp::I32Shl,
+                    local: 1,
+                    imm: 3
+                },
+                Op::BrIfEqz(back(0)),
+                Op::Drop,
+                Op::LocalBinLocal {
+                    op: BinOp::I32Sub,
+                    a: 1,
+                    b: 0
+                },
+                Op::Return { results: 1 },
+            ]
+        );
+        let mut m = Machine::instantiate(module, &mut NoImports, 1000).unwrap();
+        m.invoke("count", &[Value::I32(5)]).unwrap();
+        assert_eq!(
+            m.run(&mut NoImports, 1000),
+            RunOutcome::Finished(vec![Value::I32(1)])
+        );
+    }
 }

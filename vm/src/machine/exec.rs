@@ -286,6 +286,30 @@ impl Machine {
                     stack[fp + i as usize] = stack[sp];
                 }
                 Op::LocalTee(i) => stack[fp + i as usize] = stack[sp - 1],
+                Op::BinImm { op, imm } => stack[sp - 1] = op.apply(stack[sp - 1], imm),
+                Op::BinLocal { op, local } => {
+                    stack[sp - 1] = op.apply(stack[sp - 1], stack[fp + local as usize]);
+                }
+                Op::LocalBinImm { op, local, imm } => {
+                    stack[sp] = op.apply(stack[fp + local as usize], imm);
+                    sp += 1;
+                }
+                Op::LocalBinLocal { op, a, b } => {
+                    stack[sp] = op.apply(stack[fp + a as usize], stack[fp + b as usize]);
+                    sp += 1;
+                }
+                Op::BrIfBin { op, target } => {
+                    sp -= 2;
+                    if op.apply(stack[sp], stack[sp + 1]) as u32 != 0 {
+                        branch!(target);
+                    }
+                }
+                Op::BrIfEqz(target) => {
+                    sp -= 1;
+                    if stack[sp] as u32 == 0 {
+                        branch!(target);
+                    }
+                }
                 Op::GlobalGet(i) => {
                     stack[sp] = self.globals[i as usize];
                     sp += 1;
