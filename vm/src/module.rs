@@ -156,6 +156,9 @@ pub struct Module {
     pub(crate) elems: Vec<ElemSegment>,
     pub(crate) exports: Vec<(String, ExportKind)>,
     pub(crate) start: Option<u32>,
+    /// Execution cache, not committed: per pc, the length of its straight-line run
+    /// ([`crate::machine::exec::run_lengths`]).
+    pub(crate) run_lengths: Vec<u32>,
     /// The Merkle commitment to the lowered module ([`crate::commitment`]); its hash is what the
     /// machine hash commits to as "the code".
     pub(crate) commitment: ModuleCommitment,
@@ -444,6 +447,7 @@ impl ModuleBuilder {
                 }
             })
             .collect();
+        let run_lengths = crate::machine::exec::run_lengths(&self.code);
         let mut module = Module {
             call_targets,
             types: self.types,
@@ -457,6 +461,7 @@ impl ModuleBuilder {
             elems: self.elems,
             exports: self.exports,
             start: self.start,
+            run_lengths,
             commitment: ModuleCommitment::default(),
         };
         module.commitment = ModuleCommitment::new(&module)?;

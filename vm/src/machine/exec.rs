@@ -40,7 +40,13 @@ impl Machine {
         let mut budget = max_steps;
         while budget > 0 {
             // Executes up to `budget` steps; returns the steps taken and how it stopped.
-            let (taken, flow) = self.execute(host, budget);
+            // Whole runs while the budget covers the next one; single steps to end exactly.
+            let run = self.module.run_lengths[self.pc as usize] as u64;
+            let (taken, flow) = if run <= budget {
+                self.execute::<H, false>(host, budget)
+            } else {
+                self.execute::<H, true>(host, 1)
+            };
             self.steps += taken;
             budget -= taken;
             match flow {
@@ -59,15 +65,46 @@ impl Machine {
     }
 
     /// The interpreter loop. Registers live in locals for speed and are written back on exit.
+    /// Runs whole runs of straight-line code while `budget` covers them (the budget is checked once
+    /// per run, not per op); with `SINGLE`, exactly one step.
     #[allow(clippy::too_many_lines)]
-    fn execute<H: Host + ?Sized>(&mut self, host: &mut H, budget: u64) -> (u64, Option<Flow>) {
+    fn execute<H: Host + ?Sized, const SINGLE: bool>(
+        &mut self,
+        host: &mut H,
+        budget: u64,
+    ) -> (u64, Option<Flow>) {
         let module = self.module.clone();
         let code = &module.code[..];
         let mut pc = self.pc as usize;
         let mut sp = self.sp as usize;
         let mut fp = self.fp as usize;
+        let run_lengths = &module.run_lengths[..];
+        // Steps are counted per run of straight-line code (see `run_lengths`): `taken` is the
+        // steps before the current run, which started at `run_start`; `here` is the op executing.
         let mut taken: u64 = 0;
+        let mut run_start = pc;
+        let mut here: usize;
         let stack = &mut self.stack;
+
+        // The op at `here` ended its run by jumping (or repeating itself): count the run, and go on
+        // only if the budget covers the whole next one. (Plain `continue`/`break`: labels are
+        // hygienic in macros, so these act on the one loop below.)
+        macro_rules! end_run {
+            () => {{
+                taken += (here - run_start) as u64 + 1;
+                if SINGLE || taken + run_lengths[pc] as u64 > budget {
+                    break;
+                }
+                run_start = pc;
+                continue;
+            }};
+        }
+        macro_rules! next_run {
+            () => {{
+                pc += 1;
+                end_run!();
+            }};
+        }
 
         macro_rules! unop {
             ($f:expr) => {{
@@ -88,7 +125,7 @@ impl Machine {
                 self.pc = pc as u32;
                 self.sp = sp as u32;
                 self.fp = fp as u32;
-                return (taken + 1, Some(Flow::Trap($t)));
+                return (taken + (here - run_start) as u64 + 1, Some(Flow::Trap($t)));
             }};
         }
         macro_rules! try_trap {
@@ -143,8 +180,7 @@ impl Machine {
                     sp -= drop;
                 }
                 pc = t.pc as usize;
-                taken += 1;
-                continue;
+                end_run!();
             }};
         }
         // Enters `target` with its arguments on top of the stack, below `consumed` operands the
@@ -171,12 +207,13 @@ impl Machine {
                 self.frames_reserved = self.frames_reserved.max(self.frames.len() as u32);
                 fp = new_fp;
                 pc = target.entry as usize;
-                taken += 1;
-                continue;
+                end_run!();
             }};
         }
 
-        while taken < budget {
+        // The caller checked that the budget covers the first run (or asked for a single step).
+        loop {
+            here = pc;
             let op = code[pc];
             match op {
                 Op::Unreachable => trap!(Trap::Unreachable),
@@ -186,14 +223,15 @@ impl Machine {
                     if stack[sp] as u32 != 0 {
                         branch!(t);
                     }
+                    next_run!();
                 }
                 Op::BrUnless { pc: target } => {
                     sp -= 1;
                     if stack[sp] as u32 == 0 {
                         pc = target as usize;
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
+                    next_run!();
                 }
                 Op::BrTable { start, len } => {
                     let index = (stack[sp - 1] as u32).min(len - 1);
@@ -208,14 +246,13 @@ impl Machine {
                         (Some(caller_fp), Some(return_pc)) => {
                             fp = caller_fp as usize;
                             pc = return_pc as usize;
-                            taken += 1;
-                            continue;
+                            end_run!();
                         }
                         _ => {
                             self.pc = pc as u32;
                             self.sp = sp as u32;
                             self.fp = fp as u32;
-                            return (taken + 1, Some(Flow::Finished));
+                            return (taken + (here - run_start) as u64 + 1, Some(Flow::Finished));
                         }
                     }
                 }
@@ -303,12 +340,14 @@ impl Machine {
                     if op.apply(stack[sp], stack[sp + 1]) as u32 != 0 {
                         branch!(target);
                     }
+                    next_run!();
                 }
                 Op::BrIfEqz(target) => {
                     sp -= 1;
                     if stack[sp] as u32 == 0 {
                         branch!(target);
                     }
+                    next_run!();
                 }
                 Op::GlobalGet(i) => {
                     stack[sp] = self.globals[i as usize];
@@ -351,13 +390,13 @@ impl Machine {
                             stack[sp] = init;
                             stack[sp + 1] = n as u64;
                             sp += 2;
+                            next_run!();
                         }
                         None => {
                             stack[sp - 2] = u32::MAX as u64;
                             sp -= 1;
                             pc += 2;
-                            taken += 1;
-                            continue;
+                            end_run!();
                         }
                     }
                 }
@@ -371,13 +410,13 @@ impl Machine {
                     let n = stack[sp - 1] as u32;
                     if n == 0 {
                         sp -= 3;
+                        next_run!();
                     } else {
                         let d = stack[sp - 3] as u32;
                         self.tables[t as usize].entries[d as usize] = stack[sp - 2];
                         stack[sp - 3] = (d + 1) as u64;
                         stack[sp - 1] = (n - 1) as u64;
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
                 }
                 Op::TableCopyCheck { dst, src } => {
@@ -400,6 +439,7 @@ impl Machine {
                     );
                     if n == 0 {
                         sp -= 3;
+                        next_run!();
                     } else {
                         if dst == src && d > s {
                             // Overlap with dst above src: copy from the end.
@@ -412,8 +452,7 @@ impl Machine {
                             stack[sp - 2] = (s + 1) as u64;
                         }
                         stack[sp - 1] = (n - 1) as u64;
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
                 }
                 Op::TableInitCheck { table, elem } => {
@@ -440,14 +479,14 @@ impl Machine {
                     );
                     if n == 0 {
                         sp -= 3;
+                        next_run!();
                     } else {
                         let w = self.elems[elem as usize][s as usize];
                         self.tables[table as usize].entries[d as usize] = w;
                         stack[sp - 3] = (d + 1) as u64;
                         stack[sp - 2] = (s + 1) as u64;
                         stack[sp - 1] = (n - 1) as u64;
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
                 }
                 Op::ElemDrop(e) => {
@@ -457,7 +496,9 @@ impl Machine {
                 Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
                 Op::I32Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
                 Op::I32Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
-                Op::I32Load16S(o) => load!(o, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64),
+                Op::I32Load16S(o) => {
+                    load!(o, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
+                }
                 Op::I32Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
                 Op::I64Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
                 Op::I64Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
@@ -490,6 +531,7 @@ impl Machine {
                     let n = stack[sp - 1] as u32 as u64;
                     if n == 0 {
                         sp -= 3;
+                        next_run!();
                     } else {
                         let d = stack[sp - 3] as u32 as u64;
                         let k = chunk_forward(d, n);
@@ -497,8 +539,7 @@ impl Machine {
                         try_trap!(self.memory.write(d, &bytes[..k as usize]));
                         stack[sp - 3] = d + k;
                         stack[sp - 1] = n - k;
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
                 }
                 Op::MemoryCopyCheck => {
@@ -520,6 +561,7 @@ impl Machine {
                     );
                     if n == 0 {
                         sp -= 3;
+                        next_run!();
                     } else {
                         if d <= s {
                             let k = chunk_forward(d, n);
@@ -532,8 +574,7 @@ impl Machine {
                             try_trap!(self.memory.copy_within(s + n - k, d + n - k, k as usize));
                             stack[sp - 1] = n - k;
                         }
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
                 }
                 Op::MemoryInitCheck(seg) => {
@@ -559,6 +600,7 @@ impl Machine {
                     );
                     if n == 0 {
                         sp -= 3;
+                        next_run!();
                     } else {
                         let k = chunk_forward(d, n);
                         let bytes = &module.data[seg as usize].bytes[s as usize..(s + k) as usize];
@@ -566,8 +608,7 @@ impl Machine {
                         stack[sp - 3] = d + k;
                         stack[sp - 2] = s + k;
                         stack[sp - 1] = n - k;
-                        taken += 1;
-                        continue;
+                        end_run!();
                     }
                 }
                 Op::DataDrop(seg) => super::set_bit(&mut self.dropped, seg as usize),
@@ -710,7 +751,10 @@ impl Machine {
                 Op::I64TruncSatF64U => unop!(num::i64_trunc_sat_f64_u),
             }
             pc += 1;
-            taken += 1;
+            if SINGLE {
+                taken += 1;
+                break;
+            }
         }
         self.pc = pc as u32;
         self.sp = sp as u32;
@@ -732,4 +776,91 @@ pub(crate) fn chunk_forward(addr: u64, remaining: u64) -> u64 {
 pub(crate) fn chunk_backward(dst: u64, remaining: u64) -> u64 {
     let end = dst + remaining;
     ((end - 1) % BULK_BYTES_PER_STEP as u64 + 1).min(remaining)
+}
+
+/// For each pc, the ops from it to the end of its run of straight-line code: up to and including
+/// the next op that can continue anywhere but the next pc (a branch, call, return, a bulk step that
+/// repeats itself, `table.grow`, which may skip its fill step). An execution cache, not committed:
+/// it only lets the loop check the step budget once per run.
+pub(crate) fn run_lengths(code: &[Op]) -> Vec<u32> {
+    let mut lengths = vec![1u32; code.len()];
+    for pc in (0..code.len().saturating_sub(1)).rev() {
+        if !ends_run(code[pc]) {
+            lengths[pc] = lengths[pc + 1].saturating_add(1);
+        }
+    }
+    lengths
+}
+
+fn ends_run(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Unreachable
+            | Op::Br(_)
+            | Op::BrIf(_)
+            | Op::BrUnless { .. }
+            | Op::BrTable { .. }
+            | Op::BrIfBin { .. }
+            | Op::BrIfEqz(_)
+            | Op::Return { .. }
+            | Op::Call { .. }
+            | Op::CallIndirect { .. }
+            | Op::TableGrow(_)
+            | Op::TableFillStep(_)
+            | Op::TableCopyStep { .. }
+            | Op::TableInitStep { .. }
+            | Op::MemoryFillStep
+            | Op::MemoryCopyStep
+            | Op::MemoryInitStep(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Machine, Module, NoImports, RunOutcome, Status, Value};
+
+    /// The budget is checked once per run, yet a run must stop at exactly the step asked for:
+    /// runs of every chunk size (which end inside straight-line runs, on branches, inside calls)
+    /// agree with single steps on the step count and the machine hash after every chunk.
+    #[test]
+    fn budgets_stop_at_exact_steps() {
+        let wat = r#"(module
+            (func $fib (export "fib") (param i32) (result i32)
+              (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+                (then (local.get 0))
+                (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                               (call $fib (i32.sub (local.get 0) (i32.const 2))))))))"#;
+        let module = Module::new(&wat::parse_str(wat).unwrap()).unwrap();
+        let start = |n| {
+            let mut m = Machine::instantiate(module.clone(), &mut NoImports, 100).unwrap();
+            m.invoke("fib", &[Value::I32(n)]).unwrap();
+            m
+        };
+        let mut reference = start(9);
+        let mut hashes = vec![reference.hash()];
+        while *reference.status() == Status::Running {
+            reference.step(&mut NoImports);
+            hashes.push(reference.hash());
+        }
+        let total = reference.steps();
+        assert_eq!(reference.results(), Some(vec![Value::I32(34)]));
+        for chunk in 1..=23u64 {
+            let mut m = start(9);
+            let origin = m.steps();
+            loop {
+                let outcome = m.run(&mut NoImports, chunk);
+                let done = m.steps() - origin;
+                assert_eq!(
+                    m.hash(),
+                    hashes[done as usize],
+                    "chunk {chunk}, step {done}"
+                );
+                if outcome != RunOutcome::StepLimit {
+                    assert_eq!(m.steps(), total);
+                    break;
+                }
+                assert_eq!(done % chunk, 0, "chunk {chunk}: stopped early");
+            }
+        }
+    }
 }

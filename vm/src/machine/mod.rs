@@ -5,7 +5,7 @@
 //! [`Machine::hash`] (layout in [`hash`]); a clone is a cheap snapshot because memory pages are
 //! shared copy-on-write.
 
-mod exec;
+pub(crate) mod exec;
 pub mod hash;
 
 use std::sync::Arc;
