@@ -1,29 +1,33 @@
-//! The provable WebAssembly VM.
+//! The provable WebAssembly VM. The folders follow the data flow:
 //!
-//! * [`Module`]: parse + validate (WebAssembly 2.0 without SIMD) and lower to flat, bounded-cost code.
-//! * [`Machine`]: step, run, trap, snapshot, and the Merkleized [`MachineHash`].
-//! * [`semantics`]: the one definition of every numeric operator (shared with the one-step checker).
+//! * [`load`]: parse + validate (WebAssembly 2.0 without SIMD) into a [`Module`], and lower it to
+//!   flat, bounded-cost [`code`] (one op = one step).
+//! * [`exec`]: the [`Machine`] (its run loop is the fast path), the semantics of one step written
+//!   once against any state ([`step`]), and the numeric operators both share.
+//! * [`commit`]: the consensus commitments: Merkle trees, the Merkleized [`memory`], the module
+//!   hash and the [`MachineHash`].
+//! * [`proof`]: one-step proofs, built from a machine and checked by crate `verifier`.
 //! * [`native`]: the same module and [`Host`] on wasmtime, for fast replay.
+//!
+//! The shared vocabulary (values, traps, limits, the host interface, errors) sits at the top.
 
-pub mod code;
-pub mod commitment;
+pub mod commit;
 mod error;
+pub mod exec;
 mod host;
 pub mod limits;
-pub mod machine;
-pub mod memory;
-pub mod merkle;
-mod module;
-pub mod multiproof;
+pub mod load;
 #[cfg(feature = "native")]
 pub mod native;
-pub mod numeric;
 pub mod proof;
-pub mod semantics;
-pub mod step;
-mod translate;
 mod trap;
 mod value;
+
+// Each stage's modules at the crate root too, so paths name what a thing is, not where it lives.
+pub use commit::{commitment, memory, merkle, multiproof};
+pub use exec::{machine, numeric, semantics, step};
+pub use load::code;
+pub(crate) use load::{module, translate};
 
 pub use error::VmError;
 pub use host::{FuncType, GuestMemory, Host, ImportLimits, NoImports};

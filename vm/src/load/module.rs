@@ -157,7 +157,7 @@ pub struct Module {
     pub(crate) exports: Vec<(String, ExportKind)>,
     pub(crate) start: Option<u32>,
     /// Execution cache, not committed: per pc, the length of its straight-line run
-    /// ([`crate::machine::exec::run_lengths`]).
+    /// ([`crate::machine::run::run_lengths`]).
     pub(crate) run_lengths: Vec<u32>,
     /// The Merkle commitment to the lowered module ([`crate::commitment`]); its hash is what the
     /// machine hash commits to as "the code".
@@ -447,7 +447,7 @@ impl ModuleBuilder {
                 }
             })
             .collect();
-        let run_lengths = crate::machine::exec::run_lengths(&self.code);
+        let run_lengths = crate::machine::run::run_lengths(&self.code);
         let mut module = Module {
             call_targets,
             types: self.types,

@@ -5,8 +5,8 @@
 //! [`Machine::hash`] (layout in [`hash`]); a clone is a cheap snapshot because memory pages are
 //! shared copy-on-write.
 
-pub(crate) mod exec;
-pub mod hash;
+pub(crate) mod run;
+pub use crate::commit::machine_hash as hash;
 
 use std::sync::Arc;
 

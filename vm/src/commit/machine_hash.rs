@@ -42,7 +42,7 @@ use sha3::{Digest, Keccak256};
 
 use crate::merkle::{word_leaf, Hash, LeafTree, WordTree, WORDS_PER_LEAF};
 
-use super::{Machine, Status};
+use crate::machine::{Machine, Status};
 
 pub const DOMAIN: &[u8; 20] = b"hauptbuch.machine.v3";
 
