@@ -456,6 +456,46 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             push(s, op.apply(x, y))?;
             next(s)
         }
+        Op::BinImmSet { op, imm, dst } => {
+            let a = pop(s)?;
+            s.set_stack(local_slot(s, dst)?, op.apply(a, imm)).st()?;
+            next(s)
+        }
+        Op::BinImmTee { op, imm, dst } => {
+            let [a] = peek::<S, 1>(s)?;
+            let r = op.apply(a, imm);
+            set_top(s, 1, r)?;
+            s.set_stack(local_slot(s, dst)?, r).st()?;
+            next(s)
+        }
+        Op::BinLocalSet { op, local, dst } => {
+            let x = s.stack(local_slot(s, local)?).st()?;
+            let a = pop(s)?;
+            s.set_stack(local_slot(s, dst)?, op.apply(a, x)).st()?;
+            next(s)
+        }
+        Op::BinLocalTee { op, local, dst } => {
+            let [a] = peek::<S, 1>(s)?;
+            let x = s.stack(local_slot(s, local)?).st()?;
+            let r = op.apply(a, x);
+            set_top(s, 1, r)?;
+            s.set_stack(local_slot(s, dst)?, r).st()?;
+            next(s)
+        }
+        Op::LocalBinLocalSet { op, a, b, dst } => {
+            let x = s.stack(local_slot(s, a)?).st()?;
+            let y = s.stack(local_slot(s, b)?).st()?;
+            s.set_stack(local_slot(s, dst)?, op.apply(x, y)).st()?;
+            next(s)
+        }
+        Op::LocalBinLocalTee { op, a, b, dst } => {
+            let x = s.stack(local_slot(s, a)?).st()?;
+            let y = s.stack(local_slot(s, b)?).st()?;
+            let r = op.apply(x, y);
+            push(s, r)?;
+            s.set_stack(local_slot(s, dst)?, r).st()?;
+            next(s)
+        }
         Op::BrIfBin { op, target } => {
             let [a, b] = peek::<S, 2>(s)?;
             s.set_sp(s.sp() - 2);

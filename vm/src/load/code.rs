@@ -266,7 +266,8 @@ pub enum Op {
 
     // ---- fused ops (superinstructions): one step for a run of the ops above that the translator
     // ---- found in straight-line code with no branch landing inside it. Each touches at most two
-    // ---- locals and one operand more than its parts, so its proof stays O(1).
+    // ---- locals and one operand more than its parts (three locals for the `...Set`/`...Tee`
+    // ---- forms that also store their result), so its proof stays O(1).
     /// `const c; <op>`: `[a] -> [a op c]`.
     BinImm {
         op: BinOp,
@@ -296,6 +297,44 @@ pub enum Op {
     },
     /// `i32.eqz; br_if`: pops an i32, branches if it is zero.
     BrIfEqz(BranchTarget),
+    /// `BinImm` then `local.set dst`: `[a] -> []`, local `dst` = `a op c`.
+    BinImmSet {
+        op: BinOp,
+        imm: u64,
+        dst: u32,
+    },
+    /// `BinImm` then `local.tee dst`: `[a] -> [a op c]`, local `dst` too.
+    BinImmTee {
+        op: BinOp,
+        imm: u64,
+        dst: u32,
+    },
+    /// `BinLocal` then `local.set dst`.
+    BinLocalSet {
+        op: BinOp,
+        local: u32,
+        dst: u32,
+    },
+    /// `BinLocal` then `local.tee dst`.
+    BinLocalTee {
+        op: BinOp,
+        local: u32,
+        dst: u32,
+    },
+    /// `LocalBinLocal` then `local.set dst`: `[] -> []`, local `dst` = `x op y`.
+    LocalBinLocalSet {
+        op: BinOp,
+        a: u32,
+        b: u32,
+        dst: u32,
+    },
+    /// `LocalBinLocal` then `local.tee dst`.
+    LocalBinLocalTee {
+        op: BinOp,
+        a: u32,
+        b: u32,
+        dst: u32,
+    },
 }
 
 /// The integer binary operators that fused ops carry: every i32/i64 operator of two operands that
@@ -476,7 +515,7 @@ impl BinOp {
 // | bytes  | field                                                                          |
 // |--------|--------------------------------------------------------------------------------|
 // | 0      | opcode (the table in `op_codec!` below; 0x00 is reserved so a zero slot is no op) |
-// | 1      | fused ops (0xd0..=0xd5): the [`BinOp`]'s WebAssembly opcode; otherwise zero     |
+// | 1      | fused ops (0xd0..=0xdb): the [`BinOp`]'s WebAssembly opcode; otherwise zero     |
 // | 2..4   | zero                                                                           |
 // | 4..16  | immediates in declaration order, little-endian, then zero:                     |
 // |        | `u32` fields 4 bytes each (4..8, 8..12); `Const(u64)` at 4..12;                |
@@ -485,7 +524,7 @@ impl BinOp {
 // Opcode ranges: control 0x01..=0x0a, parametric 0x0b..=0x0c, variables 0x0d..=0x11, tables
 // 0x12..=0x1c, memory 0x20..=0x3b, `Const` 0x44, and the numeric ops 0x45..=0xc4 carry their
 // WebAssembly opcode (0xbc..=0xbf, the reinterprets, are lowered away and stay unassigned); the
-// saturating truncations (WebAssembly `0xfc 0..=7`) are 0xc5..=0xcc; fused ops 0xd0..=0xd5.
+// saturating truncations (WebAssembly `0xfc 0..=7`) are 0xc5..=0xcc; fused ops 0xd0..=0xdb.
 //
 // Decoding is canonical: any byte string `decode` accepts re-encodes to itself, so the code root
 // has exactly one preimage per lowered program.
@@ -824,6 +863,12 @@ op_codec! {
     0xd3 => LocalBinLocal { op, a, b },
     0xd4 => BrIfBin { op, target },
     0xd5 => BrIfEqz(target),
+    0xd6 => BinImmSet { op, imm, dst },
+    0xd7 => BinImmTee { op, imm, dst },
+    0xd8 => BinLocalSet { op, local, dst },
+    0xd9 => BinLocalTee { op, local, dst },
+    0xda => LocalBinLocalSet { op, a, b, dst },
+    0xdb => LocalBinLocalTee { op, a, b, dst },
 }
 
 #[cfg(test)]
@@ -861,7 +906,7 @@ mod tests {
             accepted += usize::from(any);
         }
         assert_eq!(accepted, OPCODE_COUNT);
-        assert_eq!(OPCODE_COUNT, 195);
+        assert_eq!(OPCODE_COUNT, 201);
     }
 
     #[test]
@@ -968,6 +1013,15 @@ mod tests {
                     },
                 },
                 "d4490000090000000100000000000000",
+            ),
+            (
+                Op::LocalBinLocalTee {
+                    op: BinOp::I64Xor,
+                    a: 1,
+                    b: 2,
+                    dst: 3,
+                },
+                "db850000010000000200000003000000",
             ),
         ];
         for (op, expected) in cases {

@@ -146,7 +146,10 @@ pub(crate) fn translate_function(
 
 impl Translator<'_> {
     fn emit(&mut self, op: Op) {
-        let fused = BinOp::of(op).and_then(|bin| self.fuse_operands(bin));
+        let fused = match op {
+            Op::LocalSet(dst) | Op::LocalTee(dst) => self.fuse_destination(op, dst),
+            _ => BinOp::of(op).and_then(|bin| self.fuse_operands(bin)),
+        };
         self.code.push(fused.unwrap_or(op));
         if matches!(op, Op::TableFillStep(_)) {
             // A failed `table.grow` skips its fill step and lands on the op after it.
@@ -185,6 +188,23 @@ impl Translator<'_> {
             },
         };
         self.code.truncate(self.code.len() - consumed);
+        Some(fused)
+    }
+
+    /// Folds a `local.set` / `local.tee` (`store`) into the fused operator just emitted, removing
+    /// it; `None` leaves the code as it is.
+    fn fuse_destination(&mut self, store: Op, dst: u32) -> Option<Op> {
+        let tee = matches!(store, Op::LocalTee(_));
+        let fused = match *self.fusable_tail(1)? {
+            [Op::BinImm { op, imm }] if tee => Op::BinImmTee { op, imm, dst },
+            [Op::BinImm { op, imm }] => Op::BinImmSet { op, imm, dst },
+            [Op::BinLocal { op, local }] if tee => Op::BinLocalTee { op, local, dst },
+            [Op::BinLocal { op, local }] => Op::BinLocalSet { op, local, dst },
+            [Op::LocalBinLocal { op, a, b }] if tee => Op::LocalBinLocalTee { op, a, b, dst },
+            [Op::LocalBinLocal { op, a, b }] => Op::LocalBinLocalSet { op, a, b, dst },
+            _ => return None,
+        };
+        self.code.pop();
         Some(fused)
     }
 
@@ -717,7 +737,7 @@ mod tests {
 
     /// Fusion is consensus: which runs fuse is part of the lowered code the module hash commits to.
     /// `local.get 0` before the loop must not fuse with the `i32.const 1; i32.add` that a branch
-    /// lands on; inside the loop every pattern fuses.
+    /// lands on; inside the loop every pattern fuses, results stored by `local.set`/`local.tee` too.
     const LOOP: &str = r#"(module
         (func (export "count") (param i32) (result i32) (local i32)
           (local.get 0)
@@ -738,7 +758,7 @@ mod tests {
             (i32.eqz)
             (br_if 0)
             (drop)
-            (i32.sub (local.get 1) (local.get 0)))))"#;
+            (local.tee 1 (i32.sub (local.get 1) (local.get 0))))))"#;
 
     #[test]
     fn fuses_operands_and_tests_but_never_across_a_label() {
@@ -753,32 +773,16 @@ mod tests {
             vec![
                 Op::PushZeros { count: 1 },
                 Op::LocalGet(0),
-                Op::BinImm {
-                    op: BinOp::I32Add,
-                    imm: 1
-                },
-                Op::LocalSet(1),
+                Op::BinImmSet { op: BinOp::I32Add, imm: 1, dst: 1 },
                 Op::LocalGet(1),
-                Op::LocalBinLocal {
-                    op: BinOp::I32LtU,
-                    a: 1,
-                    b: 0
-                },
+                Op::LocalBinLocal { op: BinOp::I32LtU, a: 1, b: 0 },
                 Op::BrIf(back(0)),
                 Op::Drop,
                 Op::LocalGet(1),
-                Op::LocalBinImm {
-                    op: BinOp::I32Shl,
-                    local: 1,
-                    imm: 3
-                },
+                Op::LocalBinImm { op: BinOp::I32Shl, local: 1, imm: 3 },
                 Op::BrIfEqz(back(0)),
                 Op::Drop,
-                Op::LocalBinLocal {
-                    op: BinOp::I32Sub,
-                    a: 1,
-                    b: 0
-                },
+                Op::LocalBinLocalTee { op: BinOp::I32Sub, a: 1, b: 0, dst: 1 },
                 Op::Return { results: 1 },
             ]
         );

@@ -335,6 +335,34 @@ impl Machine {
                     stack[sp] = op.apply(stack[fp + a as usize], stack[fp + b as usize]);
                     sp += 1;
                 }
+                Op::BinImmSet { op, imm, dst } => {
+                    sp -= 1;
+                    stack[fp + dst as usize] = op.apply(stack[sp], imm);
+                }
+                Op::BinImmTee { op, imm, dst } => {
+                    let r = op.apply(stack[sp - 1], imm);
+                    stack[sp - 1] = r;
+                    stack[fp + dst as usize] = r;
+                }
+                Op::BinLocalSet { op, local, dst } => {
+                    sp -= 1;
+                    stack[fp + dst as usize] = op.apply(stack[sp], stack[fp + local as usize]);
+                }
+                Op::BinLocalTee { op, local, dst } => {
+                    let r = op.apply(stack[sp - 1], stack[fp + local as usize]);
+                    stack[sp - 1] = r;
+                    stack[fp + dst as usize] = r;
+                }
+                Op::LocalBinLocalSet { op, a, b, dst } => {
+                    stack[fp + dst as usize] =
+                        op.apply(stack[fp + a as usize], stack[fp + b as usize]);
+                }
+                Op::LocalBinLocalTee { op, a, b, dst } => {
+                    let r = op.apply(stack[fp + a as usize], stack[fp + b as usize]);
+                    stack[sp] = r;
+                    sp += 1;
+                    stack[fp + dst as usize] = r;
+                }
                 Op::BrIfBin { op, target } => {
                     sp -= 2;
                     if op.apply(stack[sp], stack[sp + 1]) as u32 != 0 {
