@@ -10,7 +10,7 @@
 //! A step either completes or traps before changing anything: the caller discards every write of a
 //! trapping step, and only the status changes.
 
-use crate::code::{BranchTarget, Op};
+use crate::code::{imm32, BranchTarget, Op};
 use crate::limits::{BULK_BYTES_PER_STEP, MAX_CALL_DEPTH, MAX_VALUE_STACK};
 use crate::module::CallTarget;
 use crate::numeric::{numeric, Numeric};
@@ -492,6 +492,29 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             let x = s.stack(local_slot(s, a)?).st()?;
             let y = s.stack(local_slot(s, b)?).st()?;
             let r = op.apply(x, y);
+            push(s, r)?;
+            s.set_stack(local_slot(s, dst)?, r).st()?;
+            next(s)
+        }
+        Op::LocalBinImm32Set {
+            op,
+            local,
+            imm,
+            dst,
+        } => {
+            let x = s.stack(local_slot(s, local)?).st()?;
+            s.set_stack(local_slot(s, dst)?, op.apply(x, imm32(imm)))
+                .st()?;
+            next(s)
+        }
+        Op::LocalBinImm32Tee {
+            op,
+            local,
+            imm,
+            dst,
+        } => {
+            let x = s.stack(local_slot(s, local)?).st()?;
+            let r = op.apply(x, imm32(imm));
             push(s, r)?;
             s.set_stack(local_slot(s, dst)?, r).st()?;
             next(s)

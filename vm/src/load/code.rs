@@ -335,6 +335,28 @@ pub enum Op {
         b: u32,
         dst: u32,
     },
+    /// `LocalBinImm` then `local.set dst`, for a constant that fits 32 bits: the operand is
+    /// [`imm32`]`(imm)` (sign-extended; i32 operators read only the low half anyway).
+    LocalBinImm32Set {
+        op: BinOp,
+        local: u32,
+        imm: u32,
+        dst: u32,
+    },
+    /// `LocalBinImm` then `local.tee dst`, for a constant that fits 32 bits.
+    LocalBinImm32Tee {
+        op: BinOp,
+        local: u32,
+        imm: u32,
+        dst: u32,
+    },
+}
+
+/// The operand word of a 32-bit fused constant: sign-extended, so that an i64 constant in
+/// `i32::MIN..=i32::MAX` keeps its value and an i32 constant keeps its low 32 bits.
+#[inline(always)]
+pub fn imm32(imm: u32) -> u64 {
+    imm as i32 as i64 as u64
 }
 
 /// The integer binary operators that fused ops carry: every i32/i64 operator of two operands that
@@ -489,6 +511,11 @@ impl BinOp {
         }
     }
 
+    /// Whether the operands are i32 (only their low 32 bits are read).
+    pub fn takes_i32(self) -> bool {
+        matches!(self as u8, 0x46..=0x4f | 0x6a..=0x78)
+    }
+
     /// Whether the result is an i32 (what `br_if` can test).
     pub fn yields_i32(self) -> bool {
         !matches!(
@@ -515,7 +542,7 @@ impl BinOp {
 // | bytes  | field                                                                          |
 // |--------|--------------------------------------------------------------------------------|
 // | 0      | opcode (the table in `op_codec!` below; 0x00 is reserved so a zero slot is no op) |
-// | 1      | fused ops (0xd0..=0xdb): the [`BinOp`]'s WebAssembly opcode; otherwise zero     |
+// | 1      | fused ops (0xd0..=0xdd): the [`BinOp`]'s WebAssembly opcode; otherwise zero     |
 // | 2..4   | zero                                                                           |
 // | 4..16  | immediates in declaration order, little-endian, then zero:                     |
 // |        | `u32` fields 4 bytes each (4..8, 8..12); `Const(u64)` at 4..12;                |
@@ -524,7 +551,7 @@ impl BinOp {
 // Opcode ranges: control 0x01..=0x0a, parametric 0x0b..=0x0c, variables 0x0d..=0x11, tables
 // 0x12..=0x1c, memory 0x20..=0x3b, `Const` 0x44, and the numeric ops 0x45..=0xc4 carry their
 // WebAssembly opcode (0xbc..=0xbf, the reinterprets, are lowered away and stay unassigned); the
-// saturating truncations (WebAssembly `0xfc 0..=7`) are 0xc5..=0xcc; fused ops 0xd0..=0xdb.
+// saturating truncations (WebAssembly `0xfc 0..=7`) are 0xc5..=0xcc; fused ops 0xd0..=0xdd.
 //
 // Decoding is canonical: any byte string `decode` accepts re-encodes to itself, so the code root
 // has exactly one preimage per lowered program.
@@ -869,6 +896,8 @@ op_codec! {
     0xd9 => BinLocalTee { op, local, dst },
     0xda => LocalBinLocalSet { op, a, b, dst },
     0xdb => LocalBinLocalTee { op, a, b, dst },
+    0xdc => LocalBinImm32Set { op, local, imm, dst },
+    0xdd => LocalBinImm32Tee { op, local, imm, dst },
 }
 
 #[cfg(test)]
@@ -906,7 +935,7 @@ mod tests {
             accepted += usize::from(any);
         }
         assert_eq!(accepted, OPCODE_COUNT);
-        assert_eq!(OPCODE_COUNT, 201);
+        assert_eq!(OPCODE_COUNT, 203);
     }
 
     #[test]

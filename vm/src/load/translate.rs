@@ -202,6 +202,28 @@ impl Translator<'_> {
             [Op::BinLocal { op, local }] => Op::BinLocalSet { op, local, dst },
             [Op::LocalBinLocal { op, a, b }] if tee => Op::LocalBinLocalTee { op, a, b, dst },
             [Op::LocalBinLocal { op, a, b }] => Op::LocalBinLocalSet { op, a, b, dst },
+            [Op::LocalBinImm { op, local, imm }] => {
+                // 16 immediate bytes do not fit: only constants that survive 32 bits fuse.
+                let short = imm as u32;
+                if !op.takes_i32() && crate::code::imm32(short) != imm {
+                    return None;
+                }
+                if tee {
+                    Op::LocalBinImm32Tee {
+                        op,
+                        local,
+                        imm: short,
+                        dst,
+                    }
+                } else {
+                    Op::LocalBinImm32Set {
+                        op,
+                        local,
+                        imm: short,
+                        dst,
+                    }
+                }
+            }
             _ => return None,
         };
         self.code.pop();
@@ -758,6 +780,7 @@ mod tests {
             (i32.eqz)
             (br_if 0)
             (drop)
+            (local.set 0 (i32.add (local.get 1) (i32.const -7)))
             (local.tee 1 (i32.sub (local.get 1) (local.get 0))))))"#;
 
     #[test]
@@ -773,16 +796,39 @@ mod tests {
             vec![
                 Op::PushZeros { count: 1 },
                 Op::LocalGet(0),
-                Op::BinImmSet { op: BinOp::I32Add, imm: 1, dst: 1 },
+                Op::BinImmSet {
+                    op: BinOp::I32Add,
+                    imm: 1,
+                    dst: 1
+                },
                 Op::LocalGet(1),
-                Op::LocalBinLocal { op: BinOp::I32LtU, a: 1, b: 0 },
+                Op::LocalBinLocal {
+                    op: BinOp::I32LtU,
+                    a: 1,
+                    b: 0
+                },
                 Op::BrIf(back(0)),
                 Op::Drop,
                 Op::LocalGet(1),
-                Op::LocalBinImm { op: BinOp::I32Shl, local: 1, imm: 3 },
+                Op::LocalBinImm {
+                    op: BinOp::I32Shl,
+                    local: 1,
+                    imm: 3
+                },
                 Op::BrIfEqz(back(0)),
                 Op::Drop,
-                Op::LocalBinLocalTee { op: BinOp::I32Sub, a: 1, b: 0, dst: 1 },
+                Op::LocalBinImm32Set {
+                    op: BinOp::I32Add,
+                    local: 1,
+                    imm: -7i32 as u32,
+                    dst: 0,
+                },
+                Op::LocalBinLocalTee {
+                    op: BinOp::I32Sub,
+                    a: 1,
+                    b: 0,
+                    dst: 1
+                },
                 Op::Return { results: 1 },
             ]
         );
@@ -790,7 +836,43 @@ mod tests {
         m.invoke("count", &[Value::I32(5)]).unwrap();
         assert_eq!(
             m.run(&mut NoImports, 1000),
-            RunOutcome::Finished(vec![Value::I32(1)])
+            RunOutcome::Finished(vec![Value::I32(7)])
+        );
+    }
+
+    /// An i64 constant fuses with a destination only if it survives 32 bits (sign-extended).
+    #[test]
+    fn wide_constants_keep_their_own_store() {
+        let wat = r#"(module
+            (func (export "f") (param i64) (result i64) (local i64)
+              (local.set 1 (i64.add (local.get 0) (i64.const 0x100000000)))
+              (local.tee 1 (i64.add (local.get 1) (i64.const -5)))))"#;
+        let module = Module::new(&wat::parse_str(wat).unwrap()).unwrap();
+        assert_eq!(
+            module.code,
+            vec![
+                Op::PushZeros { count: 1 },
+                Op::LocalBinImm {
+                    op: BinOp::I64Add,
+                    local: 0,
+                    imm: 0x1_0000_0000
+                },
+                Op::LocalSet(1),
+                Op::LocalBinImm32Tee {
+                    op: BinOp::I64Add,
+                    local: 1,
+                    imm: -5i32 as u32,
+                    dst: 1
+                },
+                Op::Return { results: 1 },
+            ]
+        );
+        let mut m = Machine::instantiate(module, &mut NoImports, 1000).unwrap();
+        m.invoke("f", &[Value::I64(3)]).unwrap();
+        let expected = 3i64 + 0x1_0000_0000 - 5;
+        assert_eq!(
+            m.run(&mut NoImports, 1000),
+            RunOutcome::Finished(vec![Value::I64(expected)])
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Execution: the loop over lowered code. Every arm either completes its step or traps before
 //! changing any state, so a trapping step leaves everything but the status as it was.
 
-use crate::code::{BranchTarget, Op};
+use crate::code::{imm32, BranchTarget, Op};
 use crate::host::GuestMemory;
 use crate::limits::{BULK_BYTES_PER_STEP, MAX_CALL_DEPTH, MAX_VALUE_STACK};
 use crate::memory::Memory;
@@ -359,6 +359,25 @@ impl Machine {
                 }
                 Op::LocalBinLocalTee { op, a, b, dst } => {
                     let r = op.apply(stack[fp + a as usize], stack[fp + b as usize]);
+                    stack[sp] = r;
+                    sp += 1;
+                    stack[fp + dst as usize] = r;
+                }
+                Op::LocalBinImm32Set {
+                    op,
+                    local,
+                    imm,
+                    dst,
+                } => {
+                    stack[fp + dst as usize] = op.apply(stack[fp + local as usize], imm32(imm));
+                }
+                Op::LocalBinImm32Tee {
+                    op,
+                    local,
+                    imm,
+                    dst,
+                } => {
+                    let r = op.apply(stack[fp + local as usize], imm32(imm));
                     stack[sp] = r;
                     sp += 1;
                     stack[fp + dst as usize] = r;
