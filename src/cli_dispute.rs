@@ -45,7 +45,7 @@ pub struct DisputeArgs {
     /// Transactions in the batch (1 to 1000).
     #[arg(long, required_unless_present = "file")]
     txs: Option<usize>,
-    /// Run the STF guest with keccak256 and secp256k1 compiled into WebAssembly (about 4.9 million
+    /// Run the STF guest with keccak256 and secp256k1 compiled into WebAssembly (about 4.8 million
     /// steps per transaction) instead of host precompiles.
     #[arg(long)]
     pure_wasm_crypto: bool,
