@@ -82,6 +82,28 @@ fn cases() -> Vec<Case> {
         m.invoke(name, &args).unwrap();
         collect(&mut m, &mut NoImports, 2, &mut cases);
     }
+    // The program lowers to every fused form, so each is proven and mutated here.
+    for fused in [
+        "BinImm",
+        "BinLocal",
+        "LocalBinImm",
+        "LocalBinLocal",
+        "BrIfBin",
+        "BrIfEqz",
+        "BinImmSet",
+        "BinImmTee",
+        "BinLocalSet",
+        "BinLocalTee",
+        "LocalBinLocalSet",
+        "LocalBinLocalTee",
+        "LocalBinImm32Set",
+        "LocalBinImm32Tee",
+    ] {
+        assert!(
+            cases.iter().any(|c| c.class == fused),
+            "no {fused} step in the op-class program"
+        );
+    }
     let (root, store, _) = random_genesis(3, 20);
     let (batch, _) = program::random_batch(3, 10, 20, 1, 1, root);
     let guest = StfGuest::new(program::STF_WASM).unwrap();

@@ -28,6 +28,22 @@
     (i64.store offset=65530 (i32.const 3) (i64.const 0x0102030405060708))
     (local.set 2 (i64.load32_s offset=65530 (i32.const 5)))
     (global.set $g (i64.add (global.get $g) (local.get 2)))
+    ;; Every fused form (see vm/src/load/code.rs); local 2 is dead and local 1 is set again below.
+    (drop (i32.xor (i32.load8_u (i32.const 35)) (i32.const 3)))
+    (drop (i32.shl (i32.load8_u (i32.const 35)) (local.get 0)))
+    (drop (i64.rotl (local.get 2) (i64.const 7)))
+    (drop (i32.lt_s (local.get 0) (local.get 1)))
+    (block $fused
+      (br_if $fused (i32.gt_u (i32.load8_u (i32.const 35)) (call $fib (i32.const 2))))
+      (br_if $fused (i32.eqz (i32.load8_u (i32.const 36)))))
+    (local.set 1 (i32.add (i32.load8_u (i32.const 35)) (i32.const 9)))
+    (drop (local.tee 1 (i32.add (i32.load8_u (i32.const 35)) (i32.const 9))))
+    (local.set 1 (i32.sub (i32.load8_u (i32.const 35)) (local.get 0)))
+    (drop (local.tee 1 (i32.sub (i32.load8_u (i32.const 35)) (local.get 0))))
+    (local.set 2 (i64.mul (local.get 2) (local.get 2)))
+    (drop (local.tee 2 (i64.or (local.get 2) (local.get 2))))
+    (local.set 2 (i64.add (local.get 2) (i64.const -3)))
+    (drop (local.tee 1 (i32.and (local.get 1) (i32.const 0xff))))
     (local.set 3 (f64.sqrt (f64.convert_i32_s (local.get 0))))
     (local.set 1 (i32.trunc_sat_f64_s (local.get 3)))
     (block $out
