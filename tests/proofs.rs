@@ -91,7 +91,10 @@ fn stf_batch_steps_prove() {
     );
     assert!(host_calls > 300, "every host call is proven");
     // Sampled steps lie past the prefix and are distinct, so each is proven once on top of it.
-    assert!(sampled.len() as u64 >= samples * 95 / 100, "sample collapsed");
+    assert!(
+        sampled.len() as u64 >= samples * 95 / 100,
+        "sample collapsed"
+    );
     assert!(proven >= prefix + sampled.len() as u64);
 }
 
