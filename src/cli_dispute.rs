@@ -208,12 +208,13 @@ fn dispute_call(
         .map(|a| Value::parse(a))
         .collect::<Result<Vec<_>, _>>()?;
     let name = args.invoke.as_deref().ok_or("give --invoke NAME")?;
-    let module = Module::from_text_or_binary(&bytes).map_err(|e| e.to_string())?;
+    // Parsed once: the interpreter and the wasmtime replay load the same binary.
+    let binary = wat::parse_bytes(&bytes).map_err(|e| format!("invalid module: {e}"))?;
+    let module = Module::new(&binary).map_err(|e| e.to_string())?;
     let computation = Computation::call_module(module.clone(), name, &values, args.max_steps)
         .map_err(|e| e.to_string())?;
 
     let started = Instant::now();
-    let binary = wat::parse_bytes(&bytes).map_err(|e| format!("invalid module: {e}"))?;
     // Fuel (one unit per WebAssembly instruction) bounds the replay as --max-steps bounds the claim.
     let fuel = args.max_steps;
     let native = vm::native::NativeModule::from_module(module.clone(), &binary)

@@ -149,6 +149,16 @@ fn local_slot<S: StepState>(s: &S, index: u32) -> Result<u32, Fault<S::Error>> {
         .ok_or(Fault::Invalid("local index past the stack"))
 }
 
+fn local<S: StepState>(s: &mut S, index: u32) -> Result<u64, Fault<S::Error>> {
+    let slot = local_slot(s, index)?;
+    s.stack(slot).st()
+}
+
+fn set_local<S: StepState>(s: &mut S, index: u32, word: u64) -> Result<(), Fault<S::Error>> {
+    let slot = local_slot(s, index)?;
+    s.set_stack(slot, word).st()
+}
+
 fn push<S: StepState>(s: &mut S, word: u64) -> Result<(), Fault<S::Error>> {
     let sp = s.sp();
     if sp >= s.stack_reserved() {
@@ -420,18 +430,18 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             next(s)
         }
         Op::LocalGet(i) => {
-            let w = s.stack(s.fp() + i).st()?;
+            let w = local(s, i)?;
             push(s, w)?;
             next(s)
         }
         Op::LocalSet(i) => {
             let w = pop(s)?;
-            s.set_stack(s.fp() + i, w).st()?;
+            set_local(s, i, w)?;
             next(s)
         }
         Op::LocalTee(i) => {
             let [w] = peek::<S, 1>(s)?;
-            s.set_stack(s.fp() + i, w).st()?;
+            set_local(s, i, w)?;
             next(s)
         }
         Op::BinImm { op, imm } => {
@@ -439,84 +449,77 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
             set_top(s, 1, op.apply(a, imm))?;
             next(s)
         }
-        Op::BinLocal { op, local } => {
+        Op::BinLocal { op, local: x } => {
             let [a] = peek::<S, 1>(s)?;
-            let x = s.stack(local_slot(s, local)?).st()?;
-            set_top(s, 1, op.apply(a, x))?;
+            let r = op.apply(a, local(s, x)?);
+            set_top(s, 1, r)?;
             next(s)
         }
-        Op::LocalBinImm { op, local, imm } => {
-            let x = s.stack(local_slot(s, local)?).st()?;
-            push(s, op.apply(x, imm))?;
+        Op::LocalBinImm { op, local: x, imm } => {
+            let r = op.apply(local(s, x)?, imm);
+            push(s, r)?;
             next(s)
         }
         Op::LocalBinLocal { op, a, b } => {
-            let x = s.stack(local_slot(s, a)?).st()?;
-            let y = s.stack(local_slot(s, b)?).st()?;
-            push(s, op.apply(x, y))?;
+            let r = op.apply(local(s, a)?, local(s, b)?);
+            push(s, r)?;
             next(s)
         }
         Op::BinImmSet { op, imm, dst } => {
             let a = pop(s)?;
-            s.set_stack(local_slot(s, dst)?, op.apply(a, imm)).st()?;
+            set_local(s, dst, op.apply(a, imm))?;
             next(s)
         }
         Op::BinImmTee { op, imm, dst } => {
             let [a] = peek::<S, 1>(s)?;
             let r = op.apply(a, imm);
             set_top(s, 1, r)?;
-            s.set_stack(local_slot(s, dst)?, r).st()?;
+            set_local(s, dst, r)?;
             next(s)
         }
-        Op::BinLocalSet { op, local, dst } => {
-            let x = s.stack(local_slot(s, local)?).st()?;
+        Op::BinLocalSet { op, local: x, dst } => {
+            let x = local(s, x)?;
             let a = pop(s)?;
-            s.set_stack(local_slot(s, dst)?, op.apply(a, x)).st()?;
+            set_local(s, dst, op.apply(a, x))?;
             next(s)
         }
-        Op::BinLocalTee { op, local, dst } => {
+        Op::BinLocalTee { op, local: x, dst } => {
             let [a] = peek::<S, 1>(s)?;
-            let x = s.stack(local_slot(s, local)?).st()?;
-            let r = op.apply(a, x);
+            let r = op.apply(a, local(s, x)?);
             set_top(s, 1, r)?;
-            s.set_stack(local_slot(s, dst)?, r).st()?;
+            set_local(s, dst, r)?;
             next(s)
         }
         Op::LocalBinLocalSet { op, a, b, dst } => {
-            let x = s.stack(local_slot(s, a)?).st()?;
-            let y = s.stack(local_slot(s, b)?).st()?;
-            s.set_stack(local_slot(s, dst)?, op.apply(x, y)).st()?;
+            let r = op.apply(local(s, a)?, local(s, b)?);
+            set_local(s, dst, r)?;
             next(s)
         }
         Op::LocalBinLocalTee { op, a, b, dst } => {
-            let x = s.stack(local_slot(s, a)?).st()?;
-            let y = s.stack(local_slot(s, b)?).st()?;
-            let r = op.apply(x, y);
+            let r = op.apply(local(s, a)?, local(s, b)?);
             push(s, r)?;
-            s.set_stack(local_slot(s, dst)?, r).st()?;
+            set_local(s, dst, r)?;
             next(s)
         }
         Op::LocalBinImm32Set {
             op,
-            local,
+            local: x,
             imm,
             dst,
         } => {
-            let x = s.stack(local_slot(s, local)?).st()?;
-            s.set_stack(local_slot(s, dst)?, op.apply(x, imm32(imm)))
-                .st()?;
+            let r = op.apply(local(s, x)?, imm32(imm));
+            set_local(s, dst, r)?;
             next(s)
         }
         Op::LocalBinImm32Tee {
             op,
-            local,
+            local: x,
             imm,
             dst,
         } => {
-            let x = s.stack(local_slot(s, local)?).st()?;
-            let r = op.apply(x, imm32(imm));
+            let r = op.apply(local(s, x)?, imm32(imm));
             push(s, r)?;
-            s.set_stack(local_slot(s, dst)?, r).st()?;
+            set_local(s, dst, r)?;
             next(s)
         }
         Op::BrIfBin { op, target } => {

@@ -461,54 +461,10 @@ impl BinOp {
         BinOp::ALL.iter().copied().find(|op| *op as u8 == byte)
     }
 
-    /// The fusable operator an unfused op is, if any.
+    /// The fusable operator an unfused op is, if any: the numeric ops' opcodes are their
+    /// WebAssembly opcodes, so the operator is the one with the op's opcode (no other op has it).
     pub fn of(op: Op) -> Option<BinOp> {
-        match op {
-            // The numeric ops' opcodes are their WebAssembly opcodes (the table below).
-            Op::I32Eq
-            | Op::I32Ne
-            | Op::I32LtS
-            | Op::I32LtU
-            | Op::I32GtS
-            | Op::I32GtU
-            | Op::I32LeS
-            | Op::I32LeU
-            | Op::I32GeS
-            | Op::I32GeU
-            | Op::I64Eq
-            | Op::I64Ne
-            | Op::I64LtS
-            | Op::I64LtU
-            | Op::I64GtS
-            | Op::I64GtU
-            | Op::I64LeS
-            | Op::I64LeU
-            | Op::I64GeS
-            | Op::I64GeU
-            | Op::I32Add
-            | Op::I32Sub
-            | Op::I32Mul
-            | Op::I32And
-            | Op::I32Or
-            | Op::I32Xor
-            | Op::I32Shl
-            | Op::I32ShrS
-            | Op::I32ShrU
-            | Op::I32Rotl
-            | Op::I32Rotr
-            | Op::I64Add
-            | Op::I64Sub
-            | Op::I64Mul
-            | Op::I64And
-            | Op::I64Or
-            | Op::I64Xor
-            | Op::I64Shl
-            | Op::I64ShrS
-            | Op::I64ShrU
-            | Op::I64Rotl
-            | Op::I64Rotr => BinOp::from_opcode(op.encode()[0]),
-            _ => None,
-        }
+        BinOp::from_opcode(op.encode()[0])
     }
 
     /// Whether the operands are i32 (only their low 32 bits are read).
@@ -518,20 +474,8 @@ impl BinOp {
 
     /// Whether the result is an i32 (what `br_if` can test).
     pub fn yields_i32(self) -> bool {
-        !matches!(
-            self,
-            BinOp::I64Add
-                | BinOp::I64Sub
-                | BinOp::I64Mul
-                | BinOp::I64And
-                | BinOp::I64Or
-                | BinOp::I64Xor
-                | BinOp::I64Shl
-                | BinOp::I64ShrS
-                | BinOp::I64ShrU
-                | BinOp::I64Rotl
-                | BinOp::I64Rotr
-        )
+        // Everything but i64 arithmetic (0x7c..=0x8a): i32 operators and all comparisons.
+        !matches!(self as u8, 0x7c..=0x8a)
     }
 }
 

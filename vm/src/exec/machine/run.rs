@@ -39,8 +39,7 @@ impl Machine {
         }
         let mut budget = max_steps;
         while budget > 0 {
-            // Executes up to `budget` steps; returns the steps taken and how it stopped.
-            // Whole runs while the budget covers the next one; single steps to end exactly.
+            // Whole runs while the budget covers the next one; single steps to stop exactly.
             let run = self.module.run_lengths[self.pc as usize] as u64;
             let (taken, flow) = if run <= budget {
                 self.execute::<H, false>(host, budget)
