@@ -4,10 +4,12 @@
 //! * [`one_step`]: the stateless one-step checker, [`verify_step`].
 //! * [`stf_host`]: the provable semantics of the STF guest's host calls.
 //! * [`bisection`]: the k-ary dissection game over an execution claim.
+//! * [`evm`]: the Solidity one-step checker in `contracts/`, deployed and called in revm.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod bisection;
+pub mod evm;
 pub mod one_step;
 pub mod stf_host;
 
