@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use prover::StfGuest;
+use verifier::evm::EvmChecker;
 use verifier::stf_host::StfSemantics;
 use vm::proof::{HostSemantics, NoHostSemantics};
 use vm::{Host, Machine, MachineHash, Module, NoImports, RunOutcome, Status, Value};
@@ -49,6 +50,10 @@ pub struct VerifyStepArgs {
     pre: String,
     /// The proof file written by `rollup prove`.
     proof: PathBuf,
+    /// Check with the Solidity checker in an embedded EVM instead of the Rust one; also prints the
+    /// transaction's gas.
+    #[arg(long)]
+    evm: bool,
 }
 
 pub fn prove(args: ProveArgs) -> Result<ExitCode, String> {
@@ -129,6 +134,9 @@ pub fn verify_step(args: VerifyStepArgs) -> Result<ExitCode, String> {
         .ok_or_else(|| format!("--pre {} is not 0x and 64 hex digits", args.pre))?;
     let bytes = std::fs::read(&args.proof)
         .map_err(|e| format!("cannot read {}: {e}", args.proof.display()))?;
+    if args.evm {
+        return verify_step_evm(&pre, &bytes);
+    }
     match verifier::verify_step(&pre, &bytes) {
         Ok(post) => {
             println!("post: {post}");
@@ -136,6 +144,22 @@ pub fn verify_step(args: VerifyStepArgs) -> Result<ExitCode, String> {
         }
         Err(e) => {
             println!("rejected: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn verify_step_evm(pre: &MachineHash, proof: &[u8]) -> Result<ExitCode, String> {
+    let mut checker = EvmChecker::new().map_err(|e| e.to_string())?;
+    let verdict = checker.verify_step(pre, proof).map_err(|e| e.to_string())?;
+    match verdict.post {
+        Ok(post) => {
+            println!("post: {post}");
+            println!("gas: {}", verdict.gas.total);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(rejection) => {
+            println!("rejected: {rejection}");
             Ok(ExitCode::from(1))
         }
     }

@@ -237,3 +237,55 @@ fn prove_then_verify_step_round_trips_and_rejects_a_wrong_pre_state() {
     assert_eq!(code, 0);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn verify_step_evm_prints_post_and_gas_and_rejects_an_empty_proof() {
+    let dir = std::env::temp_dir().join(format!("hauptbuch-evm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wat = dir.join("add.wat");
+    std::fs::write(&wat, MODULE).unwrap();
+    let proof = dir.join("p.bin");
+    let (code, out, err) = rollup(&[
+        "prove",
+        wat.to_str().unwrap(),
+        "--invoke",
+        "add",
+        "--arg",
+        "i32:1",
+        "--arg",
+        "i64:2",
+        "--step",
+        "1",
+        "-o",
+        proof.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let pre = out.lines().next().unwrap().strip_prefix("pre: ").unwrap();
+    let proof = proof.to_str().unwrap();
+
+    // The placeholder checker answers any non-empty proof; the real one answers this valid proof.
+    let (code, out, err) = rollup(&["verify-step", "--evm", "--pre", pre, proof]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let post = lines[0].strip_prefix("post: 0x").unwrap();
+    assert!(
+        post.len() == 64 && post.chars().all(|c| c.is_ascii_hexdigit()),
+        "{out}"
+    );
+    let gas: u64 = lines[1].strip_prefix("gas: ").unwrap().parse().unwrap();
+    assert!(gas > 21_000, "{out}");
+
+    let empty = dir.join("empty.bin");
+    std::fs::write(&empty, b"").unwrap();
+    let (code, out, err) = rollup(&[
+        "verify-step",
+        "--evm",
+        "--pre",
+        pre,
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.starts_with("rejected: Malformed("), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
