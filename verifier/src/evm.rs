@@ -122,7 +122,7 @@ struct Artifact {
 
 /// The Solidity checker deployed in an in-memory chain.
 pub struct EvmChecker {
-    evm: MainnetEvm<MainnetContext<InMemoryDB>>,
+    evm: Evm,
     verifier: Address,
 }
 
@@ -155,37 +155,7 @@ impl EvmChecker {
                 };
                 code.extend_from_slice(&address.abi_encode());
             }
-            let tx = TxEnv::builder()
-                .caller(DEPLOYER)
-                .nonce(nonce)
-                .gas_limit(CALL_GAS_LIMIT)
-                .create()
-                .data(code.into())
-                .build_fill();
-            let deploy_error = |reason: String| EvmError::Deploy {
-                name: name.to_string(),
-                reason,
-            };
-            let result = evm
-                .transact_commit(tx)
-                .map_err(|e| deploy_error(e.to_string()))?;
-            let expected = DEPLOYER.create(nonce);
-            match result {
-                ExecutionResult::Success { .. } if result.created_address() == Some(expected) => {}
-                ExecutionResult::Success { .. } => {
-                    return Err(deploy_error("created no contract".into()))
-                }
-                ExecutionResult::Revert { output, .. } => {
-                    return Err(deploy_error(format!(
-                        "constructor reverted: {}",
-                        describe_revert(&output)
-                    )))
-                }
-                ExecutionResult::Halt { reason, .. } => {
-                    return Err(deploy_error(describe_halt(&reason)))
-                }
-            }
-            deployed.push((name, expected));
+            deployed.push((name, deploy(&mut evm, name, nonce, code)?));
         }
         let Some(&(_, verifier)) = deployed.iter().find(|(n, _)| *n == plan.entry) else {
             return Err(EvmError::DeployPlan(format!(
@@ -249,6 +219,38 @@ impl EvmChecker {
             .transact(tx)
             .map_err(|e| EvmError::Transaction(e.to_string()))?;
         Ok(outcome.result)
+    }
+}
+
+type Evm = MainnetEvm<MainnetContext<InMemoryDB>>;
+
+/// The deployer's create transaction number `nonce`, committed; the new contract's address.
+fn deploy(evm: &mut Evm, name: &str, nonce: u64, init_code: Vec<u8>) -> Result<Address, EvmError> {
+    let tx = TxEnv::builder()
+        .caller(DEPLOYER)
+        .nonce(nonce)
+        .gas_limit(CALL_GAS_LIMIT)
+        .create()
+        .data(init_code.into())
+        .build_fill();
+    let deploy_error = |reason: String| EvmError::Deploy {
+        name: name.to_string(),
+        reason,
+    };
+    let result = evm
+        .transact_commit(tx)
+        .map_err(|e| deploy_error(e.to_string()))?;
+    let expected = DEPLOYER.create(nonce);
+    match result {
+        ExecutionResult::Success { .. } if result.created_address() == Some(expected) => {
+            Ok(expected)
+        }
+        ExecutionResult::Success { .. } => Err(deploy_error("created no contract".into())),
+        ExecutionResult::Revert { output, .. } => Err(deploy_error(format!(
+            "constructor reverted: {}",
+            describe_revert(&output)
+        ))),
+        ExecutionResult::Halt { reason, .. } => Err(deploy_error(describe_halt(&reason))),
     }
 }
 
@@ -425,6 +427,28 @@ mod tests {
             .call(Address::with_last_byte(1), forged)
             .expect("call");
         assert_ne!(result.output().map(|o| o.to_vec()), Some(expected.to_vec()));
+    }
+
+    /// EIP-170 stays on: a contract one byte over 24,576 is refused with a clear reason.
+    #[test]
+    fn deploying_code_over_the_size_limit_fails() {
+        let mut checker = EvmChecker::new().expect("deploy");
+        // Init code returning `size` zero bytes: PUSH3 size, PUSH1 0, RETURN.
+        let init = |size: u32| {
+            let [_, a, b, c] = size.to_be_bytes();
+            vec![0x62, a, b, c, 0x60, 0x00, 0xf3]
+        };
+        // The deployer's nonces 0.. went to the contracts in deploy.json.
+        let nonce = checker.evm.ctx.journaled_state.database.cache.accounts[&DEPLOYER]
+            .info
+            .nonce;
+        assert!(deploy(&mut checker.evm, "at the limit", nonce, init(24_576)).is_ok());
+        let error =
+            deploy(&mut checker.evm, "too big", nonce + 1, init(24_577)).expect_err("over EIP-170");
+        assert_eq!(
+            error.to_string(),
+            "deploying too big failed: code size over the EIP-170 limit of 24,576 bytes"
+        );
     }
 
     #[test]
