@@ -11,10 +11,11 @@
 //! nothing switched off: the EIP-170 code-size limit, the EIP-7623 calldata floor and the EIP-7825
 //! cap on a transaction's gas all apply.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use alloy_primitives::{hex, Address, Bytes, B256, U256};
-use alloy_sol_types::{ContractError, SolCall, SolInterface, SolValue};
+use alloy_primitives::{hex, Address, Bytes, Selector, B256, U256};
+use alloy_sol_types::{Panic, Revert, SolCall, SolError, SolValue};
 use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, ResultGas};
 use revm::context::{BlockEnv, Context, TxEnv};
 use revm::database::InMemoryDB;
@@ -24,11 +25,7 @@ use revm::state::AccountInfo;
 use revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 use serde::Deserialize;
 
-alloy_sol_types::sol!(
-    #[sol(extra_methods)]
-    OneStepVerifier,
-    "contracts/artifacts/OneStepVerifier.json"
-);
+alloy_sol_types::sol!(OneStepVerifier, "contracts/artifacts/OneStepVerifier.json");
 
 /// Every artifact in `contracts/artifacts/` but the deploy plan and build info, by contract name.
 const ARTIFACTS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));
@@ -120,16 +117,23 @@ struct Artifact {
     bytecode: Bytes,
 }
 
+#[derive(Deserialize)]
+struct AbiArtifact {
+    abi: alloy_json_abi::JsonAbi,
+}
+
 /// The Solidity checker deployed in an in-memory chain.
 pub struct EvmChecker {
     evm: Evm,
     verifier: Address,
+    reverts: RevertDecoder,
 }
 
 impl EvmChecker {
     pub fn new() -> Result<EvmChecker, EvmError> {
         let plan: DeployPlan =
             serde_json::from_str(DEPLOY_PLAN).map_err(|e| EvmError::DeployPlan(e.to_string()))?;
+        let reverts = RevertDecoder::from_artifacts()?;
         let mut db = InMemoryDB::default();
         for account in [DEPLOYER, CALLER] {
             db.insert_account_info(account, AccountInfo::from_balance(FUNDS));
@@ -155,7 +159,7 @@ impl EvmChecker {
                 };
                 code.extend_from_slice(&address.abi_encode());
             }
-            deployed.push((name, deploy(&mut evm, name, nonce, code)?));
+            deployed.push((name, deploy(&mut evm, &reverts, name, nonce, code)?));
         }
         let Some(&(_, verifier)) = deployed.iter().find(|(n, _)| *n == plan.entry) else {
             return Err(EvmError::DeployPlan(format!(
@@ -163,7 +167,11 @@ impl EvmChecker {
                 plan.entry
             )));
         };
-        Ok(EvmChecker { evm, verifier })
+        Ok(EvmChecker {
+            evm,
+            verifier,
+            reverts,
+        })
     }
 
     /// Where the entry contract, `OneStepVerifier`, is deployed.
@@ -193,7 +201,7 @@ impl EvmChecker {
                 Ok(vm::MachineHash(post.0))
             }
             ExecutionResult::Revert { output, .. } => Err(EvmRejection {
-                error: describe_revert(&output),
+                error: self.reverts.describe(&output),
                 raw: output.to_vec(),
             }),
             ExecutionResult::Halt { reason, .. } => Err(EvmRejection {
@@ -225,7 +233,13 @@ impl EvmChecker {
 type Evm = MainnetEvm<MainnetContext<InMemoryDB>>;
 
 /// The deployer's create transaction number `nonce`, committed; the new contract's address.
-fn deploy(evm: &mut Evm, name: &str, nonce: u64, init_code: Vec<u8>) -> Result<Address, EvmError> {
+fn deploy(
+    evm: &mut Evm,
+    reverts: &RevertDecoder,
+    name: &str,
+    nonce: u64,
+    init_code: Vec<u8>,
+) -> Result<Address, EvmError> {
     let tx = TxEnv::builder()
         .caller(DEPLOYER)
         .nonce(nonce)
@@ -248,7 +262,7 @@ fn deploy(evm: &mut Evm, name: &str, nonce: u64, init_code: Vec<u8>) -> Result<A
         ExecutionResult::Success { .. } => Err(deploy_error("created no contract".into())),
         ExecutionResult::Revert { output, .. } => Err(deploy_error(format!(
             "constructor reverted: {}",
-            describe_revert(&output)
+            reverts.describe(&output)
         ))),
         ExecutionResult::Halt { reason, .. } => Err(deploy_error(describe_halt(&reason))),
     }
@@ -293,51 +307,72 @@ fn gas_use(gas: &ResultGas, calldata: u64) -> GasUse {
     }
 }
 
-/// Revert data as text: the checker's custom errors with their arguments, `Error(string)`,
-/// `Panic(uint256)`, or the selector of an error the bindings do not know.
-fn describe_revert(data: &[u8]) -> String {
-    if data.is_empty() {
-        return "revert without data".into();
+/// Every custom error the compiled contracts declare, by selector, to render revert data. It
+/// takes the union over all artifacts because the entry contract forwards the reverts of the
+/// contracts it calls: its own ABI need not list them.
+struct RevertDecoder {
+    errors: BTreeMap<Selector, alloy_json_abi::Error>,
+}
+
+impl RevertDecoder {
+    fn from_artifacts() -> Result<RevertDecoder, EvmError> {
+        let mut errors = BTreeMap::new();
+        for &(name, text) in ARTIFACTS {
+            let artifact: AbiArtifact =
+                serde_json::from_str(text).map_err(|e| EvmError::Artifact {
+                    name: name.to_string(),
+                    reason: e.to_string(),
+                })?;
+            for error in artifact.abi.errors() {
+                errors
+                    .entry(error.selector())
+                    .or_insert_with(|| error.clone());
+            }
+        }
+        Ok(RevertDecoder { errors })
     }
-    match ContractError::<OneStepVerifier::OneStepVerifierErrors>::abi_decode(data) {
-        Ok(ContractError::CustomError(error)) => describe_custom_error(&error),
-        Ok(ContractError::Revert(revert)) => format!("Error({:?})", revert.reason),
-        Ok(ContractError::Panic(panic)) => format!("panic {:#x}", panic.code),
-        Err(_) if data.len() < 4 => format!("revert data 0x{}", hex::encode(data)),
-        Err(_) => format!(
-            "unknown error 0x{} with {} bytes of arguments",
-            hex::encode(&data[..4]),
-            data.len() - 4
-        ),
+
+    /// Revert data as text: a custom error with its arguments, `Error(string)`, `Panic(uint256)`,
+    /// or the selector of an error no artifact declares.
+    fn describe(&self, data: &[u8]) -> String {
+        if data.is_empty() {
+            return "revert without data".into();
+        }
+        if let Ok(revert) = Revert::abi_decode(data) {
+            return format!("Error({:?})", revert.reason);
+        }
+        if let Ok(panic) = Panic::abi_decode(data) {
+            return format!("panic {:#x}", panic.code);
+        }
+        let Some((selector, args)) = data.split_first_chunk::<4>() else {
+            return format!("revert data 0x{}", hex::encode(data));
+        };
+        match self.errors.get(&Selector::from(*selector)) {
+            Some(error) => describe_custom_error(error, args),
+            None => format!(
+                "unknown error 0x{} with {} bytes of arguments",
+                hex::encode(selector),
+                args.len()
+            ),
+        }
     }
 }
 
-/// `Name(arg, ...)` from the error's signature and its encoded arguments, so that errors the
-/// contract adds later render without code here. The checker's errors take static arguments only;
-/// anything else is shown as the remaining encoding in hex.
-fn describe_custom_error(error: &OneStepVerifier::OneStepVerifierErrors) -> String {
-    let selector = error.selector();
-    let signature = OneStepVerifier::OneStepVerifierErrors::signature_by_selector(selector)
-        .unwrap_or("UnknownError()");
-    let (name, params) = signature
-        .strip_suffix(')')
-        .and_then(|s| s.split_once('('))
-        .unwrap_or((signature, ""));
-    let mut args = Vec::new();
-    error.abi_encode_raw(&mut args);
-    let mut text = format!("{name}(");
-    let mut words = args.chunks(32);
-    for (i, ty) in params.split(',').filter(|t| !t.is_empty()).enumerate() {
+/// `Name(arg, ...)`. The checker's errors take static arguments only (one word each); anything
+/// else, or arguments cut short, is shown as the remaining encoding in hex.
+fn describe_custom_error(error: &alloy_json_abi::Error, args: &[u8]) -> String {
+    let mut text = format!("{}(", error.name);
+    for (i, param) in error.inputs.iter().enumerate() {
         if i > 0 {
             text.push_str(", ");
         }
-        match words.next() {
-            Some(word) if word.len() == 32 && is_static_word(ty) => {
-                text.push_str(&describe_word(ty, word))
+        let rest = &args[(32 * i).min(args.len())..];
+        match rest.first_chunk::<32>() {
+            Some(word) if is_static_word(&param.ty) => {
+                text.push_str(&describe_word(&param.ty, word))
             }
             _ => {
-                let rest = &args[(32 * i).min(args.len())..];
-                let _ = write!(text, "{ty} 0x{}", hex::encode(rest));
+                let _ = write!(text, "{} 0x{}", param.ty, hex::encode(rest));
                 break;
             }
         }
@@ -442,9 +477,22 @@ mod tests {
         let nonce = checker.evm.ctx.journaled_state.database.cache.accounts[&DEPLOYER]
             .info
             .nonce;
-        assert!(deploy(&mut checker.evm, "at the limit", nonce, init(24_576)).is_ok());
-        let error =
-            deploy(&mut checker.evm, "too big", nonce + 1, init(24_577)).expect_err("over EIP-170");
+        assert!(deploy(
+            &mut checker.evm,
+            &checker.reverts,
+            "at the limit",
+            nonce,
+            init(24_576)
+        )
+        .is_ok());
+        let error = deploy(
+            &mut checker.evm,
+            &checker.reverts,
+            "too big",
+            nonce + 1,
+            init(24_577),
+        )
+        .expect_err("over EIP-170");
         assert_eq!(
             error.to_string(),
             "deploying too big failed: code size over the EIP-170 limit of 24,576 bytes"
@@ -466,22 +514,47 @@ mod tests {
         assert_eq!(calldata_gas(&[0, 0, 1, 0xff]), 4 + 4 + 16 + 16);
     }
 
+    alloy_sol_types::sol! {
+        error NotOpened(bytes32 what);
+        error Malformed(uint256 offset);
+        error Unheard(uint256 x);
+    }
+
     #[test]
-    fn custom_errors_render_with_their_arguments() {
+    fn reverts_render_with_their_arguments() {
+        let reverts = RevertDecoder::from_artifacts().expect("artifacts");
         let mut what = [0u8; 32];
         what[..11].copy_from_slice(b"value stack");
-        let error = OneStepVerifier::NotOpened { what: what.into() };
-        let data = alloy_sol_types::SolError::abi_encode(&error);
-        assert_eq!(describe_revert(&data), "NotOpened(value stack)");
-        let error = OneStepVerifier::Malformed {
+        let data = NotOpened { what: what.into() }.abi_encode();
+        assert_eq!(reverts.describe(&data), "NotOpened(value stack)");
+        let data = Malformed {
             offset: U256::from(17),
-        };
-        let data = alloy_sol_types::SolError::abi_encode(&error);
-        assert_eq!(describe_revert(&data), "Malformed(17)");
+        }
+        .abi_encode();
+        assert_eq!(reverts.describe(&data), "Malformed(17)");
         assert_eq!(
-            describe_revert(&[0xde, 0xad, 0xbe, 0xef, 0]),
-            "unknown error 0xdeadbeef with 1 bytes of arguments"
+            reverts.describe(&data[..20]),
+            format!("Malformed(uint256 0x{})", "00".repeat(16))
         );
-        assert_eq!(describe_revert(&[]), "revert without data");
+        let data = Unheard { x: U256::from(1) }.abi_encode();
+        assert_eq!(
+            reverts.describe(&data),
+            format!(
+                "unknown error 0x{} with 32 bytes of arguments",
+                hex::encode(&data[..4])
+            )
+        );
+        let data = Panic {
+            code: U256::from(0x11),
+        }
+        .abi_encode();
+        assert_eq!(reverts.describe(&data), "panic 0x11");
+        let data = Revert {
+            reason: "no".into(),
+        }
+        .abi_encode();
+        assert_eq!(reverts.describe(&data), "Error(\"no\")");
+        assert_eq!(reverts.describe(&[0xde, 0xad]), "revert data 0xdead");
+        assert_eq!(reverts.describe(&[]), "revert without data");
     }
 }
