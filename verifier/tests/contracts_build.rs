@@ -68,10 +68,14 @@ fn check_lists_every_artifact_that_differs_is_missing_or_extra() {
     std::fs::copy(original.join("compile.js"), copy.join("compile.js")).unwrap();
     std::os::unix::fs::symlink(original.join("src"), copy.join("src")).unwrap();
     std::os::unix::fs::symlink(original.join("node_modules"), copy.join("node_modules")).unwrap();
-    let out = run("node", &["compile.js"], &copy);
-    assert!(out.status.success(), "{}", text(&out));
-    let out = run("node", &["compile.js", "--check"], &copy);
-    assert!(out.status.success(), "{}", text(&out));
+    for file in std::fs::read_dir(original.join("artifacts")).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(
+            &file,
+            copy.join("artifacts").join(file.file_name().unwrap()),
+        )
+        .unwrap();
+    }
 
     let artifacts = copy.join("artifacts");
     let entry = artifacts.join("OneStepVerifier.json");
