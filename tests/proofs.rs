@@ -1,10 +1,13 @@
 //! Completeness of one-step proofs: for steps of real executions, the checker's post hash equals
-//! the interpreter's hash after the step. (a) The STF guest on a 60-transaction batch: every step
+//! the interpreter's hash after the step, and the Solidity checker (in revm) gives the same answer
+//! on every proof (`common/evm.rs`). (a) The STF guest on a 60-transaction batch: every step
 //! of a prefix, every host call, and a random sample across the run. (b) wasm-smith modules:
 //! every step of every exported function call (bounded). The spec suite is in `spec.rs`'s proof
 //! mode (`spec_suite_steps_prove`).
 
 mod common;
+#[path = "common/evm.rs"]
+mod evm;
 
 use std::sync::Arc;
 
@@ -16,12 +19,13 @@ use vm::code::Op;
 use vm::proof::{HostSemantics, NoHostSemantics};
 use vm::{Host, Machine, Module, NoImports, Status};
 
-/// Proves the machine's next step, checks it, takes the step and compares hashes.
+/// Proves the machine's next step, checks it with both checkers, takes the step and compares hashes.
+/// `with_evm` asks the Solidity checker too.
 fn prove_and_step<H: Host>(
     m: &mut Machine,
     host: &mut H,
     semantics: &dyn HostSemantics,
-    check: impl Fn(&vm::MachineHash, &[u8]) -> Result<vm::MachineHash, verifier::ProofError>,
+    with_evm: bool,
 ) -> usize {
     let pre = m.hash();
     let op = m.next_op();
@@ -29,11 +33,21 @@ fn prove_and_step<H: Host>(
         .prove_step(host, semantics)
         .unwrap_or_else(|e| panic!("step {} ({op:?}): prove: {e}", m.steps()));
     let bytes = proof.encode();
-    let post = check(&pre, &bytes)
+    let post = evm::check(&evm::class_of(op), &pre, &bytes, with_evm)
         .unwrap_or_else(|e| panic!("step {} ({op:?}): rejected: {e}", m.steps()));
     m.step(host);
     assert_eq!(post, m.hash(), "step {} ({op:?}): post hash", m.steps() - 1);
     bytes.len()
+}
+
+/// Prints what the two checkers were compared on.
+fn report(tally: evm::Tally) {
+    let classes: Vec<&String> = tally.gas.keys().collect();
+    println!(
+        "checkers agree on {} proofs ({} accepted, {} float steps refused by the EVM); op classes: {classes:?}",
+        tally.compared, tally.accepted, tally.float_refused
+    );
+    assert!(tally.compared > 0);
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -65,7 +79,6 @@ fn stf_batch_steps_prove() {
         .collect();
     sampled.sort_unstable();
     sampled.dedup();
-    let check = |pre: &vm::MachineHash, bytes: &[u8]| verifier::verify_step(pre, bytes);
     let (mut proven, mut host_calls, mut max_bytes) = (0u64, 0u64, 0usize);
     let mut next_sample = sampled.iter().peekable();
     while *m.status() == Status::Running {
@@ -76,7 +89,7 @@ fn stf_batch_steps_prove() {
             next_sample.next();
         }
         if i < prefix || is_host || sample {
-            max_bytes = max_bytes.max(prove_and_step(&mut m, &mut host, &StfSemantics, check));
+            max_bytes = max_bytes.max(prove_and_step(&mut m, &mut host, &StfSemantics, true));
             proven += 1;
             host_calls += is_host as u64;
         } else {
@@ -84,7 +97,8 @@ fn stf_batch_steps_prove() {
         }
     }
     // The halted machine's proof is the identity.
-    prove_and_step(&mut m, &mut host, &StfSemantics, check);
+    prove_and_step(&mut m, &mut host, &StfSemantics, true);
+    report(evm::take_tally());
     println!(
         "stf: {total} steps, {proven} proven ({host_calls} host calls, {} sampled), largest proof {max_bytes} bytes",
         sampled.len()
@@ -112,9 +126,9 @@ fn generated_module_steps_prove() {
             300
         },
     );
-    let check = |pre: &vm::MachineHash, bytes: &[u8]| {
-        verifier::verify_step_with(pre, bytes, &NoHostSemantics)
-    };
+    // The EVM checker sees a sample of these steps (every tenth under CI), all of them with
+    // EVM_CHECK_EVERY=1.
+    let evm_every = evm::every(3, 10);
     let (mut modules, mut calls, mut steps) = (0u64, 0u64, 0u64);
     let mut case = 0u64;
     while modules < cases {
@@ -145,7 +159,12 @@ fn generated_module_steps_prove() {
             calls += 1;
             for _ in 0..2_000 {
                 let running = *m.status() == Status::Running;
-                prove_and_step(&mut m, &mut NoImports, &NoHostSemantics, check);
+                prove_and_step(
+                    &mut m,
+                    &mut NoImports,
+                    &NoHostSemantics,
+                    steps % evm_every == 0,
+                );
                 steps += 1;
                 if !running {
                     break;
@@ -160,6 +179,7 @@ fn generated_module_steps_prove() {
             }
         }
     }
+    report(evm::take_tally());
     println!("generated: {modules} modules, {calls} calls, {steps} steps proven");
     assert!(modules >= 200 && steps > 10_000);
 }

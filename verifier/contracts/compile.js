@@ -28,7 +28,12 @@ const ENTRY_SOURCES = ["OneStepVerifier.sol"];
 // addresses of the earlier-deployed contracts named in its `constructorArgs`.
 const DEPLOY = {
   entry: "OneStepVerifier",
-  contracts: [{ name: "OneStepVerifier", constructorArgs: [] }],
+  contracts: [
+    { name: "CoreChecker", constructorArgs: [] },
+    { name: "BulkChecker", constructorArgs: [] },
+    { name: "HostChecker", constructorArgs: [] },
+    { name: "OneStepVerifier", constructorArgs: ["CoreChecker", "BulkChecker", "HostChecker"] },
+  ],
 };
 
 const OPTIMIZER_RUNS = 200;

@@ -33,8 +33,8 @@ pub const TRAP_BAD_ARGUMENT: u32 = 2;
 
 pub const IMPORT_MODULE: &str = "hauptbuch";
 
-/// Largest preimage a witness may carry (trie nodes are 49 or 65 bytes).
-pub const MAX_PREIMAGE: usize = 1 << 16;
+/// Largest preimage a witness may carry (trie nodes are 49 or 65 bytes); it must fit a proof.
+pub const MAX_PREIMAGE: usize = 1 << 15;
 
 const DOMAIN: &[u8; 22] = b"hauptbuch.stf.host.v1\0";
 
@@ -83,7 +83,7 @@ impl StfWitness {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<StfWitness, HostFault> {
-        let config = bincode::config::standard().with_limit::<{ vm::proof::MAX_PROOF_BYTES }>();
+        let config = bincode::config::standard().with_limit::<{ vm::proof::DECODE_LIMIT }>();
         match bincode::decode_from_slice(bytes, config) {
             Ok((w, read)) if read == bytes.len() => Ok(w),
             _ => Err(reject("malformed host witness")),

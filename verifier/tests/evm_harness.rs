@@ -1,58 +1,91 @@
-//! The EVM harness against the placeholder checker, whose `verifyStep` returns
-//! keccak256(pre ‖ proof) and rejects an empty proof with `Malformed(0)`. Replace these when the
-//! real checker lands: they test the harness (deploy, call, decode, gas), not the checker.
+//! The EVM harness with the real checker: deploy, call, decode the answer and the typed reverts,
+//! split the gas. (Agreement with the Rust checker on every proof is tested in the root package's
+//! `tests/proofs.rs`, `tests/proof_soundness.rs` and `tests/spec.rs`.)
 
-use sha3::{Digest, Keccak256};
+use std::sync::Arc;
+
 use verifier::evm::{EvmChecker, CALL_GAS_LIMIT};
-use vm::MachineHash;
+use vm::{Machine, Module, NoImports, Status, Value};
+
+const PROGRAM: &str = include_str!("op_classes.wat");
 
 #[test]
-fn harness_placeholder_returns_the_post_hash_and_decodes_rejections() {
+fn evm_checker_answers_real_proofs_and_types_its_rejections() {
+    let module: Arc<Module> = Module::new(&wat::parse_str(PROGRAM).unwrap()).unwrap();
+    let mut m = Machine::new(module, &mut NoImports).unwrap();
+    m.invoke("main", &[Value::I32(3)]).unwrap();
     let mut checker = EvmChecker::new().expect("deploy the contracts");
-    let pre = MachineHash([0x11; 32]);
-    let proof = b"a proof of some bytes\0\0\0";
+    let mut steps = 0;
+    let mut first = None;
+    while *m.status() == Status::Running && steps < 200 {
+        let pre = m.hash();
+        let op = format!("{:?}", m.next_op().unwrap());
+        let proof = m
+            .prove_step(&NoImports, &verifier::stf_host::StfSemantics)
+            .unwrap();
+        let bytes = proof.encode();
+        m.step(&mut NoImports);
+        let verdict = checker.verify_step(&pre, &bytes).expect("call verifyStep");
+        steps += 1;
+        if let Err(refused) = &verdict.post {
+            // Float arithmetic (the program converts to f64) is refused, and nothing else.
+            assert!(
+                refused.error.starts_with("FloatUnsupported("),
+                "{op}: {refused}"
+            );
+            assert!(
+                op.starts_with('F') || op.contains("TruncSatF"),
+                "{op}: {refused}"
+            );
+            continue;
+        }
+        assert_eq!(verdict.post, Ok(m.hash()), "step {steps} ({op})");
+        let gas = verdict.gas;
+        assert!(gas.total > 21_000 && gas.total < CALL_GAS_LIMIT, "{gas:?}");
+        assert_eq!(gas.total, 21_000 + gas.calldata + gas.execution, "{gas:?}");
+        // Calls commit nothing: the same call costs the same and answers the same.
+        assert_eq!(checker.verify_step(&pre, &bytes).unwrap(), verdict);
+        first.get_or_insert((pre, bytes));
+    }
+    assert_eq!(steps, 200);
+    let (pre, bytes) = first.unwrap();
 
-    let verdict = checker.verify_step(&pre, proof).expect("call verifyStep");
-    let expected: [u8; 32] = Keccak256::new()
-        .chain_update(pre.0)
-        .chain_update(proof)
-        .finalize()
-        .into();
-    assert_eq!(verdict.post, Ok(MachineHash(expected)));
-    let gas = verdict.gas;
-    assert!(gas.total > 21_000 && gas.total < CALL_GAS_LIMIT, "{gas:?}");
-    assert_eq!(gas.total, 21_000 + gas.calldata + gas.execution, "{gas:?}");
-    // The calldata as the ABI lays it out: selector, pre, offset 0x40, length 24, the proof
-    // zero-padded to a word.
-    let selector = &Keccak256::digest(b"verifyStep(bytes32,bytes)")[..4];
-    let mut calldata = selector.to_vec();
-    calldata.extend_from_slice(&pre.0);
-    calldata.extend_from_slice(&word(0x40));
-    calldata.extend_from_slice(&word(proof.len() as u8));
-    calldata.extend_from_slice(proof);
-    calldata.resize(4 + 4 * 32, 0);
-    let zeros = calldata.iter().filter(|&&b| b == 0).count() as u64;
-    let non_zeros = calldata.len() as u64 - zeros;
-    assert_eq!(gas.calldata, 4 * zeros + 16 * non_zeros);
-    // EIP-7623: at least 10 gas per token (a zero byte is one token, any other byte four), and the
-    // placeholder's hashing is cheap enough that this floor is what the transaction pays.
-    let floor = 21_000 + 10 * (zeros + 4 * non_zeros);
-    assert!(gas.floored, "{gas:?}");
-    assert_eq!(gas.total, floor, "{gas:?}");
+    let empty = checker.verify_step(&pre, &[]).unwrap().post.unwrap_err();
+    assert_eq!(empty.error, "Malformed(0)");
+    assert_eq!(empty.raw.len(), 4 + 32);
 
-    let verdict = checker.verify_step(&pre, &[]).expect("call verifyStep");
-    let rejection = verdict.post.expect_err("an empty proof is malformed");
-    assert_eq!(rejection.error, "Malformed(0)");
-    assert_eq!(rejection.raw.len(), 4 + 32);
+    let mut other = pre;
+    other.0[5] ^= 1;
+    let wrong = checker
+        .verify_step(&other, &bytes)
+        .unwrap()
+        .post
+        .unwrap_err();
+    assert!(
+        wrong.error.starts_with("PreStateMismatch(0x"),
+        "{}",
+        wrong.error
+    );
 
-    // Calls commit nothing: the same call costs the same and answers the same.
-    let again = checker.verify_step(&pre, proof).expect("call verifyStep");
-    assert_eq!(again.post, Ok(MachineHash(expected)));
-    assert_eq!(again.gas, gas);
-}
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    let error = checker
+        .verify_step(&pre, &trailing)
+        .unwrap()
+        .post
+        .unwrap_err();
+    assert_eq!(error.error, format!("Malformed({})", bytes.len()));
 
-fn word(n: u8) -> [u8; 32] {
-    let mut word = [0; 32];
-    word[31] = n;
-    word
+    let mut version = bytes.clone();
+    version[0] = 9;
+    let error = checker
+        .verify_step(&pre, &version)
+        .unwrap()
+        .post
+        .unwrap_err();
+    assert_eq!(error.error, "UnsupportedVersion(9)");
+
+    let huge = vec![0u8; vm::proof::MAX_PROOF_BYTES + 1];
+    let error = checker.verify_step(&pre, &huge).unwrap().post.unwrap_err();
+    assert_eq!(error.error, format!("TooLarge({})", huge.len()));
 }

@@ -342,11 +342,17 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
         Op::Return { results } => {
             let fp = s.fp();
             let from = below(s.sp(), results)?;
+            // Checked: a pre-state with fp near the top of u32 is refused, not wrapped (the EVM
+            // checker does the same).
+            let slot = |k: u32| {
+                fp.checked_add(k)
+                    .ok_or(Fault::Invalid("result slot past the stack"))
+            };
             for k in 0..results {
                 let w = s.stack(from + k).st()?;
-                s.set_stack(fp + k, w).st()?;
+                s.set_stack(slot(k)?, w).st()?;
             }
-            s.set_sp(fp + results);
+            s.set_sp(slot(results)?);
             if s.frame_words().st()? < 2 {
                 return Ok(StepEnd::Finished);
             }
@@ -645,8 +651,13 @@ fn execute<S: StepState>(s: &mut S) -> Result<StepEnd, Fault<S::Error>> {
                 return bulk_done(s);
             }
             let (from, to) = if dst == src && d > sr {
-                // Overlap with dst above src: copy from the end.
-                (sr + n - 1, d + n - 1)
+                // Overlap with dst above src: copy from the end. Checked: a range that does not fit
+                // 32 bits was never checked by the check step.
+                let last = |start: u32| {
+                    u32::try_from(start as u64 + n as u64 - 1)
+                        .map_err(|_| Fault::Invalid("table copy past 32 bits"))
+                };
+                (last(sr)?, last(d)?)
             } else {
                 (sr, d)
             };

@@ -42,8 +42,15 @@ pub use prove::ProveError;
 /// Current proof format version; checkers refuse any other.
 pub const PROOF_VERSION: u16 = 2;
 
-/// Largest encoded proof a checker accepts; decoding allocates at most this much.
-pub const MAX_PROOF_BYTES: usize = 1 << 20;
+/// Largest encoded proof a checker accepts (the largest honest proof is a few KiB: a host call
+/// moves at most 1 KiB). The EVM checker has the same limit.
+pub const MAX_PROOF_BYTES: usize = 1 << 16;
+
+/// bincode's allocation limit while decoding. It counts in-memory sizes, up to 19 times the
+/// encoded bytes (an empty `(u32, TreeOpening)` is 3 bytes and claims 56), so at 32 times the
+/// proof limit it bounds allocation without ever refusing a proof that decodes: the EVM checker,
+/// which has no such counter, accepts exactly the same byte strings.
+pub const DECODE_LIMIT: usize = 32 * MAX_PROOF_BYTES;
 
 /// A part of a commitment that is hashed on its own: a proof reveals it only when the step needs
 /// it, and otherwise just its hash.
@@ -239,7 +246,7 @@ pub enum DecodeError {
 }
 
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<MAX_PROOF_BYTES>()
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
 impl StepProof {

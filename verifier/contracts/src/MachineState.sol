@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import "./Errors.sol";
+import {Tree, TreeOpening, PartialTrees} from "./PartialTrees.sol";
+import {
+    StepProof, MachineOpening, Cold, Rest, TableRoot, SegmentOpening, SegmentsOpening, HostOpening
+} from "./ProofDecoding.sol";
+
+/// A data or element segment the proof opened: its length and contents tree.
+struct OpenedSegment {
+    uint256 index;
+    uint256 len;
+    Tree contents;
+}
+
+/// The partial machine a proof opens, which one step reads and writes: the EVM twin of
+/// `OpenedState` in verifier/src/one_step.rs. Every accessor refuses what the proof did not open.
+struct State {
+    // Registers of the hot part.
+    uint256 pc;
+    uint256 fp;
+    uint256 sp;
+    uint256 stackReserved;
+    uint256 memoryPages;
+    bool coldOpen;
+    Cold cold;
+    bool restOpen;
+    Rest rest;
+    uint256 codeLen;
+    Tree code;
+    Tree callTargets;
+    Tree brTable;
+    Tree stack;
+    Tree frames;
+    Tree globals;
+    Tree dropped;
+    Tree memory_;
+    TableRoot[] tables;
+    /// Opened table entry trees: `tableTreeOf[t]` is 1 + the index into `tableTrees`, 0 if none.
+    uint256[] tableTreeOf;
+    Tree[] tableTrees;
+    uint256 tableTreeCount;
+    OpenedSegment[] data;
+    OpenedSegment[] elems;
+    HostOpening host;
+    bytes32[] zero;
+}
+
+/// The machine hash and its parts (vm/src/commit/machine_hash.rs, vm/src/commit/commitment.rs):
+/// keccak256 over little-endian fixed-width fields.
+library MachineHashing {
+    uint256 internal constant RUNNING = 1;
+    uint256 internal constant FINISHED = 2;
+    uint256 internal constant TRAPPED = 3;
+
+    function le32(uint256 v) internal pure returns (bytes4) {
+        uint32 x = uint32(v);
+        x = ((x & 0xff00ff00) >> 8) | ((x & 0x00ff00ff) << 8);
+        return bytes4((x >> 16) | (x << 16));
+    }
+
+    function coldHash(Cold memory c) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                le32(c.frameWords),
+                le32(c.framesReserved),
+                c.framesRoot,
+                le32(c.globalsCount),
+                c.globalsRoot,
+                c.tablesHash,
+                le32(c.memoryMaxPages),
+                c.droppedRoot,
+                le32(c.elemCount),
+                c.elemsRoot,
+                c.hostRoot
+            )
+        );
+    }
+
+    function restHash(Rest memory r) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                le32(r.funcs),
+                r.callTargetsRoot,
+                le32(r.brEntries),
+                r.brTableRoot,
+                le32(r.dataCount),
+                r.dataRoot,
+                le32(r.imports),
+                r.importsRoot,
+                r.declarations
+            )
+        );
+    }
+
+    function moduleHash(uint256 codeLen, bytes32 codeRoot, bytes32 rest) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked("hauptbuch.module.v4", le32(codeLen), codeRoot, rest));
+    }
+
+    function tablesHash(TableRoot[] memory tables) internal pure returns (bytes32) {
+        bytes memory packed = new bytes(40 * tables.length);
+        for (uint256 i = 0; i < tables.length; i++) {
+            bytes4 e = le32(tables[i].entries);
+            bytes4 m = le32(tables[i].max);
+            bytes32 r = tables[i].root;
+            assembly ("memory-safe") {
+                let p := add(add(packed, 0x20), mul(i, 40))
+                mstore(p, e)
+                mstore(add(p, 4), m)
+                mstore(add(p, 8), r)
+            }
+        }
+        return keccak256(packed);
+    }
+
+    /// `HashInputs::hash_with_cold`.
+    function machineHash(
+        uint256 status,
+        uint256 trap,
+        uint256 pc,
+        uint256 fp,
+        uint256 sp,
+        uint256 stackReserved,
+        bytes32 stackRoot,
+        uint256 memoryPages,
+        bytes32 memoryRoot,
+        bytes32 module_,
+        bytes32 cold
+    ) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                "hauptbuch.machine.v3",
+                uint8(status),
+                le32(trap),
+                le32(pc),
+                le32(fp),
+                le32(sp),
+                le32(stackReserved),
+                stackRoot,
+                le32(memoryPages),
+                memoryRoot,
+                module_,
+                cold
+            )
+        );
+    }
+
+    /// `bytes_commitment_from_root`: keccak256(len u32 ‖ root).
+    function bytesCommitment(uint256 len, bytes32 root) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(le32(len), root));
+    }
+}
+
+library MachineStates {
+    using PartialTrees for Tree;
+
+    /// Height of a word tree over `words` words (four per leaf).
+    function wordHeight(uint256 words) internal pure returns (uint256) {
+        return PartialTrees.heightFor((words + 3) / 4);
+    }
+
+    function memoryHeight(uint256 pages) internal pure returns (uint256) {
+        return 11 + PartialTrees.heightFor(pages);
+    }
+
+    /// Opens a tree under a folded part only if the proof opens nothing in it.
+    function openUnder(bool isOpen, bytes32 what, uint256 height, bytes32 root, TreeOpening memory o)
+        private
+        pure
+        returns (Tree memory)
+    {
+        if (isOpen) return PartialTrees.open(what, height, root, o);
+        if (o.indices.length == 0 && o.siblings.length == 0) return PartialTrees.open(what, 0, 0, o);
+        revert BadOpening(what);
+    }
+
+    function openSegments(
+        bytes32 what,
+        SegmentsOpening memory s,
+        uint256 count,
+        bytes32 root,
+        uint256 perLeaf,
+        bytes32[] memory zero
+    ) private pure returns (OpenedSegment[] memory out) {
+        Tree memory tree = PartialTrees.open(what, PartialTrees.heightFor(count), root, s.tree);
+        out = new OpenedSegment[](s.segments.length);
+        for (uint256 i = 0; i < s.segments.length; i++) {
+            SegmentOpening memory seg = s.segments[i];
+            (bool ok, bytes32 l) = tree.leaf(zero, seg.index);
+            if (!ok) revert NotOpened(what);
+            if (l != MachineHashing.bytesCommitment(seg.len, seg.root)) revert OpeningFailed(what, "root mismatch");
+            uint256 height = PartialTrees.heightFor((seg.len + perLeaf - 1) / perLeaf);
+            Tree memory contents = PartialTrees.open(what, height, seg.root, seg.contents);
+            for (uint256 k = 0; k < i; k++) {
+                if (out[k].index == seg.index) revert BadOpening(what);
+            }
+            out[i] = OpenedSegment(seg.index, seg.len, contents);
+        }
+    }
+
+    /// `OpenedState::open`: checks every opening of a running machine's proof.
+    function open(StepProof memory p, bytes32[] memory zero) internal pure returns (State memory s) {
+        MachineOpening memory m = p.machine;
+        s.zero = zero;
+        s.pc = m.pc;
+        s.fp = m.fp;
+        s.sp = m.sp;
+        s.stackReserved = m.stackReserved;
+        s.memoryPages = m.memoryPages;
+        s.coldOpen = m.coldOpen;
+        s.cold = m.cold;
+        s.restOpen = p.restOpen;
+        s.rest = p.rest;
+        s.codeLen = p.codeLen;
+        s.host = p.host;
+        Cold memory c = m.cold;
+        Rest memory r = p.rest;
+        s.tables = p.tables;
+        s.tableTreeOf = new uint256[](p.tables.length);
+        s.tableTrees = new Tree[](p.tableEntries.length);
+        for (uint256 i = 0; i < p.tableEntries.length; i++) {
+            uint256 t = p.tableEntries[i].table;
+            if (t >= p.tables.length) revert BadOpening("table entries");
+            Tree memory tree = PartialTrees.open(
+                "table entries", wordHeight(p.tables[t].entries), p.tables[t].root, p.tableEntries[i].opening
+            );
+            if (s.tableTreeOf[t] != 0) revert BadOpening("table entries");
+            s.tableTrees[s.tableTreeCount] = tree;
+            s.tableTreeCount++;
+            s.tableTreeOf[t] = s.tableTreeCount;
+        }
+        bool dataOpened = p.data.segments.length != 0 || p.data.tree.indices.length != 0;
+        if (dataOpened && !p.restOpen) revert BadOpening("data segments");
+        bool elemsOpened = p.elems.segments.length != 0 || p.elems.tree.indices.length != 0;
+        if (elemsOpened && !m.coldOpen) revert BadOpening("element segments");
+        if (p.host.present && !(m.coldOpen && p.restOpen)) revert BadOpening("host call");
+        uint256 segmentBits = r.dataCount + c.elemCount;
+        s.code = PartialTrees.open("code", PartialTrees.heightFor((p.codeLen + 1) / 2), p.codeRoot, p.code);
+        s.callTargets =
+            openUnder(p.restOpen, "call targets", PartialTrees.heightFor(r.funcs), r.callTargetsRoot, p.callTargets);
+        s.brTable = openUnder(p.restOpen, "branch table", PartialTrees.heightFor(r.brEntries), r.brTableRoot, p.brTable);
+        s.stack = PartialTrees.open("value stack", wordHeight(m.stackReserved), m.stackRoot, p.stack);
+        s.frames = openUnder(m.coldOpen, "frames", wordHeight(c.framesReserved), c.framesRoot, p.frames);
+        s.globals = openUnder(m.coldOpen, "globals", wordHeight(c.globalsCount), c.globalsRoot, p.globals);
+        s.dropped = openUnder(
+            m.coldOpen && p.restOpen, "dropped segments", wordHeight((segmentBits + 63) / 64), c.droppedRoot, p.dropped
+        );
+        s.memory_ = PartialTrees.open("memory", memoryHeight(m.memoryPages), m.memoryRoot, p.memory_);
+        if (p.restOpen) s.data = openSegments("data segments", p.data, r.dataCount, r.dataRoot, 32, zero);
+        if (m.coldOpen) s.elems = openSegments("element segments", p.elems, c.elemCount, c.elemsRoot, 4, zero);
+    }
+
+    /// The post-state's hash (`OpenedState::post_hash`); `preCold` is the pre-state's cold hash,
+    /// kept when the cold part is folded.
+    function postHash(State memory s, uint256 status, bytes32 moduleHash, bytes32 preCold)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 cold = preCold;
+        if (s.coldOpen) {
+            Cold memory c = s.cold;
+            c.framesRoot = s.frames.root(s.zero);
+            c.globalsRoot = s.globals.root(s.zero);
+            for (uint256 t = 0; t < s.tables.length; t++) {
+                if (s.tableTreeOf[t] != 0) s.tables[t].root = s.tableTrees[s.tableTreeOf[t] - 1].root(s.zero);
+            }
+            c.tablesHash = MachineHashing.tablesHash(s.tables);
+            // The dropped bits' tree is opened only with the module's rest.
+            if (s.restOpen) c.droppedRoot = s.dropped.root(s.zero);
+            cold = MachineHashing.coldHash(c);
+        }
+        return MachineHashing.machineHash(
+            status,
+            0,
+            s.pc,
+            s.fp,
+            s.sp,
+            s.stackReserved,
+            s.stack.root(s.zero),
+            s.memoryPages,
+            s.memory_.root(s.zero),
+            moduleHash,
+            cold
+        );
+    }
+
+    // ---- what a step reads and writes (the `StepState` accessors) --------------------------
+
+    function requireCold(State memory s) internal pure {
+        if (!s.coldOpen) revert NotOpened("the machine's cold part");
+    }
+
+    function requireRest(State memory s) internal pure {
+        if (!s.restOpen) revert NotOpened("the module's rest");
+    }
+
+    /// The 16 encoded bytes of the op pos_ `pc`, as the high half of the result.
+    function opBytes(State memory s, uint256 pc) internal pure returns (bytes16) {
+        if (pc >= s.codeLen) revert InvalidState("pc past the code");
+        (bool ok, bytes32 l) = s.code.leaf(s.zero, pc / 2);
+        if (!ok) revert NotOpened("the op pos_ pc");
+        return bytes16(pc % 2 == 0 ? l : l << 128);
+    }
+
+    /// Little-endian u32 field `k` of a leaf.
+    function field(bytes32 l, uint256 k) internal pure returns (uint256) {
+        uint32 x = uint32(uint256(l) >> (224 - 32 * k));
+        x = ((x & 0xff00ff00) >> 8) | ((x & 0x00ff00ff) << 8);
+        return (x >> 16) | (x << 16);
+    }
+
+    /// Branch-table entry `index`: (pc, drop, keep).
+    function brTableEntry(State memory s, uint256 index) internal pure returns (uint256, uint256, uint256) {
+        requireRest(s);
+        if (index >= s.rest.brEntries) revert InvalidState("branch table index");
+        (bool ok, bytes32 l) = s.brTable.leaf(s.zero, index);
+        if (!ok) revert NotOpened("the branch-table entry");
+        if (uint256(l) & ((1 << 160) - 1) != 0) revert InvalidState("branch-table leaf");
+        return (field(l, 0), field(l, 1), field(l, 2));
+    }
+
+    /// Call target of `func`: (exists, entry, params, results, maxHeight, typeId).
+    function callTarget(State memory s, uint256 func) internal pure returns (bool, uint256[5] memory f) {
+        requireRest(s);
+        if (func >= s.rest.funcs) return (false, f);
+        (bool ok, bytes32 l) = s.callTargets.leaf(s.zero, func);
+        if (!ok) revert NotOpened("the call target");
+        if (uint256(l) & ((1 << 96) - 1) != 0) revert InvalidState("call-target leaf");
+        for (uint256 k = 0; k < 5; k++) {
+            f[k] = field(l, k);
+        }
+        return (true, f);
+    }
+
+    function stackWord(State memory s, uint256 slot) internal pure returns (uint64) {
+        if (slot >= s.stackReserved) revert InvalidState("stack slot past the reserved");
+        (bool ok, uint64 w) = s.stack.word(s.zero, slot);
+        if (!ok) revert NotOpened("a value-stack slot");
+        return w;
+    }
+
+    function setStackWord(State memory s, uint256 slot, uint64 w) internal pure {
+        if (slot >= s.stackReserved) revert InvalidState("stack slot past the reserved");
+        if (!s.stack.setWord(s.zero, slot, w)) revert OpeningFailed("a value-stack slot", "node not opened");
+    }
+
+    function reserveStack(State memory s, uint256 top) internal pure {
+        if (top > s.stackReserved) s.stackReserved = top;
+        s.stack.growTo(s.zero, wordHeight(s.stackReserved), "value stack");
+    }
+
+    function frameWords(State memory s) internal pure returns (uint256) {
+        requireCold(s);
+        return s.cold.frameWords;
+    }
+
+    function pushFrame(State memory s, uint64 returnPc, uint64 callerFp) internal pure {
+        requireCold(s);
+        uint256 pos_ = s.cold.frameWords;
+        uint256 words = pos_ + 2;
+        if (words > type(uint32).max) revert InvalidState("frame count");
+        s.cold.frameWords = words;
+        if (words > s.cold.framesReserved) s.cold.framesReserved = words;
+        s.frames.growTo(s.zero, wordHeight(s.cold.framesReserved), "frames");
+        if (!s.frames.setWord(s.zero, pos_, returnPc)) revert NotOpened("a frame");
+        if (!s.frames.setWord(s.zero, pos_ + 1, callerFp)) revert NotOpened("a frame");
+    }
+
+    function popFrame(State memory s) internal pure returns (uint64 returnPc, uint64 callerFp) {
+        requireCold(s);
+        if (s.cold.frameWords < 2) revert InvalidState("frame stack underflow");
+        uint256 pos_ = s.cold.frameWords - 2;
+        bool ok;
+        (ok, returnPc) = s.frames.word(s.zero, pos_);
+        if (!ok) revert NotOpened("a frame");
+        (ok, callerFp) = s.frames.word(s.zero, pos_ + 1);
+        if (!ok) revert NotOpened("a frame");
+        // Popped frame words are zero in the committed tree.
+        if (!s.frames.setWord(s.zero, pos_, 0)) revert NotOpened("a frame");
+        if (!s.frames.setWord(s.zero, pos_ + 1, 0)) revert NotOpened("a frame");
+        s.cold.frameWords = pos_;
+    }
+
+    function globalCount(State memory s) internal pure returns (uint256) {
+        requireCold(s);
+        return s.cold.globalsCount;
+    }
+
+    function global(State memory s, uint256 index) internal pure returns (uint64) {
+        requireCold(s);
+        (bool ok, uint64 w) = s.globals.word(s.zero, index);
+        if (!ok) revert NotOpened("a global");
+        return w;
+    }
+
+    function setGlobal(State memory s, uint256 index, uint64 w) internal pure {
+        requireCold(s);
+        if (!s.globals.setWord(s.zero, index, w)) revert NotOpened("a global");
+    }
+
+    function tableCount(State memory s) internal pure returns (uint256) {
+        requireCold(s);
+        return s.tables.length;
+    }
+
+    function tableSize(State memory s, uint256 table) internal pure returns (uint256 entries, uint256 max) {
+        requireCold(s);
+        if (table >= s.tables.length) revert InvalidState("no such table");
+        return (s.tables[table].entries, s.tables[table].max);
+    }
+
+    function tableTree(State memory s, uint256 table) private pure returns (Tree memory) {
+        requireCold(s);
+        if (table >= s.tableTreeOf.length || s.tableTreeOf[table] == 0) revert NotOpened("a table entry");
+        return s.tableTrees[s.tableTreeOf[table] - 1];
+    }
+
+    function tableEntry(State memory s, uint256 table, uint256 index) internal pure returns (uint64) {
+        (bool ok, uint64 w) = tableTree(s, table).word(s.zero, index);
+        if (!ok) revert NotOpened("a table entry");
+        return w;
+    }
+
+    function setTableEntry(State memory s, uint256 table, uint256 index, uint64 w) internal pure {
+        if (!tableTree(s, table).setWord(s.zero, index, w)) revert NotOpened("a table entry");
+    }
+
+    function growTable(State memory s, uint256 table, uint256 entries) internal pure {
+        requireCold(s);
+        if (table >= s.tables.length) revert InvalidState("no such table");
+        TableRoot memory t = s.tables[table];
+        if (s.tableTreeOf[table] == 0) {
+            // Growing reads no entry: the table's root alone is the tree to grow.
+            TreeOpening memory nothing;
+            Tree memory tree = PartialTrees.open("table entries", wordHeight(t.entries), t.root, nothing);
+            if (s.tableTreeCount == s.tableTrees.length) {
+                Tree[] memory more = new Tree[](s.tableTrees.length + 1);
+                for (uint256 i = 0; i < s.tableTrees.length; i++) {
+                    more[i] = s.tableTrees[i];
+                }
+                s.tableTrees = more;
+            }
+            s.tableTrees[s.tableTreeCount] = tree;
+            s.tableTreeCount++;
+            s.tableTreeOf[table] = s.tableTreeCount;
+        }
+        s.tableTrees[s.tableTreeOf[table] - 1].growTo(s.zero, wordHeight(entries), "table entries");
+        t.entries = entries;
+    }
+
+    function memoryMaxPages(State memory s) internal pure returns (uint256) {
+        requireCold(s);
+        return s.cold.memoryMaxPages;
+    }
+
+    function growMemory(State memory s, uint256 pages) internal pure {
+        s.memoryPages = pages;
+        s.memory_.growTo(s.zero, memoryHeight(pages), "memory");
+    }
+
+    /// `len` (<= 32) bytes of memory pos_ `addr`, as the high bytes of the result (bounds checked by
+    /// the caller).
+    function readMemory(State memory s, uint256 addr, uint256 len) internal pure returns (bytes32 out) {
+        bool ok;
+        (ok, out) = s.memory_.readBytes32(s.zero, addr, len);
+        if (!ok) revert NotOpened("memory");
+    }
+
+    function writeMemory(State memory s, uint256 addr, bytes32 data, uint256 len) internal pure {
+        if (!s.memory_.writeBytes32(s.zero, addr, data, len)) revert OpeningFailed("memory", "node not opened");
+    }
+
+    function isDropped(State memory s, uint256 bit) internal pure returns (bool) {
+        requireCold(s);
+        requireRest(s);
+        (bool ok, uint64 w) = s.dropped.word(s.zero, bit / 64);
+        if (!ok) revert NotOpened("a dropped-segment bit");
+        return (w >> (bit % 64)) & 1 != 0;
+    }
+
+    function setDropped(State memory s, uint256 bit) internal pure {
+        requireCold(s);
+        requireRest(s);
+        (bool ok, uint64 w) = s.dropped.word(s.zero, bit / 64);
+        if (!ok) revert NotOpened("a dropped-segment bit");
+        if (!s.dropped.setWord(s.zero, bit / 64, w | uint64(1 << (bit % 64)))) {
+            revert NotOpened("a dropped-segment bit");
+        }
+    }
+
+    function dataCount(State memory s) internal pure returns (uint256) {
+        requireRest(s);
+        return s.rest.dataCount;
+    }
+
+    function segment(OpenedSegment[] memory segs, uint256 index, bytes32 what)
+        private
+        pure
+        returns (OpenedSegment memory)
+    {
+        for (uint256 i = 0; i < segs.length; i++) {
+            if (segs[i].index == index) return segs[i];
+        }
+        revert NotOpened(what);
+    }
+
+    function dataLen(State memory s, uint256 seg) internal pure returns (uint256) {
+        return segment(s.data, seg, "a data segment").len;
+    }
+
+    function readData(State memory s, uint256 seg, uint256 offset, uint256 len) internal pure returns (bytes32 out) {
+        OpenedSegment memory d = segment(s.data, seg, "a data segment");
+        bool ok;
+        (ok, out) = d.contents.readBytes32(s.zero, offset, len);
+        if (!ok) revert NotOpened("a data segment chunk");
+    }
+
+    function elemCount(State memory s) internal pure returns (uint256) {
+        requireCold(s);
+        return s.cold.elemCount;
+    }
+
+    function elemLen(State memory s, uint256 seg) internal pure returns (uint256) {
+        return segment(s.elems, seg, "an element segment").len;
+    }
+
+    function elemItem(State memory s, uint256 seg, uint256 index) internal pure returns (uint64) {
+        OpenedSegment memory e = segment(s.elems, seg, "an element segment");
+        (bool ok, uint64 w) = e.contents.word(s.zero, index);
+        if (!ok) revert NotOpened("an element item");
+        return w;
+    }
+}

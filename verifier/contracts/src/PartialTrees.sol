@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import "./Errors.sol";
+
+/// The part of a Merkle tree a multiproof opened, read, written and re-rooted: the EVM twin of
+/// `vm::multiproof::PartialTree`, with the same consensus rules (see vm/src/commit/multiproof.rs):
+/// leaves are raw 32 bytes, inner nodes keccak256(left ‖ right), siblings listed level by level
+/// (leaves first), for each known node in increasing order whose sibling is not known. A node
+/// under a known node equal to ZERO[level] reads as zero, which is how grown trees read their new
+/// part.
+///
+/// Nodes live in an open-addressing hash table in memory keyed by (level, index): lookups and
+/// writes are O(1) whatever the tree, and the table grows with the writes of a step.
+struct Tree {
+    uint256 height;
+    /// Slot k: key pos_ 2k, value pos_ 2k + 1; key = (level << 64 | index) + 1, 0 = empty.
+    uint256[] slots;
+    uint256 count;
+}
+
+/// A decoded multiproof: sorted leaf indices, their values, and the sibling list.
+struct TreeOpening {
+    uint256[] indices;
+    bytes32[] leaves;
+    bytes32[] siblings;
+}
+
+library PartialTrees {
+    /// Highest tree any structure uses (`vm::merkle::MAX_HEIGHT`).
+    uint256 internal constant MAX_HEIGHT = 40;
+
+    /// ZERO[h] for h = 0 ..= MAX_HEIGHT: the root of an all-zero tree of height h.
+    function zeroHashes() internal pure returns (bytes32[] memory z) {
+        z = new bytes32[](MAX_HEIGHT + 1);
+        for (uint256 h = 1; h <= MAX_HEIGHT; h++) {
+            z[h] = hashPair(z[h - 1], z[h - 1]);
+        }
+    }
+
+    function hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32 r) {
+        assembly ("memory-safe") {
+            mstore(0x00, a)
+            mstore(0x20, b)
+            r := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// Smallest h with 2^h >= n (0 for n <= 1): `vm::merkle::height_for`.
+    function heightFor(uint256 n) internal pure returns (uint256 h) {
+        if (n <= 1) return 0;
+        uint256 m = n - 1;
+        while (m != 0) {
+            h++;
+            m >>= 1;
+        }
+    }
+
+    // ---- the node table ----------------------------------------------------------------
+
+    function newTable(uint256 expected) private pure returns (uint256[] memory slots) {
+        uint256 cap = 16;
+        while (cap < 2 * expected) cap <<= 1;
+        slots = new uint256[](2 * cap);
+    }
+
+    function slotOf(uint256 key, uint256 cap) private pure returns (uint256) {
+        unchecked {
+            return ((key * 0x9E3779B97F4A7C15F39CC0605CEDC835) >> 128) & (cap - 1);
+        }
+    }
+
+    function get(Tree memory t, uint256 level, uint256 index) internal pure returns (bool found, bytes32 value) {
+        uint256 key = ((level << 64) | index) + 1;
+        uint256[] memory slots = t.slots;
+        uint256 cap = slots.length / 2;
+        uint256 k = slotOf(key, cap);
+        unchecked {
+            while (true) {
+                uint256 pos_ = slots[2 * k];
+                if (pos_ == key) return (true, bytes32(slots[2 * k + 1]));
+                if (pos_ == 0) return (false, 0);
+                k = (k + 1) & (cap - 1);
+            }
+        }
+    }
+
+    function put(Tree memory t, uint256 level, uint256 index, bytes32 value) internal pure {
+        if (2 * (t.count + 1) > t.slots.length / 2) grow(t);
+        uint256 key = ((level << 64) | index) + 1;
+        uint256[] memory slots = t.slots;
+        uint256 cap = slots.length / 2;
+        uint256 k = slotOf(key, cap);
+        unchecked {
+            while (true) {
+                uint256 pos_ = slots[2 * k];
+                if (pos_ == key) {
+                    slots[2 * k + 1] = uint256(value);
+                    return;
+                }
+                if (pos_ == 0) {
+                    slots[2 * k] = key;
+                    slots[2 * k + 1] = uint256(value);
+                    t.count++;
+                    return;
+                }
+                k = (k + 1) & (cap - 1);
+            }
+        }
+    }
+
+    function grow(Tree memory t) private pure {
+        uint256[] memory old = t.slots;
+        uint256 newCap = old.length; // twice the old capacity (old.length = 2 * cap)
+        uint256[] memory slots = new uint256[](2 * newCap);
+        unchecked {
+            for (uint256 i = 0; i < old.length; i += 2) {
+                uint256 key = old[i];
+                if (key == 0) continue;
+                uint256 k = slotOf(key, newCap);
+                while (slots[2 * k] != 0) k = (k + 1) & (newCap - 1);
+                slots[2 * k] = key;
+                slots[2 * k + 1] = old[i + 1];
+            }
+        }
+        t.slots = slots;
+    }
+
+    // ---- opening ------------------------------------------------------------------------
+
+    /// Checks that `o` opens a tree of `height` under `root` and keeps the opened part
+    /// (`PartialTree::open`). Reverts with OpeningFailed(what, reason).
+    function open(bytes32 what, uint256 height, bytes32 expected, TreeOpening memory o)
+        internal
+        pure
+        returns (Tree memory t)
+    {
+        if (height > MAX_HEIGHT) revert OpeningFailed(what, "tree height over the limit");
+        uint256 n = o.indices.length;
+        t.height = height;
+        t.slots = newTable(n * (height + 1) + o.siblings.length + 4);
+        uint256[] memory idx = new uint256[](n);
+        bytes32[] memory val = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 index = o.indices[i];
+            if (index >> height != 0) revert OpeningFailed(what, "leaf index outside the tree");
+            if (i > 0 && o.indices[i - 1] >= index) revert OpeningFailed(what, "leaf indices unsorted");
+            idx[i] = index;
+            val[i] = o.leaves[i];
+            put(t, 0, index, o.leaves[i]);
+        }
+        uint256 next = 0;
+        bytes32[] memory sib = o.siblings;
+        for (uint256 level = 0; level < height; level++) {
+            uint256 m = 0;
+            uint256 i = 0;
+            while (i < n) {
+                uint256 index = idx[i];
+                bytes32 left;
+                bytes32 right;
+                if (index & 1 == 0) {
+                    left = val[i];
+                    if (i + 1 < n && idx[i + 1] == index + 1) {
+                        right = val[i + 1];
+                        i += 2;
+                    } else {
+                        if (next >= sib.length) revert OpeningFailed(what, "missing sibling");
+                        right = sib[next++];
+                        put(t, level, index + 1, right);
+                        i += 1;
+                    }
+                } else {
+                    if (next >= sib.length) revert OpeningFailed(what, "missing sibling");
+                    left = sib[next++];
+                    put(t, level, index - 1, left);
+                    right = val[i];
+                    i += 1;
+                }
+                bytes32 parent = hashPair(left, right);
+                idx[m] = index >> 1;
+                val[m] = parent;
+                put(t, level + 1, index >> 1, parent);
+                m++;
+            }
+            n = m;
+        }
+        if (next != sib.length) revert OpeningFailed(what, "extra siblings");
+        if (o.indices.length == 0) {
+            put(t, height, 0, expected);
+        } else if (val[0] != expected) {
+            revert OpeningFailed(what, "root mismatch");
+        }
+    }
+
+    /// An opening with nothing in it (the stand-in for a folded part).
+    function isEmpty(TreeOpening memory o) internal pure returns (bool) {
+        return o.indices.length == 0;
+    }
+
+    // ---- reading and writing ------------------------------------------------------------
+
+    function root(Tree memory t, bytes32[] memory zero) internal pure returns (bytes32) {
+        (bool found, bytes32 r) = get(t, t.height, 0);
+        return found ? r : zero[t.height];
+    }
+
+    /// The node pos_ (level, index) if opened or inside a known all-zero subtree.
+    function node(Tree memory t, bytes32[] memory zero, uint256 level, uint256 index)
+        internal
+        pure
+        returns (bool, bytes32)
+    {
+        (bool found, bytes32 h) = get(t, level, index);
+        if (found) return (true, h);
+        for (uint256 up = level + 1; up <= t.height; up++) {
+            (bool f, bytes32 a) = get(t, up, index >> (up - level));
+            if (f && a == zero[up]) return (true, zero[level]);
+        }
+        return (false, 0);
+    }
+
+    /// Leaf `index`; `ok` is false if it is outside the tree or not opened.
+    function leaf(Tree memory t, bytes32[] memory zero, uint256 index) internal pure returns (bool ok, bytes32 value) {
+        if (index >> t.height != 0) return (false, 0);
+        return node(t, zero, 0, index);
+    }
+
+    /// Writes leaf `index` and re-hashes its path (`PartialTree::set_leaf`); false if the leaf or
+    /// a sibling on its path is not opened.
+    function setLeaf(Tree memory t, bytes32[] memory zero, uint256 index, bytes32 value) internal pure returns (bool) {
+        (bool ok,) = leaf(t, zero, index);
+        if (!ok) return false;
+        bytes32 h = value;
+        uint256 pos_ = index;
+        for (uint256 level = 0; level < t.height; level++) {
+            (bool f, bytes32 sibling) = node(t, zero, level, pos_ ^ 1);
+            if (!f) return false;
+            put(t, level, pos_, h);
+            // Materialized zero siblings keep later reads in this subtree working after the
+            // ancestor that proved them zero changes.
+            put(t, level, pos_ ^ 1, sibling);
+            h = pos_ & 1 == 0 ? hashPair(h, sibling) : hashPair(sibling, h);
+            pos_ >>= 1;
+        }
+        put(t, t.height, 0, h);
+        return true;
+    }
+
+    /// Grows the tree to `height` (no-op if not higher): the old tree becomes the leftmost subtree.
+    function growTo(Tree memory t, bytes32[] memory zero, uint256 height, bytes32 what) internal pure {
+        if (height > MAX_HEIGHT) revert OpeningFailed(what, "tree height over the limit");
+        while (t.height < height) {
+            uint256 level = t.height;
+            bytes32 r = root(t, zero);
+            put(t, level, 0, r);
+            put(t, level, 1, zero[level]);
+            put(t, level + 1, 0, hashPair(r, zero[level]));
+            t.height = level + 1;
+        }
+    }
+
+    /// Word `word` (little-endian u64, four per leaf) of a word tree; false if not opened.
+    function word(Tree memory t, bytes32[] memory zero, uint256 w) internal pure returns (bool ok, uint64 value) {
+        bytes32 l;
+        (ok, l) = leaf(t, zero, w >> 2);
+        if (!ok) return (false, 0);
+        value = leWord(l, (w & 3) * 8);
+    }
+
+    function setWord(Tree memory t, bytes32[] memory zero, uint256 w, uint64 value) internal pure returns (bool) {
+        (bool ok, bytes32 l) = leaf(t, zero, w >> 2);
+        if (!ok) return false;
+        uint256 shift = (24 - (w & 3) * 8) * 8;
+        uint256 cleared = uint256(l) & ~(uint256(type(uint64).max) << shift);
+        return setLeaf(t, zero, w >> 2, bytes32(cleared | (uint256(swap64(value)) << shift)));
+    }
+
+    /// The little-endian u64 pos_ byte `pos_` of a leaf.
+    function leWord(bytes32 l, uint256 pos_) internal pure returns (uint64) {
+        return swap64(uint64(uint256(l) >> ((24 - pos_) * 8)));
+    }
+
+    /// Byte-order swap of a u64.
+    function swap64(uint64 v) internal pure returns (uint64) {
+        v = ((v & 0xFF00FF00FF00FF00) >> 8) | ((v & 0x00FF00FF00FF00FF) << 8);
+        v = ((v & 0xFFFF0000FFFF0000) >> 16) | ((v & 0x0000FFFF0000FFFF) << 16);
+        return (v >> 32) | (v << 32);
+    }
+
+    /// Reads `len` (<= 32) bytes pos_ byte `offset` of a byte-string tree, as the high `len` bytes
+    /// of the result; false if a leaf is not opened.
+    function readBytes32(Tree memory t, bytes32[] memory zero, uint256 offset, uint256 len)
+        internal
+        pure
+        returns (bool, bytes32 out)
+    {
+        uint256 done = 0;
+        while (done < len) {
+            uint256 pos_ = offset + done;
+            (bool ok, bytes32 l) = leaf(t, zero, pos_ >> 5);
+            if (!ok) return (false, 0);
+            uint256 start = pos_ & 31;
+            uint256 n = 32 - start;
+            if (n > len - done) n = len - done;
+            // Bytes start .. start + n of the leaf, placed pos_ bytes done .. done + n of out.
+            bytes32 piece = bytes32((uint256(l) << (start * 8)));
+            piece = piece & bytes32(~(type(uint256).max >> (n * 8)));
+            out |= bytes32(uint256(piece) >> (done * 8));
+            done += n;
+        }
+        return (true, out);
+    }
+
+    /// Writes the high `len` (<= 32) bytes of `data` pos_ byte `offset`; false if not opened.
+    function writeBytes32(Tree memory t, bytes32[] memory zero, uint256 offset, bytes32 data, uint256 len)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 done = 0;
+        while (done < len) {
+            uint256 pos_ = offset + done;
+            (bool ok, bytes32 l) = leaf(t, zero, pos_ >> 5);
+            if (!ok) return false;
+            uint256 start = pos_ & 31;
+            uint256 n = 32 - start;
+            if (n > len - done) n = len - done;
+            uint256 mask = (~(type(uint256).max >> (n * 8))) >> (start * 8);
+            uint256 piece = (uint256(data) << (done * 8)) >> (start * 8);
+            l = bytes32((uint256(l) & ~mask) | (piece & mask));
+            if (!setLeaf(t, zero, pos_ >> 5, l)) return false;
+            done += n;
+        }
+        return true;
+    }
+
+    /// Reads `buf.length` bytes pos_ `offset` into `buf`.
+    function readBytes(Tree memory t, bytes32[] memory zero, uint256 offset, bytes memory buf) internal pure returns (bool) {
+        for (uint256 done = 0; done < buf.length; done += 32) {
+            uint256 n = buf.length - done < 32 ? buf.length - done : 32;
+            (bool ok, bytes32 chunk) = readBytes32(t, zero, offset + done, n);
+            if (!ok) return false;
+            assembly ("memory-safe") {
+                let p := add(add(buf, 0x20), done)
+                switch n
+                case 32 { mstore(p, chunk) }
+                default {
+                    // A short tail: keep the bytes past the buffer.
+                    let mask := not(shr(mul(n, 8), not(0)))
+                    mstore(p, or(and(chunk, mask), and(mload(p), not(mask))))
+                }
+            }
+        }
+        return true;
+    }
+
+    /// Writes `data` pos_ `offset`.
+    function writeBytes(Tree memory t, bytes32[] memory zero, uint256 offset, bytes memory data) internal pure returns (bool) {
+        for (uint256 done = 0; done < data.length; done += 32) {
+            uint256 n = data.length - done < 32 ? data.length - done : 32;
+            bytes32 chunk;
+            assembly ("memory-safe") {
+                chunk := mload(add(add(data, 0x20), done))
+            }
+            if (!writeBytes32(t, zero, offset + done, chunk, n)) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import "./Errors.sol";
+import {TreeOpening} from "./PartialTrees.sol";
+
+/// The pre-state's hot registers and roots (`vm::proof::MachineOpening`).
+struct MachineOpening {
+    uint256 status;
+    uint256 trap;
+    uint256 pc;
+    uint256 fp;
+    uint256 sp;
+    uint256 stackReserved;
+    bytes32 stackRoot;
+    uint256 memoryPages;
+    bytes32 memoryRoot;
+    bool coldOpen;
+    /// The cold part's hash when folded.
+    bytes32 coldHash;
+    Cold cold;
+}
+
+/// `vm::machine::hash::ColdInputs`.
+struct Cold {
+    uint256 frameWords;
+    uint256 framesReserved;
+    bytes32 framesRoot;
+    uint256 globalsCount;
+    bytes32 globalsRoot;
+    bytes32 tablesHash;
+    uint256 memoryMaxPages;
+    bytes32 droppedRoot;
+    uint256 elemCount;
+    bytes32 elemsRoot;
+    bytes32 hostRoot;
+}
+
+/// `vm::commitment::ModuleRest`.
+struct Rest {
+    uint256 funcs;
+    bytes32 callTargetsRoot;
+    uint256 brEntries;
+    bytes32 brTableRoot;
+    uint256 dataCount;
+    bytes32 dataRoot;
+    uint256 imports;
+    bytes32 importsRoot;
+    bytes32 declarations;
+}
+
+struct TableRoot {
+    uint256 entries;
+    uint256 max;
+    bytes32 root;
+}
+
+struct TableEntriesOpening {
+    uint256 table;
+    TreeOpening opening;
+}
+
+struct SegmentOpening {
+    uint256 index;
+    uint256 len;
+    bytes32 root;
+    TreeOpening contents;
+}
+
+struct SegmentsOpening {
+    SegmentOpening[] segments;
+    TreeOpening tree;
+}
+
+/// `vm::proof::HostOpening`; the witness stays in calldata for the host's own decoder.
+struct HostOpening {
+    bool present;
+    bytes module;
+    bytes name;
+    bytes params;
+    bytes results;
+    TreeOpening importProof;
+    uint256 witnessStart;
+    uint256 witnessEnd;
+}
+
+/// `vm::proof::StepProof`, field for field.
+struct StepProof {
+    MachineOpening machine;
+    uint256 codeLen;
+    bytes32 codeRoot;
+    bool restOpen;
+    bytes32 restHash;
+    Rest rest;
+    TableRoot[] tables;
+    TreeOpening code;
+    TreeOpening callTargets;
+    TreeOpening brTable;
+    TreeOpening stack;
+    TreeOpening frames;
+    TreeOpening globals;
+    TreeOpening dropped;
+    TableEntriesOpening[] tableEntries;
+    TreeOpening memory_;
+    SegmentsOpening data;
+    SegmentsOpening elems;
+    HostOpening host;
+}
+
+/// A read position in calldata: `pos` and `end` are absolute, `start` is where the encoding began
+/// (errors report offsets from it).
+struct Cursor {
+    uint256 pos;
+    uint256 end;
+    uint256 start;
+}
+
+/// The proof encoding (vm/src/proof/mod.rs): bincode 2 `config::standard()`. Integers are varints:
+/// a byte below 251 is the value; 251, 252, 253 are followed by a little-endian u16, u32, u64
+/// (bincode accepts a wider form than needed, so this does too); a u32 refuses the u64 form, a u16
+/// the u32 form. A u8 is its byte, a hash its 32 bytes, a Vec a varint length then its items, an
+/// enum a varint tag, an Option a byte 0/1. Strings must be UTF-8.
+library ProofDecoding {
+    uint16 internal constant PROOF_VERSION = 2;
+    /// `vm::proof::MAX_PROOF_BYTES`.
+    uint256 internal constant MAX_PROOF_BYTES = 65536;
+
+    function malformed(Cursor memory c) internal pure {
+        revert Malformed(c.pos - c.start);
+    }
+
+    function u8_(Cursor memory c) internal pure returns (uint256 b) {
+        uint256 pos = c.pos;
+        if (pos >= c.end) malformed(c);
+        assembly ("memory-safe") {
+            b := byte(0, calldataload(pos))
+        }
+        c.pos = pos + 1;
+    }
+
+    /// `n` (<= 32) little-endian bytes.
+    function le(Cursor memory c, uint256 n) internal pure returns (uint256 v) {
+        uint256 pos = c.pos;
+        if (pos + n > c.end) malformed(c);
+        uint256 w;
+        assembly ("memory-safe") {
+            w := calldataload(pos)
+        }
+        for (uint256 i = 0; i < n; i++) {
+            v |= ((w >> (248 - 8 * i)) & 0xff) << (8 * i);
+        }
+        c.pos = pos + n;
+    }
+
+    /// A varint whose widest accepted form is `maxMarker` (251 u16, 252 u32, 253 u64).
+    function varint(Cursor memory c, uint256 maxMarker) internal pure returns (uint256) {
+        uint256 mark = c.pos;
+        uint256 b = u8_(c);
+        if (b < 251) return b;
+        if (b > maxMarker) {
+            c.pos = mark;
+            malformed(c);
+        }
+        if (b == 251) return le(c, 2);
+        if (b == 252) return le(c, 4);
+        return le(c, 8);
+    }
+
+    function u16_(Cursor memory c) internal pure returns (uint256) {
+        return varint(c, 251);
+    }
+
+    function u32_(Cursor memory c) internal pure returns (uint256) {
+        return varint(c, 252);
+    }
+
+    function u64_(Cursor memory c) internal pure returns (uint256) {
+        return varint(c, 253);
+    }
+
+    function hash(Cursor memory c) internal pure returns (bytes32 h) {
+        uint256 pos = c.pos;
+        if (pos + 32 > c.end) malformed(c);
+        assembly ("memory-safe") {
+            h := calldataload(pos)
+        }
+        c.pos = pos + 32;
+    }
+
+    /// A Vec length whose items take at least `minItemBytes` each: a longer claim cannot be
+    /// satisfied, so it is refused before anything is allocated.
+    function len(Cursor memory c, uint256 minItemBytes) internal pure returns (uint256 n) {
+        uint256 mark = c.pos;
+        n = u64_(c);
+        if (n * minItemBytes > c.end - c.pos) {
+            c.pos = mark;
+            malformed(c);
+        }
+    }
+
+    /// An enum or Option tag with values 0 and 1.
+    function flag(Cursor memory c, bool varintTag) internal pure returns (bool) {
+        uint256 mark = c.pos;
+        uint256 t = varintTag ? u32_(c) : u8_(c);
+        if (t > 1) {
+            c.pos = mark;
+            malformed(c);
+        }
+        return t == 1;
+    }
+
+    function byteVec(Cursor memory c) internal pure returns (bytes memory out) {
+        uint256 n = len(c, 1);
+        out = new bytes(n);
+        uint256 pos = c.pos;
+        assembly ("memory-safe") {
+            calldatacopy(add(out, 0x20), pos, n)
+        }
+        c.pos = pos + n;
+    }
+
+    function utf8(Cursor memory c) internal pure returns (bytes memory s) {
+        uint256 mark = c.pos;
+        s = byteVec(c);
+        if (!validUtf8(s)) {
+            c.pos = mark;
+            malformed(c);
+        }
+    }
+
+    /// Rust's `str::from_utf8`: shortest forms only, no surrogates, nothing above U+10FFFF.
+    function validUtf8(bytes memory s) internal pure returns (bool) {
+        uint256 i = 0;
+        uint256 n = s.length;
+        while (i < n) {
+            uint256 b = uint8(s[i]);
+            if (b < 0x80) {
+                i++;
+                continue;
+            }
+            uint256 need;
+            uint256 lo = 0x80;
+            uint256 hi = 0xbf;
+            if (b >= 0xc2 && b <= 0xdf) {
+                need = 1;
+            } else if (b >= 0xe0 && b <= 0xef) {
+                need = 2;
+                if (b == 0xe0) lo = 0xa0;
+                if (b == 0xed) hi = 0x9f;
+            } else if (b >= 0xf0 && b <= 0xf4) {
+                need = 3;
+                if (b == 0xf0) lo = 0x90;
+                if (b == 0xf4) hi = 0x8f;
+            } else {
+                return false;
+            }
+            if (i + need >= n) return false;
+            uint256 second = uint8(s[i + 1]);
+            if (second < lo || second > hi) return false;
+            for (uint256 k = 2; k <= need; k++) {
+                uint256 cont = uint8(s[i + k]);
+                if (cont < 0x80 || cont > 0xbf) return false;
+            }
+            i += need + 1;
+        }
+        return true;
+    }
+
+    function treeOpening(Cursor memory c) internal pure returns (TreeOpening memory o) {
+        uint256 n = len(c, 33);
+        o.indices = new uint256[](n);
+        o.leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            o.indices[i] = u64_(c);
+            o.leaves[i] = hash(c);
+        }
+        uint256 s = len(c, 32);
+        o.siblings = new bytes32[](s);
+        for (uint256 i = 0; i < s; i++) {
+            o.siblings[i] = hash(c);
+        }
+    }
+
+    function cold(Cursor memory c) internal pure returns (Cold memory k) {
+        k.frameWords = u32_(c);
+        k.framesReserved = u32_(c);
+        k.framesRoot = hash(c);
+        k.globalsCount = u32_(c);
+        k.globalsRoot = hash(c);
+        k.tablesHash = hash(c);
+        k.memoryMaxPages = u32_(c);
+        k.droppedRoot = hash(c);
+        k.elemCount = u32_(c);
+        k.elemsRoot = hash(c);
+        k.hostRoot = hash(c);
+    }
+
+    function rest(Cursor memory c) internal pure returns (Rest memory r) {
+        r.funcs = u32_(c);
+        r.callTargetsRoot = hash(c);
+        r.brEntries = u32_(c);
+        r.brTableRoot = hash(c);
+        r.dataCount = u32_(c);
+        r.dataRoot = hash(c);
+        r.imports = u32_(c);
+        r.importsRoot = hash(c);
+        r.declarations = hash(c);
+    }
+
+    function segments(Cursor memory c) internal pure returns (SegmentsOpening memory s) {
+        uint256 n = len(c, 36);
+        s.segments = new SegmentOpening[](n);
+        for (uint256 i = 0; i < n; i++) {
+            SegmentOpening memory seg = s.segments[i];
+            seg.index = u32_(c);
+            seg.len = u32_(c);
+            seg.root = hash(c);
+            seg.contents = treeOpening(c);
+        }
+        s.tree = treeOpening(c);
+    }
+
+    function host(Cursor memory c) internal pure returns (HostOpening memory h) {
+        h.present = flag(c, false);
+        if (!h.present) return h;
+        h.module = utf8(c);
+        h.name = utf8(c);
+        h.params = byteVec(c);
+        h.results = byteVec(c);
+        h.importProof = treeOpening(c);
+        uint256 n = len(c, 1);
+        h.witnessStart = c.pos;
+        h.witnessEnd = c.pos + n;
+        c.pos += n;
+    }
+
+    /// Decodes the whole proof (`StepProof::decode`): exact length, known version.
+    function decode(bytes calldata proof) internal pure returns (StepProof memory p) {
+        if (proof.length > MAX_PROOF_BYTES) revert TooLarge(proof.length);
+        Cursor memory c;
+        assembly ("memory-safe") {
+            mstore(c, proof.offset)
+            mstore(add(c, 0x20), add(proof.offset, proof.length))
+            mstore(add(c, 0x40), proof.offset)
+        }
+        uint256 version = u16_(c);
+        MachineOpening memory m = p.machine;
+        m.status = u8_(c);
+        m.trap = u32_(c);
+        m.pc = u32_(c);
+        m.fp = u32_(c);
+        m.sp = u32_(c);
+        m.stackReserved = u32_(c);
+        m.stackRoot = hash(c);
+        m.memoryPages = u32_(c);
+        m.memoryRoot = hash(c);
+        m.coldOpen = flag(c, true);
+        if (m.coldOpen) m.cold = cold(c);
+        else m.coldHash = hash(c);
+        p.codeLen = u32_(c);
+        p.codeRoot = hash(c);
+        p.restOpen = flag(c, true);
+        if (p.restOpen) p.rest = rest(c);
+        else p.restHash = hash(c);
+        uint256 nt = len(c, 34);
+        p.tables = new TableRoot[](nt);
+        for (uint256 i = 0; i < nt; i++) {
+            p.tables[i].entries = u32_(c);
+            p.tables[i].max = u32_(c);
+            p.tables[i].root = hash(c);
+        }
+        p.code = treeOpening(c);
+        p.callTargets = treeOpening(c);
+        p.brTable = treeOpening(c);
+        p.stack = treeOpening(c);
+        p.frames = treeOpening(c);
+        p.globals = treeOpening(c);
+        p.dropped = treeOpening(c);
+        uint256 ne = len(c, 3);
+        p.tableEntries = new TableEntriesOpening[](ne);
+        for (uint256 i = 0; i < ne; i++) {
+            p.tableEntries[i].table = u32_(c);
+            p.tableEntries[i].opening = treeOpening(c);
+        }
+        p.memory_ = treeOpening(c);
+        p.data = segments(c);
+        p.elems = segments(c);
+        p.host = host(c);
+        if (c.pos != c.end) revert Malformed(c.pos - c.start);
+        if (version != PROOF_VERSION) revert UnsupportedVersion(version);
+    }
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import "./Errors.sol";
+import {Tree, TreeOpening, PartialTrees} from "./PartialTrees.sol";
+import {State, MachineStates, MachineHashing} from "./MachineState.sol";
+import {HostOpening, Cursor, ProofDecoding} from "./ProofDecoding.sol";
+
+/// A host-call step: the import the proof names, checked against the module's imports root, and the
+/// STF host's provable semantics (verifier/src/stf_host.rs), with the prover's witness checked
+/// against what the checker trusts: the host root for the batch and outputs, keccak256 for
+/// preimages, the EVM's KECCAK256 and ecrecover precompile for the two crypto imports.
+library HostCall {
+    using PartialTrees for Tree;
+
+    uint256 private constant HOST_BIT = 0x80000000;
+    uint256 private constant TRAP_MEMORY_OUT_OF_BOUNDS = 5;
+    uint256 private constant TRAP_CHUNK_TOO_LARGE = HOST_BIT | 1;
+    /// `program::ledger::MAX_CHUNK`: bytes one call may move.
+    uint256 private constant MAX_CHUNK = 1024;
+    /// `verifier::stf_host::MAX_PREIMAGE`.
+    uint256 private constant MAX_PREIMAGE = 1 << 15;
+    uint256 private constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    /// The STF host's committed state (`StfHostState`).
+    struct HostState {
+        uint256 batchLen;
+        bytes32 batchRoot;
+        bytes32 outputHash;
+    }
+
+    /// `StfWitness`: tag 0 None, 1 Inbox, 2 Preimage, 3 State.
+    struct Witness {
+        uint256 tag;
+        HostState state;
+        TreeOpening chunk;
+        bytes preimage;
+    }
+
+    function call(State memory s, uint256 func, uint64[] memory args)
+        internal
+        view
+        returns (uint256 trap, uint64[] memory results)
+    {
+        HostOpening memory h = s.host;
+        if (!h.present) revert NotOpened("the host call's import");
+        MachineStates.requireRest(s);
+        MachineStates.requireCold(s);
+        if (func >= s.rest.imports) revert InvalidState("host call of a defined function");
+        Tree memory imports = PartialTrees.open(
+            "imports", PartialTrees.heightFor(s.rest.imports), s.rest.importsRoot, h.importProof
+        );
+        for (uint256 i = 0; i < h.params.length; i++) {
+            if (!isValType(uint8(h.params[i]))) revert HostRejected("unknown value type in import");
+        }
+        for (uint256 i = 0; i < h.results.length; i++) {
+            if (!isValType(uint8(h.results[i]))) revert HostRejected("unknown value type in import");
+        }
+        (bool ok, bytes32 l) = imports.leaf(s.zero, func);
+        if (!ok || l != importLeaf(h)) revert HostRejected("import not in the imports root");
+        if (h.params.length != args.length) revert InvalidState("host call arity");
+        return stf(s, h, args);
+    }
+
+    function isValType(uint256 c) private pure returns (bool) {
+        return c == 0x7f || c == 0x7e || c == 0x7d || c == 0x7c || c == 0x70 || c == 0x6f;
+    }
+
+    /// `vm::commitment::import_leaf`.
+    function importLeaf(HostOpening memory h) private pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                MachineHashing.le32(h.module.length),
+                h.module,
+                MachineHashing.le32(h.name.length),
+                h.name,
+                MachineHashing.le32(h.params.length),
+                h.params,
+                MachineHashing.le32(h.results.length),
+                h.results
+            )
+        );
+    }
+
+    /// Which STF import `h` is (`IMPORTS` in stf_host.rs), or reverts.
+    function importId(HostOpening memory h) private pure returns (uint256) {
+        if (keccak256(h.module) != keccak256("hauptbuch")) revert HostRejected("not an STF import");
+        bytes32 name = keccak256(h.name);
+        bytes32 sig = keccak256(abi.encodePacked(h.params, bytes1(0xff), h.results));
+        if (name == keccak256("inbox_len") && sig == keccak256(hex"ff7f")) return 0;
+        if (name == keccak256("read_inbox") && sig == keccak256(hex"7f7f7fff7f")) return 1;
+        if (name == keccak256("read_preimage") && sig == keccak256(hex"7f7f7f7fff7e")) return 2;
+        if (name == keccak256("emit_node") && sig == keccak256(hex"7f7fff")) return 3;
+        if (name == keccak256("write_output") && sig == keccak256(hex"7f7fff")) return 4;
+        if (name == keccak256("keccak256") && sig == keccak256(hex"7f7f7fff")) return 5;
+        if (name == keccak256("ecrecover") && sig == keccak256(hex"7f7f7fff7f")) return 6;
+        revert HostRejected("not an STF import");
+    }
+
+    function decodeWitness(HostOpening memory h) private pure returns (Witness memory w) {
+        Cursor memory c = Cursor(h.witnessStart, h.witnessEnd, h.witnessStart);
+        // A witness that does not decode is refused, whatever the call would do.
+        uint256 tag = ProofDecoding.u32_(c);
+        if (tag > 3) revert HostRejected("malformed host witness");
+        w.tag = tag;
+        if (tag == 1 || tag == 3) {
+            w.state.batchLen = ProofDecoding.u32_(c);
+            w.state.batchRoot = ProofDecoding.hash(c);
+            w.state.outputHash = ProofDecoding.hash(c);
+        }
+        if (tag == 1) w.chunk = ProofDecoding.treeOpening(c);
+        if (tag == 2) w.preimage = ProofDecoding.byteVec(c);
+        if (c.pos != c.end) revert HostRejected("malformed host witness");
+    }
+
+    function commitment(HostState memory st) private pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                "hauptbuch.stf.host.v1",
+                bytes1(0),
+                MachineHashing.bytesCommitment(st.batchLen, st.batchRoot),
+                st.outputHash
+            )
+        );
+    }
+
+    function checkState(State memory s, HostState memory st) private pure {
+        if (commitment(st) != s.cold.hostRoot) revert HostRejected("host state does not match");
+    }
+
+    // ---- guest memory as the host sees it: bounds trap, unopened leaves reject ---------------
+
+    function inBounds(State memory s, uint256 addr, uint256 len) private pure returns (bool) {
+        return addr + len <= s.memoryPages * 65536;
+    }
+
+    function readMem(State memory s, uint256 addr, uint256 len) private pure returns (bool, bytes memory buf) {
+        if (!inBounds(s, addr, len)) return (false, buf);
+        buf = new bytes(len);
+        if (!s.memory_.readBytes(s.zero, addr, buf)) revert HostRejected("memory not opened");
+        return (true, buf);
+    }
+
+    function writeMem(State memory s, uint256 addr, bytes memory data) private pure returns (bool) {
+        if (!inBounds(s, addr, data.length)) return false;
+        if (!s.memory_.writeBytes(s.zero, addr, data)) revert HostRejected("memory not opened");
+        return true;
+    }
+
+    function one(uint256 v) private pure returns (uint64[] memory r) {
+        r = new uint64[](1);
+        r[0] = uint64(v);
+    }
+
+    function stf(State memory s, HostOpening memory h, uint64[] memory args)
+        private
+        view
+        returns (uint256, uint64[] memory)
+    {
+        uint256 id = importId(h);
+        Witness memory w = decodeWitness(h);
+        uint64[] memory none = new uint64[](0);
+        // Parameters are i32 words: their low 32 bits.
+        uint256[4] memory a;
+        for (uint256 i = 0; i < args.length && i < 4; i++) {
+            a[i] = uint256(args[i]) & 0xffffffff;
+        }
+        if (id == 0) {
+            if (w.tag != 1) revert HostRejected("inbox_len needs the host state");
+            checkState(s, w.state);
+            return (0, one(w.state.batchLen));
+        }
+        if (id == 1) {
+            (uint256 offset, uint256 ptr, uint256 len) = (a[0], a[1], a[2]);
+            if (len > MAX_CHUNK) return (TRAP_CHUNK_TOO_LARGE, none);
+            if (w.tag != 1) revert HostRejected("read_inbox needs the state");
+            checkState(s, w.state);
+            uint256 avail = w.state.batchLen > offset ? w.state.batchLen - offset : 0;
+            uint256 n = avail < len ? avail : len;
+            bytes memory buf = new bytes(n);
+            if (n > 0) {
+                Tree memory batch = PartialTrees.open(
+                    "batch chunk", PartialTrees.heightFor((w.state.batchLen + 31) / 32), w.state.batchRoot, w.chunk
+                );
+                if (!batch.readBytes(s.zero, offset, buf)) revert HostRejected("batch chunk not opened");
+            }
+            if (!writeMem(s, ptr, buf)) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            return (0, one(n));
+        }
+        if (id == 2) {
+            (bool ok, bytes memory hashBytes) = readMem(s, a[0], 32);
+            if (!ok) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            (uint256 offset, uint256 ptr, uint256 len) = (a[1], a[2], a[3]);
+            if (len > MAX_CHUNK) return (TRAP_CHUNK_TOO_LARGE, none);
+            if (w.tag != 2) revert HostRejected("read_preimage needs the preimage");
+            if (w.preimage.length > MAX_PREIMAGE || keccak256(w.preimage) != bytes32(hashBytes)) {
+                revert HostRejected("not the preimage");
+            }
+            uint256 restLen = w.preimage.length > offset ? w.preimage.length - offset : 0;
+            uint256 n = restLen < len ? restLen : len;
+            bytes memory out = new bytes(n);
+            for (uint256 i = 0; i < n; i++) {
+                out[i] = w.preimage[offset + i];
+            }
+            if (!writeMem(s, ptr, out)) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            return (0, one(w.preimage.length));
+        }
+        if (id == 3) {
+            if (a[1] > MAX_CHUNK) return (TRAP_CHUNK_TOO_LARGE, none);
+            if (!inBounds(s, a[0], a[1])) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            return (0, none);
+        }
+        if (id == 4) {
+            if (a[1] > MAX_CHUNK) return (TRAP_CHUNK_TOO_LARGE, none);
+            (bool ok, bytes memory bytes_) = readMem(s, a[0], a[1]);
+            if (!ok) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            if (w.tag != 3) revert HostRejected("write_output needs the state");
+            checkState(s, w.state);
+            w.state.outputHash = keccak256(bytes_);
+            s.cold.hostRoot = commitment(w.state);
+            return (0, none);
+        }
+        if (id == 5) {
+            if (a[1] > MAX_CHUNK) return (TRAP_CHUNK_TOO_LARGE, none);
+            (bool ok, bytes memory data) = readMem(s, a[0], a[1]);
+            if (!ok) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            if (!writeMem(s, a[2], abi.encodePacked(keccak256(data)))) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+            return (0, none);
+        }
+        return ecrecoverCall(s, a, none);
+    }
+
+    function ecrecoverCall(State memory s, uint256[4] memory a, uint64[] memory none)
+        private
+        view
+        returns (uint256, uint64[] memory)
+    {
+        (bool ok, bytes memory hashBytes) = readMem(s, a[0], 32);
+        if (!ok) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+        bytes memory sig;
+        (ok, sig) = readMem(s, a[1], 65);
+        if (!ok) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+        address signer = recover(bytes32(hashBytes), sig);
+        if (signer == address(0)) return (0, one(0));
+        if (!writeMem(s, a[2], abi.encodePacked(signer))) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+        return (0, one(1));
+    }
+
+    /// `program::ecrecover`: v in {0, 1}, r and s in [1, n), s in the lower half; the EVM's
+    /// precompile does the rest (it takes v + 27 and accepts high s, hence the checks).
+    function recover(bytes32 hash, bytes memory sig) private view returns (address) {
+        bytes32 r;
+        bytes32 sv;
+        assembly ("memory-safe") {
+            r := mload(add(sig, 0x20))
+            sv := mload(add(sig, 0x40))
+        }
+        uint256 v = uint8(sig[64]);
+        if (v > 1) return address(0);
+        uint256 ri = uint256(r);
+        uint256 si = uint256(sv);
+        if (ri == 0 || ri >= SECP256K1_N || si == 0 || si > SECP256K1_N / 2) return address(0);
+        return ecrecover(hash, uint8(v + 27), r, sv);
+    }
+}
