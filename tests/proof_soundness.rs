@@ -4,9 +4,12 @@
 //! host import of the STF guest): every single-byte mutation of the proof, every substituted stack
 //! word, memory leaf or sibling hash is rejected or yields exactly the true post hash; the proof
 //! checked against another pre-state is rejected. Random byte strings never panic the checker
-//! (`PROOF_FUZZ_CASES`, default 20,000; 2,000 under CI).
+//! (`PROOF_FUZZ_CASES`, default 20,000; 2,000 under CI). Every proof here, honest, mutated or
+//! random, also goes to the Solidity checker, which must give the same answer (`common/evm.rs`).
 
 mod common;
+#[path = "common/evm.rs"]
+mod evm;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -112,13 +115,13 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-fn check(pre: &MachineHash, bytes: &[u8]) -> Option<MachineHash> {
-    verifier::verify_step(pre, bytes).ok()
+fn check(class: &str, pre: &MachineHash, bytes: &[u8]) -> Option<MachineHash> {
+    evm::both(class, pre, bytes).ok()
 }
 
 /// The checker accepts `bytes` only with the true post hash.
 fn sound(case: &Case, bytes: &[u8], what: &str) -> bool {
-    match check(&case.pre, bytes) {
+    match check(&case.class, &case.pre, bytes) {
         None => true,
         Some(post) => {
             assert_eq!(
@@ -148,7 +151,7 @@ fn mutated_proofs_are_rejected_or_harmless() {
     for case in &cases {
         let bytes = case.proof.encode();
         assert_eq!(
-            check(&case.pre, &bytes),
+            check(&case.class, &case.pre, &bytes),
             Some(case.post),
             "{}: honest proof",
             case.class
@@ -157,7 +160,7 @@ fn mutated_proofs_are_rejected_or_harmless() {
         let mut other = case.pre;
         other.0[0] ^= 1;
         assert!(
-            check(&other, &bytes).is_none(),
+            check(&case.class, &other, &bytes).is_none(),
             "{}: wrong pre-state accepted",
             case.class
         );
@@ -172,7 +175,7 @@ fn mutated_proofs_are_rejected_or_harmless() {
         }
         // Truncations.
         for len in [0, 1, bytes.len() / 2, bytes.len() - 1] {
-            assert!(check(&case.pre, &bytes[..len]).is_none());
+            assert!(check(&case.class, &case.pre, &bytes[..len]).is_none());
         }
         // Substituted leaves and siblings in every opening.
         let substitute = |edit: &dyn Fn(&mut StepProof) -> bool, what: &str| {
@@ -227,6 +230,11 @@ fn mutated_proofs_are_rejected_or_harmless() {
             }
         }
     }
+    let tally = evm::take_tally();
+    println!(
+        "checkers agree on {} proofs ({} accepted, {} float steps refused by the EVM)",
+        tally.compared, tally.accepted, tally.float_refused
+    );
     println!(
         "soundness: {} proofs, {mutations} byte mutations ({accepted} accepted, each with the true post hash)",
         cases.len()
@@ -261,7 +269,7 @@ fn random_bytes_never_panic_the_checker() {
             }
             b
         };
-        let _ = verifier::verify_step(&pre, &bytes);
+        let _ = evm::both("random", &pre, &bytes);
     }
 }
 
