@@ -3,6 +3,9 @@
 //! and `spec: N passed, 0 failed`. The only skips are directives that are not about execution
 //! semantics of a single module, each counted with its reason.
 
+#[path = "common/evm.rs"]
+mod evm;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +28,9 @@ const PROVEN_STEPS_PER_INVOCATION: u64 = 300;
 
 thread_local! {
     static STEPS_PROVEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Every how many proven steps the EVM checker is asked too (all of them with
+    /// EVM_CHECK_EVERY=1).
+    static EVM_EVERY: u64 = evm::every(1, 2);
 }
 
 /// The provable meaning of the `spectest` print imports: no results, no effect.
@@ -71,8 +77,15 @@ fn prove_steps(inst: &mut Instance, limit: u64) -> Result<(), String> {
             .machine
             .prove_step(&inst.host, &SpectestSemantics)
             .map_err(|e| format!("prove {op:?}: {e}"))?;
-        let post = verifier::verify_step_with(&pre, &proof.encode(), &SpectestSemantics)
+        let bytes = proof.encode();
+        let post = verifier::verify_step_with(&pre, &bytes, &SpectestSemantics)
             .map_err(|e| format!("proof of {op:?} rejected: {e}"))?;
+        // The Solidity checker must answer as the rollup's Rust checker does (a `spectest` host
+        // call is refused by both: neither knows that host).
+        let n = STEPS_PROVEN.with(|n| n.get());
+        if n % EVM_EVERY.with(|e| *e) == 0 {
+            let _ = evm::both(&evm::class_of(op), &pre, &bytes);
+        }
         inst.machine.step(&mut inst.host);
         if post != inst.machine.hash() {
             return Err(format!("proof of {op:?}: checker's post hash differs"));
@@ -321,6 +334,9 @@ struct FileReport {
     passed: u64,
     /// Steps proven and checked (see [`prove_steps`]).
     proven: u64,
+    /// Of those, proofs the Solidity checker was asked about too, and float steps it refused.
+    evm_compared: u64,
+    evm_float_refused: u64,
     failed: Vec<String>,
     skipped: BTreeMap<&'static str, u64>,
 }
@@ -653,6 +669,9 @@ fn run_file(path: &Path) -> FileReport {
         runner.directive(&text, directive);
     }
     runner.report.proven = STEPS_PROVEN.with(|n| n.get());
+    let tally = evm::take_tally();
+    runner.report.evm_compared = tally.compared;
+    runner.report.evm_float_refused = tally.float_refused;
     runner.report
 }
 
@@ -671,6 +690,7 @@ fn spec_suite() {
         files.len()
     );
     let (mut passed, mut failed, mut proven) = (0u64, 0u64, 0u64);
+    let (mut evm_compared, mut evm_float_refused) = (0u64, 0u64);
     let mut skipped: BTreeMap<&'static str, u64> = BTreeMap::new();
     for file in &files {
         // The suite's deep-recursion tests need more than the default test-thread stack for the
@@ -699,6 +719,8 @@ fn spec_suite() {
         }
         passed += report.passed;
         proven += report.proven;
+        evm_compared += report.evm_compared;
+        evm_float_refused += report.evm_float_refused;
         failed += report.failed.len() as u64;
         for (reason, n) in report.skipped {
             *skipped.entry(reason).or_default() += n;
@@ -709,6 +731,10 @@ fn spec_suite() {
     }
     println!("spec: {passed} passed, {failed} failed");
     println!("spec proofs: {proven} steps proven and checked");
+    println!(
+        "spec proofs: the Solidity checker agreed on {evm_compared} of them ({evm_float_refused} float steps refused)"
+    );
     assert!(proven > 100_000, "one-step proofs ran over the suite");
+    assert!(evm_compared > 40_000, "the EVM checker ran over the suite");
     assert_eq!(failed, 0, "spec suite failures");
 }

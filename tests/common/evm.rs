@@ -3,6 +3,8 @@
 //! [`both`] must get the same answer from each, the same post hash or a rejection from both; the
 //! one allowed difference is float arithmetic, which the EVM refuses with `FloatUnsupported`.
 
+#![allow(dead_code)] // each test binary uses part of it
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
