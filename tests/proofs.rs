@@ -43,6 +43,16 @@ fn prove_and_step<H: Host>(
 /// Prints what the two checkers were compared on.
 fn report(tally: evm::Tally) {
     let classes: Vec<&String> = tally.gas.keys().collect();
+    let mut gas: Vec<u64> = tally
+        .gas
+        .values()
+        .flatten()
+        .map(|(total, _)| *total)
+        .collect();
+    gas.sort_unstable();
+    if let (Some(median), Some(max)) = (gas.get(gas.len() / 2), gas.last()) {
+        println!("verifyStep transaction gas: median {median}, max {max}");
+    }
     println!(
         "checkers agree on {} proofs ({} accepted, {} float steps refused by the EVM); op classes: {classes:?}",
         tally.compared, tally.accepted, tally.float_refused

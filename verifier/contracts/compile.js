@@ -32,7 +32,11 @@ const DEPLOY = {
     { name: "CoreChecker", constructorArgs: [] },
     { name: "BulkChecker", constructorArgs: [] },
     { name: "HostChecker", constructorArgs: [] },
-    { name: "OneStepVerifier", constructorArgs: ["CoreChecker", "BulkChecker", "HostChecker"] },
+    { name: "ArithChecker", constructorArgs: [] },
+    {
+      name: "OneStepVerifier",
+      constructorArgs: ["CoreChecker", "BulkChecker", "HostChecker", "ArithChecker"],
+    },
   ],
 };
 

@@ -76,10 +76,17 @@ abstract contract StepChecker {
     function execute(State memory s, Op memory op) internal view virtual returns (uint256, uint256);
 }
 
-/// Numeric, fused, control (but host calls), variables, loads, stores, memory.size/grow.
+/// Control (but host calls), variables, loads, stores, memory.size/grow.
 contract CoreChecker is StepChecker(Step.CORE) {
     function execute(State memory s, Op memory op) internal pure override returns (uint256, uint256) {
         return Step.executeCore(s, op);
+    }
+}
+
+/// Constants, numeric ops and fused ops.
+contract ArithChecker is StepChecker(Step.ARITH) {
+    function execute(State memory s, Op memory op) internal pure override returns (uint256, uint256) {
+        return Step.executeArith(s, op);
     }
 }
 

@@ -19,43 +19,41 @@ struct Op {
 /// immediates and zero padding. Decoding is canonical: an op is accepted only if it re-encodes to
 /// the same bytes, so an unknown opcode, a stray operator byte or a non-zero pad is refused.
 library Ops {
+    /// Immediate bytes after byte 4 of each opcode, a nibble per opcode (64 per word, low nibble
+    /// first): 0..3 = 0, 4, 8 or 12 bytes, 0xf = no such opcode. The table is the op list of
+    /// vm/src/load/code.rs (`op_codec!`); tests/proof_soundness.rs and the golden encodings keep
+    /// the two in step.
+    uint256 private constant WIDTHS_0 = 0xffff1110000001111111111111111111fff1222211111111111001211121330f;
+    uint256 private constant WIDTHS_1 = 0x000000000000000000000000000000000000000000000000000000000002ffff;
+    uint256 private constant WIDTHS_2 = 0xffff000000000000000000000000000000000000000000000000000000000000;
+    uint256 private constant WIDTHS_3 = 0xffffffffffffffffffffffffffffffffff33332233332312fff0000000000000;
+    /// Bit b is set for the fusable operators (`vm::code::BinOp`): i32/i64 two-operand ops that
+    /// cannot trap.
+    uint256 private constant BIN_OPS = 0x000000000000000000000000000007f871fe1c0007feffc00000000000000000;
+
     /// Immediate bytes of `code` after byte 4, or 255 for an unknown opcode.
     function immediateBytes(uint256 code) internal pure returns (uint256) {
-        if (code == 0x01 || code == 0x0b || code == 0x0c) return 0;
-        if (code == 0x02 || code == 0x03) return 12;
-        if (code == 0x05 || code == 0x09) return 8;
-        if (code >= 0x04 && code <= 0x0a) return 4;
-        if (code >= 0x0d && code <= 0x17) return 4;
-        if (code >= 0x18 && code <= 0x1b) return 8;
-        if (code == 0x1c) return 4;
-        if (code >= 0x20 && code <= 0x32) return 4;
-        if (code >= 0x33 && code <= 0x38) return 0;
-        if (code >= 0x39 && code <= 0x3b) return 4;
-        if (code == 0x44) return 8;
-        if (code >= 0x45 && code <= 0xbb) return 0;
-        if (code >= 0xc0 && code <= 0xcc) return 0;
-        if (code == 0xd1) return 4;
-        if (code == 0xd0 || code == 0xd3 || code == 0xd8 || code == 0xd9) return 8;
-        if (code >= 0xd0 && code <= 0xdd) return 12;
-        return 255;
+        uint256 word = code < 64 ? WIDTHS_0 : code < 128 ? WIDTHS_1 : code < 192 ? WIDTHS_2 : WIDTHS_3;
+        uint256 nibble = (word >> (4 * (code % 64))) & 0xf;
+        return nibble == 0xf ? 255 : 4 * nibble;
     }
 
-    /// The fusable operators (`vm::code::BinOp`): i32/i64 two-operand ops that cannot trap.
     function isBinOp(uint256 b) internal pure returns (bool) {
-        return (b >= 0x46 && b <= 0x4f) || (b >= 0x51 && b <= 0x5a) || (b >= 0x6a && b <= 0x6c)
-            || (b >= 0x71 && b <= 0x78) || (b >= 0x7c && b <= 0x7e) || (b >= 0x83 && b <= 0x8a);
+        return (BIN_OPS >> b) & 1 == 1;
     }
 
+    /// The little-endian u32 at byte `from` of the 16 bytes.
     function u32At(bytes16 x, uint256 from) private pure returns (uint256 v) {
-        for (uint256 i = 0; i < 4; i++) {
-            v |= uint256(uint8(x[from + i])) << (8 * i);
-        }
+        uint256 w = (uint256(uint128(x)) >> (8 * (12 - from))) & 0xffffffff;
+        return ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >> 8) & 0xff00) | (w >> 24);
     }
 
-    function u64At(bytes16 x, uint256 from) private pure returns (uint64 v) {
-        for (uint256 i = 0; i < 8; i++) {
-            v |= uint64(uint8(x[from + i])) << uint64(8 * i);
-        }
+    /// The little-endian u64 at byte `from` (4 or 8) of the 16 bytes.
+    function u64At(bytes16 x, uint256 from) private pure returns (uint64) {
+        uint64 w = uint64(uint256(uint128(x)) >> (8 * (8 - from)));
+        w = ((w & 0xFF00FF00FF00FF00) >> 8) | ((w & 0x00FF00FF00FF00FF) << 8);
+        w = ((w & 0xFFFF0000FFFF0000) >> 16) | ((w & 0x0000FFFF0000FFFF) << 16);
+        return (w >> 32) | (w << 32);
     }
 
     function decode(bytes16 x) internal pure returns (Op memory op) {

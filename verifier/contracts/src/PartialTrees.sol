@@ -14,9 +14,14 @@ import "./Errors.sol";
 /// writes are O(1) whatever the tree, and the table grows with the writes of a step.
 struct Tree {
     uint256 height;
-    /// Slot k: key pos_ 2k, value pos_ 2k + 1; key = (level << 64 | index) + 1, 0 = empty.
+    /// Slot k: key at 2k, value at 2k + 1; key = (level << 64 | index) + 1, 0 = empty.
     uint256[] slots;
     uint256 count;
+    /// The node table is built on first use: a tree the step does not touch (most of a proof's)
+    /// costs only the hashing that checks its opening, and a read of a listed leaf needs no table.
+    bool tabled;
+    TreeOpening opening;
+    bytes32 checkedRoot;
 }
 
 /// A decoded multiproof: sorted leaf indices, their values, and the sibling list.
@@ -33,8 +38,16 @@ library PartialTrees {
     /// ZERO[h] for h = 0 ..= MAX_HEIGHT: the root of an all-zero tree of height h.
     function zeroHashes() internal pure returns (bytes32[] memory z) {
         z = new bytes32[](MAX_HEIGHT + 1);
-        for (uint256 h = 1; h <= MAX_HEIGHT; h++) {
-            z[h] = hashPair(z[h - 1], z[h - 1]);
+        assembly ("memory-safe") {
+            let at := add(z, 0x20)
+            mstore(0x00, 0)
+            mstore(0x20, 0)
+            for { let h := 1 } lt(h, 41) { h := add(h, 1) } {
+                let v := keccak256(0x00, 0x40)
+                mstore(add(at, shl(5, h)), v)
+                mstore(0x00, v)
+                mstore(0x20, v)
+            }
         }
     }
 
@@ -70,41 +83,59 @@ library PartialTrees {
         }
     }
 
+    // Tree's fields in memory: height at t, slots at t + 0x20, count at t + 0x40. A slot array
+    // holds 2 * cap words after its length: key at base + 64k, value at base + 64k + 32.
+
     function get(Tree memory t, uint256 level, uint256 index) internal pure returns (bool found, bytes32 value) {
         uint256 key = ((level << 64) | index) + 1;
-        uint256[] memory slots = t.slots;
-        uint256 cap = slots.length / 2;
-        uint256 k = slotOf(key, cap);
-        unchecked {
-            while (true) {
-                uint256 pos_ = slots[2 * k];
-                if (pos_ == key) return (true, bytes32(slots[2 * k + 1]));
-                if (pos_ == 0) return (false, 0);
-                k = (k + 1) & (cap - 1);
+        assembly ("memory-safe") {
+            let slots := mload(add(t, 0x20))
+            let mask := sub(shr(1, mload(slots)), 1)
+            let base := add(slots, 0x20)
+            let k := and(shr(128, mul(key, 0x9E3779B97F4A7C15F39CC0605CEDC835)), mask)
+            for {} 1 {} {
+                let entry := add(base, shl(6, k))
+                let stored := mload(entry)
+                if eq(stored, key) {
+                    found := 1
+                    value := mload(add(entry, 0x20))
+                    break
+                }
+                if iszero(stored) { break }
+                k := and(add(k, 1), mask)
             }
         }
     }
 
     function put(Tree memory t, uint256 level, uint256 index, bytes32 value) internal pure {
-        if (2 * (t.count + 1) > t.slots.length / 2) grow(t);
         uint256 key = ((level << 64) | index) + 1;
-        uint256[] memory slots = t.slots;
-        uint256 cap = slots.length / 2;
-        uint256 k = slotOf(key, cap);
-        unchecked {
-            while (true) {
-                uint256 pos_ = slots[2 * k];
-                if (pos_ == key) {
-                    slots[2 * k + 1] = uint256(value);
-                    return;
+        bool added;
+        assembly ("memory-safe") {
+            let slots := mload(add(t, 0x20))
+            let mask := sub(shr(1, mload(slots)), 1)
+            let base := add(slots, 0x20)
+            let k := and(shr(128, mul(key, 0x9E3779B97F4A7C15F39CC0605CEDC835)), mask)
+            for {} 1 {} {
+                let entry := add(base, shl(6, k))
+                let stored := mload(entry)
+                if eq(stored, key) {
+                    mstore(add(entry, 0x20), value)
+                    break
                 }
-                if (pos_ == 0) {
-                    slots[2 * k] = key;
-                    slots[2 * k + 1] = uint256(value);
-                    t.count++;
-                    return;
+                if iszero(stored) {
+                    mstore(entry, key)
+                    mstore(add(entry, 0x20), value)
+                    added := 1
+                    break
                 }
-                k = (k + 1) & (cap - 1);
+                k := and(add(k, 1), mask)
+            }
+        }
+        if (added) {
+            unchecked {
+                t.count++;
+                // Keep the load at most one half.
+                if (4 * t.count > t.slots.length) grow(t);
             }
         }
     }
@@ -128,7 +159,7 @@ library PartialTrees {
 
     // ---- opening ------------------------------------------------------------------------
 
-    /// Checks that `o` opens a tree of `height` under `root` and keeps the opened part
+    /// Checks that `o` opens a tree of `height` under `expected` and keeps the opened part
     /// (`PartialTree::open`). Reverts with OpeningFailed(what, reason).
     function open(bytes32 what, uint256 height, bytes32 expected, TreeOpening memory o)
         internal
@@ -136,60 +167,83 @@ library PartialTrees {
         returns (Tree memory t)
     {
         if (height > MAX_HEIGHT) revert OpeningFailed(what, "tree height over the limit");
-        uint256 n = o.indices.length;
         t.height = height;
-        t.slots = newTable(n * (height + 1) + o.siblings.length + 4);
+        t.opening = o;
+        t.checkedRoot = expected;
+        uint256[] memory indices = o.indices;
+        unchecked {
+            for (uint256 i = 0; i < indices.length; i++) {
+                uint256 index = indices[i];
+                if (index >> height != 0) revert OpeningFailed(what, "leaf index outside the tree");
+                if (i > 0 && indices[i - 1] >= index) revert OpeningFailed(what, "leaf indices unsorted");
+            }
+        }
+        if (indices.length != 0 && hashUp(t, what, false) != expected) revert OpeningFailed(what, "root mismatch");
+        if (indices.length == 0 && o.siblings.length != 0) revert OpeningFailed(what, "extra siblings");
+    }
+
+    /// The root the opening's leaves and siblings hash to, level by level; with `store`, every
+    /// node on the way goes into the node table.
+    function hashUp(Tree memory t, bytes32 what, bool store) private pure returns (bytes32) {
+        TreeOpening memory o = t.opening;
+        uint256 n = o.indices.length;
+        uint256 height = t.height;
         uint256[] memory idx = new uint256[](n);
         bytes32[] memory val = new bytes32[](n);
-        for (uint256 i = 0; i < n; i++) {
-            uint256 index = o.indices[i];
-            if (index >> height != 0) revert OpeningFailed(what, "leaf index outside the tree");
-            if (i > 0 && o.indices[i - 1] >= index) revert OpeningFailed(what, "leaf indices unsorted");
-            idx[i] = index;
-            val[i] = o.leaves[i];
-            put(t, 0, index, o.leaves[i]);
-        }
-        uint256 next = 0;
         bytes32[] memory sib = o.siblings;
-        for (uint256 level = 0; level < height; level++) {
-            uint256 m = 0;
-            uint256 i = 0;
-            while (i < n) {
-                uint256 index = idx[i];
-                bytes32 left;
-                bytes32 right;
-                if (index & 1 == 0) {
-                    left = val[i];
-                    if (i + 1 < n && idx[i + 1] == index + 1) {
-                        right = val[i + 1];
-                        i += 2;
+        uint256 next = 0;
+        unchecked {
+            for (uint256 i = 0; i < n; i++) {
+                idx[i] = o.indices[i];
+                val[i] = o.leaves[i];
+                if (store) put(t, 0, idx[i], val[i]);
+            }
+            for (uint256 level = 0; level < height; level++) {
+                uint256 m = 0;
+                uint256 i = 0;
+                while (i < n) {
+                    uint256 index = idx[i];
+                    bytes32 left;
+                    bytes32 right;
+                    if (index & 1 == 0) {
+                        left = val[i];
+                        if (i + 1 < n && idx[i + 1] == index + 1) {
+                            right = val[i + 1];
+                            i += 2;
+                        } else {
+                            if (next >= sib.length) revert OpeningFailed(what, "missing sibling");
+                            right = sib[next++];
+                            if (store) put(t, level, index + 1, right);
+                            i += 1;
+                        }
                     } else {
                         if (next >= sib.length) revert OpeningFailed(what, "missing sibling");
-                        right = sib[next++];
-                        put(t, level, index + 1, right);
+                        left = sib[next++];
+                        if (store) put(t, level, index - 1, left);
+                        right = val[i];
                         i += 1;
                     }
-                } else {
-                    if (next >= sib.length) revert OpeningFailed(what, "missing sibling");
-                    left = sib[next++];
-                    put(t, level, index - 1, left);
-                    right = val[i];
-                    i += 1;
+                    bytes32 parent = hashPair(left, right);
+                    idx[m] = index >> 1;
+                    val[m] = parent;
+                    if (store) put(t, level + 1, index >> 1, parent);
+                    m++;
                 }
-                bytes32 parent = hashPair(left, right);
-                idx[m] = index >> 1;
-                val[m] = parent;
-                put(t, level + 1, index >> 1, parent);
-                m++;
+                n = m;
             }
-            n = m;
         }
         if (next != sib.length) revert OpeningFailed(what, "extra siblings");
-        if (o.indices.length == 0) {
-            put(t, height, 0, expected);
-        } else if (val[0] != expected) {
-            revert OpeningFailed(what, "root mismatch");
-        }
+        return val[0];
+    }
+
+    /// Builds the node table from the (already checked) opening.
+    function table(Tree memory t) private pure {
+        if (t.tabled) return;
+        TreeOpening memory o = t.opening;
+        t.slots = newTable(o.indices.length * (t.height + 1) + o.siblings.length + 4);
+        t.tabled = true;
+        if (o.indices.length == 0) put(t, t.height, 0, t.checkedRoot);
+        else hashUp(t, "", true);
     }
 
     /// An opening with nothing in it (the stand-in for a folded part).
@@ -200,6 +254,7 @@ library PartialTrees {
     // ---- reading and writing ------------------------------------------------------------
 
     function root(Tree memory t, bytes32[] memory zero) internal pure returns (bytes32) {
+        if (!t.tabled) return t.checkedRoot;
         (bool found, bytes32 r) = get(t, t.height, 0);
         return found ? r : zero[t.height];
     }
@@ -210,6 +265,7 @@ library PartialTrees {
         pure
         returns (bool, bytes32)
     {
+        table(t);
         (bool found, bytes32 h) = get(t, level, index);
         if (found) return (true, h);
         for (uint256 up = level + 1; up <= t.height; up++) {
@@ -222,6 +278,13 @@ library PartialTrees {
     /// Leaf `index`; `ok` is false if it is outside the tree or not opened.
     function leaf(Tree memory t, bytes32[] memory zero, uint256 index) internal pure returns (bool ok, bytes32 value) {
         if (index >> t.height != 0) return (false, 0);
+        if (!t.tabled) {
+            // Before any write, a listed leaf is its listed value.
+            uint256[] memory indices = t.opening.indices;
+            for (uint256 i = 0; i < indices.length; i++) {
+                if (indices[i] == index) return (true, t.opening.leaves[i]);
+            }
+        }
         return node(t, zero, 0, index);
     }
 
@@ -230,6 +293,7 @@ library PartialTrees {
     function setLeaf(Tree memory t, bytes32[] memory zero, uint256 index, bytes32 value) internal pure returns (bool) {
         (bool ok,) = leaf(t, zero, index);
         if (!ok) return false;
+        table(t);
         bytes32 h = value;
         uint256 pos_ = index;
         for (uint256 level = 0; level < t.height; level++) {
@@ -249,6 +313,7 @@ library PartialTrees {
     /// Grows the tree to `height` (no-op if not higher): the old tree becomes the leftmost subtree.
     function growTo(Tree memory t, bytes32[] memory zero, uint256 height, bytes32 what) internal pure {
         if (height > MAX_HEIGHT) revert OpeningFailed(what, "tree height over the limit");
+        if (t.height < height) table(t);
         while (t.height < height) {
             uint256 level = t.height;
             bytes32 r = root(t, zero);

@@ -129,27 +129,37 @@ library ProofDecoding {
         revert Malformed(c.pos - c.start);
     }
 
+    // Cursor fields in memory: pos at c, end at c + 0x20, start at c + 0x40.
+
     function u8_(Cursor memory c) internal pure returns (uint256 b) {
-        uint256 pos = c.pos;
-        if (pos >= c.end) malformed(c);
+        bool short;
         assembly ("memory-safe") {
+            let pos := mload(c)
+            short := iszero(lt(pos, mload(add(c, 0x20))))
             b := byte(0, calldataload(pos))
+            mstore(c, add(pos, 1))
         }
-        c.pos = pos + 1;
+        if (short) {
+            unchecked {
+                c.pos -= 1;
+            }
+            malformed(c);
+        }
     }
 
     /// `n` (<= 32) little-endian bytes.
     function le(Cursor memory c, uint256 n) internal pure returns (uint256 v) {
-        uint256 pos = c.pos;
-        if (pos + n > c.end) malformed(c);
-        uint256 w;
+        bool short;
         assembly ("memory-safe") {
-            w := calldataload(pos)
+            let pos := mload(c)
+            short := gt(add(pos, n), mload(add(c, 0x20)))
+            let w := calldataload(pos)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                v := or(v, shl(shl(3, i), byte(i, w)))
+            }
+            if iszero(short) { mstore(c, add(pos, n)) }
         }
-        for (uint256 i = 0; i < n; i++) {
-            v |= ((w >> (248 - 8 * i)) & 0xff) << (8 * i);
-        }
-        c.pos = pos + n;
+        if (short) malformed(c);
     }
 
     /// A varint whose widest accepted form is `maxMarker` (251 u16, 252 u32, 253 u64).
@@ -179,12 +189,14 @@ library ProofDecoding {
     }
 
     function hash(Cursor memory c) internal pure returns (bytes32 h) {
-        uint256 pos = c.pos;
-        if (pos + 32 > c.end) malformed(c);
+        bool short;
         assembly ("memory-safe") {
+            let pos := mload(c)
+            short := gt(add(pos, 32), mload(add(c, 0x20)))
             h := calldataload(pos)
+            if iszero(short) { mstore(c, add(pos, 32)) }
         }
-        c.pos = pos + 32;
+        if (short) malformed(c);
     }
 
     /// A Vec length whose items take at least `minItemBytes` each: a longer claim cannot be
@@ -268,17 +280,25 @@ library ProofDecoding {
 
     function treeOpening(Cursor memory c) internal pure returns (TreeOpening memory o) {
         uint256 n = len(c, 33);
-        o.indices = new uint256[](n);
-        o.leaves = new bytes32[](n);
-        for (uint256 i = 0; i < n; i++) {
-            o.indices[i] = u64_(c);
-            o.leaves[i] = hash(c);
+        uint256[] memory indices = new uint256[](n);
+        bytes32[] memory leaves = new bytes32[](n);
+        unchecked {
+            for (uint256 i = 0; i < n; i++) {
+                indices[i] = u64_(c);
+                leaves[i] = hash(c);
+            }
         }
-        uint256 s = len(c, 32);
-        o.siblings = new bytes32[](s);
-        for (uint256 i = 0; i < s; i++) {
-            o.siblings[i] = hash(c);
+        uint256 count = len(c, 32);
+        bytes32[] memory siblings = new bytes32[](count);
+        // Siblings are raw hashes back to back (the length check above covered them).
+        assembly ("memory-safe") {
+            let pos := mload(c)
+            calldatacopy(add(siblings, 0x20), pos, shl(5, count))
+            mstore(c, add(pos, shl(5, count)))
         }
+        o.indices = indices;
+        o.leaves = leaves;
+        o.siblings = siblings;
     }
 
     function cold(Cursor memory c) internal pure returns (Cold memory k) {

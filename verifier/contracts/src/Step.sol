@@ -215,14 +215,16 @@ library Step {
 
     // ---- the step -----------------------------------------------------------------------------
 
-    /// Which checker contract steps an op: the checker is split in three to fit EIP-170.
+    /// Which checker contract steps an op: the checker is split by op class to fit EIP-170.
     uint256 internal constant CORE = 0;
     uint256 internal constant BULK = 1;
     uint256 internal constant HOST = 2;
+    uint256 internal constant ARITH = 3;
 
     function classOf(uint256 code) internal pure returns (uint256) {
         if (code == 0x08) return HOST;
         if ((code >= 0x12 && code <= 0x1c) || (code >= 0x35 && code <= 0x3b)) return BULK;
+        if (code >= 0x44) return ARITH;
         return CORE;
     }
 
@@ -231,14 +233,20 @@ library Step {
         return Ops.decode(s.opBytes(s.pc));
     }
 
-    /// Runs a core op. Returns (end, trap): end RUNNING or FINISHED, trap non-zero if the step
-    /// traps (then every write is discarded by the caller).
+    /// Runs a core op: control (but host calls), variables, loads, stores, memory.size/grow.
+    /// Returns (end, trap): end RUNNING or FINISHED, trap non-zero if the step traps (then every
+    /// write is discarded by the caller).
     function executeCore(State memory s, Op memory op) internal pure returns (uint256, uint256) {
         uint256 code = op.code;
-        if (code >= 0x45 && code <= 0xcc) return numeric(s, code);
         if (code <= 0x0c) return control(s, op);
         if (code <= 0x11) return variable(s, op);
-        if (code <= 0x34) return memoryOp(s, op);
+        return memoryOp(s, op);
+    }
+
+    /// Runs an arithmetic op: a constant, a numeric op or a fused op.
+    function executeArith(State memory s, Op memory op) internal pure returns (uint256, uint256) {
+        uint256 code = op.code;
+        if (code >= 0x45 && code <= 0xcc) return numeric(s, code);
         if (code == 0x44) {
             push(s, op.imm4);
             return next(s);

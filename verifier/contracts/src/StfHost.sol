@@ -82,18 +82,20 @@ library HostCall {
         );
     }
 
-    /// Which STF import `h` is (`IMPORTS` in stf_host.rs), or reverts.
+    /// Which STF import `h` is (`IMPORTS` in stf_host.rs: name, parameter and result types), or
+    /// reverts.
     function importId(HostOpening memory h) private pure returns (uint256) {
         if (keccak256(h.module) != keccak256("hauptbuch")) revert HostRejected("not an STF import");
-        bytes32 name = keccak256(h.name);
-        bytes32 sig = keccak256(abi.encodePacked(h.params, bytes1(0xff), h.results));
-        if (name == keccak256("inbox_len") && sig == keccak256(hex"ff7f")) return 0;
-        if (name == keccak256("read_inbox") && sig == keccak256(hex"7f7f7fff7f")) return 1;
-        if (name == keccak256("read_preimage") && sig == keccak256(hex"7f7f7f7fff7e")) return 2;
-        if (name == keccak256("emit_node") && sig == keccak256(hex"7f7fff")) return 3;
-        if (name == keccak256("write_output") && sig == keccak256(hex"7f7fff")) return 4;
-        if (name == keccak256("keccak256") && sig == keccak256(hex"7f7f7fff")) return 5;
-        if (name == keccak256("ecrecover") && sig == keccak256(hex"7f7f7fff7f")) return 6;
+        bytes32 id = keccak256(abi.encodePacked(h.name, bytes1(0xff), h.params, bytes1(0xff), h.results));
+        // keccak256(name ‖ 0xff ‖ params ‖ 0xff ‖ results) of each import, in id order (0xff is
+        // neither UTF-8 nor a value type, so the encoding is unambiguous).
+        if (id == 0xbf9136641207b52480691b88c2afc2badd369b0dd8a8ef4d0660d5ec97ef4f7f) return 0; // inbox_len
+        if (id == 0x18874cd66a458603f3f6945f93623f2aef701a5ea87aec4c9e2642be9aad6dc0) return 1; // read_inbox
+        if (id == 0xd2a627282082a2df0e764d47e3fa5b7bfb31404609411e272692458716e315d6) return 2; // read_preimage
+        if (id == 0x6f39521a7a147ad52cbe29943d7724288a11bcd00d78df70592abf9391a90835) return 3; // emit_node
+        if (id == 0x963f996be547b3456f3c40b0c0f8fa2f8fcd2413676688a634e2450f3a3577e1) return 4; // write_output
+        if (id == 0xbac45d08ba0daa526dcd46071339d20c95021f1e4d7cb3ad9a1a0e85b30cde20) return 5; // keccak256
+        if (id == 0xe90f7c5762585df18b25fe92a08c0ac26d1a472278b5148039a5410b166dd42f) return 6; // ecrecover
         revert HostRejected("not an STF import");
     }
 
