@@ -193,3 +193,35 @@ fn generated_module_steps_prove() {
     println!("generated: {modules} modules, {calls} calls, {steps} steps proven");
     assert!(modules >= 200 && steps > 10_000);
 }
+
+/// The opcodes the Solidity checker refuses as float arithmetic (`Numeric.isFloat`).
+fn evm_refuses(code: u8) -> bool {
+    matches!(code, 0x5b..=0x66 | 0x8d..=0x97 | 0x9b..=0xa5 | 0xa8..=0xab | 0xae..=0xbb | 0xc5..=0xcc)
+}
+
+/// The EVM checker may refuse float arithmetic only because the committed STF guest has none:
+/// no op of its lowered code is one the EVM refuses (and the refused set is exactly the float
+/// arithmetic the agreement rule of `common/evm.rs` allows).
+#[test]
+fn stf_guest_has_no_float_arithmetic() {
+    for code in 0..=255u8 {
+        assert_eq!(
+            evm_refuses(code),
+            evm::is_float_arithmetic(code),
+            "opcode {code:#04x}"
+        );
+    }
+    let module = Module::new(program::STF_WASM).unwrap();
+    let mut counted = 0;
+    for pc in 0..module.code_len() as u32 {
+        let (leaf, _) = module.code_proof(pc).unwrap();
+        let half = (pc as usize % 2) * vm::code::OP_BYTES;
+        let op = Op::decode(leaf[half..half + vm::code::OP_BYTES].try_into().unwrap()).unwrap();
+        assert!(
+            !evm_refuses(op.encode()[0]),
+            "the STF guest has float arithmetic at pc {pc}: {op:?}"
+        );
+        counted += 1;
+    }
+    assert!(counted > 5_000, "{counted} ops");
+}
