@@ -218,7 +218,9 @@ library MachineStates {
         Rest memory r = p.rest;
         s.tables = p.tables;
         s.tableTreeOf = new uint256[](p.tables.length);
-        s.tableTrees = new Tree[](p.tableEntries.length);
+        // At most one tree per table (a second opening is refused; growing adds one only to a
+        // table without).
+        s.tableTrees = new Tree[](p.tables.length);
         for (uint256 i = 0; i < p.tableEntries.length; i++) {
             uint256 t = p.tableEntries[i].table;
             if (t >= p.tables.length) revert BadOpening("table entries");
@@ -296,7 +298,7 @@ library MachineStates {
         if (!s.restOpen) revert NotOpened("the module's rest");
     }
 
-    /// The 16 encoded bytes of the op pos_ `pc`, as the high half of the result.
+    /// The 16 encoded bytes of the op at `pc`, as the high half of the result.
     function opBytes(State memory s, uint256 pc) internal pure returns (bytes16) {
         if (pc >= s.codeLen) revert InvalidState("pc past the code");
         (bool ok, bytes32 l) = s.code.leaf(s.zero, pc / 2);
@@ -435,13 +437,6 @@ library MachineStates {
             // Growing reads no entry: the table's root alone is the tree to grow.
             TreeOpening memory nothing;
             Tree memory tree = PartialTrees.open("table entries", wordHeight(t.entries), t.root, nothing);
-            if (s.tableTreeCount == s.tableTrees.length) {
-                Tree[] memory more = new Tree[](s.tableTrees.length + 1);
-                for (uint256 i = 0; i < s.tableTrees.length; i++) {
-                    more[i] = s.tableTrees[i];
-                }
-                s.tableTrees = more;
-            }
             s.tableTrees[s.tableTreeCount] = tree;
             s.tableTreeCount++;
             s.tableTreeOf[table] = s.tableTreeCount;
@@ -460,7 +455,7 @@ library MachineStates {
         s.memory_.growTo(s.zero, memoryHeight(pages), "memory");
     }
 
-    /// `len` (<= 32) bytes of memory pos_ `addr`, as the high bytes of the result (bounds checked by
+    /// `len` (<= 32) bytes of memory at `addr`, as the high bytes of the result (bounds checked by
     /// the caller).
     function readMemory(State memory s, uint256 addr, uint256 len) internal pure returns (bytes32 out) {
         bool ok;

@@ -259,7 +259,7 @@ library PartialTrees {
         return found ? r : zero[t.height];
     }
 
-    /// The node pos_ (level, index) if opened or inside a known all-zero subtree.
+    /// The node at (level, index) if opened or inside a known all-zero subtree.
     function node(Tree memory t, bytes32[] memory zero, uint256 level, uint256 index)
         internal
         pure
@@ -293,21 +293,9 @@ library PartialTrees {
     function setLeaf(Tree memory t, bytes32[] memory zero, uint256 index, bytes32 value) internal pure returns (bool) {
         (bool ok,) = leaf(t, zero, index);
         if (!ok) return false;
-        table(t);
-        bytes32 h = value;
-        uint256 pos_ = index;
-        for (uint256 level = 0; level < t.height; level++) {
-            (bool f, bytes32 sibling) = node(t, zero, level, pos_ ^ 1);
-            if (!f) return false;
-            put(t, level, pos_, h);
-            // Materialized zero siblings keep later reads in this subtree working after the
-            // ancestor that proved them zero changes.
-            put(t, level, pos_ ^ 1, sibling);
-            h = pos_ & 1 == 0 ? hashPair(h, sibling) : hashPair(sibling, h);
-            pos_ >>= 1;
-        }
-        put(t, t.height, 0, h);
-        return true;
+        bytes32[] memory one = new bytes32[](1);
+        one[0] = value;
+        return setLeaves(t, zero, index, one);
     }
 
     /// Grows the tree to `height` (no-op if not higher): the old tree becomes the leftmost subtree.
@@ -340,7 +328,7 @@ library PartialTrees {
         return setLeaf(t, zero, w >> 2, bytes32(cleared | (uint256(swap64(value)) << shift)));
     }
 
-    /// The little-endian u64 pos_ byte `pos_` of a leaf.
+    /// The little-endian u64 at byte `at` of a leaf.
     function leWord(bytes32 l, uint256 pos_) internal pure returns (uint64) {
         return swap64(uint64(uint256(l) >> ((24 - pos_) * 8)));
     }
@@ -352,7 +340,7 @@ library PartialTrees {
         return (v >> 32) | (v << 32);
     }
 
-    /// Reads `len` (<= 32) bytes pos_ byte `offset` of a byte-string tree, as the high `len` bytes
+    /// Reads `len` (<= 32) bytes at byte `offset` of a byte-string tree, as the high `len` bytes
     /// of the result; false if a leaf is not opened.
     function readBytes32(Tree memory t, bytes32[] memory zero, uint256 offset, uint256 len)
         internal
@@ -367,7 +355,7 @@ library PartialTrees {
             uint256 start = pos_ & 31;
             uint256 n = 32 - start;
             if (n > len - done) n = len - done;
-            // Bytes start .. start + n of the leaf, placed pos_ bytes done .. done + n of out.
+            // Bytes start .. start + n of the leaf, placed at bytes done .. done + n of out.
             bytes32 piece = bytes32((uint256(l) << (start * 8)));
             piece = piece & bytes32(~(type(uint256).max >> (n * 8)));
             out |= bytes32(uint256(piece) >> (done * 8));
@@ -376,30 +364,20 @@ library PartialTrees {
         return (true, out);
     }
 
-    /// Writes the high `len` (<= 32) bytes of `data` pos_ byte `offset`; false if not opened.
+    /// Writes the high `len` (<= 32) bytes of `data` at byte `offset`; false if not opened.
     function writeBytes32(Tree memory t, bytes32[] memory zero, uint256 offset, bytes32 data, uint256 len)
         internal
         pure
         returns (bool)
     {
-        uint256 done = 0;
-        while (done < len) {
-            uint256 pos_ = offset + done;
-            (bool ok, bytes32 l) = leaf(t, zero, pos_ >> 5);
-            if (!ok) return false;
-            uint256 start = pos_ & 31;
-            uint256 n = 32 - start;
-            if (n > len - done) n = len - done;
-            uint256 mask = (~(type(uint256).max >> (n * 8))) >> (start * 8);
-            uint256 piece = (uint256(data) << (done * 8)) >> (start * 8);
-            l = bytes32((uint256(l) & ~mask) | (piece & mask));
-            if (!setLeaf(t, zero, pos_ >> 5, l)) return false;
-            done += n;
+        bytes memory buf = new bytes(len);
+        assembly ("memory-safe") {
+            mstore(add(buf, 0x20), data)
         }
-        return true;
+        return writeBytes(t, zero, offset, buf);
     }
 
-    /// Reads `buf.length` bytes pos_ `offset` into `buf`.
+    /// Reads `buf.length` bytes at `offset` into `buf`.
     function readBytes(Tree memory t, bytes32[] memory zero, uint256 offset, bytes memory buf) internal pure returns (bool) {
         for (uint256 done = 0; done < buf.length; done += 32) {
             uint256 n = buf.length - done < 32 ? buf.length - done : 32;
@@ -419,15 +397,66 @@ library PartialTrees {
         return true;
     }
 
-    /// Writes `data` pos_ `offset`.
-    function writeBytes(Tree memory t, bytes32[] memory zero, uint256 offset, bytes memory data) internal pure returns (bool) {
-        for (uint256 done = 0; done < data.length; done += 32) {
-            uint256 n = data.length - done < 32 ? data.length - done : 32;
+    /// Writes `data` at `offset` (`PartialTree::write_bytes`): every leaf it touches must be
+    /// readable; the leaves are patched and their paths re-hashed once (`setLeaves`).
+    function writeBytes(Tree memory t, bytes32[] memory zero, uint256 offset, bytes memory data)
+        internal
+        pure
+        returns (bool)
+    {
+        if (data.length == 0) return true;
+        uint256 first = offset >> 5;
+        uint256 last = (offset + data.length - 1) >> 5;
+        bytes32[] memory leaves = new bytes32[](last - first + 1);
+        for (uint256 i = 0; i < leaves.length; i++) {
+            (bool ok, bytes32 l) = leaf(t, zero, first + i);
+            if (!ok) return false;
+            leaves[i] = l;
+        }
+        // Leaf bytes [start, start + n) of each leaf come from the next n bytes of data.
+        uint256 done = 0;
+        for (uint256 i = 0; i < leaves.length; i++) {
+            uint256 start = i == 0 ? offset & 31 : 0;
+            uint256 n = 32 - start;
+            if (n > data.length - done) n = data.length - done;
             bytes32 chunk;
             assembly ("memory-safe") {
                 chunk := mload(add(add(data, 0x20), done))
             }
-            if (!writeBytes32(t, zero, offset + done, chunk, n)) return false;
+            uint256 mask = (~(type(uint256).max >> (n * 8))) >> (start * 8);
+            uint256 piece = uint256(chunk) >> (start * 8);
+            leaves[i] = bytes32((uint256(leaves[i]) & ~mask) | (piece & mask));
+            done += n;
+        }
+        return setLeaves(t, zero, first, leaves);
+    }
+
+    /// Writes the leaves `first ..` and re-hashes the paths above them once. The same tree as
+    /// `set_leaf` on each in turn: every node the range's paths pass next to must be readable
+    /// (those inside the range are), and those siblings are materialized as there.
+    function setLeaves(Tree memory t, bytes32[] memory zero, uint256 first, bytes32[] memory values)
+        internal
+        pure
+        returns (bool)
+    {
+        table(t);
+        uint256 lo = first;
+        uint256 hi = first + values.length - 1;
+        for (uint256 i = 0; i < values.length; i++) {
+            put(t, 0, first + i, values[i]);
+        }
+        for (uint256 level = 0; level < t.height; level++) {
+            for (uint256 p = lo >> 1; p <= hi >> 1; p++) {
+                // Nodes in the range were just written; the others are materialized.
+                (bool fl, bytes32 l) = node(t, zero, level, 2 * p);
+                (bool fr, bytes32 r) = node(t, zero, level, 2 * p + 1);
+                if (!fl || !fr) return false;
+                if (2 * p < lo) put(t, level, 2 * p, l);
+                if (2 * p + 1 > hi) put(t, level, 2 * p + 1, r);
+                put(t, level + 1, p, hashPair(l, r));
+            }
+            lo >>= 1;
+            hi >>= 1;
         }
         return true;
     }
