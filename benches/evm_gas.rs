@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+#[path = "../tests/common/evm.rs"]
+mod evm;
+use evm::class_of as class;
 use program::{random_batch, random_genesis};
 use prover::StfGuest;
 use verifier::evm::{EvmChecker, GasUse};
@@ -19,18 +22,6 @@ use vm::code::Op;
 use vm::{Host, Machine, MachineHash, Module, NoImports, Status, Value};
 
 const PROGRAM: &str = include_str!("../verifier/tests/op_classes.wat");
-
-fn class(op: Option<Op>) -> String {
-    match op {
-        Some(Op::CallHost { func }) => format!("CallHost#{func}"),
-        Some(op) => format!("{op:?}")
-            .split(['(', ' ', '{'])
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-        None => "Halted".into(),
-    }
-}
 
 fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();

@@ -18,7 +18,6 @@ use common::SplitMix;
 use program::random_genesis;
 use prover::StfGuest;
 use verifier::stf_host::StfSemantics;
-use vm::code::Op;
 use vm::proof::{StepProof, TreeOpening};
 use vm::{Host, Machine, MachineHash, Module, NoImports, Status, Value};
 
@@ -32,24 +31,12 @@ struct Case {
     post: MachineHash,
 }
 
-fn class_of(op: Option<Op>) -> String {
-    let text = op.map_or("Halted".to_string(), |op| format!("{op:?}"));
-    text.split(['(', ' ', '{'])
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Runs the machine to its end, keeping up to `per_class` proven steps of each op class (host
 /// calls by import: `CallHost` classes are split by function index).
 fn collect<H: Host>(m: &mut Machine, host: &mut H, per_class: usize, cases: &mut Vec<Case>) {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     loop {
-        let op = m.next_op();
-        let mut class = class_of(op);
-        if let Some(Op::CallHost { func }) = op {
-            class = format!("CallHost#{func}");
-        }
+        let class = evm::class_of(m.next_op());
         let count = seen.entry(class.clone()).or_default();
         let running = *m.status() == Status::Running;
         if *count < per_class {

@@ -10,9 +10,7 @@
 use std::collections::BTreeMap;
 
 use vm::code::{BranchTarget, Op, OP_BYTES};
-use vm::commitment::{
-    br_table_leaf, bytes_commitment_from_root, call_target_leaf, import_leaf, module_hash,
-};
+use vm::commitment::{br_table_leaf, bytes_commitment_from_root, call_target_leaf, import_leaf};
 use vm::machine::hash::tables_hash;
 use vm::memory::{LEAF_SIZE, PAGE_HEIGHT};
 use vm::merkle::{height_for, Hash, WORDS_PER_LEAF};
@@ -69,11 +67,7 @@ pub fn verify_step_with(
 ) -> R<MachineHash> {
     let proof = StepProof::decode(proof_bytes)?;
     let m = &proof.machine;
-    let rest_hash = match &proof.module.rest {
-        Folded::Hash(h) => *h,
-        Folded::Open(rest) => rest.hash(),
-    };
-    let module_hash = module_hash(proof.module.code_len, &proof.module.code_root, &rest_hash);
+    let module_hash = proof.module_hash();
     let cold_open = match &m.cold {
         Folded::Hash(_) => {
             if !proof.tables.is_empty() {

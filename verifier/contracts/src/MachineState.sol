@@ -55,9 +55,7 @@ library MachineHashing {
     uint256 internal constant TRAPPED = 3;
 
     function le32(uint256 v) internal pure returns (bytes4) {
-        uint32 x = uint32(v);
-        x = ((x & 0xff00ff00) >> 8) | ((x & 0x00ff00ff) << 8);
-        return bytes4((x >> 16) | (x << 16));
+        return bytes4(uint32(PartialTrees.swap32(v)));
     }
 
     function coldHash(Cold memory c) internal pure returns (bytes32) {
@@ -302,15 +300,13 @@ library MachineStates {
     function opBytes(State memory s, uint256 pc) internal pure returns (bytes16) {
         if (pc >= s.codeLen) revert InvalidState("pc past the code");
         (bool ok, bytes32 l) = s.code.leaf(s.zero, pc / 2);
-        if (!ok) revert NotOpened("the op pos_ pc");
+        if (!ok) revert NotOpened("the op at pc");
         return bytes16(pc % 2 == 0 ? l : l << 128);
     }
 
     /// Little-endian u32 field `k` of a leaf.
     function field(bytes32 l, uint256 k) internal pure returns (uint256) {
-        uint32 x = uint32(uint256(l) >> (224 - 32 * k));
-        x = ((x & 0xff00ff00) >> 8) | ((x & 0x00ff00ff) << 8);
-        return (x >> 16) | (x << 16);
+        return PartialTrees.swap32(uint256(l) >> (224 - 32 * k));
     }
 
     /// Branch-table entry `index`: (pc, drop, keep).
@@ -360,29 +356,29 @@ library MachineStates {
 
     function pushFrame(State memory s, uint64 returnPc, uint64 callerFp) internal pure {
         requireCold(s);
-        uint256 pos_ = s.cold.frameWords;
-        uint256 words = pos_ + 2;
+        uint256 frameAt = s.cold.frameWords;
+        uint256 words = frameAt + 2;
         if (words > type(uint32).max) revert InvalidState("frame count");
         s.cold.frameWords = words;
         if (words > s.cold.framesReserved) s.cold.framesReserved = words;
         s.frames.growTo(s.zero, wordHeight(s.cold.framesReserved), "frames");
-        if (!s.frames.setWord(s.zero, pos_, returnPc)) revert NotOpened("a frame");
-        if (!s.frames.setWord(s.zero, pos_ + 1, callerFp)) revert NotOpened("a frame");
+        if (!s.frames.setWord(s.zero, frameAt, returnPc)) revert NotOpened("a frame");
+        if (!s.frames.setWord(s.zero, frameAt + 1, callerFp)) revert NotOpened("a frame");
     }
 
     function popFrame(State memory s) internal pure returns (uint64 returnPc, uint64 callerFp) {
         requireCold(s);
         if (s.cold.frameWords < 2) revert InvalidState("frame stack underflow");
-        uint256 pos_ = s.cold.frameWords - 2;
+        uint256 frameAt = s.cold.frameWords - 2;
         bool ok;
-        (ok, returnPc) = s.frames.word(s.zero, pos_);
+        (ok, returnPc) = s.frames.word(s.zero, frameAt);
         if (!ok) revert NotOpened("a frame");
-        (ok, callerFp) = s.frames.word(s.zero, pos_ + 1);
+        (ok, callerFp) = s.frames.word(s.zero, frameAt + 1);
         if (!ok) revert NotOpened("a frame");
         // Popped frame words are zero in the committed tree.
-        if (!s.frames.setWord(s.zero, pos_, 0)) revert NotOpened("a frame");
-        if (!s.frames.setWord(s.zero, pos_ + 1, 0)) revert NotOpened("a frame");
-        s.cold.frameWords = pos_;
+        if (!s.frames.setWord(s.zero, frameAt, 0)) revert NotOpened("a frame");
+        if (!s.frames.setWord(s.zero, frameAt + 1, 0)) revert NotOpened("a frame");
+        s.cold.frameWords = frameAt;
     }
 
     function globalCount(State memory s) internal pure returns (uint256) {

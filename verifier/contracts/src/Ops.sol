@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import "./Errors.sol";
+import {PartialTrees} from "./PartialTrees.sol";
 
 /// One decoded op of the lowered code. `a`, `b`, `c` are the little-endian u32 immediates at bytes
 /// 4, 8, 12; `imm4` / `imm8` the u64 at bytes 4 / 8; `bin` the fused operator (byte 1).
@@ -43,17 +44,13 @@ library Ops {
     }
 
     /// The little-endian u32 at byte `from` of the 16 bytes.
-    function u32At(bytes16 x, uint256 from) private pure returns (uint256 v) {
-        uint256 w = (uint256(uint128(x)) >> (8 * (12 - from))) & 0xffffffff;
-        return ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >> 8) & 0xff00) | (w >> 24);
+    function u32At(bytes16 x, uint256 from) private pure returns (uint256) {
+        return PartialTrees.swap32(uint256(uint128(x)) >> (8 * (12 - from)));
     }
 
     /// The little-endian u64 at byte `from` (4 or 8) of the 16 bytes.
     function u64At(bytes16 x, uint256 from) private pure returns (uint64) {
-        uint64 w = uint64(uint256(uint128(x)) >> (8 * (8 - from)));
-        w = ((w & 0xFF00FF00FF00FF00) >> 8) | ((w & 0x00FF00FF00FF00FF) << 8);
-        w = ((w & 0xFFFF0000FFFF0000) >> 16) | ((w & 0x0000FFFF0000FFFF) << 16);
-        return (w >> 32) | (w << 32);
+        return PartialTrees.swap64(uint64(uint256(uint128(x)) >> (8 * (8 - from))));
     }
 
     function decode(bytes16 x) internal pure returns (Op memory op) {

@@ -77,28 +77,30 @@ library PartialTrees {
         slots = new uint256[](2 * cap);
     }
 
+    /// Fibonacci hashing of a node key to its first slot.
+    uint256 private constant SLOT_HASH = 0x9E3779B97F4A7C15F39CC0605CEDC835;
+
     function slotOf(uint256 key, uint256 cap) private pure returns (uint256) {
         unchecked {
-            return ((key * 0x9E3779B97F4A7C15F39CC0605CEDC835) >> 128) & (cap - 1);
+            return ((key * SLOT_HASH) >> 128) & (cap - 1);
         }
     }
 
     // Tree's fields in memory: height at t, slots at t + 0x20, count at t + 0x40. A slot array
     // holds 2 * cap words after its length: key at base + 64k, value at base + 64k + 32.
 
-    function get(Tree memory t, uint256 level, uint256 index) internal pure returns (bool found, bytes32 value) {
-        uint256 key = ((level << 64) | index) + 1;
+    /// The memory address of `key`'s slot, or of the empty slot where it would go (linear probing).
+    function find(Tree memory t, uint256 key) private pure returns (uint256 entry, bool found) {
         assembly ("memory-safe") {
             let slots := mload(add(t, 0x20))
             let mask := sub(shr(1, mload(slots)), 1)
             let base := add(slots, 0x20)
-            let k := and(shr(128, mul(key, 0x9E3779B97F4A7C15F39CC0605CEDC835)), mask)
+            let k := and(shr(128, mul(key, SLOT_HASH)), mask)
             for {} 1 {} {
-                let entry := add(base, shl(6, k))
+                entry := add(base, shl(6, k))
                 let stored := mload(entry)
                 if eq(stored, key) {
                     found := 1
-                    value := mload(add(entry, 0x20))
                     break
                 }
                 if iszero(stored) { break }
@@ -107,31 +109,24 @@ library PartialTrees {
         }
     }
 
-    function put(Tree memory t, uint256 level, uint256 index, bytes32 value) internal pure {
-        uint256 key = ((level << 64) | index) + 1;
-        bool added;
-        assembly ("memory-safe") {
-            let slots := mload(add(t, 0x20))
-            let mask := sub(shr(1, mload(slots)), 1)
-            let base := add(slots, 0x20)
-            let k := and(shr(128, mul(key, 0x9E3779B97F4A7C15F39CC0605CEDC835)), mask)
-            for {} 1 {} {
-                let entry := add(base, shl(6, k))
-                let stored := mload(entry)
-                if eq(stored, key) {
-                    mstore(add(entry, 0x20), value)
-                    break
-                }
-                if iszero(stored) {
-                    mstore(entry, key)
-                    mstore(add(entry, 0x20), value)
-                    added := 1
-                    break
-                }
-                k := and(add(k, 1), mask)
+    function get(Tree memory t, uint256 level, uint256 index) internal pure returns (bool found, bytes32 value) {
+        uint256 entry;
+        (entry, found) = find(t, ((level << 64) | index) + 1);
+        if (found) {
+            assembly ("memory-safe") {
+                value := mload(add(entry, 0x20))
             }
         }
-        if (added) {
+    }
+
+    function put(Tree memory t, uint256 level, uint256 index, bytes32 value) internal pure {
+        uint256 key = ((level << 64) | index) + 1;
+        (uint256 entry, bool found) = find(t, key);
+        assembly ("memory-safe") {
+            mstore(entry, key)
+            mstore(add(entry, 0x20), value)
+        }
+        if (!found) {
             unchecked {
                 t.count++;
                 // Keep the load at most one half.
@@ -246,11 +241,6 @@ library PartialTrees {
         else hashUp(t, "", true);
     }
 
-    /// An opening with nothing in it (the stand-in for a folded part).
-    function isEmpty(TreeOpening memory o) internal pure returns (bool) {
-        return o.indices.length == 0;
-    }
-
     // ---- reading and writing ------------------------------------------------------------
 
     function root(Tree memory t, bytes32[] memory zero) internal pure returns (bytes32) {
@@ -328,9 +318,16 @@ library PartialTrees {
         return setLeaf(t, zero, w >> 2, bytes32(cleared | (uint256(swap64(value)) << shift)));
     }
 
-    /// The little-endian u64 at byte `at` of a leaf.
-    function leWord(bytes32 l, uint256 pos_) internal pure returns (uint64) {
-        return swap64(uint64(uint256(l) >> ((24 - pos_) * 8)));
+    /// The little-endian u64 at byte `offset` of a leaf.
+    function leWord(bytes32 l, uint256 offset) internal pure returns (uint64) {
+        return swap64(uint64(uint256(l) >> ((24 - offset) * 8)));
+    }
+
+    /// Byte-order swap of the low 4 bytes of `v` (every little-endian u32 field of the formats).
+    function swap32(uint256 v) internal pure returns (uint256) {
+        uint32 x = uint32(v);
+        x = ((x & 0xff00ff00) >> 8) | ((x & 0x00ff00ff) << 8);
+        return (x >> 16) | (x << 16);
     }
 
     /// Byte-order swap of a u64.
@@ -349,10 +346,10 @@ library PartialTrees {
     {
         uint256 done = 0;
         while (done < len) {
-            uint256 pos_ = offset + done;
-            (bool ok, bytes32 l) = leaf(t, zero, pos_ >> 5);
+            uint256 byteAt = offset + done;
+            (bool ok, bytes32 l) = leaf(t, zero, byteAt >> 5);
             if (!ok) return (false, 0);
-            uint256 start = pos_ & 31;
+            uint256 start = byteAt & 31;
             uint256 n = 32 - start;
             if (n > len - done) n = len - done;
             // Bytes start .. start + n of the leaf, placed at bytes done .. done + n of out.

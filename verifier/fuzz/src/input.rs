@@ -2,13 +2,12 @@
 //! `verifier/tests/fuzz_regressions.rs`: one selector byte, then the proof bytes.
 //!
 //! * selector even: the pre-state is the hash the Rust checker computes from the proof's own
-//!   machine and module openings (as `verifier/src/one_step.rs` computes `found`), so a mutated
+//!   machine and module openings (`StepProof::pre_state`), so a mutated
 //!   proof gets past the pre-state check and exercises the step; a proof that does not decode is
 //!   checked against [`FIXED_PRE`];
 //! * selector odd: the pre-state is [`FIXED_PRE`].
 
-use vm::commitment::module_hash;
-use vm::proof::{Folded, StepProof};
+use vm::proof::StepProof;
 use vm::MachineHash;
 
 /// The pre-state of odd selectors and of proofs that do not decode.
@@ -16,14 +15,7 @@ pub const FIXED_PRE: MachineHash = MachineHash([0x5a; 32]);
 
 /// The machine hash a decodable proof claims as its pre-state.
 pub fn own_pre_state(proof: &[u8]) -> Option<MachineHash> {
-    let proof = StepProof::decode(proof).ok()?;
-    let rest_hash = match &proof.module.rest {
-        Folded::Hash(h) => *h,
-        Folded::Open(rest) => rest.hash(),
-    };
-    let module = module_hash(proof.module.code_len, &proof.module.code_root, &rest_hash);
-    let m = &proof.machine;
-    Some(m.inputs(module).hash_with_cold(&m.cold_hash()))
+    Some(StepProof::decode(proof).ok()?.pre_state())
 }
 
 /// The pre-state and proof of one fuzz input; `None` for the empty input.

@@ -250,6 +250,23 @@ fn config() -> impl bincode::config::Config {
 }
 
 impl StepProof {
+    /// The module hash the proof's module opening hashes to.
+    pub fn module_hash(&self) -> Hash {
+        let rest_hash = match &self.module.rest {
+            Folded::Hash(h) => *h,
+            Folded::Open(rest) => rest.hash(),
+        };
+        crate::commitment::module_hash(self.module.code_len, &self.module.code_root, &rest_hash)
+    }
+
+    /// The machine hash the proof's openings claim as its pre-state (what a checker compares with
+    /// the agreed one).
+    pub fn pre_state(&self) -> crate::MachineHash {
+        self.machine
+            .inputs(self.module_hash())
+            .hash_with_cold(&self.machine.cold_hash())
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         // Encoding into a Vec cannot fail: every field has a fixed encoding.
         bincode::encode_to_vec(self, bincode::config::standard()).unwrap_or_default()
