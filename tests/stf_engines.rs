@@ -40,7 +40,7 @@ fn a_thousand_signed_transactions_agree_on_all_three() {
     let (batch, _) = random_batch(11, 1000, 200, CHAIN_ID, 1, root);
     let (outputs, steps) = agree(&batch, &store);
     assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(outputs.tx_count, 1000);
+    assert_eq!(outputs.tx_count + outputs.deposit_count, 1000);
     assert!(
         outputs.withdrawal_count > 100,
         "{}",
@@ -69,15 +69,10 @@ fn every_kind_of_invalid_transaction_agrees_and_changes_nothing() {
         forged,
         bad_sig,
         sign_transfer(alice, CHAIN_ID, bob, 10, 5), // wrong nonce
-        sign_transfer(alice, CHAIN_ID, bob, u64::MAX, 0), // overdraft
+        sign_transfer(alice, CHAIN_ID, bob, u128::MAX, 0), // overdraft
         sign_transfer(alice, CHAIN_ID, bob, 0, 0),  // zero amount
         sign_withdraw(alice, CHAIN_ID, [9; 20], program::GENESIS_BALANCE + 1, 0), // overdraw
         sign_transfer(alice, CHAIN_ID + 1, bob, 10, 0), // other chain
-        Transaction::Deposit {
-            to: bob,
-            amount: u64::MAX,
-            l1_index: 0,
-        }, // overflow
     ] {
         builder.push(&tx);
     }
@@ -85,7 +80,7 @@ fn every_kind_of_invalid_transaction_agrees_and_changes_nothing() {
     let batch = builder.build();
     let (outputs, _) = agree(&batch, &store);
     assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(outputs.tx_count, 9);
+    assert_eq!(outputs.tx_count, 8);
     assert_eq!(
         outputs.post_state_root, root,
         "invalid transactions must have no effect"
@@ -106,12 +101,13 @@ fn empty_batch_agrees() {
 #[test]
 fn over_the_limit_is_rejected_identically() {
     let (root, store, _) = random_genesis(4, 50);
-    let (batch, _) = random_batch(4, 1001, 50, CHAIN_ID, 1, root);
+    let (mut batch, _) = random_batch(4, 1100, 50, CHAIN_ID, 1, root);
+    batch.deposits.clear();
+    assert!(batch.transactions.len() > 1000);
     let (outputs, _) = agree(&batch, &store);
-    assert!(
-        matches!(outputs.status, BatchStatus::Rejected(_)),
-        "{:?}",
-        outputs.status
+    assert_eq!(
+        outputs.status,
+        BatchStatus::TransactionsRefused(program::RejectReason::TooManyTransactions)
     );
     assert_eq!(outputs.post_state_root, root);
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use k256::ecdsa::SigningKey;
-use ledger::{Account, Address, Batch, Hash, Transaction};
+use ledger::{Account, Address, Batch, Deposit, Hash, Transaction};
 
 use crate::crypto::{address_of, keccak256, sign_transfer, sign_withdraw};
 use crate::error::Error;
@@ -16,7 +16,7 @@ use crate::native::encode_batch;
 use crate::store::{genesis, NodeStore};
 
 /// Balance of every account in [`random_genesis`].
-pub const GENESIS_BALANCE: u64 = 1_000_000_000;
+pub const GENESIS_BALANCE: u128 = 1_000_000_000;
 
 /// Assembles a batch, keeping a model of the state so that each checked
 /// transaction (`deposit`, `transfer`, `withdraw`) is valid when the STF
@@ -26,10 +26,12 @@ pub struct BatchBuilder {
     chain_id: u64,
     batch_number: u64,
     pre_state_root: Hash,
+    /// L1 index of the first deposit.
+    first_deposit: u64,
+    deposits: Vec<Deposit>,
     transactions: Vec<Vec<u8>>,
     /// The state as the batch so far leaves it (accounts touched or given).
     accounts: BTreeMap<Address, Account>,
-    next_l1_index: u64,
 }
 
 impl BatchBuilder {
@@ -40,10 +42,17 @@ impl BatchBuilder {
             chain_id,
             batch_number,
             pre_state_root,
+            first_deposit: 0,
+            deposits: Vec::new(),
             transactions: Vec::new(),
             accounts: BTreeMap::new(),
-            next_l1_index: 0,
         }
+    }
+
+    /// Numbers the batch's deposits from `first_deposit` (the bridge's index), not 0.
+    pub fn with_first_deposit(mut self, first_deposit: u64) -> Self {
+        self.first_deposit = first_deposit;
+        self
     }
 
     /// Tells the model the pre-state's accounts.
@@ -57,17 +66,18 @@ impl BatchBuilder {
         self.accounts.get(address).copied().unwrap_or_default()
     }
 
-    /// Transactions added so far.
+    /// Deposits and transactions added so far.
     pub fn len(&self) -> usize {
-        self.transactions.len()
+        self.deposits.len() + self.transactions.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.transactions.is_empty()
+        self.len() == 0
     }
 
-    /// Adds a deposit from L1 (with the next L1 deposit index).
-    pub fn deposit(&mut self, to: Address, amount: u64) -> Result<&mut Self, Error> {
+    /// Adds a deposit from L1 (the bridge puts deposits before the sequencer's transactions,
+    /// so the model credits it at once).
+    pub fn deposit(&mut self, to: Address, amount: u128) -> Result<&mut Self, Error> {
         if amount == 0 {
             return Err(Error::ZeroAmount);
         }
@@ -77,13 +87,8 @@ impl BatchBuilder {
             amount,
         })?;
         self.accounts.insert(to, account);
-        let tx = Transaction::Deposit {
-            to,
-            amount,
-            l1_index: self.next_l1_index,
-        };
-        self.next_l1_index += 1;
-        Ok(self.push(&tx))
+        self.deposits.push(Deposit { to, amount });
+        Ok(self)
     }
 
     /// Adds a transfer signed by `key` with its current nonce.
@@ -91,7 +96,7 @@ impl BatchBuilder {
         &mut self,
         key: &SigningKey,
         to: Address,
-        amount: u64,
+        amount: u128,
     ) -> Result<&mut Self, Error> {
         let from = address_of(key);
         let mut sender = self.debit(&from, amount)?;
@@ -119,7 +124,7 @@ impl BatchBuilder {
         &mut self,
         key: &SigningKey,
         l1_recipient: Address,
-        amount: u64,
+        amount: u128,
     ) -> Result<&mut Self, Error> {
         let from = address_of(key);
         let mut sender = self.debit(&from, amount)?;
@@ -130,7 +135,7 @@ impl BatchBuilder {
     }
 
     /// The sender's account with `amount` taken off (nonce not advanced).
-    fn debit(&self, from: &Address, amount: u64) -> Result<Account, Error> {
+    fn debit(&self, from: &Address, amount: u128) -> Result<Account, Error> {
         if amount == 0 {
             return Err(Error::ZeroAmount);
         }
@@ -166,6 +171,8 @@ impl BatchBuilder {
             chain_id: self.chain_id,
             batch_number: self.batch_number,
             pre_state_root: self.pre_state_root,
+            first_deposit: self.first_deposit,
+            deposits: self.deposits.clone(),
             transactions: self.transactions.clone(),
         }
     }
@@ -200,7 +207,7 @@ pub fn derive_keys(seed: u64, n: usize) -> Vec<SigningKey> {
 /// [`derive_keys`]`(seed, n_accounts)`, each holding [`GENESIS_BALANCE`].
 pub fn random_genesis(seed: u64, n_accounts: usize) -> (Hash, NodeStore, Vec<SigningKey>) {
     let keys = derive_keys(seed, n_accounts);
-    let accounts: Vec<(Address, u64)> = keys
+    let accounts: Vec<(Address, u128)> = keys
         .iter()
         .map(|key| (address_of(key), GENESIS_BALANCE))
         .collect();
@@ -243,10 +250,10 @@ pub fn random_batch(
             } else {
                 addresses[rng.below(addresses.len() as u64) as usize]
             };
-            builder.deposit(to, 1 + rng.below(100_000))
+            builder.deposit(to, u128::from(1 + rng.below(100_000)))
         } else {
             let sender = &keys[rng.below(keys.len() as u64) as usize];
-            let amount = 1 + rng.below(1_000);
+            let amount = u128::from(1 + rng.below(1_000));
             if roll < 30 {
                 builder.withdraw(sender, rng.address(), amount)
             } else {

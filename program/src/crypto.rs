@@ -107,7 +107,13 @@ pub fn sign_prehash(key: &SigningKey, hash: &Hash) -> [u8; 65] {
 
 /// The signing hash of a transfer or withdrawal with these fields (see
 /// `ledger::signing`).
-pub fn signing_hash(chain_id: u64, kind: u8, recipient: &Address, amount: u64, nonce: u64) -> Hash {
+pub fn signing_hash(
+    chain_id: u64,
+    kind: u8,
+    recipient: &Address,
+    amount: u128,
+    nonce: u64,
+) -> Hash {
     keccak256(&signing_message(chain_id, kind, recipient, amount, nonce))
 }
 
@@ -116,7 +122,7 @@ pub fn sign_transfer(
     key: &SigningKey,
     chain_id: u64,
     to: Address,
-    amount: u64,
+    amount: u128,
     nonce: u64,
 ) -> Transaction {
     let hash = signing_hash(chain_id, KIND_TRANSFER, &to, amount, nonce);
@@ -133,7 +139,7 @@ pub fn sign_withdraw(
     key: &SigningKey,
     chain_id: u64,
     l1_recipient: Address,
-    amount: u64,
+    amount: u128,
     nonce: u64,
 ) -> Transaction {
     let hash = signing_hash(chain_id, KIND_WITHDRAW, &l1_recipient, amount, nonce);
@@ -145,10 +151,10 @@ pub fn sign_withdraw(
     }
 }
 
-/// The signer of a transfer or withdrawal on `chain_id` (`None` for a
-/// deposit or an invalid signature), computed natively.
+/// The signer of a transfer or withdrawal on `chain_id` (`None` for an
+/// invalid signature), computed natively.
 pub fn sender_of(chain_id: u64, tx: &Transaction) -> Option<Address> {
-    let fields = ledger::signing::SignedFields::of(tx)?;
+    let fields = ledger::signing::SignedFields::of(tx);
     let hash = signing_hash(
         chain_id,
         fields.kind,

@@ -15,12 +15,12 @@ pub enum Error {
     #[error("account 0x{} holds {balance}, cannot send {amount}", hex(.address))]
     InsufficientBalance {
         address: Address,
-        balance: u64,
-        amount: u64,
+        balance: u128,
+        amount: u128,
     },
-    /// The credited account would exceed `u64::MAX`.
+    /// The credited account would exceed `u128::MAX`.
     #[error("crediting {amount} to account 0x{} would overflow its balance", hex(.address))]
-    Overflow { address: Address, amount: u64 },
+    Overflow { address: Address, amount: u128 },
 }
 
 /// Lower-case hex of `bytes`, no prefix.

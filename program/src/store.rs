@@ -92,7 +92,7 @@ impl NodeStore {
 /// Builds the state holding exactly `accounts` (each with nonce 0; a later
 /// entry for the same address replaces an earlier one) and returns its root
 /// and a store holding all of its nodes.
-pub fn genesis(accounts: &[(Address, u64)]) -> (Hash, NodeStore) {
+pub fn genesis(accounts: &[(Address, u128)]) -> (Hash, NodeStore) {
     let mut writer = NativeAbi::new(Vec::new(), NodeStore::new());
     let mut trie = PartialTrie::new(EMPTY_ROOT);
     for (address, balance) in accounts {

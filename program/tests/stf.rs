@@ -9,8 +9,8 @@ use program::{
     address_of, derive_keys, ecrecover, encode_batch, genesis, keccak256, random_batch,
     random_genesis, run_native, run_native_bytes, sender_of, sign_prehash, sign_transfer,
     sign_withdraw, withdrawals_root, Account, Address, Batch, BatchBuilder, BatchOutputs,
-    BatchStatus, Config, Hash, NativeAbi, NodeStore, ReceiptStatus, RejectReason, SigningKey,
-    Transaction, EMPTY_ROOT, GENESIS_BALANCE,
+    BatchStatus, Config, Deposit, Hash, NativeAbi, NodeStore, ReceiptStatus, RejectReason,
+    SigningKey, Transaction, EMPTY_ROOT, GENESIS_BALANCE,
 };
 use rs_merkle::{MerkleProof, MerkleTree};
 
@@ -38,26 +38,26 @@ fn key(byte: u8) -> SigningKey {
     SigningKey::from_slice(&[byte; 32]).unwrap()
 }
 
-/// Replays a batch's decoded transactions on a plain map (the model the
-/// STF must match), returning the final accounts, the receipt statuses,
-/// total deposited and total withdrawn.
+/// Replays a batch's deposits and decoded transactions on a plain map (the
+/// model the STF must match), returning the final accounts, the receipt
+/// statuses, total deposited and total withdrawn.
 fn model_replay(
     accounts: &mut BTreeMap<Address, Account>,
     batch: &Batch,
-) -> (Vec<ReceiptStatus>, u64, u64) {
+) -> (Vec<ReceiptStatus>, u128, u128) {
     let mut statuses = Vec::new();
-    let (mut deposited, mut withdrawn) = (0u64, 0u64);
+    let (mut deposited, mut withdrawn) = (0u128, 0u128);
+    for deposit in &batch.deposits {
+        accounts.entry(deposit.to).or_default().balance += deposit.amount;
+        deposited += deposit.amount;
+        statuses.push(ReceiptStatus::Ok);
+    }
     for bytes in &batch.transactions {
         let Ok(tx) = Transaction::from_bytes(bytes) else {
             statuses.push(ReceiptStatus::Malformed);
             continue;
         };
         let status = match &tx {
-            Transaction::Deposit { to, amount, .. } => {
-                accounts.entry(*to).or_default().balance += amount;
-                deposited += amount;
-                ReceiptStatus::Ok
-            }
             Transaction::Transfer {
                 to, amount, nonce, ..
             }
@@ -90,7 +90,7 @@ fn thousand_signed_transactions_over_200_accounts() {
     let seed = 2024;
     let (root, store, keys) = random_genesis(seed, 200);
     let (batch, batch_keys) = random_batch(seed, 1000, 200, CHAIN, 1, root);
-    assert_eq!(batch.transactions.len(), 1000);
+    assert_eq!(batch.deposits.len() + batch.transactions.len(), 1000);
     assert_eq!(
         keys.iter().map(address_of).collect::<Vec<_>>(),
         batch_keys.iter().map(address_of).collect::<Vec<_>>()
@@ -124,20 +124,22 @@ fn thousand_signed_transactions_over_200_accounts() {
         *outputs
     );
     assert!(execution.receipts.iter().all(|s| *s == ReceiptStatus::Ok));
-    assert_eq!(outputs.tx_count, 1000);
+    assert_eq!(outputs.tx_count + outputs.deposit_count, 1000);
+    // Kinds: transfer 0, withdraw 1 (the variant byte); deposits come from L1.
     let kinds = batch
         .transactions
         .iter()
         .map(|b| b[0])
-        .fold([0; 3], |mut n, k| {
+        .fold([0; 2], |mut n, k| {
             n[k as usize] += 1;
             n
         });
     assert!(
-        kinds[0] > 10 && kinds[1] > 500 && kinds[2] > 150,
-        "mix: {kinds:?}"
+        batch.deposits.len() > 10 && kinds[0] > 500 && kinds[1] > 150,
+        "mix: {} deposits, {kinds:?}",
+        batch.deposits.len()
     );
-    assert_eq!(outputs.withdrawal_count as usize, kinds[2]);
+    assert_eq!(outputs.withdrawal_count as usize, kinds[1]);
 
     // The post-state is exactly the model's: same accounts, balances, nonces.
     let mut model: BTreeMap<Address, Account> = keys
@@ -162,10 +164,10 @@ fn thousand_signed_transactions_over_200_accounts() {
 
     // Conservation: what is left plus what left for L1 is what there was
     // plus what came in.
-    let total: u64 = leaves.iter().map(|(_, a)| a.balance).sum();
+    let total: u128 = leaves.iter().map(|(_, a)| a.balance).sum();
     assert_eq!(total + withdrawn, 200 * GENESIS_BALANCE + deposited);
     assert_eq!(
-        execution.withdrawals.iter().map(|w| w.amount).sum::<u64>(),
+        execution.withdrawals.iter().map(|w| w.amount).sum::<u128>(),
         withdrawn
     );
     // Nonces advanced by the number of signed transactions each key sent.
@@ -258,6 +260,8 @@ fn batch_of(root: Hash, txs: &[Transaction]) -> Batch {
         chain_id: CHAIN,
         batch_number: 3,
         pre_state_root: root,
+        first_deposit: 0,
+        deposits: Vec::new(),
         transactions: txs.iter().map(|tx| tx.to_bytes().unwrap()).collect(),
     }
 }
@@ -323,7 +327,6 @@ fn with_signature(tx: &Transaction, edit: impl FnOnce(&mut [u8; 65])) -> Transac
         Transaction::Transfer { signature, .. } | Transaction::Withdraw { signature, .. } => {
             edit(signature)
         }
-        Transaction::Deposit { .. } => {}
     }
     tx
 }
@@ -399,12 +402,39 @@ fn replayed_nonce_and_overdraft_leave_the_state_unchanged() {
     );
     let zero = sign_withdraw(&f.bob, CHAIN, [9; 20], 0, 0);
     assert_no_effect(&f, &valid, &zero, ReceiptStatus::ZeroAmount);
-    let overflow = Transaction::Deposit {
-        to: alice,
-        amount: u64::MAX,
-        l1_index: 0,
-    };
-    assert_no_effect(&f, &valid, &overflow, ReceiptStatus::Overflow);
+}
+
+#[test]
+fn a_deposit_past_u128_max_is_refused_and_the_next_one_applies() {
+    let f = fixture();
+    let alice = address_of(&f.alice);
+    let mut batch = batch_of(f.root, &[]);
+    batch.deposits = vec![
+        Deposit {
+            to: alice,
+            amount: u128::MAX,
+        },
+        Deposit {
+            to: alice,
+            amount: 7,
+        },
+    ];
+    let run = run_native_bytes(encode_batch(&batch), f.store.clone(), &Config::default());
+    assert_eq!(
+        run.execution.receipts,
+        vec![ReceiptStatus::Overflow, ReceiptStatus::Ok]
+    );
+    let leaves = run
+        .store
+        .leaves(&run.execution.outputs.post_state_root)
+        .unwrap();
+    assert!(leaves.contains(&(
+        keccak256(&alice),
+        Account {
+            balance: 1_007,
+            nonce: 0
+        }
+    )));
 }
 
 #[test]
@@ -425,15 +455,18 @@ fn batch_at_the_transaction_limit_and_over_it() {
     let (at_limit, _) = random_batch(5, 1000, 50, CHAIN, 8, root);
     let (outputs, _) = run_native(&at_limit, store.clone());
     assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(outputs.tx_count, 1000);
+    assert_eq!(outputs.deposit_count + outputs.tx_count, 1000);
 
-    let (over, _) = random_batch(5, 1001, 50, CHAIN, 8, root);
+    // Over the limit the sequencer's transactions are refused (the deposits, none here, would stand).
+    let (mut over, _) = random_batch(5, 1100, 50, CHAIN, 8, root);
+    over.deposits.clear();
+    assert!(over.transactions.len() > 1000);
     assert!(encode_batch(&over).len() <= Config::default().max_batch_bytes as usize);
     let run = run_native_bytes(encode_batch(&over), store, &Config::default());
     let outputs = run.execution.outputs;
     assert_eq!(
         outputs.status,
-        BatchStatus::Rejected(RejectReason::TooManyTransactions)
+        BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions)
     );
     assert_eq!(
         (
@@ -467,7 +500,7 @@ fn batch_over_the_byte_limit_is_too_large() {
 
     // Just under the limit it is read (and the junk transaction is Malformed).
     let mut builder = BatchBuilder::new(CHAIN, 1, f.root);
-    builder.push_bytes(vec![0; limit - 50]);
+    builder.push_bytes(vec![0; limit - 100]);
     let bytes = builder.build_bytes();
     assert!(bytes.len() <= limit);
     let run = run_native_bytes(bytes, f.store.clone(), &Config::default());
@@ -630,7 +663,7 @@ fn golden_vectors() {
     ]);
     assert_eq!(
         hex(&root),
-        "1ac27e85195bcbf8e3e88d0f30c23fb7042cfa010c72d542b8bd4cc2f1ffbd19"
+        "ebc596c45df8abdf6827c91c6b02494abf62937c5bed55221e70190b028829dd"
     );
     // 3 leaves and 3 branches: two of the keys share their first bit.
     assert_eq!(store.len(), 6);
@@ -652,10 +685,10 @@ fn golden_vectors() {
             hex(&outputs.receipts_root),
         ],
         [
-            "ff9f28d45224e501da451780402f21054132cbfff8a6f8902dc21f27d1a1248e",
-            "9ade85a184b97fa360c6af0c09eb810c15425777a387d9f38148eafd42d79713",
-            "44a8b38c33ca3377b08364879c29d6c086f8c2989de13edd1016b1098e704e2f",
-            "7afc6ce37a59a0b1f018f0d7162f5b18f389db21eefaa9b99292ab4a30f1d27a",
+            "c967fe81e1f84078e50f6dce9a23a3096f00f168fa917bcc1d14fc2cbb71ffbc",
+            "4cd774bc5c3b5201761850936f8b32fd98445dfe5ff47607e5dc6a8709e51dd4",
+            "0298744f3e16a5ac49784385b9e566143d9521693c6188394f39d5dc4cfcb546",
+            "718c4ec2d5830c57eadc227b2aec1368500e4ec2ade3ac3d53062d856bb00f8e",
             "5601c4aa3c6956fa482eb30aa2851f866134b7d2f7634c201eb64d6adf93c147",
         ]
     );

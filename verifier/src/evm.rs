@@ -38,7 +38,7 @@ pub const CALL_GAS_LIMIT: u64 = revm::primitives::eip7825::TX_GAS_LIMIT_CAP;
 /// checker is split into contracts by op class to fit it; compile.js prints every size).
 pub const CODE_SIZE_LIMIT: usize = 24_576;
 /// Far above any transaction here: the block never limits one call.
-const BLOCK_GAS_LIMIT: u64 = 1 << 40;
+pub(crate) const BLOCK_GAS_LIMIT: u64 = 1 << 40;
 /// What every transaction pays before its calldata and execution.
 const TX_BASE_GAS: u64 = 21_000;
 /// EIP-2028 calldata cost per byte.
@@ -274,7 +274,7 @@ fn deploy(
     }
 }
 
-fn artifact_bytecode(name: &str) -> Result<Vec<u8>, EvmError> {
+pub(crate) fn artifact_bytecode(name: &str) -> Result<Vec<u8>, EvmError> {
     let artifact_error = |reason: String| EvmError::Artifact {
         name: name.to_string(),
         reason,
@@ -316,12 +316,12 @@ fn gas_use(gas: &ResultGas, calldata: u64) -> GasUse {
 /// Every custom error the compiled contracts declare, by selector, to render revert data. It
 /// takes the union over all artifacts because the entry contract forwards the reverts of the
 /// contracts it calls: its own ABI need not list them.
-struct RevertDecoder {
+pub(crate) struct RevertDecoder {
     errors: BTreeMap<Selector, alloy_json_abi::Error>,
 }
 
 impl RevertDecoder {
-    fn from_artifacts() -> Result<RevertDecoder, EvmError> {
+    pub(crate) fn from_artifacts() -> Result<RevertDecoder, EvmError> {
         let mut errors = BTreeMap::new();
         for &(name, text) in ARTIFACTS {
             let artifact: AbiArtifact =
@@ -340,7 +340,7 @@ impl RevertDecoder {
 
     /// Revert data as text: a custom error with its arguments, `Error(string)`, `Panic(uint256)`,
     /// or the selector of an error no artifact declares.
-    fn describe(&self, data: &[u8]) -> String {
+    pub(crate) fn describe(&self, data: &[u8]) -> String {
         if data.is_empty() {
             return "revert without data".into();
         }
@@ -418,7 +418,7 @@ fn bytes32_text(word: &[u8]) -> String {
     }
 }
 
-fn describe_halt(reason: &HaltReason) -> String {
+pub(crate) fn describe_halt(reason: &HaltReason) -> String {
     match reason {
         HaltReason::OutOfGas(OutOfGasError::Memory | OutOfGasError::MemoryLimit) => {
             "out of gas (memory)".into()

@@ -5,12 +5,16 @@
 //! * [`stf_host`]: the provable semantics of the STF guest's host calls.
 //! * [`bisection`]: the k-ary dissection game over an execution claim.
 //! * [`evm`]: the Solidity one-step checker in `contracts/`, deployed and called in revm.
+//! * [`l1`]: the interface to an L1 chain, and its embedded (revm) backend.
+//! * [`settlement`]: the bridge, assertion chain, challenges and outbox on L1, and their commitments.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod bisection;
 pub mod evm;
+pub mod l1;
 pub mod one_step;
+pub mod settlement;
 pub mod stf_host;
 
 pub use one_step::{verify_step_with, ProofError};

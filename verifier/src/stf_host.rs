@@ -51,13 +51,19 @@ pub struct StfHostState {
 impl StfHostState {
     /// The host root: keccak256(domain ‖ batch commitment ‖ output hash).
     pub fn commitment(&self) -> Hash {
+        Self::commitment_from(
+            &bytes_commitment_from_root(self.batch_len, &self.batch_root),
+            &self.output_hash,
+        )
+    }
+
+    /// The host root from the batch's commitment and the output hash: what L1 recomputes when a
+    /// batch is asserted (the step-0 and the final machine hash differ only here).
+    pub fn commitment_from(batch_commitment: &Hash, output_hash: &Hash) -> Hash {
         let mut bytes = Vec::with_capacity(DOMAIN.len() + 64);
         bytes.extend_from_slice(DOMAIN);
-        bytes.extend_from_slice(&bytes_commitment_from_root(
-            self.batch_len,
-            &self.batch_root,
-        ));
-        bytes.extend_from_slice(&self.output_hash);
+        bytes.extend_from_slice(batch_commitment);
+        bytes.extend_from_slice(output_hash);
         keccak(&bytes)
     }
 }

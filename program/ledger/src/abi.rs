@@ -44,7 +44,7 @@ pub trait Abi {
     fn read_preimage(&mut self, hash: &[u8; 32], offset: u32, buf: &mut [u8]) -> Option<u32>;
 
     /// Hands the host a trie node created by this batch (at most
-    /// `MAX_CHUNK` bytes; trie nodes are 49 or 65) so it can serve it as a
+    /// `MAX_CHUNK` bytes; trie nodes are 57 or 65) so it can serve it as a
     /// preimage to later batches.
     fn emit_node(&mut self, node: &[u8]);
 

@@ -32,6 +32,15 @@ pub enum Error {
     /// key cannot be told apart from the inserted key below its depth).
     #[error("malformed trie node {}", Hex(.0))]
     CorruptNode(Hash),
+    /// An inbox message shorter than its L1 part (header and deposit records) claims.
+    #[error("the inbox message is shorter than its header and deposit records")]
+    TruncatedMessage,
+    /// More than `u32::MAX` deposits in one batch.
+    #[error("more deposits than a batch can count")]
+    TooManyDeposits,
+    /// Outputs that are not 158 bytes with a known status and reason.
+    #[error("malformed batch outputs")]
+    BadOutputs,
     /// The host returned fewer inbox bytes than it announced.
     #[error("the inbox read at offset {offset} returned no bytes")]
     ShortInboxRead { offset: u32 },

@@ -54,8 +54,8 @@ pub use error::Error;
 pub use stf::{execute, execute_batch, Execution};
 pub use trie::{Account, PartialTrie, EMPTY_ROOT};
 pub use types::{
-    Address, Batch, BatchOutputs, BatchStatus, Config, Hash, ReceiptStatus, RejectReason,
-    Transaction, Withdrawal,
+    Address, Batch, BatchHeader, BatchOutputs, BatchStatus, Config, Deposit, Hash, InboxMessage,
+    ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal, OUTPUTS_LEN,
 };
 
 #[cfg(test)]

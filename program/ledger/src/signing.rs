@@ -2,14 +2,14 @@
 //!
 //! | bytes | field |
 //! |---|---|
-//! | 0..15 | domain tag `b"hauptbuch.tx.v1"` |
+//! | 0..15 | domain tag `b"hauptbuch.tx.v2"` |
 //! | 15..23 | `chain_id`, u64 LE |
 //! | 23 | kind: `1` transfer, `2` withdraw |
 //! | 24..44 | recipient: `to` (transfer) or `l1_recipient` (withdraw) |
-//! | 44..52 | `amount`, u64 LE |
-//! | 52..60 | `nonce`, u64 LE |
+//! | 44..60 | `amount` in wei, u128 LE |
+//! | 60..68 | `nonce`, u64 LE |
 //!
-//! The signing hash is keccak256 of those 60 bytes, signed with secp256k1
+//! The signing hash is keccak256 of those 68 bytes, signed with secp256k1
 //! ECDSA as a prehash; the sender is whoever `ecrecover` says signed it. The
 //! tag separates these signatures from any other use of the same key, the
 //! chain id from other deployments, the kind byte a transfer from a
@@ -21,56 +21,52 @@ use crate::abi::Abi;
 use crate::types::{Address, Hash, Transaction};
 
 /// The domain tag opening every signing message.
-pub const DOMAIN_TAG: &[u8; 15] = b"hauptbuch.tx.v1";
-/// Kind byte of a deposit's (unused) signing message.
-pub const KIND_DEPOSIT: u8 = 0;
+pub const DOMAIN_TAG: &[u8; 15] = b"hauptbuch.tx.v2";
 /// Kind byte of a transfer.
 pub const KIND_TRANSFER: u8 = 1;
 /// Kind byte of a withdrawal.
 pub const KIND_WITHDRAW: u8 = 2;
 /// Length of the signing message.
-pub const SIGNING_MESSAGE_LEN: usize = 60;
+pub const SIGNING_MESSAGE_LEN: usize = 68;
 
-/// The fields of a signed transaction, borrowed from it. Deposits are not
-/// signed and have none.
+/// The fields of a signed transaction, borrowed from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedFields<'a> {
     pub kind: u8,
     pub recipient: &'a Address,
-    pub amount: u64,
+    pub amount: u128,
     pub nonce: u64,
     pub signature: &'a [u8; 65],
 }
 
 impl<'a> SignedFields<'a> {
-    /// The signed fields of `tx`, or `None` for a deposit.
-    pub fn of(tx: &'a Transaction) -> Option<Self> {
+    /// The signed fields of `tx`.
+    pub fn of(tx: &'a Transaction) -> Self {
         match tx {
-            Transaction::Deposit { .. } => None,
             Transaction::Transfer {
                 to,
                 amount,
                 nonce,
                 signature,
-            } => Some(Self {
+            } => Self {
                 kind: KIND_TRANSFER,
                 recipient: to,
                 amount: *amount,
                 nonce: *nonce,
                 signature,
-            }),
+            },
             Transaction::Withdraw {
                 l1_recipient,
                 amount,
                 nonce,
                 signature,
-            } => Some(Self {
+            } => Self {
                 kind: KIND_WITHDRAW,
                 recipient: l1_recipient,
                 amount: *amount,
                 nonce: *nonce,
                 signature,
-            }),
+            },
         }
     }
 }
@@ -80,7 +76,7 @@ pub fn signing_message(
     chain_id: u64,
     kind: u8,
     recipient: &Address,
-    amount: u64,
+    amount: u128,
     nonce: u64,
 ) -> [u8; SIGNING_MESSAGE_LEN] {
     let mut message = [0u8; SIGNING_MESSAGE_LEN];
@@ -92,42 +88,27 @@ pub fn signing_message(
     kind_byte.fill(kind);
     let (to, rest) = rest.split_at_mut(20);
     to.copy_from_slice(recipient);
-    let (value, nonce_bytes) = rest.split_at_mut(8);
+    let (value, nonce_bytes) = rest.split_at_mut(16);
     value.copy_from_slice(&amount.to_le_bytes());
     nonce_bytes.copy_from_slice(&nonce.to_le_bytes());
     message
 }
 
 /// keccak256 of the signing message of `tx` on `chain_id`.
-///
-/// Deposits are not signed; for them the function is still total (kind byte
-/// [`KIND_DEPOSIT`], `to`, `amount`, and `l1_index` in the nonce slot) so a
-/// caller never has to special-case it, but the STF never uses that hash.
 pub fn signing_hash<A: Abi + ?Sized>(abi: &mut A, chain_id: u64, tx: &Transaction) -> Hash {
-    let message = match (tx, SignedFields::of(tx)) {
-        (_, Some(fields)) => signing_message(
-            chain_id,
-            fields.kind,
-            fields.recipient,
-            fields.amount,
-            fields.nonce,
-        ),
-        (
-            Transaction::Deposit {
-                to,
-                amount,
-                l1_index,
-            },
-            None,
-        ) => signing_message(chain_id, KIND_DEPOSIT, to, *amount, *l1_index),
-        // SignedFields::of is None only for deposits.
-        (_, None) => signing_message(chain_id, KIND_DEPOSIT, &[0; 20], 0, 0),
-    };
+    let fields = SignedFields::of(tx);
+    let message = signing_message(
+        chain_id,
+        fields.kind,
+        fields.recipient,
+        fields.amount,
+        fields.nonce,
+    );
     abi.keccak256(&message)
 }
 
 /// The address that signed `tx` on `chain_id`, or `None` if the signature
-/// recovers no key (or `tx` is a deposit). A `v` other than 0 or 1 is
+/// recovers no key. A `v` other than 0 or 1 is
 /// refused here as well as by the host, so the precompile is never asked
 /// about it.
 pub fn recover_sender<A: Abi + ?Sized>(
@@ -135,7 +116,7 @@ pub fn recover_sender<A: Abi + ?Sized>(
     chain_id: u64,
     tx: &Transaction,
 ) -> Option<Address> {
-    let fields = SignedFields::of(tx)?;
+    let fields = SignedFields::of(tx);
     if fields.signature[64] > 1 {
         return None;
     }
@@ -156,7 +137,7 @@ mod tests {
             nonce: 5,
             signature: [0; 65],
         };
-        let fields = SignedFields::of(&tx).unwrap();
+        let fields = SignedFields::of(&tx);
         let message = signing_message(
             0x0A0B,
             fields.kind,
@@ -164,17 +145,18 @@ mod tests {
             fields.amount,
             fields.nonce,
         );
-        let mut expected = b"hauptbuch.tx.v1".to_vec();
+        let mut expected = b"hauptbuch.tx.v2".to_vec();
         expected.extend_from_slice(&[0x0B, 0x0A, 0, 0, 0, 0, 0, 0]);
         expected.push(2);
         expected.extend_from_slice(&[0xAA; 20]);
-        expected.extend_from_slice(&[0x02, 0x01, 0, 0, 0, 0, 0, 0]);
+        expected.extend_from_slice(&[0x02, 0x01]);
+        expected.extend_from_slice(&[0; 14]);
         expected.extend_from_slice(&[5, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(message.to_vec(), expected);
         let mut abi = TestAbi::default();
         assert_eq!(
             hex(&signing_hash(&mut abi, 0x0A0B, &tx)),
-            "e52d29a4b04ac50be2cb945cda450514c302aded6dce8e9dc287f35bdccdf19f"
+            "8407c4745cd4f7c21c8afe13415a0e3626f495005c209900a2771c267b117c7e"
         );
     }
 
@@ -193,16 +175,9 @@ mod tests {
             nonce: 0,
             signature: [0; 65],
         };
-        let deposit = Transaction::Deposit {
-            to: [1; 20],
-            amount: 9,
-            l1_index: 0,
-        };
         let a = signing_hash(&mut abi, 1, &transfer);
         assert_ne!(a, signing_hash(&mut abi, 1, &withdraw));
         assert_ne!(a, signing_hash(&mut abi, 2, &transfer));
-        assert_ne!(a, signing_hash(&mut abi, 1, &deposit));
-        assert_eq!(recover_sender(&mut abi, 1, &deposit), None);
     }
 
     #[test]

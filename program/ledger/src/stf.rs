@@ -1,28 +1,33 @@
-//! The state-transition function: one inbox message (a [`Batch`]) in, one
+//! The state-transition function: one inbox message (a [`Batch`](crate::types::Batch)) in, one
 //! [`BatchOutputs`] out.
 //!
 //! 1. `inbox_len() > max_batch_bytes`: reject `TooLarge` before reading.
-//! 2. Read the inbox in `MAX_CHUNK` pieces and decode the batch; bytes that
-//!    do not decode, trailing bytes, or `batch_number >= 2^32`: `Malformed`.
-//! 3. More than `max_transactions` transactions: `TooManyTransactions`.
-//! 4. Apply the transactions in order, each to the state its predecessors
+//! 2. Read the inbox in `MAX_CHUNK` pieces and split it
+//!    ([`InboxMessage::split`]); an L1 part cut short or
+//!    `batch_number >= 2^32`: reject `Malformed`. (L1 never posts either.)
+//! 3. Apply the deposits in order: `ZeroAmount` (amount 0), `Overflow`
+//!    (credit past `u128::MAX`), else `to` is credited.
+//! 4. Decode the sequencer's transactions section. If it does not decode or
+//!    has trailing bytes (`Malformed`), or holds more than
+//!    `max_transactions` transactions (`TooManyTransactions`), none of them
+//!    is applied and the status is `TransactionsRefused`: the deposits stand,
+//!    whatever the sequencer posted.
+//! 5. Apply the transactions in order, each to the state its predecessors
 //!    left. A transaction that fails a check has no effect and gets the
-//!    status of the first check it fails:
-//!    - `Deposit`: `ZeroAmount` (amount 0), `Overflow` (credit past
-//!      `u64::MAX`); else `to` is credited.
-//!    - `Transfer` / `Withdraw`: `BadSignature` (no key recovers),
-//!      `BadNonce` (nonce is not the sender's), `ZeroAmount`,
-//!      `InsufficientBalance`, `Overflow`
-//!      (transfer recipient's credit; a transfer to oneself only advances the
-//!      nonce); else the sender is debited and its nonce advanced, and the
-//!      recipient credited (transfer) or a withdrawal leaf appended
-//!      (withdraw) with `index = (batch_number << 32) | tx_index`.
+//!    status of the first check it fails: `BadSignature` (no key recovers),
+//!    `BadNonce` (nonce is not the sender's), `ZeroAmount`,
+//!    `InsufficientBalance`, `Overflow` (transfer recipient's credit; a
+//!    transfer to oneself only advances the nonce); else the sender is
+//!    debited and its nonce advanced, and the recipient credited (transfer)
+//!    or a withdrawal leaf appended (withdraw) with
+//!    `index = (batch_number << 32) | tx_index`. A transaction whose bytes do
+//!    not decode canonically gets `Malformed`.
 //!
-//!    A transaction whose bytes do not decode canonically gets `Malformed`.
 //!    If a trie node the batch needs cannot be loaded and verified, the whole
 //!    batch is rejected (`UnknownPreimage`) and nothing it did counts.
-//! 5. Compute the post-state root (emitting the new trie nodes), the
-//!    withdrawals root and the receipts root, and write the outputs.
+//! 6. Compute the post-state root (emitting the new trie nodes), the
+//!    withdrawals root and the receipts root (deposits first, then
+//!    transactions), and write the outputs.
 //!
 //! A rejected batch emits no node; its outputs are described on
 //! [`BatchOutputs`].
@@ -35,16 +40,17 @@ use crate::error::Error;
 use crate::signing::recover_sender;
 use crate::trie::{account_key, PartialTrie};
 use crate::types::{
-    Batch, BatchOutputs, BatchStatus, Config, Hash, ReceiptStatus, RejectReason, Transaction,
-    Withdrawal,
+    BatchHeader, BatchOutputs, BatchStatus, Config, Hash, InboxMessage, ReceiptStatus,
+    RejectReason, Transaction, TransactionList, Withdrawal,
 };
 
 /// Everything a batch produced: the outputs the guest writes, and for the
-/// host the per-transaction statuses and the withdrawals behind the roots.
+/// host the per-entry statuses and the withdrawals behind the roots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Execution {
     pub outputs: BatchOutputs,
-    /// One status per transaction, in order; empty for a rejected batch.
+    /// One status per deposit, then one per sequencer transaction, in
+    /// order; empty for a rejected batch.
     pub receipts: Vec<ReceiptStatus>,
     /// The withdrawals under `outputs.withdrawals_root`, in leaf order.
     pub withdrawals: Vec<Withdrawal>,
@@ -64,25 +70,14 @@ pub fn execute<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Execution {
         Ok(execution) => execution,
         Err(rejection) => rejection.into_execution(),
     };
-    // Encoding into a Vec cannot fail for these types; if it ever did, the
-    // missing output is itself the (deterministic) result.
-    if let Ok(bytes) = execution.outputs.to_bytes() {
-        abi.write_output(&bytes);
-    }
+    abi.write_output(&execution.outputs.to_bytes());
     execution
-}
-
-/// The header fields a rejected batch still reports.
-#[derive(Clone, Copy, Debug, Default)]
-struct Header {
-    chain_id: u64,
-    batch_number: u64,
-    pre_state_root: Hash,
 }
 
 struct Rejection {
     reason: RejectReason,
-    header: Header,
+    /// Zero when rejected before the header could be trusted.
+    header: BatchHeader,
 }
 
 impl Rejection {
@@ -90,15 +85,16 @@ impl Rejection {
     fn headless(reason: RejectReason) -> Self {
         Self {
             reason,
-            header: Header::default(),
+            header: BatchHeader::default(),
         }
     }
 
     fn into_execution(self) -> Execution {
-        let Header {
+        let BatchHeader {
             chain_id,
             batch_number,
             pre_state_root,
+            ..
         } = self.header;
         Execution {
             outputs: BatchOutputs {
@@ -108,6 +104,7 @@ impl Rejection {
                 post_state_root: pre_state_root,
                 withdrawals_root: [0; 32],
                 receipts_root: [0; 32],
+                deposit_count: 0,
                 tx_count: 0,
                 withdrawal_count: 0,
                 status: BatchStatus::Rejected(self.reason),
@@ -121,40 +118,49 @@ impl Rejection {
 
 fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejection> {
     let bytes = read_inbox(abi, config).map_err(Rejection::headless)?;
-    let batch =
-        Batch::from_bytes(&bytes).map_err(|_| Rejection::headless(RejectReason::Malformed))?;
-    drop(bytes);
+    let message =
+        InboxMessage::split(&bytes).ok_or(Rejection::headless(RejectReason::Malformed))?;
+    let header = message.header;
     // Withdrawal indices put the batch number in the top 32 bits.
-    if batch.batch_number > u64::from(u32::MAX) {
+    if header.batch_number > u64::from(u32::MAX) {
         return Err(Rejection::headless(RejectReason::Malformed));
     }
-    let header = Header {
-        chain_id: batch.chain_id,
-        batch_number: batch.batch_number,
-        pre_state_root: batch.pre_state_root,
+    let unknown_preimage = |_| Rejection {
+        reason: RejectReason::UnknownPreimage,
+        header,
     };
-    let tx_count = u32::try_from(batch.transactions.len())
-        .ok()
-        .filter(|&count| count <= config.max_transactions)
-        .ok_or(Rejection {
-            reason: RejectReason::TooManyTransactions,
-            header,
-        })?;
 
     let mut state = BatchState {
-        trie: PartialTrie::new(batch.pre_state_root),
-        chain_id: batch.chain_id,
-        batch_number: batch.batch_number,
+        trie: PartialTrie::new(header.pre_state_root),
+        chain_id: header.chain_id,
+        batch_number: header.batch_number,
         withdrawals: Vec::new(),
     };
-    let mut receipts = Vec::with_capacity(batch.transactions.len());
-    for (tx_index, tx_bytes) in (0u32..).zip(&batch.transactions) {
+    let mut receipts = Vec::with_capacity(message.deposits.len());
+    for deposit in &message.deposits {
+        receipts.push(
+            state
+                .deposit(abi, &deposit.to, deposit.amount)
+                .map_err(unknown_preimage)?,
+        );
+    }
+
+    let (transactions, status) = match TransactionList::from_bytes(message.transactions) {
+        Err(_) => (
+            Vec::new(),
+            BatchStatus::TransactionsRefused(RejectReason::Malformed),
+        ),
+        Ok(TransactionList(list)) if list.len() > config.max_transactions as usize => (
+            Vec::new(),
+            BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions),
+        ),
+        Ok(TransactionList(list)) => (list, BatchStatus::Accepted),
+    };
+    drop(bytes);
+    for (tx_index, tx_bytes) in (0u32..).zip(&transactions) {
         let status = match Transaction::from_bytes(tx_bytes) {
             Err(_) => ReceiptStatus::Malformed,
-            Ok(tx) => state.apply(abi, tx_index, &tx).map_err(|_| Rejection {
-                reason: RejectReason::UnknownPreimage,
-                header,
-            })?,
+            Ok(tx) => state.apply(abi, tx_index, &tx).map_err(unknown_preimage)?,
         };
         receipts.push(status);
     }
@@ -165,18 +171,19 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejec
         .iter()
         .map(|withdrawal| withdrawal.leaf_hash(abi))
         .collect();
-    let withdrawal_count = u32::try_from(state.withdrawals.len()).unwrap_or(u32::MAX);
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(Execution {
         outputs: BatchOutputs {
-            batch_number: batch.batch_number,
-            chain_id: batch.chain_id,
-            pre_state_root: batch.pre_state_root,
+            batch_number: header.batch_number,
+            chain_id: header.chain_id,
+            pre_state_root: header.pre_state_root,
             post_state_root,
             withdrawals_root: withdrawals_root(abi, &leaves),
             receipts_root: receipts_root(abi, &receipts),
-            tx_count,
-            withdrawal_count,
-            status: BatchStatus::Accepted,
+            deposit_count: header.deposit_count,
+            tx_count: count(transactions.len()),
+            withdrawal_count: count(state.withdrawals.len()),
+            status,
         },
         receipts,
         withdrawals: state.withdrawals,
@@ -229,7 +236,6 @@ impl BatchState {
         tx: &Transaction,
     ) -> Result<ReceiptStatus, Error> {
         match tx {
-            Transaction::Deposit { to, amount, .. } => self.deposit(abi, to, *amount),
             Transaction::Transfer {
                 to, amount, nonce, ..
             } => self.signed(abi, tx, *nonce, *amount, Effect::Credit(to)),
@@ -255,7 +261,7 @@ impl BatchState {
         &mut self,
         abi: &mut A,
         to: &[u8; 20],
-        amount: u64,
+        amount: u128,
     ) -> Result<ReceiptStatus, Error> {
         if amount == 0 {
             return Ok(ReceiptStatus::ZeroAmount);
@@ -276,7 +282,7 @@ impl BatchState {
         abi: &mut A,
         tx: &Transaction,
         nonce: u64,
-        amount: u64,
+        amount: u128,
         effect: Effect<'_>,
     ) -> Result<ReceiptStatus, Error> {
         let Some(sender) = recover_sender(abi, self.chain_id, tx) else {

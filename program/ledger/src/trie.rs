@@ -15,7 +15,7 @@
 //! | node | encoding | length |
 //! |---|---|---|
 //! | `Empty` | none; its hash is 32 zero bytes | 0 |
-//! | `Leaf` | `0x00`, key (32), balance (u64 LE), nonce (u64 LE) | 49 |
+//! | `Leaf` | `0x00`, key (32), balance (u128 LE), nonce (u64 LE) | 57 |
 //! | `Branch` | `0x01`, left child hash (32), right child hash (32) | 65 |
 //!
 //! A node's hash is keccak256 of its encoding; the state root is the root
@@ -49,7 +49,7 @@ pub const LEAF_TAG: u8 = 0;
 /// First byte of a branch's encoding.
 pub const BRANCH_TAG: u8 = 1;
 /// Length of a leaf's encoding.
-pub const LEAF_LEN: usize = 49;
+pub const LEAF_LEN: usize = 57;
 /// Length of a branch's encoding.
 pub const BRANCH_LEN: usize = 65;
 /// Bits in a key; a branch can split on bits `0 .. KEY_BITS`.
@@ -59,7 +59,8 @@ const KEY_BITS: usize = 256;
 /// balance 0, nonce 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode)]
 pub struct Account {
-    pub balance: u64,
+    /// In wei, as escrowed on L1: u128 holds every ETH there is (u64 held only 18.4 ETH).
+    pub balance: u128,
     /// Signed transactions sent so far; the next must carry exactly this.
     pub nonce: u64,
 }
@@ -92,13 +93,13 @@ impl Node {
     pub fn decode(bytes: &[u8]) -> Option<Node> {
         let (&tag, body) = bytes.split_first()?;
         match (tag, body.len()) {
-            (LEAF_TAG, 48) => {
+            (LEAF_TAG, 56) => {
                 let (key, rest) = body.split_at(32);
-                let (balance, nonce) = rest.split_at(8);
+                let (balance, nonce) = rest.split_at(16);
                 Some(Node::Leaf {
                     key: key.try_into().ok()?,
                     account: Account {
-                        balance: u64::from_le_bytes(balance.try_into().ok()?),
+                        balance: u128::from_le_bytes(balance.try_into().ok()?),
                         nonce: u64::from_le_bytes(nonce.try_into().ok()?),
                     },
                 })
@@ -122,7 +123,7 @@ pub fn encode_leaf(key: &Hash, account: &Account) -> [u8; LEAF_LEN] {
     tag.fill(LEAF_TAG);
     let (key_bytes, rest) = rest.split_at_mut(32);
     key_bytes.copy_from_slice(key);
-    let (balance, nonce) = rest.split_at_mut(8);
+    let (balance, nonce) = rest.split_at_mut(16);
     balance.copy_from_slice(&account.balance.to_le_bytes());
     nonce.copy_from_slice(&account.nonce.to_le_bytes());
     bytes

@@ -22,49 +22,65 @@
 //! way: its bytes are committed to as they are posted, and a second encoding
 //! of the same batch is the same batch.
 //!
-//! # [`Transaction`]
+//! # [`Transaction`] (signed, posted by the sequencer)
 //!
 //! | variant | bytes |
 //! |---|---|
-//! | `Deposit` | `0x00`, `to` (20), `amount` (int), `l1_index` (int) |
-//! | `Transfer` | `0x01`, `to` (20), `amount` (int), `nonce` (int), `signature` (65: r 32, s 32, v 1) |
-//! | `Withdraw` | `0x02`, `l1_recipient` (20), `amount` (int), `nonce` (int), `signature` (65) |
+//! | `Transfer` | `0x00`, `to` (20), `amount` (int, wei), `nonce` (int), `signature` (65: r 32, s 32, v 1) |
+//! | `Withdraw` | `0x01`, `l1_recipient` (20), `amount` (int, wei), `nonce` (int), `signature` (65) |
+//!
+//! `amount` is a u128 (bincode: above `u64::MAX` it is `0xFE` then 16 bytes LE).
+//! Deposits are not transactions: only the L1 bridge can put one in a
+//! batch (below), so a sequencer cannot invent, reorder or drop them.
 //!
 //! # [`Batch`] (the inbox message)
 //!
-//! | field | bytes |
+//! The L1 inbox contract builds the message (`verifier/contracts`, `Inbox`):
+//! the fixed-width part is written there with `abi.encodePacked`, so its
+//! integers are **big-endian**.
+//!
+//! | bytes | field |
 //! |---|---|
-//! | `chain_id` | int |
-//! | `batch_number` | int |
-//! | `pre_state_root` | 32 |
-//! | `transactions` | count (int), then per transaction: its length (int) and its encoded bytes |
+//! | 0..32 | `pre_state_root`: the parent assertion's state root, leaf 0 of the message's bytes tree so L1 can fold it in at assertion time |
+//! | 32..40 | `chain_id`, u64 BE |
+//! | 40..48 | `batch_number`, u64 BE (1, 2, ...; 0 is genesis) |
+//! | 48..56 | `first_deposit`: L1 index of the first deposit, u64 BE |
+//! | 56..60 | deposit count `n`, u32 BE |
+//! | 60..60+36n | per deposit: `to` (20), `amount` in wei (u128 BE, 16) |
+//! | rest | the sequencer's transactions, exactly as posted: count (int), then per transaction its length (int) and its encoded bytes |
 //!
 //! Each transaction is a separate byte string so that one that does not
-//! decode costs only its own receipt (`Malformed`), not the batch.
+//! decode costs only its own receipt (`Malformed`), not the batch; a
+//! transactions section that does not decode (or has too many) costs only
+//! the sequencer's transactions, never the deposits the bridge escrowed.
 //!
-//! # [`BatchOutputs`] (what the guest writes with `write_output`)
+//! # [`BatchOutputs`] (what the guest writes with `write_output`; L1 parses it)
 //!
-//! | field | bytes |
+//! 158 bytes, integers big-endian:
+//!
+//! | bytes | field |
 //! |---|---|
-//! | `batch_number` | int |
-//! | `chain_id` | int |
-//! | `pre_state_root` | 32 |
-//! | `post_state_root` | 32 |
-//! | `withdrawals_root` | 32 |
-//! | `receipts_root` | 32 |
-//! | `tx_count` | int |
-//! | `withdrawal_count` | int |
-//! | `status` | `0x00` (Accepted) or `0x01` then the [`RejectReason`] index: `0x00` TooManyTransactions, `0x01` TooLarge, `0x02` Malformed, `0x03` UnknownPreimage |
+//! | 0..8 | `batch_number` |
+//! | 8..16 | `chain_id` |
+//! | 16..48 | `pre_state_root` |
+//! | 48..80 | `post_state_root` |
+//! | 80..112 | `withdrawals_root` |
+//! | 112..144 | `receipts_root` |
+//! | 144..148 | `deposit_count` |
+//! | 148..152 | `tx_count` |
+//! | 152..156 | `withdrawal_count` |
+//! | 156 | status: `0` accepted, `1` transactions refused, `2` rejected |
+//! | 157 | [`RejectReason`] code (0 when accepted): `0` TooManyTransactions, `1` TooLarge, `2` Malformed, `3` UnknownPreimage |
 //!
-//! # [`Withdrawal`] leaf (hashed, not bincode)
+//! # [`Withdrawal`] leaf (hashed; L1 rebuilds it with `abi.encodePacked(address, uint128, uint64)`)
 //!
 //! | bytes | field |
 //! |---|---|
 //! | 0..20 | `l1_recipient` |
-//! | 20..28 | `amount`, u64 LE |
-//! | 28..36 | `index`, u64 LE |
+//! | 20..36 | `amount`, u128 BE |
+//! | 36..44 | `index`, u64 BE |
 //!
-//! The leaf hash is keccak256 of those 36 bytes.
+//! The leaf hash is keccak256 of those 44 bytes.
 
 use alloc::vec::Vec;
 
@@ -83,30 +99,21 @@ pub type Address = [u8; 20];
 /// A keccak256 digest.
 pub type Hash = [u8; 32];
 
-/// A signed or L1-originated state change. Byte layout in the module docs.
+/// A signed state change posted by the sequencer. Byte layout in the module docs.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, DeriveDecode)]
 pub enum Transaction {
-    /// Credits `to` with `amount` from L1. Carries no signature: it is
-    /// authenticated by being in the inbox. `l1_index` is the L1 bridge's
-    /// deposit counter; the STF only records it (it makes two otherwise equal
-    /// deposits distinct).
-    Deposit {
-        to: Address,
-        amount: u64,
-        l1_index: u64,
-    },
-    /// Moves `amount` from the signer to `to`.
+    /// Moves `amount` wei from the signer to `to`.
     Transfer {
         to: Address,
-        amount: u64,
+        amount: u128,
         nonce: u64,
         signature: [u8; 65],
     },
-    /// Burns `amount` of the signer's balance and appends a withdrawal leaf
-    /// paying `l1_recipient` on L1.
+    /// Burns `amount` wei of the signer's balance and appends a withdrawal
+    /// leaf paying `l1_recipient` on L1.
     Withdraw {
         l1_recipient: Address,
-        amount: u64,
+        amount: u128,
         nonce: u64,
         signature: [u8; 65],
     },
@@ -129,23 +136,101 @@ impl Transaction {
     }
 }
 
-/// One inbox message: the transactions a sequencer posted for a batch.
-///
-/// `Decode` is written by hand (the wire format is exactly what the derived
-/// `Encode` writes) so that decoding allocates in proportion to the bytes
-/// actually present, never to a length the input merely claims: a 5-byte
-/// batch claiming 2^60 transactions must be `Malformed`, not an allocation
-/// failure inside the guest.
-#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+/// ETH escrowed by the L1 bridge, credited to `to` on L2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deposit {
+    pub to: Address,
+    /// Wei, exactly what the bridge escrowed.
+    pub amount: u128,
+}
+
+/// Bytes of one deposit record in the message.
+pub const DEPOSIT_RECORD_LEN: usize = 36;
+/// Bytes of the message before the deposit records.
+pub const BATCH_HEADER_LEN: usize = 60;
+
+/// The part of the message L1 writes: everything but the sequencer's
+/// transactions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub pre_state_root: Hash,
+    pub chain_id: u64,
+    pub batch_number: u64,
+    pub first_deposit: u64,
+    pub deposit_count: u32,
+}
+
+impl BatchHeader {
+    fn decode(bytes: &[u8]) -> Option<BatchHeader> {
+        Some(BatchHeader {
+            pre_state_root: bytes.get(0..32)?.try_into().ok()?,
+            chain_id: u64::from_be_bytes(bytes.get(32..40)?.try_into().ok()?),
+            batch_number: u64::from_be_bytes(bytes.get(40..48)?.try_into().ok()?),
+            first_deposit: u64::from_be_bytes(bytes.get(48..56)?.try_into().ok()?),
+            deposit_count: u32::from_be_bytes(bytes.get(56..60)?.try_into().ok()?),
+        })
+    }
+}
+
+/// One inbox message: the bridge's deposits and the transactions a sequencer
+/// posted for a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
     pub chain_id: u64,
     pub batch_number: u64,
-    /// The state root the transactions apply to; the guest loads the trie
-    /// from it.
+    /// The state root the batch applies to; the guest loads the trie from it.
     pub pre_state_root: Hash,
+    /// L1 index of `deposits[0]`.
+    pub first_deposit: u64,
+    pub deposits: Vec<Deposit>,
     /// Each transaction encoded on its own ([`Transaction::to_bytes`]).
     pub transactions: Vec<Vec<u8>>,
 }
+
+/// A message split at its one seam: what L1 wrote, and the sequencer's
+/// section, which is decoded separately so that it cannot spoil the deposits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxMessage<'a> {
+    pub header: BatchHeader,
+    pub deposits: Vec<Deposit>,
+    pub transactions: &'a [u8],
+}
+
+impl<'a> InboxMessage<'a> {
+    /// Splits a message; `None` if the L1 part is cut short (L1 never posts such a message).
+    pub fn split(bytes: &'a [u8]) -> Option<InboxMessage<'a>> {
+        let header = BatchHeader::decode(bytes)?;
+        let records_len = usize::try_from(header.deposit_count)
+            .ok()?
+            .checked_mul(DEPOSIT_RECORD_LEN)?;
+        let records = bytes.get(BATCH_HEADER_LEN..BATCH_HEADER_LEN.checked_add(records_len)?)?;
+        let deposits = records
+            .chunks_exact(DEPOSIT_RECORD_LEN)
+            .map(|record| {
+                let (to, amount) = record.split_at(20);
+                Some(Deposit {
+                    to: to.try_into().ok()?,
+                    amount: u128::from_be_bytes(amount.try_into().ok()?),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(InboxMessage {
+            header,
+            deposits,
+            transactions: bytes.get(BATCH_HEADER_LEN + records_len..)?,
+        })
+    }
+}
+
+/// The sequencer's section: a count, then length-prefixed transactions.
+///
+/// `Decode` is written by hand (the wire format is exactly what the derived
+/// `Encode` of a `Vec<Vec<u8>>` writes) so that decoding allocates in
+/// proportion to the bytes actually present, never to a length the input
+/// merely claims: a 5-byte section claiming 2^60 transactions must be
+/// `Malformed`, not an allocation failure inside the guest.
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+pub struct TransactionList(pub Vec<Vec<u8>>);
 
 /// Transactions preallocated before any is decoded; the vector grows past
 /// this only as transactions are actually read.
@@ -153,11 +238,8 @@ const PREALLOCATED_TRANSACTIONS: u64 = 1024;
 /// Bytes of one transaction read (and allocated) per step.
 const BYTES_PER_READ: usize = 1024;
 
-impl<Context> Decode<Context> for Batch {
+impl<Context> Decode<Context> for TransactionList {
     fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
-        let chain_id = u64::decode(decoder)?;
-        let batch_number = u64::decode(decoder)?;
-        let pre_state_root = <[u8; 32]>::decode(decoder)?;
         let count = u64::decode(decoder)?;
         let mut transactions =
             Vec::with_capacity(usize::try_from(count.min(PREALLOCATED_TRANSACTIONS)).unwrap_or(0));
@@ -166,15 +248,10 @@ impl<Context> Decode<Context> for Batch {
         for _ in 0..count {
             transactions.push(decode_byte_string(decoder)?);
         }
-        Ok(Self {
-            chain_id,
-            batch_number,
-            pre_state_root,
-            transactions,
-        })
+        Ok(Self(transactions))
     }
 }
-bincode::impl_borrow_decode!(Batch);
+bincode::impl_borrow_decode!(TransactionList);
 
 /// Decodes a length-prefixed byte string (the layout of a bincode `Vec<u8>`),
 /// growing the vector only by bytes the reader has actually produced.
@@ -195,20 +272,68 @@ fn decode_byte_string<D: Decoder>(decoder: &mut D) -> Result<Vec<u8>, DecodeErro
     Ok(bytes)
 }
 
-impl Batch {
-    /// The batch's bytes, as posted to the inbox.
+impl TransactionList {
+    /// The section's bytes, as the sequencer posts them.
     pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         encode(self)
     }
 
-    /// Decodes a batch; all bytes must be consumed.
+    /// Decodes a section; all bytes must be consumed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         decode(bytes)
     }
 }
 
-/// A transaction's outcome. The code (`as u8`) is what the receipts root
-/// commits to. Any status but `Ok` means the transaction had no effect.
+impl Batch {
+    /// The header L1 writes for this batch.
+    pub fn header(&self) -> Result<BatchHeader, Error> {
+        Ok(BatchHeader {
+            pre_state_root: self.pre_state_root,
+            chain_id: self.chain_id,
+            batch_number: self.batch_number,
+            first_deposit: self.first_deposit,
+            deposit_count: u32::try_from(self.deposits.len())
+                .map_err(|_| Error::TooManyDeposits)?,
+        })
+    }
+
+    /// The message's bytes, as the L1 inbox builds them (layout in the module docs).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let header = self.header()?;
+        let transactions = TransactionList(self.transactions.clone()).to_bytes()?;
+        let mut bytes = Vec::with_capacity(
+            BATCH_HEADER_LEN + DEPOSIT_RECORD_LEN * self.deposits.len() + transactions.len(),
+        );
+        bytes.extend_from_slice(&header.pre_state_root);
+        bytes.extend_from_slice(&header.chain_id.to_be_bytes());
+        bytes.extend_from_slice(&header.batch_number.to_be_bytes());
+        bytes.extend_from_slice(&header.first_deposit.to_be_bytes());
+        bytes.extend_from_slice(&header.deposit_count.to_be_bytes());
+        for deposit in &self.deposits {
+            bytes.extend_from_slice(&deposit.to);
+            bytes.extend_from_slice(&deposit.amount.to_be_bytes());
+        }
+        bytes.extend_from_slice(&transactions);
+        Ok(bytes)
+    }
+
+    /// Decodes a whole message, its transactions section included; all bytes must be consumed.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let message = InboxMessage::split(bytes).ok_or(Error::TruncatedMessage)?;
+        let TransactionList(transactions) = TransactionList::from_bytes(message.transactions)?;
+        Ok(Batch {
+            chain_id: message.header.chain_id,
+            batch_number: message.header.batch_number,
+            pre_state_root: message.header.pre_state_root,
+            first_deposit: message.header.first_deposit,
+            deposits: message.deposits,
+            transactions,
+        })
+    }
+}
+
+/// A transaction's or deposit's outcome. The code (`as u8`) is what the
+/// receipts root commits to. Any status but `Ok` means it had no effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, DeriveDecode)]
 #[repr(u8)]
 pub enum ReceiptStatus {
@@ -219,7 +344,7 @@ pub enum ReceiptStatus {
     BadNonce = 2,
     /// The signer's balance is below the amount.
     InsufficientBalance = 3,
-    /// The credited balance would exceed `u64::MAX`.
+    /// The credited balance would exceed `u128::MAX`.
     Overflow = 4,
     /// The transaction's bytes do not decode (canonically) as a `Transaction`.
     Malformed = 5,
@@ -250,29 +375,48 @@ impl ReceiptStatus {
 }
 
 /// Whether the batch was applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, DeriveDecode)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchStatus {
     Accepted,
+    /// The deposits were applied, the sequencer's transactions were not
+    /// (`TooManyTransactions` or `Malformed`).
+    TransactionsRefused(RejectReason),
     /// Nothing was applied: the post-state root is the pre-state root.
     Rejected(RejectReason),
 }
 
-/// Why a whole batch was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, DeriveDecode)]
+/// Why a batch, or its transactions section, was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum RejectReason {
     /// More than `Config::max_transactions` transactions.
-    TooManyTransactions,
+    TooManyTransactions = 0,
     /// The inbox message is longer than `Config::max_batch_bytes` (checked
     /// before a byte of it is read).
-    TooLarge,
-    /// The inbox message does not decode as a `Batch`, has trailing bytes,
-    /// or has a `batch_number` of 2^32 or more (withdrawal indices would
-    /// collide, see [`Withdrawal::index`]).
-    Malformed,
+    TooLarge = 1,
+    /// The message's L1 part is cut short or has `batch_number >= 2^32`
+    /// (withdrawal indices would collide, see [`Withdrawal::index`]); or the
+    /// transactions section does not decode or has trailing bytes.
+    Malformed = 2,
     /// A trie node the batch needs is unknown to the preimage oracle, does
     /// not hash to its hash, or is not a well-formed trie node.
-    UnknownPreimage,
+    UnknownPreimage = 3,
 }
+
+impl RejectReason {
+    pub fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => Self::TooManyTransactions,
+            1 => Self::TooLarge,
+            2 => Self::Malformed,
+            3 => Self::UnknownPreimage,
+            _ => return None,
+        })
+    }
+}
+
+/// Bytes of the encoded [`BatchOutputs`].
+pub const OUTPUTS_LEN: usize = 158;
 
 /// The result of one batch, written by the guest and asserted on L1.
 ///
@@ -280,7 +424,7 @@ pub enum RejectReason {
 /// all-zero `withdrawals_root` and `receipts_root`. When the batch was
 /// rejected before its header could be read (`TooLarge`, `Malformed`),
 /// `batch_number`, `chain_id` and `pre_state_root` are zero too.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, DeriveDecode)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchOutputs {
     pub batch_number: u64,
     pub chain_id: u64,
@@ -289,10 +433,12 @@ pub struct BatchOutputs {
     /// rs_merkle-shaped keccak256 tree over the withdrawal leaf hashes, in
     /// order ([`crate::commitments::withdrawals_root`]).
     pub withdrawals_root: Hash,
-    /// Commitment to every transaction's status
+    /// Commitment to every deposit's and transaction's status
     /// ([`crate::commitments::receipts_root`]).
     pub receipts_root: Hash,
-    /// Transactions in the batch, valid or not.
+    /// Deposits in the batch, applied or not.
+    pub deposit_count: u32,
+    /// Sequencer transactions in the batch, valid or not (0 when refused).
     pub tx_count: u32,
     /// Leaves under `withdrawals_root`.
     pub withdrawal_count: u32,
@@ -300,44 +446,112 @@ pub struct BatchOutputs {
 }
 
 impl BatchOutputs {
-    /// The encoded outputs, as written with `write_output`.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
-        encode(self)
+    /// The encoded outputs, as written with `write_output` (layout in the module docs).
+    pub fn to_bytes(&self) -> [u8; OUTPUTS_LEN] {
+        let mut bytes = [0u8; OUTPUTS_LEN];
+        let (status, reason) = match self.status {
+            BatchStatus::Accepted => (0u8, 0u8),
+            BatchStatus::TransactionsRefused(reason) => (1, reason as u8),
+            BatchStatus::Rejected(reason) => (2, reason as u8),
+        };
+        let fields: [&[u8]; 11] = [
+            &self.batch_number.to_be_bytes(),
+            &self.chain_id.to_be_bytes(),
+            &self.pre_state_root,
+            &self.post_state_root,
+            &self.withdrawals_root,
+            &self.receipts_root,
+            &self.deposit_count.to_be_bytes(),
+            &self.tx_count.to_be_bytes(),
+            &self.withdrawal_count.to_be_bytes(),
+            &[status],
+            &[reason],
+        ];
+        let mut at = 0;
+        for field in fields {
+            if let Some(window) = bytes.get_mut(at..at + field.len()) {
+                window.copy_from_slice(field);
+            }
+            at += field.len();
+        }
+        bytes
     }
 
-    /// Decodes outputs; all bytes must be consumed.
+    /// Decodes outputs: exactly [`OUTPUTS_LEN`] bytes with a known status and reason.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        decode(bytes)
+        if bytes.len() != OUTPUTS_LEN {
+            return Err(Error::BadOutputs);
+        }
+        let hash = |at: usize| -> Result<Hash, Error> {
+            bytes
+                .get(at..at + 32)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(Error::BadOutputs)
+        };
+        let word = |at: usize| -> Result<u32, Error> {
+            bytes
+                .get(at..at + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+                .ok_or(Error::BadOutputs)
+        };
+        let long = |at: usize| -> Result<u64, Error> {
+            bytes
+                .get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or(Error::BadOutputs)
+        };
+        let reason = bytes.get(157).copied().ok_or(Error::BadOutputs)?;
+        let status = match (bytes.get(156).copied(), RejectReason::from_code(reason)) {
+            (Some(0), _) if reason == 0 => BatchStatus::Accepted,
+            (Some(1), Some(reason)) => BatchStatus::TransactionsRefused(reason),
+            (Some(2), Some(reason)) => BatchStatus::Rejected(reason),
+            _ => return Err(Error::BadOutputs),
+        };
+        Ok(BatchOutputs {
+            batch_number: long(0)?,
+            chain_id: long(8)?,
+            pre_state_root: hash(16)?,
+            post_state_root: hash(48)?,
+            withdrawals_root: hash(80)?,
+            receipts_root: hash(112)?,
+            deposit_count: word(144)?,
+            tx_count: word(148)?,
+            withdrawal_count: word(152)?,
+            status,
+        })
     }
 }
 
 /// A payment owed on L1, one leaf of a batch's withdrawals tree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, DeriveDecode)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Withdrawal {
     pub l1_recipient: Address,
-    pub amount: u64,
+    /// Wei.
+    pub amount: u128,
     /// Unique across the chain: `(batch_number << 32) | tx_index`, where
-    /// `tx_index` is the withdrawing transaction's position in its batch.
-    /// L1 pays each index once.
+    /// `tx_index` is the withdrawing transaction's position among the
+    /// sequencer's transactions. L1 pays each index once.
     pub index: u64,
 }
 
 /// Bytes of a withdrawal leaf before hashing.
-pub const WITHDRAWAL_LEAF_LEN: usize = 36;
+pub const WITHDRAWAL_LEAF_LEN: usize = 44;
 
 impl Withdrawal {
-    /// The 36 bytes the leaf hash covers (layout in the module docs).
+    /// The 44 bytes the leaf hash covers (layout in the module docs).
     pub fn leaf_bytes(&self) -> [u8; WITHDRAWAL_LEAF_LEN] {
         let mut bytes = [0u8; WITHDRAWAL_LEAF_LEN];
         let (recipient, rest) = bytes.split_at_mut(20);
-        let (amount, index) = rest.split_at_mut(8);
+        let (amount, index) = rest.split_at_mut(16);
         recipient.copy_from_slice(&self.l1_recipient);
-        amount.copy_from_slice(&self.amount.to_le_bytes());
-        index.copy_from_slice(&self.index.to_le_bytes());
+        amount.copy_from_slice(&self.amount.to_be_bytes());
+        index.copy_from_slice(&self.index.to_be_bytes());
         bytes
     }
 
-    /// keccak256(l1_recipient || amount LE || index LE).
+    /// keccak256(l1_recipient || amount BE || index BE).
     pub fn leaf_hash<A: Abi + ?Sized>(&self, abi: &mut A) -> Hash {
         abi.keccak256(&self.leaf_bytes())
     }

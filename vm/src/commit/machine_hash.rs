@@ -130,19 +130,46 @@ pub struct ColdInputs {
 impl ColdInputs {
     pub fn hash(&self) -> Hash {
         let mut h = Keccak256::new();
-        h.update(self.frame_words.to_le_bytes());
-        h.update(self.frames_reserved.to_le_bytes());
-        h.update(self.frames_root);
-        h.update(self.globals_count.to_le_bytes());
-        h.update(self.globals_root);
-        h.update(self.tables_hash);
-        h.update(self.memory_max_pages.to_le_bytes());
-        h.update(self.dropped_root);
-        h.update(self.elem_count.to_le_bytes());
-        h.update(self.elems_root);
+        h.update(self.prefix_bytes());
         h.update(self.host_root);
         h.finalize().into()
     }
+
+    /// The cold part's bytes before the host root, as hashed (table in the module docs). L1 folds
+    /// a host root into a machine hash with these and [`HashInputs::hot_bytes`]: the STF's
+    /// step-0 machine differs from batch to batch only in its host root.
+    pub fn prefix_bytes(&self) -> [u8; COLD_PREFIX_LEN] {
+        let mut out = [0u8; COLD_PREFIX_LEN];
+        let parts: [&[u8]; 10] = [
+            &self.frame_words.to_le_bytes(),
+            &self.frames_reserved.to_le_bytes(),
+            &self.frames_root,
+            &self.globals_count.to_le_bytes(),
+            &self.globals_root,
+            &self.tables_hash,
+            &self.memory_max_pages.to_le_bytes(),
+            &self.dropped_root,
+            &self.elem_count.to_le_bytes(),
+            &self.elems_root,
+        ];
+        pack(&mut out, &parts);
+        out
+    }
+}
+
+/// Bytes of [`HashInputs::hot_bytes`]: everything the machine hash covers before the cold hash.
+pub const HOT_LEN: usize = 141;
+/// Bytes of [`ColdInputs::prefix_bytes`]: the cold part before the host root.
+pub const COLD_PREFIX_LEN: usize = 180;
+
+/// Writes `parts` one after another; their lengths sum to `out.len()` by construction.
+fn pack(out: &mut [u8], parts: &[&[u8]]) {
+    let mut at = 0;
+    for part in parts {
+        out[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    debug_assert_eq!(at, out.len());
 }
 
 /// One table's part of the tables hash.
@@ -173,19 +200,30 @@ impl HashInputs {
     /// the cold part).
     pub fn hash_with_cold(&self, cold_hash: &Hash) -> MachineHash {
         let mut h = Keccak256::new();
-        h.update(DOMAIN);
-        h.update([self.status]);
-        h.update(self.trap.to_le_bytes());
-        h.update(self.pc.to_le_bytes());
-        h.update(self.fp.to_le_bytes());
-        h.update(self.sp.to_le_bytes());
-        h.update(self.stack_reserved.to_le_bytes());
-        h.update(self.stack_root);
-        h.update(self.memory_pages.to_le_bytes());
-        h.update(self.memory_root);
-        h.update(self.module_hash);
+        h.update(self.hot_bytes());
         h.update(cold_hash);
         MachineHash(h.finalize().into())
+    }
+
+    /// The bytes before the cold hash, as hashed (table in the module docs): byte 20 is the
+    /// status, bytes 109..141 the module hash.
+    pub fn hot_bytes(&self) -> [u8; HOT_LEN] {
+        let mut out = [0u8; HOT_LEN];
+        let parts: [&[u8]; 11] = [
+            DOMAIN,
+            &[self.status],
+            &self.trap.to_le_bytes(),
+            &self.pc.to_le_bytes(),
+            &self.fp.to_le_bytes(),
+            &self.sp.to_le_bytes(),
+            &self.stack_reserved.to_le_bytes(),
+            &self.stack_root,
+            &self.memory_pages.to_le_bytes(),
+            &self.memory_root,
+            &self.module_hash,
+        ];
+        pack(&mut out, &parts);
+        out
     }
 }
 

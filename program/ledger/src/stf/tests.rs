@@ -9,7 +9,7 @@ use super::*;
 use crate::signing::signing_hash;
 use crate::test_abi::{keccak, mock_sign, TestAbi};
 use crate::trie::{Account, EMPTY_ROOT};
-use crate::types::Address;
+use crate::types::{Address, Batch, Deposit};
 
 const CHAIN: u64 = 5;
 const ALICE: Address = [0xA1; 20];
@@ -19,7 +19,7 @@ const L1: Address = [0x11; 20];
 
 type Store = BTreeMap<Hash, Vec<u8>>;
 
-fn genesis(accounts: &[(Address, u64)]) -> (Hash, Store) {
+fn genesis(accounts: &[(Address, u128)]) -> (Hash, Store) {
     let mut abi = TestAbi::default();
     let mut trie = PartialTrie::new(EMPTY_ROOT);
     for (address, balance) in accounts {
@@ -55,11 +55,10 @@ fn signed(from: &Address, unsigned: Transaction) -> Transaction {
             nonce,
             signature: sig,
         },
-        deposit => deposit,
     }
 }
 
-fn transfer(from: &Address, to: Address, amount: u64, nonce: u64) -> Transaction {
+fn transfer(from: &Address, to: Address, amount: u128, nonce: u64) -> Transaction {
     signed(
         from,
         Transaction::Transfer {
@@ -71,7 +70,7 @@ fn transfer(from: &Address, to: Address, amount: u64, nonce: u64) -> Transaction
     )
 }
 
-fn withdraw(from: &Address, l1_recipient: Address, amount: u64, nonce: u64) -> Transaction {
+fn withdraw(from: &Address, l1_recipient: Address, amount: u128, nonce: u64) -> Transaction {
     signed(
         from,
         Transaction::Withdraw {
@@ -83,19 +82,21 @@ fn withdraw(from: &Address, l1_recipient: Address, amount: u64, nonce: u64) -> T
     )
 }
 
-fn deposit(to: Address, amount: u64) -> Transaction {
-    Transaction::Deposit {
-        to,
-        amount,
-        l1_index: 0,
-    }
+fn deposit(to: Address, amount: u128) -> Deposit {
+    Deposit { to, amount }
 }
 
 fn batch(number: u64, pre: Hash, txs: &[Transaction]) -> Batch {
+    batch_with(number, pre, &[], txs)
+}
+
+fn batch_with(number: u64, pre: Hash, deposits: &[Deposit], txs: &[Transaction]) -> Batch {
     Batch {
         chain_id: CHAIN,
         batch_number: number,
         pre_state_root: pre,
+        first_deposit: 0,
+        deposits: deposits.to_vec(),
         transactions: txs.iter().map(|tx| tx.to_bytes().unwrap()).collect(),
     }
 }
@@ -125,16 +126,23 @@ fn valid_transactions_move_value() {
     let txs = [
         transfer(&ALICE, BOB, 300, 0),
         withdraw(&BOB, L1, 100, 0),
-        deposit(CAROL, 7),
         transfer(&CAROL, ALICE, 7, 0),
         withdraw(&ALICE, L1, 1, 1),
         transfer(&ALICE, ALICE, 5, 2),
     ];
-    let (execution, mut abi) = run(&batch(3, root, &txs), &store);
+    // The deposit is applied before every transaction, so Carol can spend it.
+    let (execution, mut abi) = run(&batch_with(3, root, &[deposit(CAROL, 7)], &txs), &store);
     let outputs = &execution.outputs;
     assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(execution.receipts, vec![ReceiptStatus::Ok; txs.len()]);
-    assert_eq!((outputs.tx_count, outputs.withdrawal_count), (6, 2));
+    assert_eq!(execution.receipts, vec![ReceiptStatus::Ok; 1 + txs.len()]);
+    assert_eq!(
+        (
+            outputs.deposit_count,
+            outputs.tx_count,
+            outputs.withdrawal_count
+        ),
+        (1, 5, 2)
+    );
     assert_eq!(outputs.pre_state_root, root);
     assert_eq!((outputs.chain_id, outputs.batch_number), (CHAIN, 3));
 
@@ -175,7 +183,7 @@ fn valid_transactions_move_value() {
             Withdrawal {
                 l1_recipient: L1,
                 amount: 1,
-                index: (3 << 32) | 4
+                index: (3 << 32) | 3
             },
         ]
     );
@@ -196,7 +204,7 @@ fn valid_transactions_move_value() {
 
 #[test]
 fn every_invalid_transaction_has_its_status_and_no_effect() {
-    let (root, store) = genesis(&[(ALICE, 1000), (BOB, u64::MAX - 10)]);
+    let (root, store) = genesis(&[(ALICE, 1000), (BOB, u128::MAX - 10)]);
     let mut forged = transfer(&ALICE, CAROL, 10, 0);
     if let Transaction::Transfer { signature, .. } = &mut forged {
         signature[30] ^= 1;
@@ -206,7 +214,7 @@ fn every_invalid_transaction_has_its_status_and_no_effect() {
         signature[64] = 27;
     }
     let non_canonical = {
-        let mut bytes = deposit(CAROL, 5).to_bytes().unwrap();
+        let mut bytes = transfer(&ALICE, CAROL, 5, 0).to_bytes().unwrap();
         let amount_at = 21;
         bytes.splice(amount_at..amount_at + 1, [0xFB, 0x05, 0x00]);
         bytes
@@ -220,10 +228,6 @@ fn every_invalid_transaction_has_its_status_and_no_effect() {
         ),
         (
             transfer(&ALICE, CAROL, 0, 0).to_bytes().unwrap(),
-            ReceiptStatus::ZeroAmount,
-        ),
-        (
-            deposit(CAROL, 0).to_bytes().unwrap(),
             ReceiptStatus::ZeroAmount,
         ),
         (
@@ -242,19 +246,13 @@ fn every_invalid_transaction_has_its_status_and_no_effect() {
             transfer(&ALICE, BOB, 11, 0).to_bytes().unwrap(),
             ReceiptStatus::Overflow,
         ),
-        (
-            deposit(BOB, 11).to_bytes().unwrap(),
-            ReceiptStatus::Overflow,
-        ),
         (vec![], ReceiptStatus::Malformed),
         (vec![9, 9, 9], ReceiptStatus::Malformed),
         (non_canonical, ReceiptStatus::Malformed),
     ];
     let batch = Batch {
-        chain_id: CHAIN,
-        batch_number: 1,
-        pre_state_root: root,
         transactions: cases.iter().map(|(bytes, _)| bytes.clone()).collect(),
+        ..batch(1, root, &[])
     };
     let (execution, abi) = run(&batch, &store);
     let expected: Vec<ReceiptStatus> = cases.iter().map(|(_, status)| *status).collect();
@@ -277,6 +275,17 @@ fn every_invalid_transaction_has_its_status_and_no_effect() {
         assert_eq!(execution.outputs.post_state_root, root);
         assert!(abi.emitted.is_empty());
     }
+
+    // Deposits are checked the same way: zero, and a credit past u128::MAX.
+    let refused = batch_with(1, root, &[deposit(CAROL, 0), deposit(BOB, 11)], &[]);
+    let (execution, abi) = run(&refused, &store);
+    assert_eq!(
+        execution.receipts,
+        vec![ReceiptStatus::ZeroAmount, ReceiptStatus::Overflow]
+    );
+    assert_eq!(execution.outputs.deposit_count, 2);
+    assert_eq!(execution.outputs.post_state_root, root);
+    assert!(abi.emitted.is_empty());
 }
 
 #[test]
@@ -350,14 +359,23 @@ fn transaction_limit() {
     assert_eq!(execution.outputs.status, BatchStatus::Accepted);
     assert_eq!(execution.outputs.tx_count, 3);
 
-    let over = batch(2, root, &txs).to_bytes().unwrap();
-    let (execution, abi) = run_with(over, &store, &config);
-    assert_rejected(
-        &execution,
-        &abi,
-        RejectReason::TooManyTransactions,
-        (CHAIN, 2, root),
+    // Over the limit the sequencer's transactions are refused, the deposits still applied.
+    let over = batch_with(2, root, &[deposit(BOB, 4)], &txs)
+        .to_bytes()
+        .unwrap();
+    let (execution, mut abi) = run_with(over, &store, &config);
+    assert_eq!(
+        execution.outputs.status,
+        BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions)
     );
+    assert_eq!(
+        (execution.outputs.deposit_count, execution.outputs.tx_count),
+        (1, 0)
+    );
+    assert_eq!(execution.receipts, vec![ReceiptStatus::Ok]);
+    let post = execution.outputs.post_state_root;
+    assert_eq!(account(&mut abi, post, &BOB).balance, 4);
+    assert_eq!(account(&mut abi, post, &ALICE).balance, 1000);
 }
 
 #[test]
@@ -366,7 +384,7 @@ fn size_limit_is_checked_before_reading() {
         max_batch_bytes: 100,
         ..Config::default()
     };
-    let bytes = batch(1, EMPTY_ROOT, &[deposit(ALICE, 1)])
+    let bytes = batch_with(1, EMPTY_ROOT, &[deposit(ALICE, 1)], &[])
         .to_bytes()
         .unwrap();
     let mut abi = TestAbi::with_inbox(bytes.clone(), Store::new());
@@ -437,12 +455,29 @@ fn malformed_batches() {
         let (execution, abi) = run_with(bytes, &Store::new(), &Config::default());
         assert_rejected(&execution, &abi, RejectReason::Malformed, (0, 0, [0; 32]));
     }
-    let mut trailing = batch(1, EMPTY_ROOT, &[]).to_bytes().unwrap();
-    trailing.push(0);
-    let (execution, abi) = run_with(trailing, &Store::new(), &Config::default());
+    // A cut-short deposit record is the L1 part's fault: nothing applies.
+    let with_deposit = batch_with(1, EMPTY_ROOT, &[deposit(ALICE, 1)], &[])
+        .to_bytes()
+        .unwrap();
+    let (execution, abi) = run_with(
+        with_deposit[..60 + 35].to_vec(),
+        &Store::new(),
+        &Config::default(),
+    );
     assert_rejected(&execution, &abi, RejectReason::Malformed, (0, 0, [0; 32]));
 
-    let too_high = batch(1 << 32, EMPTY_ROOT, &[deposit(ALICE, 1)]);
+    // A spoilt transactions section costs the transactions, not the deposits.
+    let mut trailing = with_deposit.clone();
+    trailing.push(0);
+    let (execution, _) = run_with(trailing, &Store::new(), &Config::default());
+    assert_eq!(
+        execution.outputs.status,
+        BatchStatus::TransactionsRefused(RejectReason::Malformed)
+    );
+    assert_eq!(execution.receipts, vec![ReceiptStatus::Ok]);
+    assert_ne!(execution.outputs.post_state_root, EMPTY_ROOT);
+
+    let too_high = batch_with(1 << 32, EMPTY_ROOT, &[deposit(ALICE, 1)], &[]);
     let (execution, abi) = run(&too_high, &Store::new());
     assert_rejected(&execution, &abi, RejectReason::Malformed, (0, 0, [0; 32]));
     let highest = batch(
@@ -461,7 +496,7 @@ fn unknown_preimage_rejects_the_batch() {
     let (root, store) = genesis(&[(ALICE, 1000), (BOB, 1000), (CAROL, 1000)]);
     // Unknown root.
     let unknown = [0x77; 32];
-    let (execution, abi) = run(&batch(4, unknown, &[deposit(ALICE, 1)]), &store);
+    let (execution, abi) = run(&batch_with(4, unknown, &[deposit(ALICE, 1)], &[]), &store);
     assert_rejected(
         &execution,
         &abi,
@@ -482,15 +517,16 @@ fn unknown_preimage_rejects_the_batch() {
     );
     let mut missing = store.clone();
     assert!(missing.remove(&keccak(&leaf)).is_some());
-    let txs = [deposit(BOB, 1), transfer(&ALICE, BOB, 1, 0)];
-    let (execution, abi) = run(&batch(4, root, &txs), &missing);
+    let deposits = [deposit(BOB, 1)];
+    let txs = [transfer(&ALICE, BOB, 1, 0)];
+    let (execution, abi) = run(&batch_with(4, root, &deposits, &txs), &missing);
     assert_rejected(
         &execution,
         &abi,
         RejectReason::UnknownPreimage,
         (CHAIN, 4, root),
     );
-    let (execution, _) = run(&batch(4, root, &txs[..1]), &missing);
+    let (execution, _) = run(&batch_with(4, root, &deposits, &[]), &missing);
     assert_eq!(execution.outputs.status, BatchStatus::Accepted);
 
     // A node whose stored bytes were tampered with counts as unknown.
@@ -498,7 +534,7 @@ fn unknown_preimage_rejects_the_batch() {
     let mut bad_leaf = leaf.to_vec();
     bad_leaf[40] ^= 1;
     tampered.insert(keccak(&leaf), bad_leaf);
-    let (execution, _) = run(&batch(4, root, &txs[1..]), &tampered);
+    let (execution, _) = run(&batch(4, root, &txs), &tampered);
     assert_eq!(
         execution.outputs.status,
         BatchStatus::Rejected(RejectReason::UnknownPreimage)
@@ -507,24 +543,35 @@ fn unknown_preimage_rejects_the_batch() {
 
 #[test]
 fn execution_is_deterministic_and_hashes_stay_within_a_chunk() {
-    let accounts: Vec<(Address, u64)> = (0u8..30).map(|i| ([i; 20], 10_000)).collect();
+    let accounts: Vec<(Address, u128)> = (0u8..30).map(|i| ([i; 20], 10_000)).collect();
     let (root, store) = genesis(&accounts);
+    let mut deposits = Vec::new();
     let mut txs = Vec::new();
     let mut nonces = [0u64; 30];
     for n in 0..1000u64 {
         let from = (n * 7 % 30) as usize;
         let to = [(n * 11 % 30) as u8; 20];
-        let tx = match n % 5 {
-            0 => withdraw(&[from as u8; 20], L1, 1 + n % 3, nonces[from]),
-            4 => deposit(to, 1 + n),
-            _ => transfer(&[from as u8; 20], to, 1 + n % 9, nonces[from]),
+        let amount = u128::from(n);
+        match n % 5 {
+            0 => txs.push(withdraw(
+                &[from as u8; 20],
+                L1,
+                1 + amount % 3,
+                nonces[from],
+            )),
+            4 => deposits.push(deposit(to, 1 + amount)),
+            _ => txs.push(transfer(
+                &[from as u8; 20],
+                to,
+                1 + amount % 9,
+                nonces[from],
+            )),
         };
         if n % 5 != 4 {
             nonces[from] += 1;
         }
-        txs.push(tx);
     }
-    let batch = batch(9, root, &txs);
+    let batch = batch_with(9, root, &deposits, &txs);
     let (first, abi_first) = run(&batch, &store);
     let (second, abi_second) = run(&batch, &store);
     assert_eq!(first, second);
@@ -542,10 +589,11 @@ fn arbitrary_inbox_bytes_never_panic() {
     let txs: Vec<Transaction> = vec![
         transfer(&ALICE, BOB, 10, 0),
         withdraw(&BOB, L1, 5, 0),
-        deposit(CAROL, 3),
         transfer(&ALICE, CAROL, 1, 1),
     ];
-    let valid = batch(1, root, &txs).to_bytes().unwrap();
+    let valid = batch_with(1, root, &[deposit(CAROL, 3)], &txs)
+        .to_bytes()
+        .unwrap();
     let mut rng = crate::test_abi::Rng(3);
     let mut accepted = 0;
     for case in 0..3000 {
@@ -568,7 +616,10 @@ fn arbitrary_inbox_bytes_never_panic() {
         let (execution, _) = run_with(bytes, &store, &Config::default());
         if execution.outputs.status == BatchStatus::Accepted {
             accepted += 1;
-            assert_eq!(execution.receipts.len() as u32, execution.outputs.tx_count);
+            assert_eq!(
+                execution.receipts.len() as u32,
+                execution.outputs.deposit_count + execution.outputs.tx_count
+            );
         }
     }
     assert!(

@@ -48,8 +48,9 @@ fn node_encodings_round_trip() {
     let bytes = leaf.encode();
     assert_eq!(bytes.len(), LEAF_LEN);
     assert_eq!(bytes[0], LEAF_TAG);
-    assert_eq!(&bytes[33..41], &[0x02, 0x01, 0, 0, 0, 0, 0, 0]);
-    assert_eq!(&bytes[41..49], &[3, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(&bytes[33..35], &[0x02, 0x01]);
+    assert_eq!(&bytes[35..49], &[0; 14]);
+    assert_eq!(&bytes[49..57], &[3, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(Node::decode(&bytes), Some(leaf));
 
     let branch = Node::Branch {
@@ -87,7 +88,7 @@ fn random_operations_match_the_model() {
                 );
             } else {
                 let account = Account {
-                    balance: rng.next(),
+                    balance: u128::from(rng.next()),
                     nonce: rng.below(10),
                 };
                 trie.set_account(&mut abi, &address, account).unwrap();
@@ -179,7 +180,7 @@ fn commit_emits_exactly_the_changed_path() {
     let addresses: Vec<Address> = (0..64).map(|_| rng.address()).collect();
     for (i, address) in addresses.iter().enumerate() {
         let account = Account {
-            balance: i as u64,
+            balance: i as u128,
             nonce: 0,
         };
         trie.set_account(&mut abi, address, account).unwrap();
@@ -307,12 +308,15 @@ fn golden_genesis_root() {
         ([0x03; 20], 3_000_000),
     ];
     for (address, balance) in accounts {
-        let account = Account { balance, nonce: 0 };
+        let account = Account {
+            balance: u128::from(balance),
+            nonce: 0,
+        };
         trie.set_account(&mut abi, &address, account).unwrap();
     }
     let root = trie.commit(&mut abi);
     assert_eq!(
         hex(&root),
-        "1ac27e85195bcbf8e3e88d0f30c23fb7042cfa010c72d542b8bd4cc2f1ffbd19"
+        "ebc596c45df8abdf6827c91c6b02494abf62937c5bed55221e70190b028829dd"
     );
 }

@@ -16,18 +16,6 @@ fn concat(parts: &[&[u8]]) -> Vec<u8> {
 }
 
 #[test]
-fn deposit_layout() {
-    let tx = Transaction::Deposit {
-        to: [0x11; 20],
-        amount: 1000,
-        l1_index: 7,
-    };
-    let expected = concat(&[&[0x00], &repeat(0x11, 20), &[0xFB, 0xE8, 0x03], &[0x07]]);
-    assert_eq!(tx.to_bytes().unwrap(), expected);
-    assert_eq!(Transaction::from_bytes(&expected).unwrap(), tx);
-}
-
-#[test]
 fn transfer_layout() {
     let tx = Transaction::Transfer {
         to: [0x22; 20],
@@ -36,7 +24,7 @@ fn transfer_layout() {
         signature: [0xAB; 65],
     };
     let expected = concat(&[
-        &[0x01],
+        &[0x00],
         &repeat(0x22, 20),
         &[0x05],
         &[0xFB, 0x2C, 0x01],
@@ -55,7 +43,7 @@ fn withdraw_layout() {
         signature: [0xCD; 65],
     };
     let expected = concat(&[
-        &[0x02],
+        &[0x01],
         &repeat(0x33, 20),
         &[0xFC, 0x70, 0x11, 0x01, 0x00],
         &[0xFD],
@@ -64,6 +52,26 @@ fn withdraw_layout() {
     ]);
     assert_eq!(tx.to_bytes().unwrap(), expected);
     assert_eq!(Transaction::from_bytes(&expected).unwrap(), tx);
+
+    // Wei amounts past u64: 0xFE, then 16 bytes LE.
+    let whale = Transaction::Withdraw {
+        l1_recipient: [0x33; 20],
+        amount: 5 * 10u128.pow(24),
+        nonce: u64::MAX,
+        signature: [0xCD; 65],
+    };
+    let mut amount = vec![0xFE];
+    amount.extend_from_slice(&(5 * 10u128.pow(24)).to_le_bytes());
+    let expected = concat(&[
+        &[0x01],
+        &repeat(0x33, 20),
+        &amount,
+        &[0xFD],
+        &[0xFF; 8],
+        &repeat(0xCD, 65),
+    ]);
+    assert_eq!(whale.to_bytes().unwrap(), expected);
+    assert_eq!(Transaction::from_bytes(&expected).unwrap(), whale);
 }
 
 #[test]
@@ -95,7 +103,7 @@ fn transaction_decoding_is_strict() {
 
     assert!(Transaction::from_bytes(&canonical[..canonical.len() - 1]).is_err());
     assert!(Transaction::from_bytes(&[]).is_err());
-    assert!(Transaction::from_bytes(&[3]).is_err(), "unknown variant");
+    assert!(Transaction::from_bytes(&[2]).is_err(), "unknown variant");
 }
 
 #[test]
@@ -104,11 +112,22 @@ fn batch_layout() {
         chain_id: 1,
         batch_number: 2,
         pre_state_root: [0x44; 32],
+        first_deposit: 0x0102,
+        deposits: vec![Deposit {
+            to: [0x66; 20],
+            amount: 0x0A0B,
+        }],
         transactions: vec![vec![1, 2, 3], vec![], vec![0xEE; 300]],
     };
     let expected = concat(&[
-        &[0x01, 0x02],
         &repeat(0x44, 32),
+        &[0, 0, 0, 0, 0, 0, 0, 1],
+        &[0, 0, 0, 0, 0, 0, 0, 2],
+        &[0, 0, 0, 0, 0, 0, 0x01, 0x02],
+        &[0, 0, 0, 1],
+        &repeat(0x66, 20),
+        &repeat(0, 14),
+        &[0x0A, 0x0B],
         &[0x03],
         &[0x03, 1, 2, 3],
         &[0x00],
@@ -117,24 +136,37 @@ fn batch_layout() {
     ]);
     assert_eq!(batch.to_bytes().unwrap(), expected);
     assert_eq!(Batch::from_bytes(&expected).unwrap(), batch);
+    let message = InboxMessage::split(&expected).unwrap();
+    assert_eq!(message.header, batch.header().unwrap());
+    assert_eq!(message.transactions, &expected[60 + 36..]);
 }
 
 #[test]
-fn batch_lengths_claimed_but_absent_are_errors_not_allocations() {
-    let header = concat(&[&[0x01, 0x02], &repeat(0x44, 32)]);
+fn message_cut_short_does_not_split() {
+    let header = concat(&[&repeat(0x44, 32), &[0; 24], &[0, 0, 0, 2]]);
+    // Two deposit records claimed, one and a half present.
+    let short = concat(&[&header, &repeat(7, 54)]);
+    assert_eq!(InboxMessage::split(&short), None);
+    assert_eq!(InboxMessage::split(&header[..59]), None);
+    // A billion records claimed: refused without allocating.
+    let many = concat(&[&header[..56], &[0x3B, 0x9A, 0xCA, 0x00]]);
+    assert_eq!(InboxMessage::split(&many), None);
+}
+
+#[test]
+fn transaction_lengths_claimed_but_absent_are_errors_not_allocations() {
     // 2^64 - 1 transactions, none present.
-    let many = concat(&[&header, &[0xFD], &[0xFF; 8]]);
-    assert!(Batch::from_bytes(&many).is_err());
+    let many = concat(&[&[0xFD], &[0xFF; 8]]);
+    assert!(TransactionList::from_bytes(&many).is_err());
     // One transaction claiming 2^64 - 1 bytes.
-    let huge = concat(&[&header, &[0x01, 0xFD], &[0xFF; 8], &[1, 2, 3]]);
-    assert!(Batch::from_bytes(&huge).is_err());
+    let huge = concat(&[&[0x01, 0xFD], &[0xFF; 8], &[1, 2, 3]]);
+    assert!(TransactionList::from_bytes(&huge).is_err());
     // One transaction claiming 2^32 - 1 bytes with 2,000 present.
-    let long = concat(&[&header, &[0x01, 0xFC], &[0xFF; 4], &[7; 2000]]);
-    assert!(Batch::from_bytes(&long).is_err());
-    // Trailing bytes after a complete batch.
-    let trailing = concat(&[&header, &[0x00, 0x00]]);
+    let long = concat(&[&[0x01, 0xFC], &[0xFF; 4], &[7; 2000]]);
+    assert!(TransactionList::from_bytes(&long).is_err());
+    // Trailing bytes after a complete list.
     assert!(matches!(
-        Batch::from_bytes(&trailing),
+        TransactionList::from_bytes(&[0x00, 0x00]),
         Err(Error::TrailingBytes { trailing: 1 })
     ));
 }
@@ -148,41 +180,55 @@ fn outputs_layout() {
         post_state_root: [2; 32],
         withdrawals_root: [3; 32],
         receipts_root: [4; 32],
+        deposit_count: 5,
         tx_count: 1000,
         withdrawal_count: 2,
-        status: BatchStatus::Rejected(RejectReason::UnknownPreimage),
+        status: BatchStatus::TransactionsRefused(RejectReason::Malformed),
     };
     let expected = concat(&[
-        &[0x03, 0x01],
+        &[0, 0, 0, 0, 0, 0, 0, 3],
+        &[0, 0, 0, 0, 0, 0, 0, 1],
         &repeat(1, 32),
         &repeat(2, 32),
         &repeat(3, 32),
         &repeat(4, 32),
-        &[0xFB, 0xE8, 0x03],
-        &[0x02],
-        &[0x01, 0x03],
+        &[0, 0, 0, 5],
+        &[0, 0, 0x03, 0xE8],
+        &[0, 0, 0, 2],
+        &[0x01, 0x02],
     ]);
-    assert_eq!(outputs.to_bytes().unwrap(), expected);
+    assert_eq!(expected.len(), OUTPUTS_LEN);
+    assert_eq!(outputs.to_bytes().to_vec(), expected);
     assert_eq!(BatchOutputs::from_bytes(&expected).unwrap(), outputs);
 
     let statuses = [
-        (BatchStatus::Accepted, vec![0x00]),
+        (BatchStatus::Accepted, [0x00, 0x00]),
         (
-            BatchStatus::Rejected(RejectReason::TooManyTransactions),
-            vec![0x01, 0x00],
+            BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions),
+            [0x01, 0x00],
         ),
+        (BatchStatus::Rejected(RejectReason::TooLarge), [0x02, 0x01]),
         (
-            BatchStatus::Rejected(RejectReason::TooLarge),
-            vec![0x01, 0x01],
-        ),
-        (
-            BatchStatus::Rejected(RejectReason::Malformed),
-            vec![0x01, 0x02],
+            BatchStatus::Rejected(RejectReason::UnknownPreimage),
+            [0x02, 0x03],
         ),
     ];
     for (status, bytes) in statuses {
-        assert_eq!(encode(&status).unwrap(), bytes);
+        let encoded = BatchOutputs {
+            status,
+            ..outputs.clone()
+        }
+        .to_bytes();
+        assert_eq!(encoded[156..], bytes);
+        assert_eq!(BatchOutputs::from_bytes(&encoded).unwrap().status, status);
     }
+    // Unknown status or reason, an accepted batch with a reason, any other length: refused.
+    for (at, byte) in [(156, 3), (157, 4), (156, 0)] {
+        let mut bad = expected.clone();
+        bad[at] = byte;
+        assert!(BatchOutputs::from_bytes(&bad).is_err(), "{at} {byte}");
+    }
+    assert!(BatchOutputs::from_bytes(&expected[..157]).is_err());
 }
 
 #[test]
@@ -214,14 +260,15 @@ fn withdrawal_leaf_golden() {
     };
     let expected_bytes = concat(&[
         &repeat(0x55, 20),
-        &[0x04, 0x03, 0x02, 0x01, 0, 0, 0, 0],
-        &[17, 0, 0, 0, 9, 0, 0, 0],
+        &repeat(0, 12),
+        &[0x01, 0x02, 0x03, 0x04],
+        &[0, 0, 0, 9, 0, 0, 0, 17],
     ]);
     assert_eq!(withdrawal.leaf_bytes().to_vec(), expected_bytes);
     let mut abi = TestAbi::default();
     assert_eq!(
         hex(&withdrawal.leaf_hash(&mut abi)),
-        "4faeb91a4a038262d5973582bbd7f3c808b0fe3d838448d09036fee0f4bd33b1"
+        "7ece7fd56bce08f8ee90379507c1803e47f193133ab72350a650e4cf92c8d19e"
     );
 }
 

@@ -1,0 +1,6 @@
+//! Settlement on L1: the rollup's contracts (`contracts/src/Inbox.sol`, `Rollup.sol`), what they
+//! compute, and typed calls to them through any [`crate::l1::L1`].
+
+pub mod commitments;
+
+pub use commitments::{host_root, BatchCommitment, MachineOpening};
