@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use program::ledger::{Batch, BatchOutputs};
 use program::{NativeAbi, NodeStore};
+use vm::commit::machine_hash::HashInputs;
 use vm::native::{NativeError, NativeInstance, NativeModule};
 use vm::{Machine, Module, RunOutcome, Trap, VmError};
 
@@ -44,6 +45,8 @@ pub struct BatchRun {
     pub elapsed: Duration,
     /// Machine hash after the run (interpreter only).
     pub final_hash: Option<vm::MachineHash>,
+    /// What that hash is computed from (interpreter only): L1 opens it when the batch is asserted.
+    pub final_state: Option<HashInputs>,
     /// Host calls served, per import (see [`crate::stf_host::IMPORT_NAMES`]).
     pub host_calls: [u64; 7],
 }
@@ -52,7 +55,7 @@ fn finish(
     host: StfHost,
     steps: u64,
     elapsed: Duration,
-    final_hash: Option<vm::MachineHash>,
+    final_state: Option<HashInputs>,
 ) -> Result<BatchRun, RunError> {
     let StfHost {
         abi,
@@ -67,7 +70,8 @@ fn finish(
         store: abi.store,
         steps,
         elapsed,
-        final_hash,
+        final_hash: final_state.as_ref().map(HashInputs::hash),
+        final_state,
         host_calls,
     })
 }
@@ -88,7 +92,17 @@ impl StfGuest {
     /// The interpreter machine and its host at step 0 of `batch` (instantiated, `run` invoked):
     /// the start of a batch claim, to be stepped, proven or disputed.
     pub fn start(&self, batch: &Batch, store: NodeStore) -> Result<(Machine, StfHost), RunError> {
-        let abi = NativeAbi::new(program::encode_batch(batch), store);
+        self.start_message(program::encode_batch(batch), store)
+    }
+
+    /// [`StfGuest::start`] on an inbox message as L1 built it (whatever its transactions section
+    /// holds, decodable or not).
+    pub fn start_message(
+        &self,
+        message: Vec<u8>,
+        store: NodeStore,
+    ) -> Result<(Machine, StfHost), RunError> {
+        let abi = NativeAbi::new(message, store);
         let mut host = StfHost::new(abi);
         let mut machine = Machine::instantiate(self.module.clone(), &mut host, BATCH_STEP_LIMIT)?;
         machine.invoke("run", &[])?;
@@ -102,10 +116,22 @@ impl StfGuest {
         batch: &Batch,
         store: NodeStore,
     ) -> Result<BatchRun, RunError> {
+        self.run_message(engine, program::encode_batch(batch), store)
+    }
+
+    /// Runs an inbox message as L1 built it against the trie in `store` on `engine`.
+    pub fn run_message(
+        &self,
+        engine: Engine,
+        message: Vec<u8>,
+        store: NodeStore,
+    ) -> Result<BatchRun, RunError> {
         let started = Instant::now();
         match engine {
             Engine::Interp => {
-                let (mut machine, mut host) = self.start(batch, store)?;
+                let (mut machine, mut host) = self.start_message(message, store)?;
+                // Steps of the claim: from the machine `start_message` returns, as disputes count them.
+                let origin = machine.steps();
                 match machine.run(&mut host, BATCH_STEP_LIMIT) {
                     RunOutcome::Finished(_) => {}
                     RunOutcome::Trapped(trap) => return Err(RunError::Trap(trap)),
@@ -113,11 +139,11 @@ impl StfGuest {
                     RunOutcome::Idle => return Err(RunError::NoOutputs),
                 }
                 let elapsed = started.elapsed();
-                let hash = machine.hash();
-                finish(host, machine.steps(), elapsed, Some(hash))
+                let state = machine.hash_inputs();
+                finish(host, machine.steps() - origin, elapsed, Some(state))
             }
             Engine::Native => {
-                let host = StfHost::new(NativeAbi::new(program::encode_batch(batch), store));
+                let host = StfHost::new(NativeAbi::new(message, store));
                 let mut instance = NativeInstance::new(&self.native, host, BATCH_STEP_LIMIT)?;
                 match instance.invoke("run", &[], BATCH_STEP_LIMIT) {
                     Ok(_) => {}

@@ -61,6 +61,37 @@ pub fn withdrawals_root<A: Abi + ?Sized>(abi: &mut A, leaves: &[Hash]) -> Hash {
     level.first().copied().unwrap_or([0; 32])
 }
 
+/// The proof that leaf `position` is under [`withdrawals_root`]`(leaves)`, in the shape the L1
+/// outbox checks (`Outbox.sol`): the siblings bottom up, one per level where the node has one (a
+/// promoted last node has none). `None` past the end.
+pub fn withdrawal_proof<A: Abi + ?Sized>(
+    abi: &mut A,
+    leaves: &[Hash],
+    position: usize,
+) -> Option<Vec<Hash>> {
+    if position >= leaves.len() {
+        return None;
+    }
+    let mut siblings = Vec::new();
+    let mut level: Vec<Hash> = leaves.to_vec();
+    let mut at = position;
+    while level.len() > 1 {
+        if let Some(sibling) = level.get(at ^ 1) {
+            siblings.push(*sibling);
+        }
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [left, right] => parent(abi, left, right),
+                [last] => *last,
+                _ => [0; 32],
+            })
+            .collect();
+        at /= 2;
+    }
+    Some(siblings)
+}
+
 /// The receipts root over the statuses of a batch's transactions, in order
 /// (see the module docs).
 pub fn receipts_root<A: Abi + ?Sized>(abi: &mut A, statuses: &[ReceiptStatus]) -> Hash {

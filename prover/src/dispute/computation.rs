@@ -59,6 +59,16 @@ impl Computation<StfHost> {
         let (machine, host) = guest.start(batch, store)?;
         Ok(Computation::new(machine, host, &StfSemantics))
     }
+
+    /// One inbox message as L1 built it (what an assertion on L1 is about).
+    pub fn stf_message(
+        guest: &StfGuest,
+        message: Vec<u8>,
+        store: NodeStore,
+    ) -> Result<Self, DisputeError> {
+        let (machine, host) = guest.start_message(message, store)?;
+        Ok(Computation::new(machine, host, &StfSemantics))
+    }
 }
 
 impl Computation<NoImports> {

@@ -7,6 +7,7 @@
 //! | [`agent`] | moves, the [`Agent`] trait and the [`HonestAgent`] |
 //! | [`liar`] | the dishonest strategies ([`Lie`]) |
 //! | [`driver`] | [`run_dispute`]: two agents, the referee, a logical clock, a [`DisputeReport`] |
+//! | [`onchain`] | [`play_onchain`]: the same game on L1's contract, the Rust referee as its model |
 //! | [`replay`] | the cheap wasmtime replay that decides whether a batch assertion is worth disputing |
 //!
 //! Who wins is the referee's call ([`verifier::bisection`]); nothing here decides it.
@@ -16,6 +17,7 @@ pub mod checkpoints;
 pub mod computation;
 pub mod driver;
 pub mod liar;
+pub mod onchain;
 pub mod replay;
 
 pub use agent::{Agent, HonestAgent, Move};
@@ -23,6 +25,7 @@ pub use checkpoints::{checkpoint_count, Checkpoints};
 pub use computation::{Computation, SemanticsChecker};
 pub use driver::{run_dispute, DisputeReport, OneStepRecord, RefusedMove, RoundRecord};
 pub use liar::{Liar, Lie};
+pub use onchain::{play_onchain, OnchainReport, Player};
 pub use replay::{differing_outputs, replay_outputs};
 
 /// Why a dispute could not be played (never "who won": that is in the report).

@@ -8,7 +8,7 @@
 
 pub mod embedded;
 
-use alloy_primitives::{Address, Bytes, B256, U256};
+pub use alloy_primitives::{Address, Bytes, B256, U256};
 use k256::ecdsa::SigningKey;
 
 /// An L1 account that can sign: its key and its address.

@@ -4,3 +4,6 @@
 pub mod commitments;
 
 pub use commitments::{host_root, BatchCommitment, MachineOpening};
+pub mod contracts;
+
+pub use contracts::{deploy, Deployment, SettlementConfig};

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+/// A deployment's parameters. The Inbox and the Rollup are both deployed with the same one (the
+/// Rollup checks that by hash); every figure is fixed for the life of the contracts.
+struct RollupConfig {
+    uint64 chainId;
+    /// The only account that may post batches.
+    address sequencer;
+    /// A longer inbox message is refused on L1 (and rejected by the STF, whose limit must match).
+    uint32 maxBatchBytes;
+    uint32 maxDepositsPerBatch;
+    /// Seconds after which a pending deposit may be force-included and must not be skipped.
+    uint64 forceInclusionDelay;
+    /// Seconds an assertion can be challenged, and waits before it can be confirmed.
+    uint64 challengePeriod;
+    /// Seconds from an assertion's creation until its withdrawals are payable (once confirmed).
+    uint64 withdrawalDelay;
+    /// Wei; the exact msg.value of `assert`.
+    uint256 assertionBond;
+    /// Wei; the exact msg.value of `challenge`.
+    uint256 challengeBond;
+    /// Seconds each party may spend on its own turns over one game.
+    uint64 clockBudget;
+    /// Parts a disputed segment is cut into each round.
+    uint32 arity;
+    /// Share of a loser's bond burned, in basis points.
+    uint16 burnBps;
+    bytes32 genesisStateRoot;
+    /// keccak256(initial hot part (141 bytes) ‖ initial cold part (180 bytes)) of the STF machine.
+    bytes32 initialStateHash;
+    /// The STF module's hash: bytes 109..141 of every hot part of its machine.
+    bytes32 moduleHash;
+}
+
+/// The configuration is refused; `why` says which rule it breaks.
+error BadConfig(bytes32 why);
+
+library RollupConfigs {
+    /// Bytes of an inbox message before its deposit records.
+    uint256 internal constant MESSAGE_HEADER_BYTES = 60;
+    /// Bytes of one deposit record in an inbox message.
+    uint256 internal constant DEPOSIT_RECORD_BYTES = 36;
+    /// Largest arity: one round's hashes must fit one L1 transaction (verifier::bisection::MAX_ARITY).
+    uint256 internal constant MAX_ARITY = 1024;
+    uint256 internal constant BPS_WHOLE = 10_000;
+
+    /// The rules both contracts rely on; the Rust referee refuses the same arities and burns.
+    function validate(RollupConfig memory c) internal pure {
+        if (c.chainId == 0) revert BadConfig("chain id is zero");
+        if (c.sequencer == address(0)) revert BadConfig("no sequencer");
+        if (c.maxDepositsPerBatch == 0) revert BadConfig("no deposits per batch");
+        // A forced batch (every deposit slot used, one transactions byte) must always fit.
+        uint256 forced = MESSAGE_HEADER_BYTES + DEPOSIT_RECORD_BYTES * uint256(c.maxDepositsPerBatch) + 1;
+        if (c.maxBatchBytes < forced) revert BadConfig("batch bytes below a forced batch");
+        if (c.forceInclusionDelay == 0) revert BadConfig("force inclusion delay is zero");
+        if (c.challengePeriod == 0) revert BadConfig("challenge period is zero");
+        if (c.clockBudget == 0) revert BadConfig("clock budget is zero");
+        if (c.assertionBond == 0) revert BadConfig("assertion bond is zero");
+        if (c.challengeBond == 0) revert BadConfig("challenge bond is zero");
+        if (c.arity < 2) revert BadConfig("arity below 2");
+        if (c.arity > MAX_ARITY) revert BadConfig("arity above 1024");
+        if (c.burnBps > BPS_WHOLE) revert BadConfig("burn above the whole bond");
+        if (c.initialStateHash == 0) revert BadConfig("no initial state");
+        if (c.moduleHash == 0) revert BadConfig("no module hash");
+    }
+
+    /// The part of `bond` that is burned: `bond * bps / 10_000` rounded down, without overflow
+    /// for any bond (`BisectionConfig::split_forfeit`).
+    function burnOf(uint256 bond, uint256 bps) internal pure returns (uint256) {
+        return bond / BPS_WHOLE * bps + bond % BPS_WHOLE * bps / BPS_WHOLE;
+    }
+}
