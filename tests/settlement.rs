@@ -330,7 +330,7 @@ fn status(chain: &mut Chain, id: u64) -> u8 {
         Rollup::assertionCall { id },
     )
     .unwrap()
-    ._3
+    .status
 }
 
 #[test]

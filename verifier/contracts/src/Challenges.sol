@@ -4,9 +4,7 @@ pragma solidity 0.8.37;
 import {RollupConfig} from "./RollupConfig.sol";
 import {BatchExecution} from "./BatchExecution.sol";
 import {OneStepVerifier} from "./OneStepVerifier.sol";
-import {
-    AssertionChain, AssertionData, Assertion, WrongBond, BadLength, NotPending, BadAssertionData
-} from "./AssertionChain.sol";
+import {AssertionChain, AssertionData, Assertion, WrongBond, BadLength} from "./AssertionChain.sol";
 
 /// One game's storage: seven slots, the first three packed.
 struct Game {

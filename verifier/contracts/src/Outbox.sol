@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {AssertionChain, Assertion, WithdrawalSet} from "./AssertionChain.sol";
+import {AssertionChain, WithdrawalSet} from "./AssertionChain.sol";
 
 /// A withdrawal's place in its batch's withdrawals tree: its leaf position and the siblings on
 /// its path, bottom up, exactly those the tree's shape has (none where a node is promoted).
