@@ -217,7 +217,7 @@ contract Inbox {
         if (n > 0 && acc != depositAcc[first + uint64(n)]) revert BadDeposits();
         bytes32 transactionsHash;
         assembly ("memory-safe") {
-            switch eq(txOffset, not(0))
+            switch eq(txOffset, not(0)) // NO_TRANSACTIONS
             case 1 { mstore(cursor, 0) }
             default { calldatacopy(cursor, txOffset, txLength) }
             transactionsHash := keccak256(cursor, txLength)
