@@ -1,77 +1,22 @@
 //! The settlement contracts on the embedded L1, end to end: a deposit escrowed on L1 and credited
 //! by the batch that includes it, transfers and a withdrawal on L2, the assertion, its window, its
-//! confirmation and the withdrawal paid once on L1; and every refusal on the way.
+//! confirmation and the withdrawal paid once on L1; every refusal on the way; and the games of
+//! every lie on chain, played against the Rust referee as the model.
 
+#[path = "common/settlement.rs"]
+mod fixture;
+
+use fixture::*;
 use program::ledger::{BatchStatus, TransactionList, Withdrawal};
-use program::{address_of, sign_transfer, sign_withdraw, NodeStore, SigningKey, EMPTY_ROOT};
-use prover::dispute::{
-    checkpoint_count, play_onchain, Agent, Checkpoints, Computation, HonestAgent, Liar, Lie, Player,
-};
+use program::{address_of, sign_transfer, sign_withdraw, NodeStore, SigningKey};
+use prover::dispute::{play_all, play_onchain, HonestAgent, Liar, Lie, OnchainGame, Player};
 use prover::settlement::{
     assert_batch, challenge, confirm, fetch_batch, finalize_withdrawal, genesis_assertion,
-    initial_opening, post_batch, run_claim, withdrawal_proof_of, AssertionRecord, BatchClaim,
-    PostedBatch,
+    post_batch, run_claim, withdrawal_proof_of,
 };
-use prover::StfGuest;
 use verifier::bisection::Party;
-use verifier::l1::embedded::EmbeddedL1;
-use verifier::l1::{Address, Wallet, B256, L1, U256};
+use verifier::l1::{Address, L1, U256};
 use verifier::settlement::contracts::{self, view, Inbox, Rollup, ETHER};
-use verifier::settlement::MachineOpening;
-use verifier::settlement::{deploy, Deployment, SettlementConfig};
-
-const CHAIN_ID: u64 = 42;
-const PERIOD: u64 = 1_000;
-
-fn wallet(byte: u8) -> Wallet {
-    Wallet::from_secret(&[byte; 32]).expect("valid key")
-}
-
-struct Chain {
-    l1: EmbeddedL1,
-    deployment: Deployment,
-    guest: StfGuest,
-    initial: MachineOpening,
-    sequencer: Wallet,
-}
-
-fn chain() -> Chain {
-    let guest = StfGuest::new(program::STF_WASM).expect("guest");
-    let opening = initial_opening(&guest).expect("step 0");
-    let sequencer = wallet(0x51);
-    let mut l1 = EmbeddedL1::new().expect("L1");
-    for byte in [0x51, 0x52, 0x53, 0x54] {
-        l1.set_balance(wallet(byte).address(), U256::from(1000 * ETHER))
-            .expect("fund");
-    }
-    let mut config = SettlementConfig::new(
-        CHAIN_ID,
-        sequencer.address(),
-        B256::from(EMPTY_ROOT),
-        B256::from(opening.commitment()),
-        B256::from(opening.module_hash()),
-    );
-    config.challenge_period = PERIOD;
-    config.withdrawal_delay = PERIOD / 2;
-    config.force_inclusion_delay = PERIOD;
-    config.clock_budget = 10 * PERIOD;
-    let deployment = deploy(&mut l1, &sequencer, &config).expect("deploy");
-    Chain {
-        l1,
-        deployment,
-        guest,
-        initial: opening,
-        sequencer,
-    }
-}
-
-fn escrow_is_conserved(chain: &mut Chain) {
-    let inbox = chain.deployment.inbox;
-    let deposited = view(&mut chain.l1, inbox, Inbox::totalDepositedCall {}).unwrap();
-    let released = view(&mut chain.l1, inbox, Inbox::totalReleasedCall {}).unwrap();
-    let balance = chain.l1.balance(inbox).unwrap();
-    assert_eq!(U256::from(deposited), balance + U256::from(released));
-}
 
 #[test]
 fn deposit_batch_assert_confirm_and_withdraw_once() {
@@ -246,93 +191,6 @@ fn deposit_batch_assert_confirm_and_withdraw_once() {
     escrow_is_conserved(&mut chain);
 }
 
-/// A deposit for Alice and batch 1 with two of her transactions, posted; the batch as L1 holds it,
-/// genesis, and the true claim about the batch.
-fn first_batch(chain: &mut Chain) -> (PostedBatch, AssertionRecord, BatchClaim) {
-    let user = wallet(0x52);
-    let alice_key = SigningKey::from_slice(&[0xA1; 32]).unwrap();
-    contracts::send(
-        &mut chain.l1,
-        &user,
-        chain.deployment.inbox,
-        U256::from(3 * ETHER),
-        Inbox::depositCall {
-            l2Recipient: Address::from(address_of(&alice_key)),
-        },
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    let transactions = TransactionList(vec![
-        sign_transfer(&alice_key, CHAIN_ID, [0xB0; 20], ETHER / 2, 0)
-            .to_bytes()
-            .unwrap(),
-        sign_withdraw(&alice_key, CHAIN_ID, user.address().into_array(), ETHER, 1)
-            .to_bytes()
-            .unwrap(),
-    ])
-    .to_bytes()
-    .unwrap();
-    post_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &transactions,
-    )
-    .unwrap();
-    let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
-    let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
-    let claim = run_claim(&chain.guest, &batch, &genesis, NodeStore::new()).unwrap();
-    (batch, genesis, claim)
-}
-
-/// The honest trace of `batch` on `parent`, for agents.
-fn trace(
-    chain: &Chain,
-    batch: &PostedBatch,
-    parent: &AssertionRecord,
-    steps: u64,
-) -> Checkpoints<prover::StfHost> {
-    let message = batch.message(&parent.post_state_root().unwrap());
-    let computation = Computation::stf_message(&chain.guest, message, NodeStore::new()).unwrap();
-    Checkpoints::build(computation, steps, checkpoint_count(steps, 32))
-}
-
-fn lies(steps: u64) -> Vec<Lie> {
-    vec![
-        Lie::WrongFrom(steps / 2 + 7),
-        Lie::WrongFrom(steps),
-        Lie::WrongFrom(1),
-        Lie::WrongInterior { round: 0 },
-        Lie::WrongInterior { round: 1 },
-        Lie::FlipAt { round: 1 },
-        Lie::FlipAt { round: 2 },
-        Lie::StallFrom { round: 0 },
-        Lie::StallFrom { round: 1 },
-        Lie::Malformed { from: steps / 3 },
-        Lie::PickLongest,
-    ]
-}
-
-fn credits(chain: &mut Chain, who: &Wallet) -> U256 {
-    view(
-        &mut chain.l1,
-        chain.deployment.rollup,
-        Rollup::creditsCall(who.address()),
-    )
-    .unwrap()
-}
-
-fn status(chain: &mut Chain, id: u64) -> u8 {
-    view(
-        &mut chain.l1,
-        chain.deployment.rollup,
-        Rollup::assertionCall { id },
-    )
-    .unwrap()
-    .status
-}
-
 #[test]
 fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
     let probe = {
@@ -345,8 +203,8 @@ fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
             let mut chain = chain();
             let (batch, genesis, truth) = first_batch(&mut chain);
             let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
-            let mut liar = Liar::new(honest_trace.clone(), lie, 7);
-            let mut honest = HonestAgent::new(honest_trace);
+            let liar = Liar::new(honest_trace.clone(), lie, 7);
+            let honest = HonestAgent::new(honest_trace);
             let (liar_wallet, honest_wallet) = (wallet(0x53), wallet(0x54));
 
             // The asserter posts the truth, or (a lying asserter whose claim is wrong) outputs
@@ -357,10 +215,9 @@ fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
             if lying_assertion {
                 claim.outputs[60] ^= 1;
             }
-            let asserter_wallet = if liar_role == Party::Asserter {
-                &liar_wallet
-            } else {
-                &honest_wallet
+            let (asserter_wallet, challenger_wallet) = match liar_role {
+                Party::Asserter => (&liar_wallet, &honest_wallet),
+                Party::Challenger => (&honest_wallet, &liar_wallet),
             };
             let (assertion, _) = assert_batch(
                 &mut chain.l1,
@@ -371,11 +228,6 @@ fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
                 &claim,
             )
             .unwrap();
-            let challenger_wallet = if liar_role == Party::Challenger {
-                &liar_wallet
-            } else {
-                &honest_wallet
-            };
             let initial = chain.initial.clone();
             let (game, _) = challenge(
                 &mut chain.l1,
@@ -385,27 +237,17 @@ fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
                 &initial,
             )
             .unwrap();
-            let (asserter, challenger): (Player, Player) = match liar_role {
-                Party::Asserter => (
-                    Player {
-                        agent: &mut liar as &mut dyn Agent,
-                        wallet: &liar_wallet,
-                    },
-                    Player {
-                        agent: &mut honest,
-                        wallet: &honest_wallet,
-                    },
-                ),
-                Party::Challenger => (
-                    Player {
-                        agent: &mut honest,
-                        wallet: &honest_wallet,
-                    },
-                    Player {
-                        agent: &mut liar,
-                        wallet: &liar_wallet,
-                    },
-                ),
+            let liar = Player {
+                agent: Box::new(liar),
+                wallet: liar_wallet.clone(),
+            };
+            let honest = Player {
+                agent: Box::new(honest),
+                wallet: honest_wallet.clone(),
+            };
+            let (asserter, challenger) = match liar_role {
+                Party::Asserter => (liar, honest),
+                Party::Challenger => (honest, liar),
             };
             let report = play_onchain(&mut chain.l1, &chain.deployment, game, asserter, challenger)
                 .unwrap_or_else(|e| panic!("{lie} as {liar_role}: {e}"));
@@ -451,4 +293,257 @@ fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
     for (what, rounds, moves, total) in &gas {
         eprintln!("{what}: {rounds} rounds, {moves} transactions, {total} gas");
     }
+}
+
+#[test]
+fn ten_challengers_against_one_honest_assertion_and_it_is_confirmed_within_the_bound() {
+    let mut chain = chain();
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
+    let asserter_wallet = wallet(0x54);
+    let (assertion, _) = assert_batch(
+        &mut chain.l1,
+        &asserter_wallet,
+        &chain.deployment,
+        &genesis,
+        &batch,
+        &truth,
+    )
+    .unwrap();
+    let (_, posted_at) = chain.l1.head().unwrap();
+    let lies = lies(truth.steps);
+    let mut games = Vec::new();
+    for (i, lie) in lies.iter().cycle().take(10).enumerate() {
+        let challenger = wallet(0x60 + i as u8);
+        chain
+            .l1
+            .set_balance(challenger.address(), U256::from(10 * ETHER))
+            .unwrap();
+        let initial = chain.initial.clone();
+        let (game, _) = challenge(
+            &mut chain.l1,
+            &challenger,
+            &chain.deployment,
+            &assertion,
+            &initial,
+        )
+        .unwrap();
+        games.push(
+            OnchainGame::open(
+                &mut chain.l1,
+                &chain.deployment,
+                game,
+                Player {
+                    agent: Box::new(HonestAgent::new(honest_trace.clone())),
+                    wallet: asserter_wallet.clone(),
+                },
+                Player {
+                    agent: Box::new(Liar::new(honest_trace.clone(), *lie, i as u64)),
+                    wallet: challenger,
+                },
+            )
+            .unwrap(),
+        );
+    }
+    let reports = play_all(&mut chain.l1, &chain.deployment, &mut games).unwrap();
+    assert!(reports.iter().all(|r| r.outcome.winner == Party::Asserter));
+    assert_eq!(status(&mut chain, assertion.id), 1, "still pending");
+
+    // Confirmed as soon as the period is over (the games took less), and never later than the
+    // period plus the longest game, two clock budgets.
+    let (_, now) = chain.l1.head().unwrap();
+    let bound = posted_at + PERIOD + 2 * 10 * PERIOD;
+    assert!(now <= bound, "games ended at {now}, past the bound {bound}");
+    if now < posted_at + PERIOD {
+        chain.l1.advance_time(posted_at + PERIOD - now).unwrap();
+    }
+    confirm(
+        &mut chain.l1,
+        &asserter_wallet,
+        &chain.deployment,
+        &assertion,
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    let (_, confirmed_at) = chain.l1.head().unwrap();
+    assert!(confirmed_at <= bound);
+    // Ten challenge bonds won, half of each burned, and the assertion bond back.
+    let bond = U256::from(ETHER);
+    assert_eq!(
+        credits(&mut chain, &asserter_wallet),
+        bond + U256::from(10) * (bond - bond / U256::from(2))
+    );
+    escrow_is_conserved(&mut chain);
+}
+
+#[test]
+fn a_deposit_the_sequencer_ignores_is_forced_in() {
+    let mut chain = chain();
+    let user = wallet(0x52);
+    let carol = [0xCA; 20];
+    contracts::send(
+        &mut chain.l1,
+        &user,
+        chain.deployment.inbox,
+        U256::from(ETHER),
+        Inbox::depositCall {
+            l2Recipient: Address::from(carol),
+        },
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    let empty = TransactionList(vec![]).to_bytes().unwrap();
+    // The sequencer leaves the deposit out; the inbox accepts that only while it is young.
+    let skip = |chain: &mut Chain| {
+        contracts::send(
+            &mut chain.l1,
+            &chain.sequencer.clone(),
+            chain.deployment.inbox,
+            U256::ZERO,
+            Inbox::postBatchCall {
+                transactions: contracts::bytes(&empty),
+                deposits: vec![],
+            },
+        )
+        .unwrap()
+    };
+    skip(&mut chain).success().unwrap();
+    let force = |chain: &mut Chain| {
+        let records =
+            prover::settlement::pending_deposits(&mut chain.l1, &chain.deployment).unwrap();
+        contracts::send(
+            &mut chain.l1,
+            &wallet(0x53),
+            chain.deployment.inbox,
+            U256::ZERO,
+            Inbox::forceIncludeCall { deposits: records },
+        )
+        .unwrap()
+    };
+    let early = force(&mut chain).outcome.unwrap_err().error;
+    assert!(early.starts_with("NotYetForceable"), "{early}");
+
+    chain.l1.advance_time(PERIOD).unwrap();
+    let refused = skip(&mut chain).outcome.unwrap_err().error;
+    assert!(refused.starts_with("DepositOverdue"), "{refused}");
+    let receipt = force(&mut chain).success().unwrap();
+    eprintln!("force inclusion: {} gas", receipt.gas_used);
+
+    // Batch 2 is the forced one; asserted on top of batch 1, it credits Carol.
+    let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
+    let first = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
+    assert!(first.deposits.is_empty());
+    let claim = run_claim(&chain.guest, &first, &genesis, NodeStore::new()).unwrap();
+    let (one, _) = assert_batch(
+        &mut chain.l1,
+        &chain.sequencer,
+        &chain.deployment,
+        &genesis,
+        &first,
+        &claim,
+    )
+    .unwrap();
+    let forced = fetch_batch(&mut chain.l1, &chain.deployment, 2).unwrap();
+    assert_eq!(forced.transactions, vec![0]);
+    assert_eq!(forced.deposits.len(), 1);
+    let claim = run_claim(&chain.guest, &forced, &one, claim.store).unwrap();
+    let outputs = program::ledger::BatchOutputs::from_bytes(&claim.outputs).unwrap();
+    assert_eq!((outputs.deposit_count, outputs.tx_count), (1, 0));
+    let carol_account = program::ledger::PartialTrie::new(outputs.post_state_root)
+        .account(
+            &mut program::NativeAbi::new(vec![], claim.store.clone()),
+            &carol,
+        )
+        .unwrap();
+    assert_eq!(carol_account.balance, ETHER);
+    assert_batch(
+        &mut chain.l1,
+        &chain.sequencer,
+        &chain.deployment,
+        &one,
+        &forced,
+        &claim,
+    )
+    .unwrap();
+    escrow_is_conserved(&mut chain);
+}
+
+#[test]
+fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
+    let mut chain = chain();
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    // A liar asserts the batch with a withdrawal of its own added to the outputs' root.
+    let liar = wallet(0x53);
+    let stolen = Withdrawal {
+        l1_recipient: liar.address().into_array(),
+        amount: 3 * ETHER,
+        index: 1 << 32 | 5,
+    };
+    let mut claim = truth.clone();
+    claim.outputs[80..112].copy_from_slice(&program::keccak256(&stolen.leaf_bytes()));
+    claim.outputs[152..156].copy_from_slice(&1u32.to_be_bytes());
+    let (assertion, _) = assert_batch(
+        &mut chain.l1,
+        &liar,
+        &chain.deployment,
+        &genesis,
+        &batch,
+        &claim,
+    )
+    .unwrap();
+    let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
+    let honest_wallet = wallet(0x54);
+    let initial = chain.initial.clone();
+    let (game, _) = challenge(
+        &mut chain.l1,
+        &honest_wallet,
+        &chain.deployment,
+        &assertion,
+        &initial,
+    )
+    .unwrap();
+    let report = play_onchain(
+        &mut chain.l1,
+        &chain.deployment,
+        game,
+        Player {
+            agent: Box::new(Liar::new(
+                honest_trace.clone(),
+                Lie::WrongFrom(truth.steps),
+                1,
+            )),
+            wallet: liar.clone(),
+        },
+        Player {
+            agent: Box::new(HonestAgent::new(honest_trace)),
+            wallet: honest_wallet,
+        },
+    )
+    .unwrap();
+    assert_eq!(report.outcome.winner, Party::Challenger);
+    assert_eq!(status(&mut chain, assertion.id), 3);
+    chain.l1.advance_time(PERIOD).unwrap();
+    let refused = confirm(&mut chain.l1, &liar, &chain.deployment, &assertion)
+        .unwrap()
+        .outcome
+        .unwrap_err()
+        .error;
+    assert!(refused.starts_with("NotPending"), "{refused}");
+    let proof = withdrawal_proof_of(&[stolen], 0).unwrap();
+    let refused = finalize_withdrawal(
+        &mut chain.l1,
+        &liar,
+        &chain.deployment,
+        assertion.id,
+        &stolen,
+        proof,
+    )
+    .unwrap()
+    .outcome
+    .unwrap_err()
+    .error;
+    assert!(refused.starts_with("RejectedAssertion"), "{refused}");
+    escrow_is_conserved(&mut chain);
 }

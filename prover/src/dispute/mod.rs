@@ -7,7 +7,7 @@
 //! | [`agent`] | moves, the [`Agent`] trait and the [`HonestAgent`] |
 //! | [`liar`] | the dishonest strategies ([`Lie`]) |
 //! | [`driver`] | [`run_dispute`]: two agents, the referee, a logical clock, a [`DisputeReport`] |
-//! | [`onchain`] | [`play_onchain`]: the same game on L1's contract, the Rust referee as its model |
+//! | [`onchain`] | [`play_onchain`], [`play_all`]: games on L1's contract, the Rust referee as their model |
 //! | [`replay`] | the cheap wasmtime replay that decides whether a batch assertion is worth disputing |
 //!
 //! Who wins is the referee's call ([`verifier::bisection`]); nothing here decides it.
@@ -25,7 +25,7 @@ pub use checkpoints::{checkpoint_count, Checkpoints};
 pub use computation::{Computation, SemanticsChecker};
 pub use driver::{run_dispute, DisputeReport, OneStepRecord, RefusedMove, RoundRecord};
 pub use liar::{Liar, Lie};
-pub use onchain::{play_onchain, OnchainReport, Player};
+pub use onchain::{play_all, play_onchain, OnchainGame, OnchainReport, Player};
 pub use replay::{differing_outputs, replay_outputs};
 
 /// Why a dispute could not be played (never "who won": that is in the report).

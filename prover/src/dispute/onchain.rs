@@ -55,12 +55,6 @@ pub struct OnchainReport {
     pub gas: u64,
 }
 
-/// A party of the game on L1: who plays and from which account.
-pub struct Player<'a> {
-    pub agent: &'a mut dyn Agent,
-    pub wallet: &'a Wallet,
-}
-
 /// The claim and rules of game `game_id` as the contract holds them, and the model referee
 /// started at the same L1 second.
 fn model_of(
@@ -96,85 +90,119 @@ fn hashes(list: &[MachineHash]) -> Vec<B256> {
     list.iter().map(|h| B256::from(h.0)).collect()
 }
 
-/// Plays game `game_id` to its end between `asserter` and `challenger`.
-pub fn play_onchain(
-    l1: &mut dyn L1,
-    deployment: &Deployment,
-    game_id: u64,
-    asserter: Player<'_>,
-    challenger: Player<'_>,
-) -> Result<OnchainReport, OnchainError> {
-    let (mut model, claim) = model_of(l1, deployment, game_id)?;
-    let mut moves = Vec::new();
-    let mut refused_this_turn = 0u32;
-    let rollup = deployment.rollup;
-    let Player {
-        agent: asserter_agent,
-        wallet: asserter_wallet,
-    } = asserter;
-    let Player {
-        agent: challenger_agent,
-        wallet: challenger_wallet,
-    } = challenger;
+/// A party of the game on L1: who plays and from which account.
+pub struct Player {
+    pub agent: Box<dyn Agent>,
+    pub wallet: Wallet,
+}
 
-    for _ in 0..MAX_MOVES {
-        if model.outcome().is_some() {
-            break;
+/// What one call of [`OnchainGame::advance`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A transaction was sent.
+    Moved,
+    /// The party on turn makes no move: its clock runs, this many seconds are left on it.
+    Waiting(u64),
+    Over,
+}
+
+/// One game on L1, its model, and its two players.
+pub struct OnchainGame {
+    pub game_id: u64,
+    pub claim: Claim,
+    model: Bisection,
+    asserter: Player,
+    challenger: Player,
+    moves: Vec<OnchainMove>,
+    refused_this_turn: u32,
+}
+
+impl OnchainGame {
+    /// Game `game_id` as L1 holds it, played by `asserter` and `challenger`.
+    pub fn open(
+        l1: &mut dyn L1,
+        deployment: &Deployment,
+        game_id: u64,
+        asserter: Player,
+        challenger: Player,
+    ) -> Result<OnchainGame, OnchainError> {
+        let (model, claim) = model_of(l1, deployment, game_id)?;
+        Ok(OnchainGame {
+            game_id,
+            claim,
+            model,
+            asserter,
+            challenger,
+            moves: Vec::new(),
+            refused_this_turn: 0,
+        })
+    }
+
+    fn wallet(&self, party: Party) -> &Wallet {
+        match party {
+            Party::Asserter => &self.asserter.wallet,
+            Party::Challenger => &self.challenger.wallet,
         }
-        let on_turn = model.on_turn().ok_or(DisputeError::Unexpected(
+    }
+
+    /// Makes the next transaction of the game, if a party has one to make now.
+    pub fn advance(
+        &mut self,
+        l1: &mut dyn L1,
+        deployment: &Deployment,
+    ) -> Result<Progress, OnchainError> {
+        if self.model.outcome().is_some() {
+            return Ok(Progress::Over);
+        }
+        let rollup = deployment.rollup;
+        let game_id = self.game_id;
+        let on_turn = self.model.on_turn().ok_or(DisputeError::Unexpected(
             "undecided game with nobody on turn",
         ))?;
         let (_, now) = l1.head()?;
-        if model.can_claim_timeout(now) {
+        if self.model.can_claim_timeout(now) {
             // The waiting party claims it.
-            let wallet = match on_turn {
-                Party::Asserter => challenger_wallet,
-                Party::Challenger => asserter_wallet,
-            };
             let receipt = contracts::send(
                 l1,
-                wallet,
+                self.wallet(on_turn.opponent()),
                 rollup,
                 U256::ZERO,
                 Rollup::claimTimeoutCall { gameId: game_id },
             )?;
-            let model_result = model.claim_timeout(now).map(|_| ());
-            record(&mut moves, on_turn.opponent(), "claimTimeout", &receipt);
+            let model_result = self.model.claim_timeout(now).map(|_| ());
+            record(
+                &mut self.moves,
+                on_turn.opponent(),
+                "claimTimeout",
+                &receipt,
+            );
             agree("claimTimeout", &receipt, &model_result)?;
-            break;
+            return Ok(Progress::Moved);
         }
         let mut mv = Move::Wait;
         let mut mover = on_turn;
-        if refused_this_turn < MAX_REFUSED_PER_TURN {
-            let agent: &mut dyn Agent = match on_turn {
-                Party::Asserter => &mut *asserter_agent,
-                Party::Challenger => &mut *challenger_agent,
+        if self.refused_this_turn < MAX_REFUSED_PER_TURN {
+            let agent = match on_turn {
+                Party::Asserter => &mut self.asserter.agent,
+                Party::Challenger => &mut self.challenger.agent,
             };
-            mv = agent.act(on_turn, &model)?;
-            if mv == Move::Wait && model.phase() == Phase::OneStep {
+            mv = agent.act(on_turn, &self.model)?;
+            if mv == Move::Wait && self.model.phase() == Phase::OneStep {
                 // Anyone may submit the proof: the waiting asserter does if the challenger won't.
                 mover = Party::Asserter;
-                mv = asserter_agent.act(Party::Asserter, &model)?;
+                mv = self.asserter.agent.act(Party::Asserter, &self.model)?;
                 if !matches!(mv, Move::Prove(_)) {
                     mv = Move::Wait;
                 }
             }
         }
-        if mv == Move::Wait {
-            // Stalling: L1 time passes until the clock of the party on turn runs out.
-            let remaining = model.clock_remaining(on_turn, now);
-            l1.advance_time(remaining.saturating_add(1))?;
-            continue;
-        }
-        let wallet = match mover {
-            Party::Asserter => asserter_wallet,
-            Party::Challenger => challenger_wallet,
-        };
+        let wallet = self.wallet(mover).clone();
         let (kind, receipt, model_result) = match &mv {
+            Move::Wait => return Ok(Progress::Waiting(self.model.clock_remaining(on_turn, now))),
             Move::Bisect(interior) => {
                 let receipt = contracts::send(
                     l1,
-                    wallet,
+                    &wallet,
                     rollup,
                     U256::ZERO,
                     Rollup::bisectCall {
@@ -182,14 +210,14 @@ pub fn play_onchain(
                         interior: hashes(interior),
                     },
                 )?;
-                let result = model.bisect(mover, interior, now);
+                let result = self.model.bisect(mover, interior, now);
                 ("bisect", receipt, result.map_err(|e| e.to_string()))
             }
             Move::Choose(index) => {
-                let posted = model.posted_hashes().map(hashes).unwrap_or_default();
+                let posted = self.model.posted_hashes().map(hashes).unwrap_or_default();
                 let receipt = contracts::send(
                     l1,
-                    wallet,
+                    &wallet,
                     rollup,
                     U256::ZERO,
                     Rollup::chooseCall {
@@ -198,13 +226,13 @@ pub fn play_onchain(
                         hashes: posted,
                     },
                 )?;
-                let result = model.choose(mover, *index, now);
+                let result = self.model.choose(mover, *index, now);
                 ("choose", receipt, result.map_err(|e| e.to_string()))
             }
             Move::Prove(proof) => {
                 let receipt = contracts::send(
                     l1,
-                    wallet,
+                    &wallet,
                     rollup,
                     U256::ZERO,
                     Rollup::proveStepCall {
@@ -212,7 +240,8 @@ pub fn play_onchain(
                         proof: contracts::bytes(proof),
                     },
                 )?;
-                let result = model
+                let result = self
+                    .model
                     .prove_step(&verifier::StfChecker, proof, now)
                     .map(|_| ())
                     .map_err(|e| match e {
@@ -221,54 +250,140 @@ pub fn play_onchain(
                     });
                 ("proveStep", receipt, result)
             }
-            Move::Wait => continue,
         };
-        record(&mut moves, mover, kind, &receipt);
+        record(&mut self.moves, mover, kind, &receipt);
         agree(kind, &receipt, &model_result)?;
         if receipt.outcome.is_ok() {
-            refused_this_turn = 0;
+            self.refused_this_turn = 0;
         } else {
-            refused_this_turn += 1;
+            self.refused_this_turn += 1;
         }
+        if self.model.outcome().is_some() {
+            self.settle_timeout(l1, deployment)?;
+        }
+        Ok(Progress::Moved)
     }
 
-    let outcome = *model
-        .outcome()
-        .ok_or(DisputeError::TooManyMoves(MAX_MOVES))?;
-    let mut info = view(l1, rollup, Rollup::gameCall { gameId: game_id })?;
-    if info.phase != 3 && outcome.reason == verifier::bisection::Verdict::Timeout {
-        // The model records a late move as the timeout it is; the contract refused the move and
-        // waits for `claimTimeout`.
-        let receipt = contracts::send(
+    /// The model records a late move as the timeout it is; the contract refuses the move and
+    /// waits for `claimTimeout`.
+    fn settle_timeout(
+        &mut self,
+        l1: &mut dyn L1,
+        deployment: &Deployment,
+    ) -> Result<(), OnchainError> {
+        let info = view(
             l1,
-            asserter_wallet,
-            rollup,
-            U256::ZERO,
-            Rollup::claimTimeoutCall { gameId: game_id },
+            deployment.rollup,
+            Rollup::gameCall {
+                gameId: self.game_id,
+            },
         )?;
-        record(&mut moves, Party::Asserter, "claimTimeout", &receipt);
-        info = view(l1, rollup, Rollup::gameCall { gameId: game_id })?;
+        let timed_out = self
+            .model
+            .outcome()
+            .is_some_and(|o| o.reason == verifier::bisection::Verdict::Timeout);
+        if info.phase != 3 && timed_out {
+            let receipt = contracts::send(
+                l1,
+                &self.asserter.wallet.clone(),
+                deployment.rollup,
+                U256::ZERO,
+                Rollup::claimTimeoutCall {
+                    gameId: self.game_id,
+                },
+            )?;
+            record(&mut self.moves, Party::Asserter, "claimTimeout", &receipt);
+        }
+        Ok(())
     }
-    let winner = match outcome.winner {
-        Party::Asserter => 0,
-        Party::Challenger => 1,
-    };
-    if info.phase != 3 || info.winner != winner {
-        return Err(OnchainError::Disagreement {
-            what: "the verdict".into(),
-            contract: format!("phase {} winner {}", info.phase, info.winner),
-            model: format!("winner {}", outcome.winner),
-        });
+
+    /// The decided game; the contract's verdict must be the model's.
+    pub fn report(
+        &self,
+        l1: &mut dyn L1,
+        deployment: &Deployment,
+    ) -> Result<OnchainReport, OnchainError> {
+        let outcome = *self
+            .model
+            .outcome()
+            .ok_or(DisputeError::Unexpected("the game is not decided"))?;
+        let info = view(
+            l1,
+            deployment.rollup,
+            Rollup::gameCall {
+                gameId: self.game_id,
+            },
+        )?;
+        let winner = match outcome.winner {
+            Party::Asserter => 0,
+            Party::Challenger => 1,
+        };
+        if info.phase != 3 || info.winner != winner {
+            return Err(OnchainError::Disagreement {
+                what: "the verdict".into(),
+                contract: format!("phase {} winner {}", info.phase, info.winner),
+                model: format!("winner {}", outcome.winner),
+            });
+        }
+        Ok(OnchainReport {
+            game_id: self.game_id,
+            claim: self.claim,
+            moves: self.moves.clone(),
+            rounds: self.model.rounds(),
+            outcome,
+            gas: self.moves.iter().map(|m| m.gas).sum(),
+        })
     }
-    let gas = moves.iter().map(|m: &OnchainMove| m.gas).sum();
-    Ok(OnchainReport {
-        game_id,
-        claim,
-        moves,
-        rounds: model.rounds(),
-        outcome,
-        gas,
-    })
+}
+
+/// Plays `games` side by side, as parties with several games must: a move in every game that
+/// has one, and L1 time moves on only when every undecided game waits on a stalling party.
+pub fn play_all(
+    l1: &mut dyn L1,
+    deployment: &Deployment,
+    games: &mut [OnchainGame],
+) -> Result<Vec<OnchainReport>, OnchainError> {
+    for _ in 0..MAX_MOVES {
+        let mut moved = false;
+        let mut wait = u64::MAX;
+        let mut open = false;
+        for game in games.iter_mut() {
+            match game.advance(l1, deployment)? {
+                Progress::Moved => {
+                    moved = true;
+                    open = true;
+                }
+                Progress::Waiting(remaining) => {
+                    wait = wait.min(remaining);
+                    open = true;
+                }
+                Progress::Over => {}
+            }
+        }
+        if !open {
+            return games.iter().map(|g| g.report(l1, deployment)).collect();
+        }
+        if !moved {
+            l1.advance_time(wait.saturating_add(1))?;
+        }
+    }
+    Err(DisputeError::TooManyMoves(MAX_MOVES).into())
+}
+
+/// Plays game `game_id` to its end between `asserter` and `challenger`.
+pub fn play_onchain(
+    l1: &mut dyn L1,
+    deployment: &Deployment,
+    game_id: u64,
+    asserter: Player,
+    challenger: Player,
+) -> Result<OnchainReport, OnchainError> {
+    let game = OnchainGame::open(l1, deployment, game_id, asserter, challenger)?;
+    let mut games = [game];
+    let mut reports = play_all(l1, deployment, &mut games)?;
+    reports
+        .pop()
+        .ok_or(OnchainError::Dispute(DisputeError::Unexpected("no report")))
 }
 
 fn record(moves: &mut Vec<OnchainMove>, party: Party, kind: &'static str, receipt: &TxReceipt) {
