@@ -1,5 +1,6 @@
 //! `rollup demo`: what the VM guarantees, shown on the embedded Rust workloads, then the rollup
-//! story: genesis, a batch, an honest assertion, a fraudulent one, and the dispute that settles it.
+//! story on L1: genesis, a deposit, a batch, an honest assertion confirmed and its withdrawal paid, a
+//! fraudulent one, and the dispute on chain that rejects it.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -133,9 +134,9 @@ pub fn run() -> Result<ExitCode, String> {
     println!();
     let stf = stf_section()?;
     println!();
-    dispute_section(stf)?;
+    crate::demo_l1::settlement_section(&stf.guest, stf.genesis_root, stf.genesis_store)?;
     println!();
-    println!("Next: the assertion chain, the challenge window and withdrawals; see README.md.");
+    println!("winner: honest");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -143,12 +144,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What section 4 built and section 5 disputes.
+/// What section 4 built and section 5 settles on L1.
 struct StfRun {
     guest: prover::StfGuest,
-    batch: program::Batch,
-    store: program::NodeStore,
-    outputs: program::BatchOutputs,
+    genesis_root: program::ledger::Hash,
+    genesis_store: program::NodeStore,
 }
 
 /// The rollup's STF guest: a genesis, one signed batch, run natively, on wasmtime and on the
@@ -161,7 +161,11 @@ fn stf_section() -> Result<StfRun, String> {
     let (root, store, _) = random_genesis(42, 50);
     println!("   genesis: 50 accounts, state root 0x{}", hex(&root));
     let (batch, _) = random_batch(42, 200, 50, 1, 1, root);
-    println!("   batch 1: 200 signed transfers, withdrawals and deposits");
+    println!(
+        "   batch 1: {} signed transfers and withdrawals, {} deposits",
+        batch.transactions.len(),
+        batch.deposits.len()
+    );
     let (native, _) = run_native(&batch, store.clone());
     let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
     let wasmtime = guest
@@ -202,116 +206,7 @@ fn stf_section() -> Result<StfRun, String> {
     );
     Ok(StfRun {
         guest,
-        batch,
-        store,
-        outputs: native,
+        genesis_root: root,
+        genesis_store: store,
     })
-}
-
-/// Two assertions about section 4's batch: the honest one is replayed and left alone, the
-/// fraudulent one is disputed down to one instruction and refereed.
-fn dispute_section(stf: StfRun) -> Result<(), String> {
-    use prover::dispute::{
-        checkpoint_count, differing_outputs, replay_outputs, run_dispute, Checkpoints, Computation,
-        HonestAgent, Liar, Lie,
-    };
-    use verifier::bisection::{BisectionConfig, Party};
-
-    println!("5. Assertions and a dispute over batch 1:");
-    let StfRun {
-        guest,
-        batch,
-        store,
-        outputs,
-    } = stf;
-    let replay = replay_outputs(&guest, &batch, store.clone()).map_err(|e| e.to_string())?;
-    let check = |label: &str, asserted: &program::BatchOutputs| {
-        let differ = differing_outputs(asserted, &replay.outputs);
-        if differ.is_empty() {
-            println!("   {label}: state root 0x{}..; a watcher's wasmtime replay ({:.1} ms) agrees: no dispute",
-                &hex(&asserted.post_state_root)[..16], replay.elapsed.as_secs_f64() * 1e3);
-        } else {
-            println!(
-                "   {label}: state root 0x{}..; the replay disagrees on {}: challenge!",
-                &hex(&asserted.post_state_root)[..16],
-                differ.join(", ")
-            );
-        }
-    };
-    check("honest assertion   ", &outputs);
-    let mut fraud = outputs.clone();
-    fraud.post_state_root = program::keccak256(b"mint me a million");
-    check("fraudulent assertion", &fraud);
-
-    let computation = Computation::stf(&guest, &batch, store).map_err(|e| e.to_string())?;
-    let steps = computation
-        .run_length(prover::runner::BATCH_STEP_LIMIT)
-        .ok_or("the batch does not finish")?;
-    let started = Instant::now();
-    let trace = Checkpoints::build(computation, steps, checkpoint_count(steps, 32));
-    println!(
-        "   the challenger runs the batch on the interpreter once: {steps} steps, {} checkpoints, {:.1} ms",
-        trace.snapshot_count(),
-        started.elapsed().as_secs_f64() * 1e3
-    );
-    // The fraudster's machine goes wrong somewhere in the middle of the batch.
-    let lie_at = steps / 2 + 1;
-    let mut liar = Liar::new(trace.clone(), Lie::WrongFrom(lie_at), 42);
-    let mut honest = HonestAgent::new(trace);
-    let config = BisectionConfig::new(1_000_000, 600_000);
-    let report = run_dispute(
-        liar.claim(),
-        &mut liar,
-        &mut honest,
-        config,
-        &verifier::StfChecker,
-    )
-    .map_err(|e| e.to_string())?;
-    println!(
-        "   bisection, k = {}: the asserter posts {} hashes a round, the challenger picks the first it disputes",
-        config.arity,
-        config.arity - 1
-    );
-    for r in &report.rounds {
-        println!(
-            "   round {}: [{:>8}, {:>8}] -> part {:>2}  ({:.1} ms + {:.1} ms, {} bytes)",
-            r.round,
-            r.start,
-            r.end,
-            r.chosen,
-            r.asserter_time.as_secs_f64() * 1e3,
-            r.challenger_time.as_secs_f64() * 1e3,
-            r.bytes
-        );
-    }
-    if let Some(proof) = &report.one_step {
-        println!(
-            "   one step left: step {} -> {}, instruction {}; one-step proof of {} bytes",
-            proof.step,
-            proof.step + 1,
-            proof
-                .op
-                .map_or("(halted)".to_string(), |op| format!("{op:?}")),
-            proof.proof_bytes
-        );
-    }
-    let outcome = report.outcome;
-    println!(
-        "   verdict: {:?}; the {} wins, the {}'s bond of {} goes {} to the winner and {} burned",
-        outcome.reason,
-        outcome.winner,
-        outcome.loser(),
-        config.bond,
-        outcome.payout_to_winner,
-        outcome.burned
-    );
-    println!(
-        "   the fraudulent assertion is rejected; {} bytes exchanged in {:.1} ms",
-        report.bytes,
-        report.wall.as_secs_f64() * 1e3
-    );
-    if outcome.winner != Party::Challenger {
-        return Err("the fraudulent assertion survived its dispute".into());
-    }
-    Ok(())
 }

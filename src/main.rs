@@ -10,6 +10,7 @@ mod cli_dispute;
 mod cli_exec;
 mod cli_prove;
 mod demo;
+mod demo_l1;
 
 use std::process::ExitCode;
 
