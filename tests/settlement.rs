@@ -547,3 +547,183 @@ fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
     assert!(refused.starts_with("RejectedAssertion"), "{refused}");
     escrow_is_conserved(&mut chain);
 }
+
+fn refused(receipt: verifier::l1::TxReceipt) -> String {
+    receipt.outcome.expect_err("refused").error
+}
+
+#[test]
+fn every_refusal_of_the_inbox_and_the_assertion_chain() {
+    let mut chain = chain();
+    let user = wallet(0x52);
+    let inbox = chain.deployment.inbox;
+    let rollup = chain.deployment.rollup;
+    let zero = contracts::send(
+        &mut chain.l1,
+        &user,
+        inbox,
+        U256::ZERO,
+        Inbox::depositCall {
+            l2Recipient: Address::from([1; 20]),
+        },
+    )
+    .unwrap();
+    assert!(refused(zero).starts_with("ZeroDeposit"));
+    let one_tx = TransactionList(vec![vec![1]]).to_bytes().unwrap();
+    let post = |chain: &mut Chain, from: &verifier::l1::Wallet, bytes: Vec<u8>| {
+        contracts::send(
+            &mut chain.l1,
+            from,
+            inbox,
+            U256::ZERO,
+            Inbox::postBatchCall {
+                transactions: contracts::bytes(&bytes),
+                deposits: vec![],
+            },
+        )
+        .unwrap()
+    };
+    assert!(refused(post(&mut chain, &user, one_tx.clone())).starts_with("NotSequencer"));
+    let sequencer = chain.sequencer.clone();
+    assert!(refused(post(&mut chain, &sequencer, vec![])).starts_with("NoTransactions"));
+    assert!(refused(post(&mut chain, &sequencer, vec![0; 262_144])).starts_with("BatchTooLarge"));
+
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    // A bond other than the configured one is refused.
+    let mut wrong_bond = Rollup::assertCall {
+        parent: genesis.data.clone(),
+        parentOutputs: contracts::bytes(&genesis.outputs),
+        outputs: contracts::bytes(&truth.outputs),
+        finalHot: contracts::bytes(&truth.final_state.hot),
+        finalCold: contracts::bytes(&truth.final_state.cold),
+        steps: truth.steps,
+        messageLength: batch.commitment_opening().unwrap().length,
+        batchSiblings: batch
+            .commitment_opening()
+            .unwrap()
+            .siblings
+            .iter()
+            .map(|s| (*s).into())
+            .collect(),
+    };
+    let receipt = contracts::send(
+        &mut chain.l1,
+        &user,
+        rollup,
+        U256::from(1),
+        wrong_bond.clone(),
+    )
+    .unwrap();
+    assert!(refused(receipt).starts_with("WrongBond"));
+    // Outputs that are not the batch's (another chain id) are refused at assertion time.
+    let mut other_chain = truth.outputs.clone();
+    other_chain[15] ^= 1;
+    wrong_bond.outputs = contracts::bytes(&other_chain);
+    let receipt =
+        contracts::send(&mut chain.l1, &user, rollup, U256::from(ETHER), wrong_bond).unwrap();
+    assert!(refused(receipt).starts_with("BadOutputs"));
+
+    let (one, _) = assert_batch(
+        &mut chain.l1,
+        &user,
+        &chain.deployment,
+        &genesis,
+        &batch,
+        &truth,
+    )
+    .unwrap();
+    // Only the tip can be extended: a second child of genesis is refused.
+    let again = assert_batch(
+        &mut chain.l1,
+        &user,
+        &chain.deployment,
+        &genesis,
+        &batch,
+        &truth,
+    );
+    assert!(format!("{:?}", again.unwrap_err()).contains("NotTip"));
+
+    // Batch 2 on top of assertion 1 (a liar's: a wrong state root).
+    let empty = TransactionList(vec![]).to_bytes().unwrap();
+    post_batch(&mut chain.l1, &chain.sequencer, &chain.deployment, &empty).unwrap();
+    let second = fetch_batch(&mut chain.l1, &chain.deployment, 2).unwrap();
+    let claim = run_claim(&chain.guest, &second, &one, truth.store.clone()).unwrap();
+    let (two, _) = assert_batch(
+        &mut chain.l1,
+        &user,
+        &chain.deployment,
+        &one,
+        &second,
+        &claim,
+    )
+    .unwrap();
+
+    // A challenge keeps assertion 1 from being confirmed after its period; a late one is refused.
+    let honest = wallet(0x54);
+    let initial = chain.initial.clone();
+    let (game, _) = challenge(&mut chain.l1, &honest, &chain.deployment, &one, &initial).unwrap();
+    chain.l1.advance_time(PERIOD).unwrap();
+    let late = challenge(&mut chain.l1, &honest, &chain.deployment, &one, &initial);
+    assert!(format!("{:?}", late.unwrap_err()).contains("ChallengePeriodOver"));
+    let open = confirm(&mut chain.l1, &user, &chain.deployment, &one).unwrap();
+    assert!(refused(open).starts_with("ChallengesOpen"));
+
+    // The asserter of 1 never answers: it loses on time, 1 is rejected, 2 is voided.
+    let trace = trace(&chain, &batch, &genesis, truth.steps);
+    let report = play_onchain(
+        &mut chain.l1,
+        &chain.deployment,
+        game,
+        Player {
+            agent: Box::new(Liar::new(trace.clone(), Lie::StallFrom { round: 0 }, 1)),
+            wallet: user.clone(),
+        },
+        Player {
+            agent: Box::new(HonestAgent::new(trace)),
+            wallet: honest.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(report.outcome.winner, Party::Challenger);
+    assert_eq!(status(&mut chain, one.id), 3);
+    let voided = confirm(&mut chain.l1, &user, &chain.deployment, &two).unwrap();
+    assert!(
+        refused(voided).starts_with("ParentNotConfirmed"),
+        "voided child"
+    );
+    let before = credits(&mut chain, &user);
+    contracts::send(
+        &mut chain.l1,
+        &honest,
+        rollup,
+        U256::ZERO,
+        Rollup::rejectDescendantCall {
+            id: two.id,
+            data: two.data.clone(),
+        },
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    assert_eq!(status(&mut chain, two.id), 3);
+    assert_eq!(
+        credits(&mut chain, &user),
+        before + U256::from(ETHER),
+        "its bond returned"
+    );
+    // The tip is genesis again: batch 1 can be asserted anew.
+    assert_eq!(
+        view(&mut chain.l1, rollup, Rollup::latestAssertionIdCall {}).unwrap(),
+        0
+    );
+    assert_batch(
+        &mut chain.l1,
+        &honest,
+        &chain.deployment,
+        &genesis,
+        &batch,
+        &truth,
+    )
+    .unwrap();
+    escrow_is_conserved(&mut chain);
+}
