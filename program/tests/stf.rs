@@ -233,7 +233,17 @@ fn withdrawals_root_is_rs_merkles_for_every_size() {
             assert!(tree
                 .proof(&[i])
                 .verify(ours, &[i], &[leaves[i]], leaves.len()));
+            // The outbox's proof of one leaf is rs_merkle's, sibling for sibling.
+            assert_eq!(
+                program::ledger::commitments::withdrawal_proof(&mut abi, &leaves, i).unwrap(),
+                tree.proof(&[i]).proof_hashes().to_vec(),
+                "leaf {i} of {n}"
+            );
         }
+        assert_eq!(
+            program::ledger::commitments::withdrawal_proof(&mut abi, &leaves, n as usize),
+            None
+        );
     }
 }
 
