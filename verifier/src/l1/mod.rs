@@ -1,12 +1,16 @@
 //! The one interface the rollup's actors use to reach L1: deploy, send, call, read logs, read the
 //! clock. Two backends implement it: [`embedded::EmbeddedL1`], an in-process chain on revm (the
-//! default, so the demo and fast tests need nothing else), and a JSON-RPC client for a real node.
+//! default, so the demo and fast tests need nothing else), and [`rpc::RpcL1`], a JSON-RPC client
+//! for a real node (anvil in the end-to-end tests, or any Ethereum chain).
 //!
 //! Contract refusals are not errors of the interface: a transaction that reverts is mined, pays
 //! its gas and comes back as a [`TxReceipt`] whose `outcome` holds the decoded revert. [`L1Error`]
 //! is for the chain itself failing (unreachable node, a transaction the chain does not accept).
+//! One difference between the backends: on a JSON-RPC chain a call whose gas estimation reverts
+//! is not sent at all, so its refusal costs nothing and has no transaction hash (see [`rpc`]).
 
 pub mod embedded;
+pub mod rpc;
 
 pub use alloy_primitives::{Address, Bytes, B256, U256};
 use k256::ecdsa::SigningKey;
