@@ -13,16 +13,14 @@ mod fixture;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fixture::*;
-use program::ledger::{TransactionList, Withdrawal};
+use program::ledger::TransactionList;
 use program::{random_batch, random_genesis};
-use prover::dispute::{play_onchain, HonestAgent, Liar, Lie, Player};
+use prover::dispute::Lie;
 use prover::settlement::{
-    assert_batch, challenge, confirm, fetch_batch, finalize_withdrawal, genesis_assertion,
-    post_batch, run_claim, withdrawal_proof_of,
+    assert_batch, confirm, fetch_batch, genesis_assertion, post_batch, run_claim,
 };
-use verifier::bisection::Party;
-use verifier::l1::{Address, L1, U256};
-use verifier::settlement::contracts::{self, Inbox, ETHER};
+use verifier::l1::L1;
+use verifier::settlement::contracts::ETHER;
 
 struct Table(Vec<(String, u64, String)>);
 
@@ -39,27 +37,16 @@ impl Table {
     }
 }
 
-fn deposit(chain: &mut Chain, to: [u8; 20], wei: u128) -> u64 {
-    contracts::send(
-        &mut chain.l1,
-        &wallet(0x52),
-        chain.deployment.inbox,
-        U256::from(wei),
-        Inbox::depositCall {
-            l2Recipient: Address::from(to),
-        },
-    )
-    .unwrap()
-    .success()
-    .unwrap()
-    .gas_used
+/// The gas of a deposit of `wei` for `to`.
+fn deposit_gas(chain: &mut Chain, to: [u8; 20], wei: u128) -> u64 {
+    deposit(chain, to, wei).success().unwrap().gas_used
 }
 
 /// The small-batch lifecycle: deposit, post, assert, confirm, finalize.
 fn lifecycle(table: &mut Table) {
     let mut chain = chain();
-    let first = deposit(&mut chain, [1; 20], ETHER);
-    let second = deposit(&mut chain, [2; 20], ETHER);
+    let first = deposit_gas(&mut chain, [1; 20], ETHER);
+    let second = deposit_gas(&mut chain, [2; 20], ETHER);
     table.row("deposit (first / later)", second, format!("first {first}"));
     let (batch, genesis, claim) = first_batch(&mut chain);
     let (assertion, receipt) = assert_batch(
@@ -87,24 +74,8 @@ fn lifecycle(table: &mut Table) {
     .success()
     .unwrap();
     table.row("confirm", receipt.gas_used, "with withdrawals".into());
-    let user = wallet(0x52);
-    let withdrawal = Withdrawal {
-        l1_recipient: user.address().into_array(),
-        amount: ETHER,
-        index: 1 << 32 | 1,
-    };
-    let proof = withdrawal_proof_of(&[withdrawal], 0).unwrap();
-    let receipt = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof,
-    )
-    .unwrap()
-    .success()
-    .unwrap();
+    let (withdrawal, proof) = first_withdrawal();
+    let receipt = withdraw(&mut chain, &withdrawal, proof).success().unwrap();
     table.row(
         "finalize withdrawal",
         receipt.gas_used,
@@ -156,52 +127,26 @@ fn thousand_transaction_dispute(table: &mut Table) {
     let truth = run_claim(&chain.guest, &batch, &genesis, chain.genesis_store.clone()).unwrap();
     let mut lie = truth.clone();
     lie.outputs[60] ^= 1;
-    let liar_wallet = wallet(0x53);
-    let (assertion, receipt) = assert_batch(
-        &mut chain.l1,
-        &liar_wallet,
-        &chain.deployment,
-        &genesis,
+    let Dispute {
+        asserted,
+        opened,
+        report,
+        ..
+    } = false_claim_disputed(
+        &mut chain,
         &batch,
+        &genesis,
         &lie,
-    )
-    .unwrap();
+        truth.steps,
+        Lie::WrongFrom(truth.steps / 2),
+        3,
+    );
     table.row(
         "post assertion (1,000-transaction batch)",
-        receipt.gas_used,
+        asserted.gas_used,
         format!("{} steps", truth.steps),
     );
-    let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
-    let honest_wallet = wallet(0x54);
-    let initial = chain.initial.clone();
-    let (game, opened) = challenge(
-        &mut chain.l1,
-        &honest_wallet,
-        &chain.deployment,
-        &assertion,
-        &initial,
-    )
-    .unwrap();
     table.row("open a challenge", opened.gas_used, String::new());
-    let report = play_onchain(
-        &mut chain.l1,
-        &chain.deployment,
-        game,
-        Player {
-            agent: Box::new(Liar::new(
-                honest_trace.clone(),
-                Lie::WrongFrom(truth.steps / 2),
-                3,
-            )),
-            wallet: liar_wallet,
-        },
-        Player {
-            agent: Box::new(HonestAgent::new(honest_trace)),
-            wallet: honest_wallet,
-        },
-    )
-    .unwrap();
-    assert_eq!(report.outcome.winner, Party::Challenger);
     for kind in ["bisect", "choose", "proveStep"] {
         let gas: Vec<u64> = report
             .moves
@@ -241,7 +186,7 @@ fn timings(c: &mut Criterion) {
     gas_table();
     let mut chain = chain();
     c.bench_function("revm: deposit", |b| {
-        b.iter(|| deposit(&mut chain, [7; 20], 1));
+        b.iter(|| deposit_gas(&mut chain, [7; 20], 1));
     });
 }
 

@@ -1,12 +1,16 @@
 //! The settlement lifecycle and an on-chain game against a real node: anvil (npm
 //! `@foundry-rs/anvil`, pinned by `verifier/contracts/package-lock.json`) reached through
 //! [`RpcL1`], the JSON-RPC backend of `L1`. The same flows as `tests/settlement.rs` on the
-//! embedded chain, with what a real chain adds: gas paid in ether at a non-zero price, wall-clock
-//! block times, signed raw transactions, logs and calldata read back over JSON-RPC.
+//! embedded chain (the shared ones of `common/settlement.rs`), with what a real chain adds: gas
+//! paid in ether at a non-zero price, refusals decided at gas estimation and never sent,
+//! wall-clock block times, signed raw transactions, logs and calldata read back over JSON-RPC.
 //!
 //! Each test starts its own anvil (automining, Osaka rules, EIP-7825's transaction gas cap on) on
 //! a free loopback port and kills it by PID when it ends, passed or failed. A missing anvil is
 //! installed with `npm ci` in `verifier/contracts`; without npm the tests fail, they never skip.
+
+#[path = "common/settlement.rs"]
+mod fixture;
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -15,25 +19,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use program::ledger::{BatchStatus, TransactionList, Withdrawal};
-use program::{address_of, sign_transfer, sign_withdraw, NodeStore, SigningKey, EMPTY_ROOT};
-use prover::dispute::{checkpoint_count, play_onchain, Checkpoints, Computation, HonestAgent};
-use prover::dispute::{Liar, Lie, Player};
-use prover::settlement::{
-    assert_batch, challenge, confirm, fetch_batch, finalize_withdrawal, genesis_assertion,
-    initial_opening, post_batch, run_claim, withdrawal_proof_of, AssertionRecord, BatchClaim,
-    PostedBatch,
-};
-use prover::StfGuest;
+use fixture::{chain_on, honest_party_wins, lifecycle, wallet, Chain};
+use prover::dispute::Lie;
+use verifier::bisection::Party;
 use verifier::l1::rpc::RpcL1;
-use verifier::l1::{Address, L1Error, Wallet, B256, L1, U256};
-use verifier::settlement::contracts::{self, view, Inbox, Rollup, ETHER};
-use verifier::settlement::{deploy, Deployment, MachineOpening, SettlementConfig};
+use verifier::l1::{L1Error, TxReceipt, B256, L1, U256};
+use verifier::settlement::contracts::ETHER;
 
-const CHAIN_ID: u64 = 42;
 /// anvil's default chain id.
 const ANVIL_CHAIN_ID: u64 = 31_337;
-const PERIOD: u64 = 1_000;
 
 // ---------------------------------------------------------------------------------------------
 // anvil
@@ -174,446 +168,52 @@ impl Drop for Anvil {
 // ---------------------------------------------------------------------------------------------
 // The rollup on anvil
 
-fn wallet(byte: u8) -> Wallet {
-    Wallet::from_secret(&[byte; 32]).expect("valid key")
-}
-
-struct Chain {
-    l1: RpcL1,
-    deployment: Deployment,
-    guest: StfGuest,
-    initial: MachineOpening,
-    sequencer: Wallet,
-    // Last: anvil is killed after everything else is dropped.
-    _anvil: Anvil,
-}
-
-/// A fresh anvil with the rollup deployed; wallets 0x51 (the sequencer and deployer) to 0x54
-/// hold 1,000 ETH.
-fn chain() -> Chain {
-    let mut anvil = Anvil::start();
-    let mut l1 = anvil.connect();
+/// The rollup deployed on `anvil`, reached through [`RpcL1`]. Declare the anvil first, so that
+/// it is killed after the chain is dropped.
+fn chain(anvil: &mut Anvil) -> Chain<RpcL1> {
+    let l1 = anvil.connect();
     assert_eq!(l1.chain_id(), ANVIL_CHAIN_ID);
-    let guest = StfGuest::new(program::STF_WASM).expect("guest");
-    let opening = initial_opening(&guest).expect("step 0");
-    let sequencer = wallet(0x51);
-    for byte in [0x51, 0x52, 0x53, 0x54] {
-        l1.set_balance(wallet(byte).address(), U256::from(1000 * ETHER))
-            .expect("fund");
-        assert_eq!(
-            l1.balance(wallet(byte).address()).unwrap(),
-            U256::from(1000 * ETHER)
-        );
-    }
-    let mut config = SettlementConfig::new(
-        CHAIN_ID,
-        sequencer.address(),
-        B256::from(EMPTY_ROOT),
-        B256::from(opening.commitment()),
-        B256::from(opening.module_hash()),
-    );
-    config.challenge_period = PERIOD;
-    config.withdrawal_delay = PERIOD / 2;
-    config.force_inclusion_delay = PERIOD;
-    config.clock_budget = 10 * PERIOD;
-    let deployment = deploy(&mut l1, &sequencer, &config).expect("deploy");
-    assert_eq!(deployment.l1_chain_id, ANVIL_CHAIN_ID);
-    Chain {
-        l1,
-        deployment,
-        guest,
-        initial: opening,
-        sequencer,
-        _anvil: anvil,
-    }
+    let chain = chain_on(l1);
+    assert_eq!(chain.deployment.l1_chain_id, ANVIL_CHAIN_ID);
+    chain
 }
 
-fn escrow_is_conserved(chain: &mut Chain) {
-    let inbox = chain.deployment.inbox;
-    let deposited = view(&mut chain.l1, inbox, Inbox::totalDepositedCall {}).unwrap();
-    let released = view(&mut chain.l1, inbox, Inbox::totalReleasedCall {}).unwrap();
-    let balance = chain.l1.balance(inbox).unwrap();
-    assert_eq!(U256::from(deposited), balance + U256::from(released));
-}
-
-/// A refusal at gas estimation: nothing was mined, nothing was paid.
-fn refused_for_free(chain: &mut Chain, receipt: &verifier::l1::TxReceipt) -> String {
+/// A refusal at gas estimation: nothing was sent, nothing mined, nothing paid.
+fn refused_for_free(_: &mut Chain<RpcL1>, receipt: &TxReceipt) {
     assert_eq!(receipt.hash, B256::ZERO);
     assert_eq!(receipt.gas_used, 0);
-    assert!(receipt.logs.is_empty());
-    let (head, _) = chain.l1.head().unwrap();
-    assert_eq!(receipt.block, head);
-    receipt.outcome.clone().unwrap_err().error
 }
 
 #[test]
 fn deposit_batch_assert_confirm_and_withdraw_once_on_anvil() {
     let started = Instant::now();
-    let mut chain = chain();
-    let user = wallet(0x52);
-    let alice_key = SigningKey::from_slice(&[0xA1; 32]).unwrap();
-    let alice = address_of(&alice_key);
-    let bob = [0xB0; 20];
-
-    // 3 ETH deposited on L1 for Alice on L2: the user pays the deposit and the gas.
-    let before = chain.l1.balance(user.address()).unwrap();
-    let receipt = contracts::send(
-        &mut chain.l1,
-        &user,
-        chain.deployment.inbox,
-        U256::from(3 * ETHER),
-        Inbox::depositCall {
-            l2Recipient: Address::from(alice),
-        },
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    assert_ne!(receipt.hash, B256::ZERO);
-    assert!(receipt.gas_used > 21_000);
-    let fee = chain.l1.fee(receipt.hash).unwrap();
-    assert!(fee > U256::ZERO, "anvil charges gas");
-    assert_eq!(
-        chain.l1.balance(user.address()).unwrap(),
-        before - U256::from(3 * ETHER) - fee
-    );
-    assert_eq!(
-        chain.l1.balance(chain.deployment.inbox).unwrap(),
-        U256::from(3 * ETHER)
-    );
-    let queued = contracts::events::<Inbox::DepositQueued>(&receipt.logs);
-    assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].1.tx_hash, receipt.hash);
-    assert_eq!(queued[0].1.block, receipt.block);
-    eprintln!("deposit: {} gas", receipt.gas_used);
-    escrow_is_conserved(&mut chain);
-
-    // Batch 1: the deposit, then Alice sends Bob 0.5 ETH and withdraws 1 ETH to the user's L1 account.
-    let withdrawal_amount = ETHER;
-    let transactions = TransactionList(vec![
-        sign_transfer(&alice_key, CHAIN_ID, bob, ETHER / 2, 0)
-            .to_bytes()
-            .unwrap(),
-        sign_withdraw(
-            &alice_key,
-            CHAIN_ID,
-            user.address().into_array(),
-            withdrawal_amount,
-            1,
-        )
-        .to_bytes()
-        .unwrap(),
-    ])
-    .to_bytes()
-    .unwrap();
-    let (number, receipt) = post_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &transactions,
-    )
-    .unwrap();
-    assert_eq!(number, 1);
-    eprintln!(
-        "post batch ({} bytes): {} gas",
-        transactions.len(),
-        receipt.gas_used
-    );
-
-    // Rebuilt from L1 alone (logs and calldata over JSON-RPC), the batch commits to what the
-    // inbox stored.
-    let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
-    assert_eq!(batch.deposits.len(), 1);
-    assert_eq!(batch.deposits[0].amount, 3 * ETHER);
-    assert_eq!(batch.transactions, transactions);
-    batch.commitment_opening().unwrap();
-
-    let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
-    let claim = run_claim(&chain.guest, &batch, &genesis, NodeStore::new()).unwrap();
-    let outputs = program::ledger::BatchOutputs::from_bytes(&claim.outputs).unwrap();
-    assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(
-        (
-            outputs.deposit_count,
-            outputs.tx_count,
-            outputs.withdrawal_count
-        ),
-        (1, 2, 1)
-    );
-    let (assertion, receipt) = assert_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &claim,
-    )
-    .unwrap();
-    eprintln!("assert: {} gas", receipt.gas_used);
-    assert_eq!(assertion.id, 1);
-
-    // Not before the challenge period is over; refused at estimation, so free.
-    let before = chain.l1.balance(user.address()).unwrap();
-    let early = confirm(&mut chain.l1, &user, &chain.deployment, &assertion).unwrap();
-    let refusal = refused_for_free(&mut chain, &early);
-    assert!(refusal.starts_with("ChallengePeriodRunning"), "{refusal}");
-    let withdrawal = Withdrawal {
-        l1_recipient: user.address().into_array(),
-        amount: withdrawal_amount,
-        index: 1 << 32 | 1,
-    };
-    let proof = withdrawal_proof_of(&[withdrawal], 0).unwrap();
-    let early = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof.clone(),
-    )
-    .unwrap();
-    let refusal = refused_for_free(&mut chain, &early);
-    assert!(refusal.starts_with("NotConfirmed"), "{refusal}");
-    assert_eq!(chain.l1.balance(user.address()).unwrap(), before);
-
-    // A read-only call reverts the same way.
-    let reverted = match view(
-        &mut chain.l1,
-        chain.deployment.rollup,
-        Rollup::confirmCall {
-            id: assertion.id,
-            data: assertion.data.clone(),
-            outputs: contracts::bytes(&assertion.outputs),
-        },
-    ) {
-        Err(L1Error::Reverted(revert)) => revert,
-        Err(other) => panic!("{other}"),
-        Ok(_) => panic!("confirm before the period as a call did not revert"),
-    };
-    assert!(
-        reverted.error.starts_with("ChallengePeriodRunning"),
-        "{reverted:?}"
-    );
-    assert!(!reverted.raw.is_empty());
-
-    let (_, before_time) = chain.l1.head().unwrap();
-    chain.l1.advance_time(PERIOD).unwrap();
-    let (_, after_time) = chain.l1.head().unwrap();
-    assert!(
-        after_time >= before_time + PERIOD,
-        "{before_time} -> {after_time}"
-    );
-    let receipt = confirm(&mut chain.l1, &user, &chain.deployment, &assertion)
-        .unwrap()
-        .success()
-        .unwrap();
-    eprintln!("confirm: {} gas", receipt.gas_used);
-    assert_eq!(
-        view(
-            &mut chain.l1,
-            chain.deployment.rollup,
-            Rollup::lastConfirmedIdCall {}
-        )
-        .unwrap(),
-        1
-    );
-
-    // A forged proof (another amount) is refused; the real one pays once.
-    let forged = Withdrawal {
-        amount: 2 * ETHER,
-        ..withdrawal
-    };
-    let refused = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &forged,
-        proof.clone(),
-    )
-    .unwrap();
-    let refusal = refused_for_free(&mut chain, &refused);
-    assert!(refusal.starts_with("BadWithdrawalProof"), "{refusal}");
-
-    let before = chain.l1.balance(user.address()).unwrap();
-    let receipt = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof.clone(),
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    eprintln!("finalize withdrawal: {} gas", receipt.gas_used);
-    let fee = chain.l1.fee(receipt.hash).unwrap();
-    assert_eq!(
-        chain.l1.balance(user.address()).unwrap(),
-        before + U256::from(withdrawal_amount) - fee
-    );
-    let finalized = contracts::events::<Rollup::WithdrawalFinalized>(&receipt.logs);
-    assert_eq!(finalized.len(), 1);
-    let twice = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof,
-    )
-    .unwrap();
-    let refusal = refused_for_free(&mut chain, &twice);
-    assert!(refusal.starts_with("AlreadyPaid"), "{refusal}");
-    assert_eq!(
-        chain.l1.balance(chain.deployment.inbox).unwrap(),
-        U256::from(2 * ETHER)
-    );
-    escrow_is_conserved(&mut chain);
+    let mut anvil = Anvil::start();
+    let mut chain = chain(&mut anvil);
+    let went_through = lifecycle(&mut chain, refused_for_free);
+    for receipt in &went_through {
+        let fee = chain.l1.fee(receipt.hash).unwrap();
+        assert!(fee > U256::ZERO, "anvil charges gas: {receipt:?}");
+    }
     eprintln!(
         "lifecycle on anvil: {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }
 
-/// A deposit for Alice and batch 1 with two of her transactions, posted; the batch as L1 holds it,
-/// genesis, and the true claim about the batch.
-fn first_batch(chain: &mut Chain) -> (PostedBatch, AssertionRecord, BatchClaim) {
-    let user = wallet(0x52);
-    let alice_key = SigningKey::from_slice(&[0xA1; 32]).unwrap();
-    contracts::send(
-        &mut chain.l1,
-        &user,
-        chain.deployment.inbox,
-        U256::from(3 * ETHER),
-        Inbox::depositCall {
-            l2Recipient: Address::from(address_of(&alice_key)),
-        },
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    let transactions = TransactionList(vec![
-        sign_transfer(&alice_key, CHAIN_ID, [0xB0; 20], ETHER / 2, 0)
-            .to_bytes()
-            .unwrap(),
-        sign_withdraw(&alice_key, CHAIN_ID, user.address().into_array(), ETHER, 1)
-            .to_bytes()
-            .unwrap(),
-    ])
-    .to_bytes()
-    .unwrap();
-    post_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &transactions,
-    )
-    .unwrap();
-    let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
-    let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
-    let claim = run_claim(&chain.guest, &batch, &genesis, NodeStore::new()).unwrap();
-    (batch, genesis, claim)
-}
-
-/// The honest trace of `batch` on `parent`, for agents.
-fn trace(
-    chain: &Chain,
-    batch: &PostedBatch,
-    parent: &AssertionRecord,
-    steps: u64,
-) -> Checkpoints<prover::StfHost> {
-    let message = batch.message(&parent.post_state_root().unwrap());
-    let computation = Computation::stf_message(&chain.guest, message, NodeStore::new()).unwrap();
-    Checkpoints::build(computation, steps, checkpoint_count(steps, 32))
-}
-
-fn credits(chain: &mut Chain, who: &Wallet) -> U256 {
-    view(
-        &mut chain.l1,
-        chain.deployment.rollup,
-        Rollup::creditsCall(who.address()),
-    )
-    .unwrap()
-}
-
-fn status(chain: &mut Chain, id: u64) -> u8 {
-    view(
-        &mut chain.l1,
-        chain.deployment.rollup,
-        Rollup::assertionCall { id },
-    )
-    .unwrap()
-    .status
-}
-
 #[test]
 fn a_lying_asserter_loses_the_game_on_anvil() {
     let started = Instant::now();
-    let mut chain = chain();
-    let (batch, genesis, truth) = first_batch(&mut chain);
-    let lie = Lie::WrongFrom(truth.steps / 2);
-    let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
-    let liar = Liar::new(honest_trace.clone(), lie, 7);
-    let honest = HonestAgent::new(honest_trace);
-    let (liar_wallet, honest_wallet) = (wallet(0x53), wallet(0x54));
-
-    // The liar asserts outputs with another post-state root.
-    let mut claim = truth.clone();
-    claim.outputs[60] ^= 1;
-    let (assertion, _) = assert_batch(
-        &mut chain.l1,
-        &liar_wallet,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &claim,
-    )
-    .unwrap();
-    let initial = chain.initial.clone();
-    let (game, _) = challenge(
-        &mut chain.l1,
-        &honest_wallet,
-        &chain.deployment,
-        &assertion,
-        &initial,
-    )
-    .unwrap();
-    let report = play_onchain(
-        &mut chain.l1,
-        &chain.deployment,
-        game,
-        Player {
-            agent: Box::new(liar),
-            wallet: liar_wallet.clone(),
-        },
-        Player {
-            agent: Box::new(honest),
-            wallet: honest_wallet.clone(),
-        },
-    )
-    .unwrap_or_else(|e| panic!("{lie}: {e}"));
-    // The contract derived the step-0 hash the honest trace starts from.
-    assert_eq!(
-        report.claim.pre,
-        trace(&chain, &batch, &genesis, 1).start_hash()
-    );
-    assert_eq!(
-        report.outcome.winner,
-        verifier::bisection::Party::Challenger,
-        "{report:?}"
+    let mut anvil = Anvil::start();
+    let mut chain = chain(&mut anvil);
+    let (lie, report) = honest_party_wins(
+        &mut chain,
+        |steps| Lie::WrongFrom(steps / 2),
+        Party::Asserter,
     );
     // Every accepted move was mined and paid for; a refused one was refused at estimation.
     for m in &report.moves {
         assert_eq!(m.gas == 0, m.refused.is_some(), "{m:?}");
     }
-    let bond = U256::from(ETHER);
-    let burn = bond / U256::from(2);
-    assert_eq!(status(&mut chain, assertion.id), 3, "rejected");
-    assert_eq!(credits(&mut chain, &honest_wallet), bond + bond - burn);
-    assert_eq!(credits(&mut chain, &liar_wallet), U256::ZERO);
-    escrow_is_conserved(&mut chain);
     eprintln!(
         "{lie} as asserter on anvil: {} rounds, {} transactions, {} gas, {:.1} s",
         report.rounds,
@@ -670,6 +270,12 @@ fn the_json_rpc_backend_maps_what_the_node_says() {
         Err(L1Error::UnknownTransaction(hash)) => assert_eq!(hash, B256::repeat_byte(7)),
         other => panic!("{other:?}"),
     }
+    match l1.fee(B256::repeat_byte(7)) {
+        Err(L1Error::UnknownTransaction(hash)) => assert_eq!(hash, B256::repeat_byte(7)),
+        other => panic!("{other:?}"),
+    }
+    // The receipt of a call refused at estimation (never sent) has no hash: it paid nothing.
+    assert_eq!(l1.fee(B256::ZERO).unwrap(), U256::ZERO);
     assert!(l1.logs(poor.address(), 0, 2).unwrap().is_empty());
     assert!(l1.logs(poor.address(), 5, 2).unwrap().is_empty());
 

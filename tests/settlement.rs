@@ -1,194 +1,44 @@
 //! The settlement contracts on the embedded L1, end to end: a deposit escrowed on L1 and credited
 //! by the batch that includes it, transfers and a withdrawal on L2, the assertion, its window, its
 //! confirmation and the withdrawal paid once on L1; every refusal on the way; and the games of
-//! every lie on chain, played against the Rust referee as the model.
+//! every lie on chain, played against the Rust referee as the model. The lifecycle and the games
+//! are the shared flows of `common/settlement.rs`, which `tests/anvil.rs` runs on a real node.
 
 #[path = "common/settlement.rs"]
 mod fixture;
 
 use fixture::*;
-use program::ledger::{BatchStatus, TransactionList, Withdrawal};
-use program::{address_of, sign_transfer, sign_withdraw, NodeStore, SigningKey};
+use program::ledger::{TransactionList, Withdrawal};
+use program::NodeStore;
 use prover::dispute::{play_all, play_onchain, HonestAgent, Liar, Lie, OnchainGame, Player};
 use prover::settlement::{
     assert_batch, challenge, confirm, fetch_batch, finalize_withdrawal, genesis_assertion,
     post_batch, run_claim, withdrawal_proof_of,
 };
 use verifier::bisection::Party;
-use verifier::l1::{Address, L1, U256};
+use verifier::l1::{L1Error, TxReceipt, B256, L1, U256};
 use verifier::settlement::contracts::{self, view, Inbox, Rollup, ETHER};
+
+/// On the embedded chain a refusal is mined: a transaction with its gas counted, and charged
+/// nothing.
+fn refused_when_mined(chain: &mut Chain, receipt: &TxReceipt) {
+    assert_ne!(receipt.hash, B256::ZERO);
+    assert!(receipt.gas_used > 0);
+    assert_eq!(chain.l1.fee(receipt.hash).unwrap(), U256::ZERO);
+}
 
 #[test]
 fn deposit_batch_assert_confirm_and_withdraw_once() {
     let mut chain = chain();
-    let user = wallet(0x52);
-    let alice_key = SigningKey::from_slice(&[0xA1; 32]).unwrap();
-    let alice = address_of(&alice_key);
-    let bob = [0xB0; 20];
-
-    // 3 ETH deposited on L1 for Alice on L2.
-    let receipt = contracts::send(
-        &mut chain.l1,
-        &user,
-        chain.deployment.inbox,
-        U256::from(3 * ETHER),
-        Inbox::depositCall {
-            l2Recipient: Address::from(alice),
-        },
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    eprintln!("deposit: {} gas", receipt.gas_used);
-    escrow_is_conserved(&mut chain);
-
-    // Batch 1: the deposit, then Alice sends Bob 0.5 ETH and withdraws 1 ETH to the user's L1 account.
-    let withdrawal_amount = ETHER;
-    let transactions = TransactionList(vec![
-        sign_transfer(&alice_key, CHAIN_ID, bob, ETHER / 2, 0)
-            .to_bytes()
-            .unwrap(),
-        sign_withdraw(
-            &alice_key,
-            CHAIN_ID,
-            user.address().into_array(),
-            withdrawal_amount,
-            1,
-        )
-        .to_bytes()
-        .unwrap(),
-    ])
-    .to_bytes()
-    .unwrap();
-    let (number, receipt) = post_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &transactions,
-    )
-    .unwrap();
-    assert_eq!(number, 1);
-    eprintln!(
-        "post batch ({} bytes): {} gas",
-        transactions.len(),
-        receipt.gas_used
-    );
-
-    // Rebuilt from L1 alone, the batch commits to what the inbox stored.
-    let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
-    assert_eq!(batch.deposits.len(), 1);
-    assert_eq!(batch.deposits[0].amount, 3 * ETHER);
-    assert_eq!(batch.transactions, transactions);
-    batch.commitment_opening().unwrap();
-
-    let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
-    let claim = run_claim(&chain.guest, &batch, &genesis, NodeStore::new()).unwrap();
-    let outputs = program::ledger::BatchOutputs::from_bytes(&claim.outputs).unwrap();
-    assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(
-        (
-            outputs.deposit_count,
-            outputs.tx_count,
-            outputs.withdrawal_count
-        ),
-        (1, 2, 1)
-    );
-    let (assertion, receipt) = assert_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &claim,
-    )
-    .unwrap();
-    eprintln!("assert: {} gas", receipt.gas_used);
-    assert_eq!(assertion.id, 1);
-
-    // Not before the challenge period is over.
-    let early = confirm(&mut chain.l1, &user, &chain.deployment, &assertion).unwrap();
-    let refusal = early.outcome.unwrap_err().error;
-    assert!(refusal.starts_with("ChallengePeriodRunning"), "{refusal}");
-    let withdrawal = Withdrawal {
-        l1_recipient: user.address().into_array(),
-        amount: withdrawal_amount,
-        index: 1 << 32 | 1,
-    };
-    let proof = withdrawal_proof_of(&[withdrawal], 0).unwrap();
-    let early = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof.clone(),
-    )
-    .unwrap();
-    let refusal = early.outcome.unwrap_err().error;
-    assert!(refusal.starts_with("NotConfirmed"), "{refusal}");
-
-    chain.l1.advance_time(PERIOD).unwrap();
-    let receipt = confirm(&mut chain.l1, &user, &chain.deployment, &assertion)
-        .unwrap()
-        .success()
-        .unwrap();
-    eprintln!("confirm: {} gas", receipt.gas_used);
-    assert_eq!(
-        view(
-            &mut chain.l1,
-            chain.deployment.rollup,
-            Rollup::lastConfirmedIdCall {}
-        )
-        .unwrap(),
-        1
-    );
-
-    // A forged proof (another amount) is refused; the real one pays once.
-    let forged = Withdrawal {
-        amount: 2 * ETHER,
-        ..withdrawal
-    };
-    let refused = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &forged,
-        proof.clone(),
-    )
-    .unwrap();
-    let refusal = refused.outcome.unwrap_err().error;
-    assert!(refusal.starts_with("BadWithdrawalProof"), "{refusal}");
-
-    let before = chain.l1.balance(user.address()).unwrap();
-    let receipt = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof.clone(),
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    eprintln!("finalize withdrawal: {} gas", receipt.gas_used);
-    assert_eq!(
-        chain.l1.balance(user.address()).unwrap(),
-        before + U256::from(withdrawal_amount)
-    );
-    let twice = finalize_withdrawal(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        1,
-        &withdrawal,
-        proof,
-    )
-    .unwrap();
-    let refusal = twice.outcome.unwrap_err().error;
-    assert!(refusal.starts_with("AlreadyPaid"), "{refusal}");
-    escrow_is_conserved(&mut chain);
+    let went_through = lifecycle(&mut chain, refused_when_mined);
+    // Gas is free on the embedded chain: the balances moved by exactly the amounts.
+    for receipt in &went_through {
+        assert_eq!(chain.l1.fee(receipt.hash).unwrap(), U256::ZERO);
+    }
+    match chain.l1.fee(B256::repeat_byte(7)) {
+        Err(L1Error::UnknownTransaction(hash)) => assert_eq!(hash, B256::repeat_byte(7)),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -201,87 +51,7 @@ fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
     for lie in lies(probe) {
         for liar_role in [Party::Asserter, Party::Challenger] {
             let mut chain = chain();
-            let (batch, genesis, truth) = first_batch(&mut chain);
-            let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
-            let liar = Liar::new(honest_trace.clone(), lie, 7);
-            let honest = HonestAgent::new(honest_trace);
-            let (liar_wallet, honest_wallet) = (wallet(0x53), wallet(0x54));
-
-            // The asserter posts the truth, or (a lying asserter whose claim is wrong) outputs
-            // with another post-state root.
-            let lying_assertion =
-                liar_role == Party::Asserter && liar.claim().post != honest.claim().post;
-            let mut claim = truth.clone();
-            if lying_assertion {
-                claim.outputs[60] ^= 1;
-            }
-            let (asserter_wallet, challenger_wallet) = match liar_role {
-                Party::Asserter => (&liar_wallet, &honest_wallet),
-                Party::Challenger => (&honest_wallet, &liar_wallet),
-            };
-            let (assertion, _) = assert_batch(
-                &mut chain.l1,
-                asserter_wallet,
-                &chain.deployment,
-                &genesis,
-                &batch,
-                &claim,
-            )
-            .unwrap();
-            let initial = chain.initial.clone();
-            let (game, _) = challenge(
-                &mut chain.l1,
-                challenger_wallet,
-                &chain.deployment,
-                &assertion,
-                &initial,
-            )
-            .unwrap();
-            let liar = Player {
-                agent: Box::new(liar),
-                wallet: liar_wallet.clone(),
-            };
-            let honest = Player {
-                agent: Box::new(honest),
-                wallet: honest_wallet.clone(),
-            };
-            let (asserter, challenger) = match liar_role {
-                Party::Asserter => (liar, honest),
-                Party::Challenger => (honest, liar),
-            };
-            let report = play_onchain(&mut chain.l1, &chain.deployment, game, asserter, challenger)
-                .unwrap_or_else(|e| panic!("{lie} as {liar_role}: {e}"));
-            // The contract derived the step-0 hash the honest trace starts from.
-            assert_eq!(
-                report.claim.pre,
-                trace(&chain, &batch, &genesis, 1).start_hash()
-            );
-            assert_eq!(
-                report.outcome.winner,
-                liar_role.opponent(),
-                "{lie} as {liar_role}: {report:?}"
-            );
-            let bond = U256::from(ETHER);
-            let burn = bond / U256::from(2);
-            match liar_role {
-                Party::Asserter => {
-                    assert_eq!(status(&mut chain, assertion.id), 3, "rejected");
-                    assert_eq!(credits(&mut chain, &honest_wallet), bond + bond - burn);
-                    assert_eq!(credits(&mut chain, &liar_wallet), U256::ZERO);
-                }
-                Party::Challenger => {
-                    assert_eq!(status(&mut chain, assertion.id), 1, "still pending");
-                    assert_eq!(credits(&mut chain, &honest_wallet), bond - burn);
-                    chain.l1.advance_time(PERIOD).unwrap();
-                    confirm(&mut chain.l1, &honest_wallet, &chain.deployment, &assertion)
-                        .unwrap()
-                        .success()
-                        .unwrap();
-                    assert_eq!(status(&mut chain, assertion.id), 2, "confirmed");
-                    assert_eq!(credits(&mut chain, &honest_wallet), bond + bond - burn);
-                }
-            }
-            escrow_is_conserved(&mut chain);
+            let (lie, report) = honest_party_wins(&mut chain, |_| lie, liar_role);
             gas.push((
                 format!("{lie} as {liar_role}"),
                 report.rounds,
@@ -380,20 +150,8 @@ fn ten_challengers_against_one_honest_assertion_and_it_is_confirmed_within_the_b
 #[test]
 fn a_deposit_the_sequencer_ignores_is_forced_in() {
     let mut chain = chain();
-    let user = wallet(0x52);
     let carol = [0xCA; 20];
-    contracts::send(
-        &mut chain.l1,
-        &user,
-        chain.deployment.inbox,
-        U256::from(ETHER),
-        Inbox::depositCall {
-            l2Recipient: Address::from(carol),
-        },
-    )
-    .unwrap()
-    .success()
-    .unwrap();
+    deposit(&mut chain, carol, ETHER).success().unwrap();
     let empty = TransactionList(vec![]).to_bytes().unwrap();
     // The sequencer leaves the deposit out; the inbox accepts that only while it is young.
     let skip = |chain: &mut Chain| {
@@ -484,45 +242,15 @@ fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
     let mut claim = truth.clone();
     claim.outputs[80..112].copy_from_slice(&program::keccak256(&stolen.leaf_bytes()));
     claim.outputs[152..156].copy_from_slice(&1u32.to_be_bytes());
-    let (assertion, _) = assert_batch(
-        &mut chain.l1,
-        &liar,
-        &chain.deployment,
-        &genesis,
+    let Dispute { assertion, .. } = false_claim_disputed(
+        &mut chain,
         &batch,
+        &genesis,
         &claim,
-    )
-    .unwrap();
-    let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
-    let honest_wallet = wallet(0x54);
-    let initial = chain.initial.clone();
-    let (game, _) = challenge(
-        &mut chain.l1,
-        &honest_wallet,
-        &chain.deployment,
-        &assertion,
-        &initial,
-    )
-    .unwrap();
-    let report = play_onchain(
-        &mut chain.l1,
-        &chain.deployment,
-        game,
-        Player {
-            agent: Box::new(Liar::new(
-                honest_trace.clone(),
-                Lie::WrongFrom(truth.steps),
-                1,
-            )),
-            wallet: liar.clone(),
-        },
-        Player {
-            agent: Box::new(HonestAgent::new(honest_trace)),
-            wallet: honest_wallet,
-        },
-    )
-    .unwrap();
-    assert_eq!(report.outcome.winner, Party::Challenger);
+        truth.steps,
+        Lie::WrongFrom(truth.steps),
+        1,
+    );
     assert_eq!(status(&mut chain, assertion.id), 3);
     chain.l1.advance_time(PERIOD).unwrap();
     let refused = confirm(&mut chain.l1, &liar, &chain.deployment, &assertion)
@@ -548,26 +276,17 @@ fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
     escrow_is_conserved(&mut chain);
 }
 
-fn refused(receipt: verifier::l1::TxReceipt) -> String {
+fn refused(receipt: TxReceipt) -> String {
     receipt.outcome.expect_err("refused").error
 }
 
 #[test]
 fn every_refusal_of_the_inbox_and_the_assertion_chain() {
     let mut chain = chain();
-    let user = wallet(0x52);
+    let user = user();
     let inbox = chain.deployment.inbox;
     let rollup = chain.deployment.rollup;
-    let zero = contracts::send(
-        &mut chain.l1,
-        &user,
-        inbox,
-        U256::ZERO,
-        Inbox::depositCall {
-            l2Recipient: Address::from([1; 20]),
-        },
-    )
-    .unwrap();
+    let zero = deposit(&mut chain, [1; 20], 0);
     assert!(refused(zero).starts_with("ZeroDeposit"));
     let one_tx = TransactionList(vec![vec![1]]).to_bytes().unwrap();
     let post = |chain: &mut Chain, from: &verifier::l1::Wallet, bytes: Vec<u8>| {

@@ -238,6 +238,15 @@ impl L1 for EmbeddedL1 {
             .ok_or(L1Error::UnknownTransaction(hash))
     }
 
+    fn fee(&mut self, hash: B256) -> Result<U256, L1Error> {
+        // Every transaction is sent at gas price 0: gas is counted, never charged.
+        if self.transactions.contains_key(&hash) {
+            Ok(U256::ZERO)
+        } else {
+            Err(L1Error::UnknownTransaction(hash))
+        }
+    }
+
     fn advance_time(&mut self, seconds: u64) -> Result<(), L1Error> {
         self.timestamp = self.timestamp.saturating_add(seconds);
         self.next_block();

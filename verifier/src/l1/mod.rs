@@ -147,6 +147,12 @@ pub trait L1 {
     /// The calldata of a mined transaction (batches are read back from it).
     fn transaction_input(&mut self, hash: B256) -> Result<Bytes, L1Error>;
 
+    /// The wei the sender of mined transaction `hash` paid for it: gas used × effective gas price
+    /// (0 on the embedded chain, whose gas price is 0). A call refused at gas estimation on a
+    /// JSON-RPC chain is never sent and paid nothing: its receipt's hash is `B256::ZERO`, and
+    /// `fee(B256::ZERO)` is 0 there.
+    fn fee(&mut self, hash: B256) -> Result<U256, L1Error>;
+
     /// Development chains only: moves the clock forward and mines a block.
     fn advance_time(&mut self, seconds: u64) -> Result<(), L1Error>;
 

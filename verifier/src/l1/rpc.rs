@@ -127,16 +127,6 @@ impl RpcL1 {
         self
     }
 
-    /// What the sender of mined transaction `hash` paid for it: gas used × effective gas price.
-    pub fn fee(&mut self, hash: B256) -> Result<U256, L1Error> {
-        let receipt = self
-            .runtime
-            .block_on(self.provider.get_transaction_receipt(hash).into_future())
-            .map_err(node)?
-            .ok_or(L1Error::UnknownTransaction(hash))?;
-        Ok(U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price))
-    }
-
     fn revert(&self, data: &[u8]) -> Revert {
         Revert {
             error: self.reverts.describe(data),
@@ -498,6 +488,19 @@ impl L1 for RpcL1 {
             .map_err(node)?
             .ok_or(L1Error::UnknownTransaction(hash))?;
         Ok(tx.input().clone())
+    }
+
+    fn fee(&mut self, hash: B256) -> Result<U256, L1Error> {
+        if hash == B256::ZERO {
+            // The receipt of a call refused at estimation: nothing was sent, nothing paid.
+            return Ok(U256::ZERO);
+        }
+        let receipt = self
+            .runtime
+            .block_on(self.provider.get_transaction_receipt(hash).into_future())
+            .map_err(node)?
+            .ok_or(L1Error::UnknownTransaction(hash))?;
+        Ok(U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price))
     }
 
     fn advance_time(&mut self, seconds: u64) -> Result<(), L1Error> {
