@@ -3,11 +3,13 @@
 //! Commands: `exec` runs one exported function of a module on the provable interpreter or on the
 //! wasmtime replay engine; `run-batch` runs an STF batch; `prove` / `verify-step` write and check
 //! one-step proofs; `dispute` plays the bisection game over a batch between an honest party and a
-//! liar; `demo` tells the whole story.
+//! liar; `demo` tells the whole story; `wallet`, `deploy`, `deposit` and `assertions` talk to an
+//! L1 node.
 
 mod cli_batch;
 mod cli_dispute;
 mod cli_exec;
+mod cli_l1;
 mod cli_prove;
 mod demo;
 mod demo_l1;
@@ -41,9 +43,18 @@ enum Command {
     /// Dispute a fresh batch between an honest party and a liar: bisection rounds, the one-step
     /// proof, the verdict and the bond.
     Dispute(cli_dispute::DisputeArgs),
-    /// A tour of the VM on the embedded workloads: both engines, step counts, machine hashes,
-    /// snapshots and determinism.
+    /// The VM, the STF and the rollup's life on an embedded L1: deposit, batch, assertion,
+    /// confirmation, withdrawal, and a fraudulent assertion disputed on chain.
     Demo,
+    /// Make or read an L1/L2 key file.
+    #[command(subcommand)]
+    Wallet(cli_l1::WalletCommand),
+    /// Deploy the rollup's contracts on an L1 node and write the deployment file.
+    Deploy(cli_l1::DeployArgs),
+    /// Deposit wei on L1 for an L2 account.
+    Deposit(cli_l1::DepositArgs),
+    /// List the assertions, read from L1 alone.
+    Assertions(cli_l1::AssertionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +66,10 @@ fn main() -> ExitCode {
         Command::VerifyStep(args) => cli_prove::verify_step(args),
         Command::Dispute(args) => cli_dispute::run(args),
         Command::Demo => demo::run(),
+        Command::Wallet(command) => cli_l1::wallet(command),
+        Command::Deploy(args) => cli_l1::deploy_command(args),
+        Command::Deposit(args) => cli_l1::deposit(args),
+        Command::Assertions(args) => cli_l1::assertions(args),
     };
     match result {
         Ok(code) => code,

@@ -301,3 +301,132 @@ fn the_json_rpc_backend_maps_what_the_node_says() {
     let receipt = l1.send(&poor, answer, U256::ZERO, vec![1, 2, 3]).unwrap();
     assert_eq!(receipt.outcome.unwrap().to_vec(), expected);
 }
+
+/// `rollup` run as a user would, from the test's working directory.
+fn rollup(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rollup"))
+        .args(args)
+        .output()
+        .expect("run rollup");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The value of the `key: value` line, if any.
+fn field<'a>(out: &'a str, key: &str) -> Option<&'a str> {
+    out.lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(": "))
+}
+
+/// anvil's first funded development account (its well-known default mnemonic).
+const ANVIL_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+#[test]
+fn cli_wallet_deploy_deposit_and_assertions_against_anvil() {
+    let mut anvil = Anvil::start();
+    let _ = anvil.connect();
+    let url = anvil.url.clone();
+    let dir = std::env::temp_dir().join(format!("rollup-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let _ = std::fs::remove_file(path("user.key"));
+    let _ = std::fs::remove_file(path("deployment.json"));
+
+    // A wallet file, its address, and no silent overwrite.
+    let (code, out, err) = rollup(&["wallet", "new", "--out", &path("user.key")]);
+    assert_eq!(code, 0, "{err}");
+    let address = field(&out, "address").expect("address line").to_string();
+    let (code, out, _) = rollup(&["wallet", "address", &path("user.key")]);
+    assert_eq!((code, field(&out, "address")), (0, Some(address.as_str())));
+    let (code, _, err) = rollup(&["wallet", "new", "--out", &path("user.key")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("error:"), "{err}");
+
+    // Deploy with a config file (short windows), then deposit and list the assertions.
+    std::fs::write(
+        path("rollup.toml"),
+        "chain_id = 7\nfraud_proof_timeout = 60\n",
+    )
+    .unwrap();
+    let (code, out, err) = rollup(&[
+        "deploy",
+        "--l1-rpc",
+        &url,
+        "--key",
+        ANVIL_KEY,
+        "--config",
+        &path("rollup.toml"),
+        "--out",
+        &path("deployment.json"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(field(&out, "chain_id"), Some("7"));
+    assert_eq!(
+        field(&out, "l1_chain_id"),
+        Some(ANVIL_CHAIN_ID.to_string().as_str())
+    );
+    assert!(field(&out, "rollup").is_some_and(|a| a.starts_with("0x")));
+    let (code, _, err) = rollup(&[
+        "deploy",
+        "--l1-rpc",
+        &url,
+        "--key",
+        ANVIL_KEY,
+        "--out",
+        &path("deployment.json"),
+    ]);
+    assert_ne!(code, 0, "an existing deployment file is not overwritten");
+    assert!(err.contains("exists"), "{err}");
+
+    let deposit = |amount: &str| {
+        rollup(&[
+            "deposit",
+            "--l1-rpc",
+            &url,
+            "--deployment",
+            &path("deployment.json"),
+            "--key",
+            ANVIL_KEY,
+            "--to",
+            &address,
+            "--amount",
+            amount,
+        ])
+    };
+    let (code, out, err) = deposit("1000000000000000000");
+    assert_eq!(code, 0, "{err}");
+    assert!(field(&out, "tx").is_some_and(|t| t.len() == 66), "{out}");
+    assert_eq!(field(&out, "deposit_index"), Some("0"));
+    let (code, out, _) = deposit("0");
+    assert_eq!(code, 1);
+    assert!(out.contains("refused: ZeroDeposit"), "{out}");
+    let (code, _, err) = deposit("lots");
+    assert_eq!(code, 2);
+    assert!(err.contains("--amount"), "{err}");
+
+    let (code, out, err) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        &url,
+        "--deployment",
+        &path("deployment.json"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(field(&out, "assertions"), Some("1"));
+    assert!(out.contains("assertion 0: confirmed batch 0"), "{out}");
+
+    // A node that is not there: a readable error, not a panic.
+    let (code, _, err) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        "http://127.0.0.1:1",
+        "--deployment",
+        &path("deployment.json"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error:"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

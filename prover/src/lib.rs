@@ -3,6 +3,7 @@
 //! (checkpoints, the honest agent, dishonest agents for tests, the game driver); and the
 //! actors on L1 (posting batches, asserting, confirming, claiming withdrawals).
 
+pub mod config;
 pub mod dispute;
 pub mod runner;
 pub mod settlement;

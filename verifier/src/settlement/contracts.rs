@@ -99,8 +99,8 @@ impl SettlementConfig {
     }
 }
 
-/// Where a rollup's contracts live.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where a rollup's contracts live (what `rollup deploy --out` writes, as JSON).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
     pub l1_chain_id: u64,
     pub inbox: Address,

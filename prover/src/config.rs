@@ -1,0 +1,229 @@
+//! A deployment's parameters as operators write them: TOML whose keys are the seed's
+//! `OptimisticRollupConfig` fields (with its defaults, in seconds) plus what settlement needs.
+//!
+//! ```toml
+//! chain_id = 1                      # the rollup's chain id (signatures commit to it)
+//! max_transactions_per_batch = 1000 # at most the STF guest's limit (1000)
+//! state_commitment_interval = 300   # the sequencer posts a batch at least this often
+//! withdrawal_delay = 86400          # from an assertion's creation to its withdrawals being payable
+//! fraud_proof_timeout = 604800      # the challenge period
+//! force_inclusion_delay = 86400     # a deposit older than this may be forced into a batch
+//! max_deposits_per_batch = 1000
+//! assertion_bond_wei = "1000000000000000000"
+//! challenge_bond_wei = "1000000000000000000"
+//! clock_budget = 172800             # each party's chess clock in a game, seconds
+//! dissection_arity = 32
+//! burn_bps = 5000                   # share of a loser's bond burned
+//! # sequencer = "0x..."             # default: the deploying account
+//! ```
+
+use serde::Deserialize;
+use verifier::l1::{Address, B256, U256};
+use verifier::settlement::{MachineOpening, SettlementConfig};
+
+/// The most transactions the STF guest accepts in one batch (`ledger::Config::default()`).
+pub const GUEST_MAX_TRANSACTIONS: u32 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config: {0}")]
+    Parse(String),
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollupConfig {
+    pub chain_id: u64,
+    pub max_transactions_per_batch: u32,
+    pub state_commitment_interval: u64,
+    pub withdrawal_delay: u64,
+    pub fraud_proof_timeout: u64,
+    pub force_inclusion_delay: u64,
+    pub max_deposits_per_batch: u32,
+    /// Wei, as a decimal string (TOML integers stop at 2^63).
+    pub assertion_bond_wei: String,
+    pub challenge_bond_wei: String,
+    pub clock_budget: u64,
+    pub dissection_arity: u32,
+    pub burn_bps: u16,
+    pub sequencer: Option<String>,
+}
+
+impl Default for RollupConfig {
+    fn default() -> Self {
+        RollupConfig {
+            chain_id: 1,
+            max_transactions_per_batch: GUEST_MAX_TRANSACTIONS,
+            state_commitment_interval: 300,
+            withdrawal_delay: 86_400,
+            fraud_proof_timeout: 604_800,
+            force_inclusion_delay: 86_400,
+            max_deposits_per_batch: 1000,
+            assertion_bond_wei: "1000000000000000000".into(),
+            challenge_bond_wei: "1000000000000000000".into(),
+            clock_budget: 2 * 86_400,
+            dissection_arity: verifier::bisection::DEFAULT_ARITY,
+            burn_bps: verifier::bisection::DEFAULT_BURN_BPS,
+            sequencer: None,
+        }
+    }
+}
+
+fn wei(key: &str, text: &str) -> Result<U256, ConfigError> {
+    text.parse::<U256>()
+        .map_err(|e| ConfigError::Invalid(format!("{key} = {text:?} is not a wei amount: {e}")))
+}
+
+impl RollupConfig {
+    /// Parses TOML; keys left out take the defaults, unknown keys are refused.
+    pub fn from_toml(text: &str) -> Result<RollupConfig, ConfigError> {
+        let config: RollupConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<RollupConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// The rules the contracts and the guest would refuse anyway, caught with their names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |why: String| Err(ConfigError::Invalid(why));
+        if self.max_transactions_per_batch == 0
+            || self.max_transactions_per_batch > GUEST_MAX_TRANSACTIONS
+        {
+            return invalid(format!(
+                "max_transactions_per_batch = {} must be 1..={GUEST_MAX_TRANSACTIONS} (the STF guest's limit)",
+                self.max_transactions_per_batch
+            ));
+        }
+        for (key, value) in [
+            ("state_commitment_interval", self.state_commitment_interval),
+            ("fraud_proof_timeout", self.fraud_proof_timeout),
+            ("force_inclusion_delay", self.force_inclusion_delay),
+            ("clock_budget", self.clock_budget),
+            ("chain_id", self.chain_id),
+        ] {
+            if value == 0 {
+                return invalid(format!("{key} must not be 0"));
+            }
+        }
+        if !(2..=verifier::bisection::MAX_ARITY).contains(&self.dissection_arity) {
+            return invalid(format!(
+                "dissection_arity = {} must be 2..={}",
+                self.dissection_arity,
+                verifier::bisection::MAX_ARITY
+            ));
+        }
+        if self.burn_bps > 10_000 {
+            return invalid(format!("burn_bps = {} is above 10000", self.burn_bps));
+        }
+        for (key, text) in [
+            ("assertion_bond_wei", &self.assertion_bond_wei),
+            ("challenge_bond_wei", &self.challenge_bond_wei),
+        ] {
+            if wei(key, text)?.is_zero() {
+                return invalid(format!("{key} must not be 0"));
+            }
+        }
+        self.sequencer_address()?;
+        Ok(())
+    }
+
+    /// The configured sequencer, if any.
+    pub fn sequencer_address(&self) -> Result<Option<Address>, ConfigError> {
+        self.sequencer
+            .as_deref()
+            .map(|text| {
+                text.parse::<Address>().map_err(|e| {
+                    ConfigError::Invalid(format!("sequencer = {text:?} is not an address: {e}"))
+                })
+            })
+            .transpose()
+    }
+
+    /// The L1 part, for a rollup whose STF machine starts as `initial` from `genesis_state_root`.
+    pub fn settlement(
+        &self,
+        sequencer: Address,
+        genesis_state_root: B256,
+        initial: &MachineOpening,
+    ) -> Result<SettlementConfig, ConfigError> {
+        let mut config = SettlementConfig::new(
+            self.chain_id,
+            self.sequencer_address()?.unwrap_or(sequencer),
+            genesis_state_root,
+            B256::from(initial.commitment()),
+            B256::from(initial.module_hash()),
+        );
+        config.max_batch_bytes = program::ledger::Config::default().max_batch_bytes;
+        config.max_deposits_per_batch = self.max_deposits_per_batch;
+        config.force_inclusion_delay = self.force_inclusion_delay;
+        config.challenge_period = self.fraud_proof_timeout;
+        config.withdrawal_delay = self.withdrawal_delay;
+        config.assertion_bond = wei("assertion_bond_wei", &self.assertion_bond_wei)?;
+        config.challenge_bond = wei("challenge_bond_wei", &self.challenge_bond_wei)?;
+        config.clock_budget = self.clock_budget;
+        config.arity = self.dissection_arity;
+        config.burn_bps = self.burn_bps;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let config = RollupConfig::from_toml("").unwrap();
+        assert_eq!(config, RollupConfig::default());
+        assert_eq!(
+            (
+                config.max_transactions_per_batch,
+                config.state_commitment_interval,
+                config.withdrawal_delay,
+                config.fraud_proof_timeout
+            ),
+            (1000, 300, 86_400, 604_800)
+        );
+    }
+
+    #[test]
+    fn keys_override_and_bad_values_are_refused_by_name() {
+        let config = RollupConfig::from_toml(
+            "fraud_proof_timeout = 60\nassertion_bond_wei = \"5\"\nsequencer = \"0x00000000000000000000000000000000000000aa\"",
+        )
+        .unwrap();
+        assert_eq!(config.fraud_proof_timeout, 60);
+        assert_eq!(
+            config.sequencer_address().unwrap(),
+            Some(Address::with_last_byte(0xaa))
+        );
+        for (text, needle) in [
+            (
+                "max_transactions_per_batch = 1001",
+                "max_transactions_per_batch",
+            ),
+            ("fraud_proof_timeout = 0", "fraud_proof_timeout"),
+            ("dissection_arity = 1", "dissection_arity"),
+            ("burn_bps = 10001", "burn_bps"),
+            ("assertion_bond_wei = \"ten\"", "assertion_bond_wei"),
+            ("sequencer = \"0x12\"", "sequencer"),
+            ("max_transaction_per_batch = 5", "unknown field"),
+            ("fraud_proof_timeout = \"soon\"", "fraud_proof_timeout"),
+        ] {
+            let error = RollupConfig::from_toml(text).unwrap_err().to_string();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The commands that talk to L1 alone: `wallet`, `deploy`, `deposit`, `assertions`. Each prints
+//! `key: value` lines and exits 0, or prints `error: <reason>` and exits non-zero.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use program::ledger::BatchOutputs;
+use prover::config::RollupConfig;
+use prover::settlement::{fetch_assertions, initial_opening};
+use prover::StfGuest;
+use verifier::l1::rpc::RpcL1;
+use verifier::l1::{Address, Wallet, B256, U256};
+use verifier::settlement::contracts::{self, events, view, Inbox, Rollup};
+use verifier::settlement::{deploy, Deployment};
+
+#[derive(Subcommand)]
+pub enum WalletCommand {
+    /// Make a new secp256k1 key and write it to FILE (refuses to overwrite); print its address.
+    New {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the address of the key in FILE.
+    Address { file: PathBuf },
+}
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// The L1 node's JSON-RPC URL (http://...).
+    #[arg(long)]
+    l1_rpc: String,
+    /// The deployer's L1 key (0x + 64 hex digits); also the sequencer unless the config names one.
+    #[arg(long)]
+    key: String,
+    /// TOML with the seed's OptimisticRollupConfig keys (see prover::config); defaults without.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Where to write the deployment (addresses and chain ids), as JSON.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct DepositArgs {
+    #[arg(long)]
+    l1_rpc: String,
+    #[arg(long)]
+    deployment: PathBuf,
+    #[arg(long)]
+    key: String,
+    /// The L2 account credited.
+    #[arg(long)]
+    to: String,
+    /// Wei.
+    #[arg(long)]
+    amount: String,
+}
+
+#[derive(Args)]
+pub struct AssertionsArgs {
+    #[arg(long)]
+    l1_rpc: String,
+    #[arg(long)]
+    deployment: PathBuf,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{digits}")
+}
+
+/// A 32-byte secret key from `0x` + 64 hex digits.
+pub fn parse_key(text: &str) -> Result<Wallet, String> {
+    let digits = text.trim().strip_prefix("0x").unwrap_or(text.trim());
+    if digits.len() != 64 {
+        return Err("a key is 0x followed by 64 hex digits".into());
+    }
+    let mut secret = [0u8; 32];
+    for (i, byte) in secret.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
+            .map_err(|_| "a key is 0x followed by 64 hex digits".to_string())?;
+    }
+    Wallet::from_secret(&secret).ok_or_else(|| "the key is not a valid secp256k1 secret".into())
+}
+
+fn read_key_file(path: &Path) -> Result<Wallet, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_key(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn wallet(command: WalletCommand) -> Result<ExitCode, String> {
+    match command {
+        WalletCommand::New { out } => {
+            let wallet = loop {
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
+                if let Some(wallet) = Wallet::from_secret(&secret) {
+                    break (wallet, secret);
+                }
+            };
+            let (wallet, secret) = wallet;
+            write_secret(&out, &format!("{}\n", hex(&secret)))?;
+            println!("address: {}", wallet.address());
+            println!("file: {}", out.display());
+        }
+        WalletCommand::Address { file } => {
+            println!("address: {}", read_key_file(&file)?.address());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates `path` (never overwriting), readable by its owner only.
+fn write_secret(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn connect(url: &str) -> Result<RpcL1, String> {
+    RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))
+}
+
+fn read_deployment(path: &Path) -> Result<Deployment, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not a deployment: {e}", path.display()))
+}
+
+pub fn deploy_command(args: DeployArgs) -> Result<ExitCode, String> {
+    let deployer = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let config = match &args.config {
+        Some(path) => RollupConfig::load(path).map_err(|e| e.to_string())?,
+        None => RollupConfig::default(),
+    };
+    if args.out.exists() {
+        return Err(format!("{} exists; not overwriting it", args.out.display()));
+    }
+    let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
+    let initial = initial_opening(&guest).map_err(|e| e.to_string())?;
+    // The rollup starts empty: every balance enters through the bridge.
+    let settlement = config
+        .settlement(
+            deployer.address(),
+            B256::from(program::EMPTY_ROOT),
+            &initial,
+        )
+        .map_err(|e| e.to_string())?;
+    let mut l1 = connect(&args.l1_rpc)?;
+    let deployment = deploy(&mut l1, &deployer, &settlement).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&deployment).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, json + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    println!("l1_chain_id: {}", deployment.l1_chain_id);
+    println!("chain_id: {}", settlement.chain_id);
+    println!("inbox: {}", deployment.inbox);
+    println!("rollup: {}", deployment.rollup);
+    println!("one_step_verifier: {}", deployment.one_step_verifier);
+    println!("sequencer: {}", settlement.sequencer);
+    println!("deployment: {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn deposit(args: DepositArgs) -> Result<ExitCode, String> {
+    let wallet = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let deployment = read_deployment(&args.deployment)?;
+    let to: Address = args
+        .to
+        .parse()
+        .map_err(|e| format!("--to {}: not an address: {e}", args.to))?;
+    let amount: U256 = args
+        .amount
+        .parse()
+        .map_err(|e| format!("--amount {}: not a wei amount: {e}", args.amount))?;
+    let mut l1 = connect(&args.l1_rpc)?;
+    let receipt = contracts::send(
+        &mut l1,
+        &wallet,
+        deployment.inbox,
+        amount,
+        Inbox::depositCall { l2Recipient: to },
+    )
+    .map_err(|e| e.to_string())?;
+    if let Err(revert) = &receipt.outcome {
+        println!("refused: {revert}");
+        return Ok(ExitCode::from(1));
+    }
+    let queued = events::<Inbox::DepositQueued>(&receipt.logs);
+    let (event, _) = queued.first().ok_or("the inbox queued no deposit")?;
+    println!("tx: {}", receipt.hash);
+    println!("deposit_index: {}", event.index);
+    println!("amount: {}", event.amount);
+    println!("gas: {}", receipt.gas_used);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn assertions(args: AssertionsArgs) -> Result<ExitCode, String> {
+    let deployment = read_deployment(&args.deployment)?;
+    let mut l1 = connect(&args.l1_rpc)?;
+    let all = fetch_assertions(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let count = view(&mut l1, deployment.rollup, Rollup::assertionCountCall {})
+        .map_err(|e| e.to_string())?;
+    println!("assertions: {count}");
+    for record in all {
+        let stored = view(
+            &mut l1,
+            deployment.rollup,
+            Rollup::assertionCall { id: record.id },
+        )
+        .map_err(|e| e.to_string())?;
+        let status = match stored.status {
+            1 => "pending",
+            2 => "confirmed",
+            3 => "rejected",
+            _ => "unknown",
+        };
+        let root = BatchOutputs::from_bytes(&record.outputs)
+            .map(|o| hex(&o.post_state_root))
+            .unwrap_or_else(|_| "?".into());
+        println!(
+            "assertion {}: {status} batch {} parent {} state_root {root} asserter {} steps {}",
+            record.id,
+            record.data.batchNumber,
+            record.data.parentId,
+            stored.asserter,
+            record.data.steps
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
