@@ -446,3 +446,45 @@ fn every_refusal_of_the_inbox_and_the_assertion_chain() {
     .unwrap();
     escrow_is_conserved(&mut chain);
 }
+
+#[test]
+fn the_embedded_chain_is_rebuilt_from_its_journal_after_a_restart() {
+    use verifier::l1::embedded::EmbeddedL1;
+    let path = std::env::temp_dir().join(format!("l1-journal-{}.bin", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let (deployment, head, logs, assertion) = {
+        let mut chain = chain_on(EmbeddedL1::open(&path).unwrap());
+        let (batch, genesis, claim) = first_batch(&mut chain);
+        let (assertion, _) = assert_batch(
+            &mut chain.l1,
+            &chain.sequencer,
+            &chain.deployment,
+            &genesis,
+            &batch,
+            &claim,
+        )
+        .unwrap();
+        chain.l1.advance_time(PERIOD).unwrap();
+        let head = chain.l1.head().unwrap();
+        let logs = chain.l1.logs(chain.deployment.rollup, 0, head.0).unwrap();
+        (chain.deployment.clone(), head, logs, assertion)
+        // The process ends here as far as the chain knows: nothing is flushed on drop.
+    };
+    let mut l1 = EmbeddedL1::open(&path).unwrap();
+    assert_eq!(l1.head().unwrap(), head);
+    assert_eq!(l1.logs(deployment.rollup, 0, head.0).unwrap(), logs);
+    let batch = fetch_batch(&mut l1, &deployment, 1).unwrap();
+    batch.commitment_opening().unwrap();
+    // The window passed before the restart: the assertion confirms now, and that is journaled too.
+    confirm(&mut l1, &user(), &deployment, &assertion)
+        .unwrap()
+        .success()
+        .unwrap();
+    drop(l1);
+    let mut l1 = EmbeddedL1::open(&path).unwrap();
+    assert_eq!(
+        view(&mut l1, deployment.rollup, Rollup::lastConfirmedIdCall {}).unwrap(),
+        assertion.id
+    );
+    std::fs::remove_file(&path).unwrap();
+}

@@ -1,7 +1,8 @@
 //! An L1 chain in process, on revm: one block per transaction, a clock that moves only when told
 //! ([`L1::advance_time`]), Osaka rules with EIP-170 on. Everything is deterministic: the genesis
 //! time is fixed and transaction hashes are keccak256(sender ‖ nonce), so two runs of the demo
-//! print the same addresses, hashes and gas.
+//! print the same addresses, hashes and gas. [`EmbeddedL1::open`] keeps the chain in a file: every
+//! change is journaled before it is made and replayed on the next open ([`super::journal`]).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use revm::primitives::hardfork::SpecId;
 use revm::state::AccountInfo;
 use revm::{DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 
+use super::journal::{Change, Journal};
 use super::{L1Error, Log, Revert, TxReceipt, Wallet, L1};
 use crate::evm::{describe_halt, RevertDecoder, BLOCK_GAS_LIMIT, CALL_GAS_LIMIT, CODE_SIZE_LIMIT};
 
@@ -35,6 +37,8 @@ pub struct EmbeddedL1 {
     timestamp: u64,
     logs: Vec<Log>,
     transactions: BTreeMap<B256, MinedTx>,
+    /// Where changes are journaled; `None` for a chain that lives in memory only.
+    journal: Option<Journal>,
 }
 
 impl EmbeddedL1 {
@@ -63,7 +67,56 @@ impl EmbeddedL1 {
             timestamp: GENESIS_TIME,
             logs: Vec::new(),
             transactions: BTreeMap::new(),
+            journal: None,
         })
+    }
+
+    /// The chain journaled at `path`: rebuilt by replaying the journal (created if missing), and
+    /// journaling every change from now on.
+    pub fn open(path: &std::path::Path) -> Result<EmbeddedL1, L1Error> {
+        let (journal, changes) = Journal::open(path)?;
+        let mut chain = EmbeddedL1::new()?;
+        for change in &changes {
+            // The same change on the same state gives the same outcome: a refusal replays as one.
+            let _ = chain.apply(change);
+        }
+        chain.journal = Some(journal);
+        Ok(chain)
+    }
+
+    /// Journals `change` (synced) before it is made.
+    fn record(&mut self, change: &Change) -> Result<(), L1Error> {
+        match &mut self.journal {
+            Some(journal) => journal.append(change),
+            None => Ok(()),
+        }
+    }
+
+    fn apply(&mut self, change: &Change) -> Result<(), L1Error> {
+        match change {
+            Change::Deploy { from, code } => self.deploy_from(*from, code.clone()).map(|_| ()),
+            Change::Send {
+                from,
+                to,
+                value,
+                data,
+            } => self.send_from(*from, *to, *value, data.clone()).map(|_| ()),
+            Change::AdvanceTime(seconds) => {
+                self.timestamp = self.timestamp.saturating_add(*seconds);
+                self.next_block();
+                Ok(())
+            }
+            Change::SetBalance(who, wei) => {
+                let mut info = self.account(*who);
+                info.balance = *wei;
+                self.evm
+                    .ctx
+                    .journaled_state
+                    .database
+                    .insert_account_info(*who, info);
+                Ok(())
+            }
+        }
     }
 
     fn account(&self, who: Address) -> AccountInfo {
@@ -84,7 +137,7 @@ impl EmbeddedL1 {
         self.evm.ctx.block.timestamp = U256::from(self.timestamp);
     }
 
-    fn execute(&mut self, from: &Wallet, tx: TxEnv) -> Result<(B256, ExecutionResult), L1Error> {
+    fn execute(&mut self, from: Address, tx: TxEnv) -> Result<(B256, ExecutionResult), L1Error> {
         let nonce = tx.nonce;
         let input = tx.data.clone();
         self.next_block();
@@ -92,38 +145,17 @@ impl EmbeddedL1 {
             .evm
             .transact_commit(tx)
             .map_err(|e| L1Error::Rejected(e.to_string()))?;
-        let mut preimage = from.address().to_vec();
+        let mut preimage = from.to_vec();
         preimage.extend_from_slice(&nonce.to_be_bytes());
         let hash = keccak256(&preimage);
         self.transactions.insert(hash, MinedTx { input });
         Ok((hash, result))
     }
 
-    fn revert(&self, output: &[u8]) -> Revert {
-        Revert {
-            error: self.reverts.describe(output),
-            raw: Bytes::copy_from_slice(output),
-        }
-    }
-}
-
-impl L1 for EmbeddedL1 {
-    fn chain_id(&self) -> u64 {
-        EMBEDDED_CHAIN_ID
-    }
-
-    fn head(&mut self) -> Result<(u64, u64), L1Error> {
-        Ok((self.number, self.timestamp))
-    }
-
-    fn balance(&mut self, who: Address) -> Result<U256, L1Error> {
-        Ok(self.account(who).balance)
-    }
-
-    fn deploy(&mut self, from: &Wallet, init_code: Vec<u8>) -> Result<Address, L1Error> {
-        let nonce = self.account(from.address()).nonce;
+    fn deploy_from(&mut self, from: Address, init_code: Vec<u8>) -> Result<Address, L1Error> {
+        let nonce = self.account(from).nonce;
         let tx = TxEnv::builder()
-            .caller(from.address())
+            .caller(from)
             .nonce(nonce)
             .chain_id(Some(EMBEDDED_CHAIN_ID))
             .gas_limit(CALL_GAS_LIMIT)
@@ -140,16 +172,16 @@ impl L1 for EmbeddedL1 {
         }
     }
 
-    fn send(
+    fn send_from(
         &mut self,
-        from: &Wallet,
+        from: Address,
         to: Address,
         value: U256,
         data: Vec<u8>,
     ) -> Result<TxReceipt, L1Error> {
-        let nonce = self.account(from.address()).nonce;
+        let nonce = self.account(from).nonce;
         let tx = TxEnv::builder()
-            .caller(from.address())
+            .caller(from)
             .nonce(nonce)
             .chain_id(Some(EMBEDDED_CHAIN_ID))
             .gas_limit(CALL_GAS_LIMIT)
@@ -190,6 +222,51 @@ impl L1 for EmbeddedL1 {
             logs,
             outcome,
         })
+    }
+
+    fn revert(&self, output: &[u8]) -> Revert {
+        Revert {
+            error: self.reverts.describe(output),
+            raw: Bytes::copy_from_slice(output),
+        }
+    }
+}
+
+impl L1 for EmbeddedL1 {
+    fn chain_id(&self) -> u64 {
+        EMBEDDED_CHAIN_ID
+    }
+
+    fn head(&mut self) -> Result<(u64, u64), L1Error> {
+        Ok((self.number, self.timestamp))
+    }
+
+    fn balance(&mut self, who: Address) -> Result<U256, L1Error> {
+        Ok(self.account(who).balance)
+    }
+
+    fn deploy(&mut self, from: &Wallet, init_code: Vec<u8>) -> Result<Address, L1Error> {
+        self.record(&Change::Deploy {
+            from: from.address(),
+            code: init_code.clone(),
+        })?;
+        self.deploy_from(from.address(), init_code)
+    }
+
+    fn send(
+        &mut self,
+        from: &Wallet,
+        to: Address,
+        value: U256,
+        data: Vec<u8>,
+    ) -> Result<TxReceipt, L1Error> {
+        self.record(&Change::Send {
+            from: from.address(),
+            to,
+            value,
+            data: data.clone(),
+        })?;
+        self.send_from(from.address(), to, value, data)
     }
 
     fn call(&mut self, to: Address, data: Vec<u8>) -> Result<Result<Bytes, Revert>, L1Error> {
@@ -248,19 +325,14 @@ impl L1 for EmbeddedL1 {
     }
 
     fn advance_time(&mut self, seconds: u64) -> Result<(), L1Error> {
-        self.timestamp = self.timestamp.saturating_add(seconds);
-        self.next_block();
-        Ok(())
+        let change = Change::AdvanceTime(seconds);
+        self.record(&change)?;
+        self.apply(&change)
     }
 
     fn set_balance(&mut self, who: Address, wei: U256) -> Result<(), L1Error> {
-        let mut info = self.account(who);
-        info.balance = wei;
-        self.evm
-            .ctx
-            .journaled_state
-            .database
-            .insert_account_info(who, info);
-        Ok(())
+        let change = Change::SetBalance(who, wei);
+        self.record(&change)?;
+        self.apply(&change)
     }
 }

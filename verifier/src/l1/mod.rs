@@ -10,6 +10,7 @@
 //! is not sent at all, so its refusal costs nothing and has no transaction hash (see [`rpc`]).
 
 pub mod embedded;
+pub mod journal;
 pub mod rpc;
 
 pub use alloy_primitives::{Address, Bytes, B256, U256};
