@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod dispute;
+pub mod node;
 pub mod runner;
 pub mod settlement;
 pub mod stf_host;

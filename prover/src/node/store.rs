@@ -1,0 +1,347 @@
+//! The node's persistent store on redb (embedded, ACID, pure Rust): trie nodes, applied batches
+//! with their receipts and withdrawals, the mempool and the L1 sync cursor. Everything one batch
+//! changes is written in one transaction ([`NodeDb::commit_batch`]): after a crash the store holds
+//! a batch wholly or not at all. A transaction enters the mempool only once its write has
+//! committed ([`NodeDb::admit`]), so an acknowledged transaction survives kill -9.
+//!
+//! The trie nodes are also kept in memory (a [`NodeStore`], loaded at open): the guest's preimage
+//! oracle reads them there, the store is where they survive.
+
+use std::path::Path;
+
+use bincode::{Decode, Encode};
+use program::ledger::Hash;
+use program::NodeStore;
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+/// keccak256(node) → node.
+const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
+/// batch number → [`StoredBatch`].
+const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
+/// transaction hash → [`TxLocation`].
+const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
+/// transaction hash → [`StoredWithdrawal`].
+const WITHDRAWALS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("withdrawals");
+/// arrival number → transaction bytes, and hash → arrival number.
+const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
+const MEMPOOL_INDEX: TableDefinition<&[u8], u64> = TableDefinition::new("mempool_index");
+/// name → value: the head, the L1 cursor, the next arrival number.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const HEAD: &str = "head";
+const L1_CURSOR: &str = "l1_cursor";
+const NEXT_ARRIVAL: &str = "next_arrival";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Db(String),
+    #[error("store: a record does not decode: {0}")]
+    Corrupt(String),
+}
+
+fn failed<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+fn encode<T: Encode>(value: &T) -> Result<Vec<u8>, StoreError> {
+    bincode::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: Decode<()>>(bytes: &[u8]) -> Result<T, StoreError> {
+    bincode::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(value, _)| value)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The chain head as the node has applied it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Head {
+    pub batch: u64,
+    pub state_root: Hash,
+}
+
+/// An applied batch: its inbox message (pre-state root included), outputs and statuses.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredBatch {
+    pub number: u64,
+    pub message: Vec<u8>,
+    pub outputs: Vec<u8>,
+    /// Status codes, deposits first, then the sequencer's transactions.
+    pub receipts: Vec<u8>,
+    pub l1_block: u64,
+}
+
+/// Where a transaction landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct TxLocation {
+    pub batch: u64,
+    /// Among the sequencer's transactions of the batch.
+    pub position: u32,
+    pub status: u8,
+}
+
+/// A withdrawal with what the outbox proof needs.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredWithdrawal {
+    pub batch: u64,
+    pub l1_recipient: [u8; 20],
+    pub amount: u128,
+    pub index: u64,
+    /// Its leaf position among the batch's withdrawals.
+    pub position: u32,
+}
+
+/// Everything one batch changes, written at once.
+#[derive(Clone, Debug, Default)]
+pub struct BatchCommit {
+    pub batch: Option<StoredBatch>,
+    pub head: Head,
+    pub new_nodes: Vec<Vec<u8>>,
+    pub receipts: Vec<(Hash, TxLocation)>,
+    pub withdrawals: Vec<(Hash, StoredWithdrawal)>,
+    /// Mempool transactions the batch included (or refused for good).
+    pub consumed: Vec<Hash>,
+    pub l1_cursor: u64,
+}
+
+pub struct NodeDb {
+    db: Database,
+    /// Every trie node, in memory for the guest's preimage oracle.
+    nodes: NodeStore,
+}
+
+impl NodeDb {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<NodeDb, StoreError> {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let db = Database::create(dir.join("node.redb")).map_err(failed)?;
+        let write = db.begin_write().map_err(failed)?;
+        // Create every table, so reads never meet a missing one.
+        write.open_table(NODES).map_err(failed)?;
+        write.open_table(BATCHES).map_err(failed)?;
+        write.open_table(RECEIPTS).map_err(failed)?;
+        write.open_table(WITHDRAWALS).map_err(failed)?;
+        write.open_table(MEMPOOL).map_err(failed)?;
+        write.open_table(MEMPOOL_INDEX).map_err(failed)?;
+        write.open_table(META).map_err(failed)?;
+        write.commit().map_err(failed)?;
+        let mut nodes = NodeStore::new();
+        {
+            let read = db.begin_read().map_err(failed)?;
+            let table = read.open_table(NODES).map_err(failed)?;
+            for entry in table.iter().map_err(failed)? {
+                let (_, node) = entry.map_err(failed)?;
+                nodes.insert(node.value());
+            }
+        }
+        Ok(NodeDb { db, nodes })
+    }
+
+    /// The trie nodes, for the guest's preimage oracle.
+    pub fn nodes(&self) -> &NodeStore {
+        &self.nodes
+    }
+
+    fn meta<T: Decode<()>>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(META).map_err(failed)?;
+        match table.get(key).map_err(failed)? {
+            Some(bytes) => Ok(Some(decode(bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn head(&self) -> Result<Head, StoreError> {
+        Ok(self.meta(HEAD)?.unwrap_or_default())
+    }
+
+    pub fn l1_cursor(&self) -> Result<u64, StoreError> {
+        Ok(self.meta(L1_CURSOR)?.unwrap_or(0))
+    }
+
+    /// Writes a batch's every effect in one transaction; then adds its nodes to memory.
+    pub fn commit_batch(&mut self, commit: BatchCommit) -> Result<(), StoreError> {
+        let write = self.db.begin_write().map_err(failed)?;
+        {
+            let mut nodes = write.open_table(NODES).map_err(failed)?;
+            for node in &commit.new_nodes {
+                nodes
+                    .insert(program::keccak256(node).as_slice(), node.as_slice())
+                    .map_err(failed)?;
+            }
+            if let Some(batch) = &commit.batch {
+                let mut batches = write.open_table(BATCHES).map_err(failed)?;
+                batches
+                    .insert(batch.number, encode(batch)?.as_slice())
+                    .map_err(failed)?;
+            }
+            let mut receipts = write.open_table(RECEIPTS).map_err(failed)?;
+            for (hash, location) in &commit.receipts {
+                receipts
+                    .insert(hash.as_slice(), encode(location)?.as_slice())
+                    .map_err(failed)?;
+            }
+            let mut withdrawals = write.open_table(WITHDRAWALS).map_err(failed)?;
+            for (hash, withdrawal) in &commit.withdrawals {
+                withdrawals
+                    .insert(hash.as_slice(), encode(withdrawal)?.as_slice())
+                    .map_err(failed)?;
+            }
+            let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
+            let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
+            for hash in &commit.consumed {
+                if let Some(arrival) = index.remove(hash.as_slice()).map_err(failed)? {
+                    pool.remove(arrival.value()).map_err(failed)?;
+                }
+            }
+            let mut meta = write.open_table(META).map_err(failed)?;
+            meta.insert(HEAD, encode(&commit.head)?.as_slice())
+                .map_err(failed)?;
+            meta.insert(L1_CURSOR, encode(&commit.l1_cursor)?.as_slice())
+                .map_err(failed)?;
+        }
+        write.commit().map_err(failed)?;
+        for node in &commit.new_nodes {
+            self.nodes.insert(node);
+        }
+        Ok(())
+    }
+
+    pub fn batch(&self, number: u64) -> Result<Option<StoredBatch>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(BATCHES).map_err(failed)?;
+        table
+            .get(number)
+            .map_err(failed)?
+            .map(|bytes| decode(bytes.value()))
+            .transpose()
+    }
+
+    pub fn receipt(&self, tx: &Hash) -> Result<Option<TxLocation>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(RECEIPTS).map_err(failed)?;
+        table
+            .get(tx.as_slice())
+            .map_err(failed)?
+            .map(|bytes| decode(bytes.value()))
+            .transpose()
+    }
+
+    pub fn withdrawal(&self, tx: &Hash) -> Result<Option<StoredWithdrawal>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(WITHDRAWALS).map_err(failed)?;
+        table
+            .get(tx.as_slice())
+            .map_err(failed)?
+            .map(|bytes| decode(bytes.value()))
+            .transpose()
+    }
+
+    /// Adds a transaction to the mempool; when this returns `Ok(true)` it is on disk. `Ok(false)`:
+    /// it was already there.
+    pub fn admit(&mut self, tx: &Hash, bytes: &[u8]) -> Result<bool, StoreError> {
+        let write = self.db.begin_write().map_err(failed)?;
+        {
+            let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
+            if index.get(tx.as_slice()).map_err(failed)?.is_some() {
+                return Ok(false);
+            }
+            let mut meta = write.open_table(META).map_err(failed)?;
+            let arrival: u64 = match meta.get(NEXT_ARRIVAL).map_err(failed)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => 0,
+            };
+            meta.insert(NEXT_ARRIVAL, encode(&(arrival + 1))?.as_slice())
+                .map_err(failed)?;
+            index.insert(tx.as_slice(), arrival).map_err(failed)?;
+            let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
+            pool.insert(arrival, bytes).map_err(failed)?;
+        }
+        write.commit().map_err(failed)?;
+        Ok(true)
+    }
+
+    /// Up to `limit` mempool transactions, oldest first.
+    pub fn pending(&self, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(MEMPOOL).map_err(failed)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(failed)?.take(limit) {
+            let (_, bytes) = entry.map_err(failed)?;
+            out.push(bytes.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    pub fn mempool_len(&self) -> Result<u64, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(MEMPOOL).map_err(failed)?;
+        table.len().map_err(failed)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("node-db-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_batch_and_the_mempool_survive_reopening() {
+        let path = dir("reopen");
+        let tx = program::keccak256(b"tx");
+        {
+            let mut store = NodeDb::open(&path).unwrap();
+            assert_eq!(store.head().unwrap(), Head::default());
+            assert!(store.admit(&tx, b"signed bytes").unwrap());
+            assert!(!store.admit(&tx, b"signed bytes").unwrap(), "once");
+            assert!(store
+                .admit(&program::keccak256(b"other"), b"later")
+                .unwrap());
+            let node = vec![7u8; 57];
+            store
+                .commit_batch(BatchCommit {
+                    batch: Some(StoredBatch {
+                        number: 1,
+                        message: vec![1, 2, 3],
+                        outputs: vec![4; 158],
+                        receipts: vec![0],
+                        l1_block: 9,
+                    }),
+                    head: Head {
+                        batch: 1,
+                        state_root: program::keccak256(&node),
+                    },
+                    new_nodes: vec![node],
+                    receipts: vec![(
+                        tx,
+                        TxLocation {
+                            batch: 1,
+                            position: 0,
+                            status: 0,
+                        },
+                    )],
+                    withdrawals: vec![],
+                    consumed: vec![tx],
+                    l1_cursor: 9,
+                })
+                .unwrap();
+        }
+        let store = NodeDb::open(&path).unwrap();
+        assert_eq!(store.head().unwrap().batch, 1);
+        assert_eq!(store.l1_cursor().unwrap(), 9);
+        assert_eq!(store.nodes().len(), 1);
+        assert_eq!(store.batch(1).unwrap().unwrap().l1_block, 9);
+        assert_eq!(store.receipt(&tx).unwrap().unwrap().batch, 1);
+        assert_eq!(store.pending(10).unwrap(), vec![b"later".to_vec()]);
+        assert_eq!(store.mempool_len().unwrap(), 1);
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+}
