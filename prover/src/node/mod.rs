@@ -1,5 +1,6 @@
-//! The rollup node (issue in progress): its persistent store so far.
+//! The rollup node (in progress): its persistent store and the sequencer's mempool checks.
 
+pub mod mempool;
 pub mod store;
 
 pub use store::{NodeDb, StoreError};
