@@ -1,6 +1,8 @@
-//! The rollup node (in progress): its persistent store and the sequencer's mempool checks.
+//! The rollup node (in progress): its persistent store, the sequencer's mempool checks and the
+//! JSON-RPC interface.
 
 pub mod mempool;
+pub mod rpc;
 pub mod store;
 
 pub use store::{NodeDb, StoreError};

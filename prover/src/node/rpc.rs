@@ -1,0 +1,313 @@
+//! The node's JSON-RPC 2.0 interface over HTTP (jsonrpsee). Every node serves the reads; a
+//! sequencer also takes signed transactions into its mempool, durable before it answers.
+//!
+//! | method | params | result |
+//! |---|---|---|
+//! | `hb_getBalance` | address (0x + 40 hex) | `{"balance": "<wei, decimal>", "nonce": n}` at the head |
+//! | `hb_getReceipt` | transaction hash | `{"batch", "position", "status"}` or `null` |
+//! | `hb_getWithdrawal` | transaction hash | `{"batch", "recipient", "amount", "index", "position"}` or `null` |
+//! | `hb_latestBatch` | — | `{"batch", "state_root"}` |
+//! | `hb_syncStatus` | — | `{"batch", "l1_cursor", "mempool"}` |
+//! | `hb_sendTransaction` | encoded transaction (0x + hex) | its hash; sequencer only |
+//!
+//! Errors: the standard JSON-RPC codes for malformed JSON (-32700), unknown methods (-32601) and
+//! bad parameters (-32602); a refused transaction is -32003 with the reason in `message` and
+//! `data.reason`; a node that is not a sequencer refuses `hb_sendTransaction` with -32004; a store
+//! failure is -32000. Bodies over [`MAX_BODY_BYTES`] are refused before they are parsed.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
+use jsonrpsee::types::{ErrorObject, ErrorObjectOwned, Params};
+use jsonrpsee::RpcModule;
+use program::ledger::Hash;
+use serde_json::{json, Value};
+
+use super::mempool::{self, Pending};
+use super::store::NodeDb;
+
+/// The largest request body accepted: a batch call of a few hundred transactions.
+pub const MAX_BODY_BYTES: u32 = 256 * 1024;
+
+pub const STORE_FAILED: i32 = -32000;
+pub const TRANSACTION_REFUSED: i32 = -32003;
+pub const NOT_A_SEQUENCER: i32 = -32004;
+
+/// What the RPC reads and, on a sequencer, adds to.
+pub struct NodeState {
+    pub db: NodeDb,
+    pub chain_id: u64,
+    pub sequencer: bool,
+    /// The mempool's transactions' effects, on top of the head.
+    pub pending: Pending,
+}
+
+pub type Shared = Arc<Mutex<NodeState>>;
+
+fn invalid(what: &str) -> ErrorObjectOwned {
+    ErrorObject::owned(-32602, format!("invalid params: {what}"), None::<()>)
+}
+
+fn store_failed(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    ErrorObject::owned(STORE_FAILED, format!("store: {e}"), None::<()>)
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    let digits = text.strip_prefix("0x")?;
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{digits}")
+}
+
+fn fixed<const N: usize>(params: &Params, what: &str) -> Result<[u8; N], ErrorObjectOwned> {
+    let text: String = params.one().map_err(|_| invalid(what))?;
+    hex_bytes(&text)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| invalid(what))
+}
+
+fn lock(state: &Shared) -> Result<std::sync::MutexGuard<'_, NodeState>, ErrorObjectOwned> {
+    state
+        .lock()
+        .map_err(|_| store_failed("the node state is poisoned"))
+}
+
+/// The methods, over `state`.
+pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::RegisterMethodError> {
+    let mut module = RpcModule::new(state);
+    module.register_method("hb_getBalance", |params, state, _| {
+        let address: [u8; 20] = fixed(&params, "an address, 0x + 40 hex digits")?;
+        let node = lock(state)?;
+        let head = node.db.head().map_err(store_failed)?;
+        let account = node
+            .db
+            .nodes()
+            .account(&head.state_root, &address)
+            .map_err(store_failed)?;
+        Ok::<Value, ErrorObjectOwned>(json!({
+            "balance": account.balance.to_string(),
+            "nonce": account.nonce,
+        }))
+    })?;
+    module.register_method("hb_getReceipt", |params, state, _| {
+        let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
+        let node = lock(state)?;
+        let receipt = node.db.receipt(&tx).map_err(store_failed)?;
+        Ok::<Value, ErrorObjectOwned>(match receipt {
+            Some(r) => json!({"batch": r.batch, "position": r.position, "status": r.status}),
+            None => Value::Null,
+        })
+    })?;
+    module.register_method("hb_getWithdrawal", |params, state, _| {
+        let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
+        let node = lock(state)?;
+        let withdrawal = node.db.withdrawal(&tx).map_err(store_failed)?;
+        Ok::<Value, ErrorObjectOwned>(match withdrawal {
+            Some(w) => json!({
+                "batch": w.batch,
+                "recipient": hex(&w.l1_recipient),
+                "amount": w.amount.to_string(),
+                "index": w.index,
+                "position": w.position,
+            }),
+            None => Value::Null,
+        })
+    })?;
+    module.register_method("hb_latestBatch", |_, state, _| {
+        let node = lock(state)?;
+        let head = node.db.head().map_err(store_failed)?;
+        Ok::<Value, ErrorObjectOwned>(json!({
+            "batch": head.batch,
+            "state_root": hex(&head.state_root),
+        }))
+    })?;
+    module.register_method("hb_syncStatus", |_, state, _| {
+        let node = lock(state)?;
+        let head = node.db.head().map_err(store_failed)?;
+        Ok::<Value, ErrorObjectOwned>(json!({
+            "batch": head.batch,
+            "l1_cursor": node.db.l1_cursor().map_err(store_failed)?,
+            "mempool": node.db.mempool_len().map_err(store_failed)?,
+        }))
+    })?;
+    module.register_method("hb_sendTransaction", |params, state, _| {
+        let text: String = params
+            .one()
+            .map_err(|_| invalid("an encoded transaction, 0x + hex"))?;
+        let bytes = hex_bytes(&text).ok_or_else(|| invalid("an encoded transaction, 0x + hex"))?;
+        let mut node = lock(state)?;
+        if !node.sequencer {
+            return Err(ErrorObject::owned(
+                NOT_A_SEQUENCER,
+                "this node is not a sequencer",
+                None::<()>,
+            ));
+        }
+        let head = node.db.head().map_err(store_failed)?;
+        let admitted = mempool::check(
+            &bytes,
+            node.chain_id,
+            node.db.nodes(),
+            &head.state_root,
+            &node.pending,
+        )
+        .map_err(|refusal| {
+            ErrorObject::owned(
+                TRANSACTION_REFUSED,
+                refusal.to_string(),
+                Some(json!({ "reason": refusal.to_string() })),
+            )
+        })?;
+        // On disk before the answer: an acknowledged transaction survives a crash.
+        node.db
+            .admit(&admitted.hash, &bytes)
+            .map_err(store_failed)?;
+        node.pending.add(&admitted);
+        Ok::<String, ErrorObjectOwned>(hex(&admitted.hash))
+    })?;
+    Ok(module)
+}
+
+/// Serves `state` on `addr` (port 0: any free one); the bound address and the handle that stops it.
+pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, ServerHandle), String> {
+    let config = ServerConfig::builder()
+        .max_request_body_size(MAX_BODY_BYTES)
+        .build();
+    let server = Server::builder()
+        .set_config(config)
+        .build(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = server.local_addr().map_err(|e| e.to_string())?;
+    let module = module(state).map_err(|e| e.to_string())?;
+    Ok((bound, server.start(module)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+    use crate::node::store::{BatchCommit, Head};
+    use program::{address_of, genesis, sign_transfer, SigningKey};
+
+    const CHAIN: u64 = 5;
+
+    /// One HTTP POST; the status line and the body.
+    fn post(addr: SocketAddr, body: &[u8]) -> (String, String) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let _ = stream.write_all(body);
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let (status, rest) = response.split_once("\r\n").unwrap_or((&response, ""));
+        let body = rest.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status.to_string(), body.to_string())
+    }
+
+    fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
+        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let (_, body) = post(addr, request.to_string().as_bytes());
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn reads_admissions_and_every_kind_of_bad_input() {
+        let dir = std::env::temp_dir().join(format!("node-rpc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let alice = SigningKey::from_slice(&[0xA1; 32]).unwrap();
+        let (root, nodes) = genesis(&[(address_of(&alice), 1_000)]);
+        let mut db = NodeDb::open(&dir).unwrap();
+        db.commit_batch(BatchCommit {
+            head: Head {
+                batch: 0,
+                state_root: root,
+            },
+            new_nodes: nodes.iter().map(|(_, node)| node.to_vec()).collect(),
+            ..BatchCommit::default()
+        })
+        .unwrap();
+        let state = Arc::new(Mutex::new(NodeState {
+            db,
+            chain_id: CHAIN,
+            sequencer: true,
+            pending: Pending::default(),
+        }));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (addr, handle) = runtime
+            .block_on(serve("127.0.0.1:0".parse().unwrap(), state.clone()))
+            .unwrap();
+
+        let balance = call(addr, "hb_getBalance", json!([hex(&address_of(&alice))]));
+        assert_eq!(balance["result"], json!({"balance": "1000", "nonce": 0}));
+        let tx = sign_transfer(&alice, CHAIN, [2; 20], 10, 0)
+            .to_bytes()
+            .unwrap();
+        let sent = call(addr, "hb_sendTransaction", json!([hex(&tx)]));
+        let hash = sent["result"].as_str().expect("a hash").to_string();
+        assert_eq!(hash, hex(&program::keccak256(&tx)));
+        assert_eq!(
+            state.lock().unwrap().db.mempool_len().unwrap(),
+            1,
+            "on disk"
+        );
+
+        // Replayed, forged, malformed: a JSON-RPC error each, with its reason.
+        let replay = call(addr, "hb_sendTransaction", json!([hex(&tx)]));
+        assert_eq!(replay["error"]["code"], json!(TRANSACTION_REFUSED));
+        assert!(replay["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nonce"));
+        let mut forged = tx.clone();
+        forged[30] ^= 1;
+        let refused = call(addr, "hb_sendTransaction", json!([hex(&forged)]));
+        assert_eq!(refused["error"]["code"], json!(TRANSACTION_REFUSED));
+        let malformed = call(addr, "hb_sendTransaction", json!(["0xff01"]));
+        assert_eq!(malformed["error"]["code"], json!(TRANSACTION_REFUSED));
+        // Wrong types and shapes of parameters.
+        for params in [json!([42]), json!(["0x12"]), json!([]), json!({"a": 1})] {
+            let bad = call(addr, "hb_getBalance", params.clone());
+            assert_eq!(bad["error"]["code"], json!(-32602), "{params}");
+        }
+        // Not JSON, an unknown method, an oversized body.
+        let (_, body) = post(addr, b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\"");
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["error"]["code"], json!(-32700));
+        let unknown = call(addr, "eth_mine", json!([]));
+        assert_eq!(unknown["error"]["code"], json!(-32601));
+        let huge = vec![b' '; MAX_BODY_BYTES as usize + 10];
+        let (status, _) = post(addr, &huge);
+        assert!(status.contains("413"), "{status}");
+
+        // And it keeps serving.
+        let latest = call(addr, "hb_latestBatch", json!([]));
+        assert_eq!(latest["result"]["state_root"], json!(hex(&root)));
+        let status = call(addr, "hb_syncStatus", json!([]));
+        assert_eq!(status["result"]["mempool"], json!(1));
+        assert_eq!(
+            call(addr, "hb_getReceipt", json!([hash]))["result"],
+            Value::Null
+        );
+
+        handle.stop().unwrap();
+        runtime.block_on(handle.stopped());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
