@@ -3,6 +3,7 @@
 
 pub mod mempool;
 pub mod rpc;
+pub mod sequencer;
 pub mod store;
 
 pub use store::{NodeDb, StoreError};
