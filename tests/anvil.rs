@@ -11,6 +11,8 @@
 
 #[path = "common/settlement.rs"]
 mod fixture;
+#[path = "common/rollup_cli.rs"]
+mod rollup_cli;
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use fixture::{chain_on, honest_party_wins, lifecycle, wallet, Chain};
 use prover::dispute::Lie;
+use rollup_cli::{field, rollup};
 use verifier::bisection::Party;
 use verifier::l1::rpc::RpcL1;
 use verifier::l1::{L1Error, TxReceipt, B256, L1, U256};
@@ -300,25 +303,6 @@ fn the_json_rpc_backend_maps_what_the_node_says() {
     assert_eq!(l1.call(answer, vec![]).unwrap().unwrap().to_vec(), expected);
     let receipt = l1.send(&poor, answer, U256::ZERO, vec![1, 2, 3]).unwrap();
     assert_eq!(receipt.outcome.unwrap().to_vec(), expected);
-}
-
-/// `rollup` run as a user would, from the test's working directory.
-fn rollup(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rollup"))
-        .args(args)
-        .output()
-        .expect("run rollup");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// The value of the `key: value` line, if any.
-fn field<'a>(out: &'a str, key: &str) -> Option<&'a str> {
-    out.lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(": "))
 }
 
 /// anvil's first funded development account (its well-known default mnemonic).

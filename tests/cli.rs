@@ -1,19 +1,10 @@
 //! The `rollup exec` command as users and outside checks drive it.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn rollup(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rollup"))
-        .args(args)
-        .output()
-        .expect("run rollup");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "common/rollup_cli.rs"]
+mod rollup_cli;
+use rollup_cli::rollup;
 
 fn write_module(name: &str, wat: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rollup-cli-test-{}", std::process::id()));

@@ -3,6 +3,8 @@
 //! batch. Randomized games: `DISPUTE_GAMES` sets their count (default 500, 200 when `CI` is set).
 
 mod common;
+#[path = "common/rollup_cli.rs"]
+mod rollup_cli;
 
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use prover::dispute::{
     Computation, DisputeReport, HonestAgent, Liar, Lie,
 };
 use prover::StfGuest;
+use rollup_cli::rollup;
 use verifier::bisection::{rounds_for, BisectionConfig, Party, Verdict};
 use vm::{Host, Module, Value};
 
@@ -327,18 +330,6 @@ fn stf_batch_of_100_transactions_is_disputed_and_the_honest_party_wins() {
             assert!(matches!(one_step.op, Some(vm::code::Op::CallHost { .. })));
         }
     }
-}
-
-fn rollup(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollup"))
-        .args(args)
-        .output()
-        .expect("run rollup");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

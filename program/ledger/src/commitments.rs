@@ -49,16 +49,21 @@ fn parent<A: Abi + ?Sized>(abi: &mut A, left: &Hash, right: &Hash) -> Hash {
 pub fn withdrawals_root<A: Abi + ?Sized>(abi: &mut A, leaves: &[Hash]) -> Hash {
     let mut level: Vec<Hash> = leaves.to_vec();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [left, right] => parent(abi, left, right),
-                [last] => *last,
-                _ => [0; 32],
-            })
-            .collect();
+        level = level_above(abi, &level);
     }
     level.first().copied().unwrap_or([0; 32])
+}
+
+/// The next level up in rs_merkle's shape: pairs hashed, an odd last node promoted.
+fn level_above<A: Abi + ?Sized>(abi: &mut A, level: &[Hash]) -> Vec<Hash> {
+    level
+        .chunks(2)
+        .map(|pair| match pair {
+            [left, right] => parent(abi, left, right),
+            [last] => *last,
+            _ => [0; 32],
+        })
+        .collect()
 }
 
 /// The proof that leaf `position` is under [`withdrawals_root`]`(leaves)`, in the shape the L1
@@ -79,14 +84,7 @@ pub fn withdrawal_proof<A: Abi + ?Sized>(
         if let Some(sibling) = level.get(at ^ 1) {
             siblings.push(*sibling);
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [left, right] => parent(abi, left, right),
-                [last] => *last,
-                _ => [0; 32],
-            })
-            .collect();
+        level = level_above(abi, &level);
         at /= 2;
     }
     Some(siblings)
