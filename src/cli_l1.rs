@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use program::ledger::BatchOutputs;
 use prover::config::RollupConfig;
-use prover::settlement::{fetch_assertions, initial_opening};
+use prover::settlement::{deploy_rollup, fetch_assertions};
 use prover::StfGuest;
 use verifier::l1::rpc::RpcL1;
-use verifier::l1::{Address, Wallet, B256, U256};
+use verifier::l1::{Address, Wallet, U256};
 use verifier::settlement::contracts::{self, events, view, Inbox, Rollup};
-use verifier::settlement::{deploy, Deployment};
+use verifier::settlement::Deployment;
 
 #[derive(Subcommand)]
 pub enum WalletCommand {
@@ -84,7 +84,20 @@ pub fn parse_key(text: &str) -> Result<Wallet, String> {
     Wallet::from_secret(&secret).ok_or_else(|| "the key is not a valid secp256k1 secret".into())
 }
 
-fn read_key_file(path: &Path) -> Result<Wallet, String> {
+/// An address: `0x` + 40 hex digits.
+pub fn parse_address(text: &str) -> Result<Address, String> {
+    let digits = text.trim().strip_prefix("0x").unwrap_or(text.trim());
+    if digits.len() != 40 {
+        return Err(format!(
+            "{text}: an address is 0x followed by 40 hex digits"
+        ));
+    }
+    text.trim()
+        .parse()
+        .map_err(|e| format!("{text}: not an address: {e}"))
+}
+
+pub fn read_key_file(path: &Path) -> Result<Wallet, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse_key(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -133,7 +146,7 @@ fn connect(url: &str) -> Result<RpcL1, String> {
     RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))
 }
 
-fn read_deployment(path: &Path) -> Result<Deployment, String> {
+pub fn read_deployment(path: &Path) -> Result<Deployment, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: not a deployment: {e}", path.display()))
@@ -149,17 +162,9 @@ pub fn deploy_command(args: DeployArgs) -> Result<ExitCode, String> {
         return Err(format!("{} exists; not overwriting it", args.out.display()));
     }
     let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
-    let initial = initial_opening(&guest).map_err(|e| e.to_string())?;
-    // The rollup starts empty: every balance enters through the bridge.
-    let settlement = config
-        .settlement(
-            deployer.address(),
-            B256::from(program::EMPTY_ROOT),
-            &initial,
-        )
-        .map_err(|e| e.to_string())?;
     let mut l1 = connect(&args.l1_rpc)?;
-    let deployment = deploy(&mut l1, &deployer, &settlement).map_err(|e| e.to_string())?;
+    let (deployment, settlement) =
+        deploy_rollup(&mut l1, &deployer, &config, &guest).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&deployment).map_err(|e| e.to_string())?;
     std::fs::write(&args.out, json + "\n")
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
@@ -176,10 +181,7 @@ pub fn deploy_command(args: DeployArgs) -> Result<ExitCode, String> {
 pub fn deposit(args: DepositArgs) -> Result<ExitCode, String> {
     let wallet = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
     let deployment = read_deployment(&args.deployment)?;
-    let to: Address = args
-        .to
-        .parse()
-        .map_err(|e| format!("--to {}: not an address: {e}", args.to))?;
+    let to = parse_address(&args.to).map_err(|e| format!("--to: {e}"))?;
     let amount: U256 = args
         .amount
         .parse()

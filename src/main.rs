@@ -4,13 +4,16 @@
 //! wasmtime replay engine; `run-batch` runs an STF batch; `prove` / `verify-step` write and check
 //! one-step proofs; `dispute` plays the bisection game over a batch between an honest party and a
 //! liar; `demo` tells the whole story; `wallet`, `deploy`, `deposit` and `assertions` talk to an
-//! L1 node.
+//! L1 node; `node` and `devnet` run the rollup; `send`, `withdraw`, `balance`, `status` and
+//! `claim` are its users' commands.
 
 mod cli_batch;
 mod cli_dispute;
 mod cli_exec;
 mod cli_l1;
+mod cli_node;
 mod cli_prove;
+mod cli_user;
 mod demo;
 mod demo_l1;
 
@@ -55,6 +58,20 @@ enum Command {
     Deposit(cli_l1::DepositArgs),
     /// List the assertions, read from L1 alone.
     Assertions(cli_l1::AssertionsArgs),
+    /// Run a node: a sequencer or a validator, on an L1 node or on an embedded L1 in its data dir.
+    Node(cli_node::NodeArgs),
+    /// A local rollup in one command: embedded L1, a sequencer, a validator, funded accounts.
+    Devnet(cli_node::DevnetArgs),
+    /// Send wei to an L2 account (through a sequencer's RPC).
+    Send(cli_user::TransferArgs),
+    /// Withdraw wei to an L1 account (claim it on L1 with `claim` once confirmed).
+    Withdraw(cli_user::TransferArgs),
+    /// An L2 account's balance and nonce.
+    Balance(cli_user::BalanceArgs),
+    /// A node's head, its latest assertion and the confirmed batch.
+    Status(cli_user::StatusArgs),
+    /// Finalize a withdrawal on L1 with the node's proof.
+    Claim(cli_user::ClaimArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +87,13 @@ fn main() -> ExitCode {
         Command::Deploy(args) => cli_l1::deploy_command(args),
         Command::Deposit(args) => cli_l1::deposit(args),
         Command::Assertions(args) => cli_l1::assertions(args),
+        Command::Node(args) => cli_node::node(args),
+        Command::Devnet(args) => cli_node::devnet(args),
+        Command::Send(args) => cli_user::send(args),
+        Command::Withdraw(args) => cli_user::withdraw(args),
+        Command::Balance(args) => cli_user::balance(args),
+        Command::Status(args) => cli_user::status(args),
+        Command::Claim(args) => cli_user::claim(args),
     };
     match result {
         Ok(code) => code,

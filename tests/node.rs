@@ -1,165 +1,306 @@
-//! The node's sequencer turn on the embedded L1: transactions through the mempool (checked,
-//! durable), deposits from the bridge, batches posted, run on both engines, asserted, and their
-//! receipts and withdrawals kept in the store across a restart; the withdrawal then paid on L1.
+//! Nodes on the embedded L1 kept in a data dir, driven turn by turn in this process: a
+//! sequencer (told to lie once with `Fault::WrongRoot`) and an independent validator, users going
+//! through the sequencer's RPC. What must show: the deposit, transfers and a withdrawal; the lie
+//! challenged by the validator and lost on chain, the bond moved, the honest chain going on; the
+//! assertions confirmed, the withdrawal paid on L1 with the node's proof; and, after both nodes
+//! and the L1 are reopened from disk, the same state.
 
-#[path = "common/settlement.rs"]
-mod fixture;
+use std::path::{Path, PathBuf};
 
-use fixture::*;
 use program::ledger::Withdrawal;
-use program::{address_of, sign_transfer, sign_withdraw};
-use prover::node::mempool::{self, Pending};
-use prover::node::rpc::NodeState;
-use prover::node::sequencer::produce_batch;
-use prover::node::NodeDb;
-use prover::settlement::{confirm, finalize_withdrawal, genesis_assertion, withdrawal_proof_of};
-use verifier::l1::L1;
-use verifier::settlement::contracts::ETHER;
+use program::{address_of, sign_transfer, sign_withdraw, SigningKey};
+use prover::config::RollupConfig;
+use prover::node::client::{ClientError, NodeClient};
+use prover::node::duties::{Action, Fault};
+use prover::node::service::{follow_wall_clock, open_embedded, Node, NodeOptions, Role, Turn};
+use prover::settlement::{finalize_withdrawal, pending_deposits};
+use serde_json::{json, Value};
+use verifier::l1::embedded::EmbeddedL1;
+use verifier::l1::{Wallet, L1, U256};
+use verifier::settlement::contracts::{
+    self, view, Deployment, Inbox, Rollup, WithdrawalProof, ETHER,
+};
 
-fn admit(node: &mut NodeState, bytes: Vec<u8>) -> [u8; 32] {
-    let head = node.db.head().unwrap();
-    let admitted = mempool::check(
-        &bytes,
-        node.chain_id,
-        node.db.nodes(),
-        &head.state_root,
-        &node.pending,
+const PERIOD: u64 = 100;
+
+fn config() -> RollupConfig {
+    RollupConfig {
+        chain_id: 77,
+        state_commitment_interval: 1,
+        fraud_proof_timeout: PERIOD,
+        withdrawal_delay: PERIOD,
+        clock_budget: 50,
+        ..RollupConfig::default()
+    }
+}
+
+fn wallet(byte: u8) -> Wallet {
+    Wallet::from_secret(&[byte; 32]).unwrap()
+}
+
+fn start(
+    dir: &Path,
+    role: Role,
+    who: &Wallet,
+    deployment: &Deployment,
+    l1: &mut EmbeddedL1,
+    fault: Option<Fault>,
+) -> Node {
+    Node::start(
+        NodeOptions {
+            data_dir: dir.to_path_buf(),
+            role,
+            wallet: who.clone(),
+            deployment: deployment.clone(),
+            rpc_addr: "127.0.0.1:0".parse().unwrap(),
+            config: config(),
+            fault,
+        },
+        l1,
     )
-    .unwrap();
-    assert!(node.db.admit(&admitted.hash, &bytes).unwrap());
-    node.pending.add(&admitted);
-    admitted.hash
+    .unwrap()
+}
+
+fn url(node: &Node) -> NodeClient {
+    NodeClient::new(&format!("http://{}", node.rpc_addr())).unwrap()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{digits}")
+}
+
+/// Turns of the nodes until none has anything to do and nothing waits to be posted (the
+/// sequencer posts once its interval has passed); every turn's actions.
+fn settle(nodes: &mut [&mut Node], l1: &mut EmbeddedL1) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for _ in 0..400 {
+        let mut idle = true;
+        for node in nodes.iter_mut() {
+            let turn: Turn = node.turn(l1, &mut |_| {}).unwrap();
+            idle &= turn.is_idle();
+            actions.extend(turn.actions);
+        }
+        let deployment = nodes[0].deployment.clone();
+        let waiting = nodes.iter().any(|node| {
+            let status = url(node).call("hb_syncStatus", json!([])).unwrap();
+            status["mempool"] != 0 || status["batch"] != status["l1_batches"]
+        }) || !pending_deposits(l1, &deployment).unwrap().is_empty();
+        if idle && !waiting {
+            return actions;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the nodes never went idle");
+}
+
+fn send(node: &NodeClient, tx: program::ledger::Transaction) -> Result<String, ClientError> {
+    node.call("hb_sendTransaction", json!([hex(&tx.to_bytes().unwrap())]))
+        .map(|hash| hash.as_str().unwrap().to_string())
+}
+
+fn balance(node: &NodeClient, who: [u8; 20]) -> u128 {
+    let answer: Value = node.call("hb_getBalance", json!([hex(&who)])).unwrap();
+    answer["balance"].as_str().unwrap().parse().unwrap()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hb-node-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 #[test]
-fn the_sequencer_posts_asserts_and_keeps_what_the_users_ask_for() {
-    let dir = std::env::temp_dir().join(format!("node-seq-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut chain = chain();
-    let mut node = NodeState {
-        db: NodeDb::open(&dir).unwrap(),
-        chain_id: CHAIN_ID,
-        sequencer: true,
-        pending: Pending::default(),
-    };
-    let alice_key = alice();
+fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() {
+    let dir = fresh_dir("e2e");
+    let sequencer = wallet(0x51);
+    let validator = wallet(0x52);
+    let user = wallet(0x53);
+    let alice_key = SigningKey::from_slice(&[0xA1; 32]).unwrap();
     let alice = address_of(&alice_key);
-    let sequencer = chain.sequencer.clone();
-    let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
+    let bob = [0xB0; 20];
 
-    // Nothing to post yet.
-    let idle = produce_batch(
-        &mut node,
-        &mut chain.l1,
+    let (mut l1, deployment) = open_embedded(&dir.join("l1"), &sequencer, &config()).unwrap();
+    follow_wall_clock(&mut l1).unwrap();
+    l1.set_balance(validator.address(), U256::from(100 * ETHER))
+        .unwrap();
+    l1.set_balance(user.address(), U256::from(100 * ETHER))
+        .unwrap();
+    let mut seq = start(
+        &dir.join("seq"),
+        Role::Sequencer,
         &sequencer,
-        &chain.deployment,
-        &chain.guest,
-        &genesis,
-        1000,
-    )
-    .unwrap();
-    assert!(idle.is_none());
-
-    // A deposit alone makes a batch.
-    deposit(&mut chain, alice, 3 * ETHER).success().unwrap();
-    let first = produce_batch(
-        &mut node,
-        &mut chain.l1,
-        &sequencer,
-        &chain.deployment,
-        &chain.guest,
-        &genesis,
-        1000,
-    )
-    .unwrap()
-    .expect("a batch");
-    assert_eq!((first.batch, first.deposits, first.transactions), (1, 1, 0));
-    let head = node.db.head().unwrap();
-    assert_eq!(
-        node.db
-            .nodes()
-            .account(&head.state_root, &alice)
-            .unwrap()
-            .balance,
-        3 * ETHER
+        &deployment,
+        &mut l1,
+        Some(Fault::WrongRoot),
+    );
+    let mut val = start(
+        &dir.join("val"),
+        Role::Validator,
+        &validator,
+        &deployment,
+        &mut l1,
+        None,
     );
 
-    // Alice's transfer and withdrawal through the mempool.
-    let user = user();
-    let transfer = admit(
-        &mut node,
-        sign_transfer(&alice_key, CHAIN_ID, [0xB0; 20], ETHER / 2, 0)
-            .to_bytes()
-            .unwrap(),
-    );
-    let withdraw = admit(
-        &mut node,
-        sign_withdraw(&alice_key, CHAIN_ID, user.address().into_array(), ETHER, 1)
-            .to_bytes()
-            .unwrap(),
-    );
-    let second = produce_batch(
-        &mut node,
-        &mut chain.l1,
-        &sequencer,
-        &chain.deployment,
-        &chain.guest,
-        &first.assertion,
-        1000,
-    )
-    .unwrap()
-    .expect("a batch");
-    assert_eq!((second.batch, second.transactions), (2, 2));
-    assert_eq!(node.db.mempool_len().unwrap(), 0);
-    drop(node);
-
-    // After a restart the store still has everything.
-    let db = NodeDb::open(&dir).unwrap();
-    assert_eq!(db.head().unwrap().batch, 2);
-    for tx in [transfer, withdraw] {
-        let receipt = db.receipt(&tx).unwrap().expect("a receipt");
-        assert_eq!((receipt.batch, receipt.status), (2, 0));
-    }
-    let stored = db.withdrawal(&withdraw).unwrap().expect("the withdrawal");
-    let head = db.head().unwrap();
-    assert_eq!(
-        db.nodes()
-            .account(&head.state_root, &alice)
-            .unwrap()
-            .balance,
-        3 * ETHER - ETHER / 2 - ETHER
-    );
-
-    // Both assertions confirm after the window; the stored withdrawal is paid once.
-    chain.l1.advance_time(PERIOD).unwrap();
-    for assertion in [&first.assertion, &second.assertion] {
-        confirm(&mut chain.l1, &user, &chain.deployment, assertion)
-            .unwrap()
-            .success()
-            .unwrap();
-    }
-    let withdrawal = Withdrawal {
-        l1_recipient: stored.l1_recipient,
-        amount: stored.amount,
-        index: stored.index,
-    };
-    let proof = withdrawal_proof_of(&[withdrawal], stored.position as usize).unwrap();
-    let before = chain.l1.balance(user.address()).unwrap();
-    finalize_withdrawal(
-        &mut chain.l1,
+    // A deposit makes batch 1; the sequencer's first assertion lies about it.
+    contracts::send(
+        &mut l1,
         &user,
-        &chain.deployment,
-        second.assertion.id,
-        &withdrawal,
-        proof,
+        deployment.inbox,
+        U256::from(5 * ETHER),
+        Inbox::depositCall {
+            l2Recipient: alice.into(),
+        },
     )
     .unwrap()
     .success()
     .unwrap();
-    assert_eq!(
-        chain.l1.balance(user.address()).unwrap(),
-        before + verifier::l1::U256::from(ETHER)
+    let validator_before = l1.balance(validator.address()).unwrap();
+    let actions = settle(&mut [&mut seq, &mut val], &mut l1);
+    assert!(
+        actions.contains(&Action::Asserted {
+            id: 1,
+            batch: 1,
+            lie: true
+        }),
+        "{actions:?}"
     );
-    escrow_is_conserved(&mut chain);
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Challenged { assertion: 1, .. })),
+        "{actions:?}"
+    );
+    // The honest chain goes on: batch 1 asserted again, truthfully, on genesis.
+    assert!(
+        actions.contains(&Action::Asserted {
+            id: 2,
+            batch: 1,
+            lie: false
+        }),
+        "{actions:?}"
+    );
+    let (_, _, _, status, _) = {
+        let a = view(&mut l1, deployment.rollup, Rollup::assertionCall { id: 1 }).unwrap();
+        (a.hash, a.asserter, a.createdAt, a.status, a.openChallenges)
+    };
+    assert_eq!(status, 3, "the lie is rejected");
+    // The bond moved: the validator got its bond back and half the liar's (it collects its
+    // credits itself); it paid gas for the challenge and its moves.
+    let validator_after = l1.balance(validator.address()).unwrap();
+    assert!(
+        validator_after > validator_before + U256::from(ETHER / 2 - ETHER / 100),
+        "{validator_before} -> {validator_after}"
+    );
+
+    // Users through the sequencer's RPC: a transfer, a withdrawal, and refusals.
+    let rpc = url(&seq);
+    assert_eq!(balance(&rpc, alice), 5 * ETHER);
+    send(&rpc, sign_transfer(&alice_key, 77, bob, ETHER, 0)).unwrap();
+    let withdraw = send(
+        &rpc,
+        sign_withdraw(&alice_key, 77, user.address().into_array(), 2 * ETHER, 1),
+    )
+    .unwrap();
+    let refused = send(&rpc, sign_transfer(&alice_key, 77, bob, 3 * ETHER, 2));
+    assert!(
+        matches!(refused, Err(ClientError::Rpc { code: -32003, .. })),
+        "{refused:?}"
+    );
+    let replayed = send(&rpc, sign_transfer(&alice_key, 77, bob, ETHER, 0));
+    assert!(
+        matches!(replayed, Err(ClientError::Rpc { code: -32003, .. })),
+        "{replayed:?}"
+    );
+    let actions = settle(&mut [&mut seq, &mut val], &mut l1);
+    assert!(
+        actions.contains(&Action::Asserted {
+            id: 3,
+            batch: 2,
+            lie: false
+        }),
+        "{actions:?}"
+    );
+    for node in [&rpc, &url(&val)] {
+        assert_eq!(balance(node, alice), 2 * ETHER);
+        assert_eq!(balance(node, bob), ETHER);
+    }
+    let found = url(&val)
+        .call("hb_getWithdrawal", json!([withdraw]))
+        .unwrap();
+    assert_eq!(found["batch"], 2);
+
+    // Kill both nodes and the chain, reopen everything from disk.
+    let seq_root = url(&seq).call("hb_latestBatch", json!([])).unwrap()["state_root"].clone();
+    seq.stop();
+    val.stop();
+    drop(l1);
+    let (mut l1, reopened) = open_embedded(&dir.join("l1"), &sequencer, &config()).unwrap();
+    assert_eq!(reopened, deployment);
+    let mut seq = start(
+        &dir.join("seq"),
+        Role::Sequencer,
+        &sequencer,
+        &deployment,
+        &mut l1,
+        None,
+    );
+    let mut val = start(
+        &dir.join("val"),
+        Role::Validator,
+        &validator,
+        &deployment,
+        &mut l1,
+        None,
+    );
+    for node in [&seq, &val] {
+        let latest = url(node).call("hb_latestBatch", json!([])).unwrap();
+        assert_eq!(
+            (latest["batch"].clone(), latest["state_root"].clone()),
+            (json!(2), seq_root.clone())
+        );
+    }
+
+    // The period passes: the validator confirms both assertions; the claim is paid once.
+    l1.advance_time(PERIOD + 1).unwrap();
+    let actions = settle(&mut [&mut seq, &mut val], &mut l1);
+    assert!(
+        actions.contains(&Action::Confirmed(2)) && actions.contains(&Action::Confirmed(3)),
+        "{actions:?}"
+    );
+    let withdrawal = Withdrawal {
+        l1_recipient: user.address().into_array(),
+        amount: 2 * ETHER,
+        index: found["index"].as_u64().unwrap(),
+    };
+    let proof = WithdrawalProof {
+        position: found["position"].as_u64().unwrap() as u32,
+        siblings: found["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().parse().unwrap())
+            .collect(),
+    };
+    let before = l1.balance(user.address()).unwrap();
+    let paid = finalize_withdrawal(
+        &mut l1,
+        &wallet(0x54),
+        &deployment,
+        3,
+        &withdrawal,
+        proof.clone(),
+    )
+    .unwrap();
+    assert!(paid.outcome.is_ok(), "{:?}", paid.outcome);
+    assert_eq!(
+        l1.balance(user.address()).unwrap(),
+        before + U256::from(2 * ETHER)
+    );
+    let again = finalize_withdrawal(&mut l1, &user, &deployment, 3, &withdrawal, proof).unwrap();
+    assert!(again.outcome.unwrap_err().error.starts_with("AlreadyPaid"));
+    seq.stop();
+    val.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

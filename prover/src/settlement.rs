@@ -403,3 +403,23 @@ pub fn challenge(
         .ok_or_else(|| SettleError::Missing("ChallengeOpened event".into()))?;
     Ok((event.gameId, receipt))
 }
+
+/// Deploys a rollup with `config` whose state starts empty (every balance enters through the
+/// bridge), `deployer` its sequencer unless the config names one.
+pub fn deploy_rollup(
+    l1: &mut dyn L1,
+    deployer: &Wallet,
+    config: &crate::config::RollupConfig,
+    guest: &StfGuest,
+) -> Result<(Deployment, verifier::settlement::SettlementConfig), SettleError> {
+    let initial = initial_opening(guest)?;
+    let settlement = config
+        .settlement(
+            deployer.address(),
+            B256::from(program::EMPTY_ROOT),
+            &initial,
+        )
+        .map_err(|e| SettleError::Mismatch(e.to_string()))?;
+    let deployment = verifier::settlement::deploy(l1, deployer, &settlement)?;
+    Ok((deployment, settlement))
+}

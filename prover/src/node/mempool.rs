@@ -56,6 +56,11 @@ impl Pending {
         entry.1 = entry.1.saturating_add(admitted.amount);
     }
 
+    /// How many of `sender`'s transactions wait.
+    pub fn waiting(&self, sender: &Address) -> u64 {
+        self.of(sender).0
+    }
+
     fn of(&self, sender: &Address) -> (u64, u128) {
         self.senders.get(sender).copied().unwrap_or_default()
     }

@@ -1,9 +1,48 @@
-//! The rollup node (in progress): its persistent store, the sequencer's mempool checks and the
-//! JSON-RPC interface.
+//! The rollup node: a persistent store, the sequencer's mempool and batches, a follower that
+//! replays every batch L1 holds, the duties on the assertion chain and the unattended games.
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`store`] | redb: trie nodes, batches, receipts, withdrawals, mempool, head, L1 cursor |
+//! | [`mempool`] | what the sequencer admits, each refusal named |
+//! | [`rpc`] | JSON-RPC 2.0 over HTTP: the reads, and `hb_sendTransaction` on a sequencer |
+//! | [`sequencer`] | posting the next batch from the mempool and pending deposits |
+//! | [`follower`] | applying every posted batch in order (wasmtime, the native ledger alongside) |
+//! | [`chain`] | the assertion chain and its games as L1 shows them |
+//! | [`duties`] | assert, challenge, confirm, reject descendants, collect credits |
+//! | [`player`] | the node's side of its games, rebuilt from L1 every turn |
+//! | [`client`] | a blocking JSON-RPC client for the node (user commands, tests, benches) |
+//! | [`service`] | the process: the L1 it uses, the loop, the RPC server, a clean stop |
 
+pub mod chain;
+pub mod client;
+pub mod duties;
+pub mod follower;
 pub mod mempool;
+pub mod player;
 pub mod rpc;
 pub mod sequencer;
+pub mod service;
 pub mod store;
 
 pub use store::{NodeDb, StoreError};
+
+use crate::settlement::SettleError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Settle(#[from] SettleError),
+    #[error(transparent)]
+    L1(#[from] verifier::l1::L1Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the wasmtime replay's outputs differ from the native ledger's for batch {0}")]
+    EnginesDisagree(u64),
+    #[error("encoding: {0}")]
+    Encode(String),
+    #[error("{0}")]
+    Game(String),
+    #[error("{0}")]
+    Setup(String),
+}

@@ -3,11 +3,11 @@
 //!
 //! | method | params | result |
 //! |---|---|---|
-//! | `hb_getBalance` | address (0x + 40 hex) | `{"balance": "<wei, decimal>", "nonce": n}` at the head |
+//! | `hb_getBalance` | address (0x + 40 hex) | `{"balance": "<wei, decimal>", "nonce": n, "pending_nonce": n}` at the head (`pending_nonce` counts the mempool) |
 //! | `hb_getReceipt` | transaction hash | `{"batch", "position", "status"}` or `null` |
-//! | `hb_getWithdrawal` | transaction hash | `{"batch", "recipient", "amount", "index", "position"}` or `null` |
-//! | `hb_latestBatch` | — | `{"batch", "state_root"}` |
-//! | `hb_syncStatus` | — | `{"batch", "l1_cursor", "mempool"}` |
+//! | `hb_getWithdrawal` | transaction hash | `{"batch", "recipient", "amount", "index", "position", "proof"}` or `null` (`proof`: the outbox siblings, leaf up) |
+//! | `hb_latestBatch` | — | `{"batch", "state_root", "assertion", "assertion_batch", "assertion_status", "confirmed_assertion", "confirmed_batch"}` |
+//! | `hb_syncStatus` | — | `{"chain_id", "sequencer", "batch", "l1_cursor", "l1_batches", "mempool"}` |
 //! | `hb_sendTransaction` | encoded transaction (0x + hex) | its hash; sequencer only |
 //!
 //! Errors: the standard JSON-RPC codes for malformed JSON (-32700), unknown methods (-32601) and
@@ -41,6 +41,20 @@ pub struct NodeState {
     pub sequencer: bool,
     /// The mempool's transactions' effects, on top of the head.
     pub pending: Pending,
+    /// What the node last read from L1 about the assertion chain.
+    pub l1: L1Summary,
+}
+
+/// The assertion chain as the node last read it (zeros before its first turn).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct L1Summary {
+    pub posted_batches: u64,
+    pub latest_assertion: u64,
+    pub latest_assertion_batch: u64,
+    /// `pending`, `confirmed` or `rejected`.
+    pub latest_assertion_status: String,
+    pub confirmed_assertion: u64,
+    pub confirmed_batch: u64,
 }
 
 pub type Shared = Arc<Mutex<NodeState>>;
@@ -97,6 +111,7 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
         Ok::<Value, ErrorObjectOwned>(json!({
             "balance": account.balance.to_string(),
             "nonce": account.nonce,
+            "pending_nonce": account.nonce.saturating_add(node.pending.waiting(&address)),
         }))
     })?;
     module.register_method("hb_getReceipt", |params, state, _| {
@@ -119,6 +134,7 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
                 "amount": w.amount.to_string(),
                 "index": w.index,
                 "position": w.position,
+                "proof": w.proof.iter().map(|s| hex(s)).collect::<Vec<_>>(),
             }),
             None => Value::Null,
         })
@@ -126,17 +142,26 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
     module.register_method("hb_latestBatch", |_, state, _| {
         let node = lock(state)?;
         let head = node.db.head().map_err(store_failed)?;
+        let l1 = &node.l1;
         Ok::<Value, ErrorObjectOwned>(json!({
             "batch": head.batch,
             "state_root": hex(&head.state_root),
+            "assertion": l1.latest_assertion,
+            "assertion_batch": l1.latest_assertion_batch,
+            "assertion_status": l1.latest_assertion_status,
+            "confirmed_assertion": l1.confirmed_assertion,
+            "confirmed_batch": l1.confirmed_batch,
         }))
     })?;
     module.register_method("hb_syncStatus", |_, state, _| {
         let node = lock(state)?;
         let head = node.db.head().map_err(store_failed)?;
         Ok::<Value, ErrorObjectOwned>(json!({
+            "chain_id": node.chain_id,
+            "sequencer": node.sequencer,
             "batch": head.batch,
             "l1_cursor": node.db.l1_cursor().map_err(store_failed)?,
+            "l1_batches": node.l1.posted_batches,
             "mempool": node.db.mempool_len().map_err(store_failed)?,
         }))
     })?;
@@ -248,6 +273,7 @@ mod tests {
             chain_id: CHAIN,
             sequencer: true,
             pending: Pending::default(),
+            l1: Default::default(),
         }));
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (addr, handle) = runtime

@@ -91,6 +91,8 @@ pub struct StoredWithdrawal {
     pub index: u64,
     /// Its leaf position among the batch's withdrawals.
     pub position: u32,
+    /// The outbox proof: sibling hashes from the leaf up (rs_merkle's shape).
+    pub proof: Vec<[u8; 32]>,
 }
 
 /// Everything one batch changes, written at once.
@@ -159,6 +161,16 @@ impl NodeDb {
 
     pub fn l1_cursor(&self) -> Result<u64, StoreError> {
         Ok(self.meta(L1_CURSOR)?.unwrap_or(0))
+    }
+
+    /// Sets the head without a batch (a fresh store starts at the deployment's genesis root).
+    pub fn set_head(&mut self, head: Head) -> Result<(), StoreError> {
+        let l1_cursor = self.l1_cursor()?;
+        self.commit_batch(BatchCommit {
+            head,
+            l1_cursor,
+            ..BatchCommit::default()
+        })
     }
 
     /// Writes a batch's every effect in one transaction; then adds its nodes to memory.

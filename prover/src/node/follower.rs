@@ -1,0 +1,197 @@
+//! Following L1: every batch the inbox holds, in order, replayed on wasmtime on the store's head
+//! state and written to the store with its every effect in one transaction. The native ledger
+//! runs alongside (on the other core) for what the guest does not output (receipts, the
+//! withdrawal list); the two must agree on the outputs, or the node stops rather than serve a
+//! state it cannot vouch for. Both roles apply batches here, the sequencer its own too: what a
+//! node serves is always what L1 holds.
+
+use std::time::{Duration, Instant};
+
+use program::ledger::{BatchOutputs, Config, Hash, TransactionList};
+use program::{run_native_bytes, NodeStore};
+use verifier::l1::L1;
+use verifier::settlement::contracts::{view, Deployment, Inbox};
+
+use super::mempool::{self, Pending};
+use super::rpc::{NodeState, Shared};
+use super::store::{BatchCommit, Head, StoredBatch, StoredWithdrawal, TxLocation};
+use super::NodeError;
+use crate::runner::Engine;
+use crate::settlement::{fetch_batch, withdrawal_proof_of, PostedBatch};
+use crate::StfGuest;
+
+/// One batch applied.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub number: u64,
+    pub deposits: usize,
+    pub transactions: usize,
+    pub state_root: Hash,
+    /// The wasmtime replay's time.
+    pub replay: Duration,
+}
+
+/// How many batches the inbox holds (they are numbered from 1).
+pub fn posted_batches(l1: &mut dyn L1, deployment: &Deployment) -> Result<u64, NodeError> {
+    Ok(view(l1, deployment.inbox, Inbox::batchCountCall {})?)
+}
+
+fn lock(state: &Shared) -> std::sync::MutexGuard<'_, NodeState> {
+    // A panic while holding the lock cannot leave the store half-written (redb commits whole
+    // transactions), so a poisoned lock's state is still sound.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Applies the next posted batch after the store's head, if there is one. The state is read and
+/// written under the lock; the replay runs outside it, so the RPC keeps answering.
+pub fn apply_next(
+    state: &Shared,
+    l1: &mut dyn L1,
+    deployment: &Deployment,
+    guest: &StfGuest,
+) -> Result<Option<Applied>, NodeError> {
+    let (head, nodes) = {
+        let node = lock(state);
+        (node.db.head()?, node.db.nodes().clone())
+    };
+    if head.batch >= posted_batches(l1, deployment)? {
+        return Ok(None);
+    }
+    let batch = fetch_batch(l1, deployment, head.batch + 1)?;
+    let (commit, applied) = replay(guest, &batch, &head, nodes)?;
+    let mut node = lock(state);
+    node.db.commit_batch(commit)?;
+    node.pending = readmit(&node)?;
+    Ok(Some(applied))
+}
+
+/// Runs `batch` on `head` (its trie nodes in `nodes`) and gathers everything it changes.
+pub fn replay(
+    guest: &StfGuest,
+    batch: &PostedBatch,
+    head: &Head,
+    nodes: NodeStore,
+) -> Result<(BatchCommit, Applied), NodeError> {
+    let message = batch.message(&head.state_root);
+    let started = Instant::now();
+    let (native, wasm) = rayon::join(
+        || run_native_bytes(message.clone(), nodes.clone(), &Config::default()),
+        || guest.run_message(Engine::Native, message.clone(), nodes.clone()),
+    );
+    let wasm = wasm.map_err(crate::settlement::SettleError::from)?;
+    let replay_time = started.elapsed();
+    let outputs = wasm.outputs.to_bytes().to_vec();
+    if outputs != native.execution.outputs.to_bytes() {
+        return Err(NodeError::EnginesDisagree(batch.number));
+    }
+    let execution = &native.execution;
+    let deposits = batch.deposits.len();
+    // A section that does not decode was refused whole: its transactions have no receipts.
+    let transactions = TransactionList::from_bytes(&batch.transactions)
+        .map(|list| list.0)
+        .unwrap_or_default();
+    let hashes: Vec<Hash> = transactions
+        .iter()
+        .map(|tx| mempool::transaction_hash(tx))
+        .collect();
+    let receipts = hashes
+        .iter()
+        .enumerate()
+        .filter_map(|(position, hash)| {
+            let status = execution.receipts.get(deposits + position)?;
+            Some((
+                *hash,
+                TxLocation {
+                    batch: batch.number,
+                    position: position as u32,
+                    status: status.code(),
+                },
+            ))
+        })
+        .collect();
+    let withdrawals = execution
+        .withdrawals
+        .iter()
+        .enumerate()
+        .filter_map(|(position, w)| {
+            let tx = hashes.get((w.index & 0xFFFF_FFFF) as usize)?;
+            let proof = withdrawal_proof_of(&execution.withdrawals, position)?;
+            Some((
+                *tx,
+                StoredWithdrawal {
+                    batch: batch.number,
+                    l1_recipient: w.l1_recipient,
+                    amount: w.amount,
+                    index: w.index,
+                    position: position as u32,
+                    proof: proof.siblings.iter().map(|s| s.0).collect(),
+                },
+            ))
+        })
+        .collect();
+    let new_nodes = wasm
+        .store
+        .iter()
+        .filter(|(hash, _)| !nodes.contains(hash))
+        .map(|(_, node)| node.to_vec())
+        .collect();
+    let state_root = wasm.outputs.post_state_root;
+    let commit = BatchCommit {
+        batch: Some(StoredBatch {
+            number: batch.number,
+            message,
+            outputs,
+            receipts: execution.receipts.iter().map(|s| s.code()).collect(),
+            l1_block: batch.l1_block,
+        }),
+        head: Head {
+            batch: batch.number,
+            state_root,
+        },
+        new_nodes,
+        receipts,
+        withdrawals,
+        // Posted means no longer waiting, whatever the receipt says.
+        consumed: hashes,
+        l1_cursor: batch.l1_block,
+    };
+    Ok((
+        commit,
+        Applied {
+            number: batch.number,
+            deposits,
+            transactions: transactions.len(),
+            state_root,
+            replay: replay_time,
+        },
+    ))
+}
+
+/// The outputs the node computed for batch `number`, if it has applied it.
+pub fn outputs_of(state: &Shared, number: u64) -> Result<Option<BatchOutputs>, NodeError> {
+    let node = lock(state);
+    match node.db.batch(number)? {
+        Some(batch) => Ok(BatchOutputs::from_bytes(&batch.outputs).ok()),
+        None => Ok(None),
+    }
+}
+
+/// The waiting transactions' effects recomputed on the new head (the ones left after a batch).
+pub fn readmit(node: &NodeState) -> Result<Pending, NodeError> {
+    let head = node.db.head()?;
+    let mut pending = Pending::default();
+    for bytes in node.db.pending(usize::MAX)? {
+        if let Ok(admitted) = mempool::check(
+            &bytes,
+            node.chain_id,
+            node.db.nodes(),
+            &head.state_root,
+            &pending,
+        ) {
+            pending.add(&admitted);
+        }
+    }
+    Ok(pending)
+}

@@ -1,0 +1,339 @@
+//! The node process: its store and RPC server, and the turn it takes every poll interval:
+//! 1. apply every batch L1 holds beyond the store's head (a progress bar when far behind);
+//! 2. on a sequencer, post the next batch when the mempool holds a full batch or the commitment
+//!    interval has passed with anything waiting (then apply it at once, from L1);
+//! 3. read the assertion chain and do the duties (assert, challenge, confirm, ...);
+//! 4. play its side of its games.
+//!
+//! The node does not own its L1: [`Node::turn`] borrows it, so one process can run several
+//! nodes against one embedded chain (`rollup devnet`). Everything a turn needs is read from the
+//! store and from L1, so kill -9 at any moment and a restart resumes where L1 and the store are.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use jsonrpsee::server::ServerHandle;
+use verifier::l1::embedded::EmbeddedL1;
+use verifier::l1::{Wallet, L1, U256};
+use verifier::settlement::contracts::{view, Deployment, Rollup};
+
+use super::chain;
+use super::duties::{Action, Duties, Fault};
+use super::follower::{apply_next, posted_batches, readmit, Applied};
+use super::mempool::Pending;
+use super::player::{Played, Player};
+use super::rpc::{self, L1Summary, NodeState, Shared};
+use super::sequencer::{post_next_batch, Posted};
+use super::store::Head;
+use super::{NodeDb, NodeError};
+use crate::config::RollupConfig;
+use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening};
+use crate::StfGuest;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Sequencer,
+    Validator,
+}
+
+/// The least a validator waits for the sequencer to assert a batch before asserting it itself.
+pub const VALIDATOR_MIN_GRACE: Duration = Duration::from_secs(5);
+
+/// What a node needs to start.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    pub data_dir: PathBuf,
+    pub role: Role,
+    /// The node's L1 account: it pays for batches, assertions, bonds and moves.
+    pub wallet: Wallet,
+    pub deployment: Deployment,
+    pub rpc_addr: SocketAddr,
+    pub config: RollupConfig,
+    pub fault: Option<Fault>,
+}
+
+/// What one turn did.
+#[derive(Clone, Debug, Default)]
+pub struct Turn {
+    pub applied: Vec<Applied>,
+    pub posted: Option<Posted>,
+    pub actions: Vec<Action>,
+    pub played: Vec<Played>,
+}
+
+impl Turn {
+    /// Nothing changed on L1 or in the store (refusals change nothing): the node may sleep.
+    pub fn is_idle(&self) -> bool {
+        self.applied.is_empty()
+            && self.posted.is_none()
+            && self
+                .actions
+                .iter()
+                .all(|a| matches!(a, Action::Refused { .. }))
+            && self.played.iter().all(|p| p.refused.is_some())
+    }
+}
+
+pub struct Node {
+    pub role: Role,
+    pub deployment: Deployment,
+    state: Shared,
+    guest: StfGuest,
+    duties: Duties,
+    player: Player,
+    max_transactions: usize,
+    interval: Duration,
+    last_post: Instant,
+    rpc_addr: SocketAddr,
+    rpc: ServerHandle,
+    // Serves the RPC; dropped (and its threads stopped) with the node.
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> NodeError + '_ {
+    move |e| NodeError::Setup(format!("{what}: {e}"))
+}
+
+impl Node {
+    /// Opens the store in `data_dir/node`, checks it against L1 and starts the RPC server.
+    pub fn start(options: NodeOptions, l1: &mut dyn L1) -> Result<Node, NodeError> {
+        options.config.validate().map_err(setup("--config"))?;
+        let guest = StfGuest::new(program::STF_WASM).map_err(setup("loading the STF guest"))?;
+        let rollup = options.deployment.rollup;
+        let chain_id = view(l1, rollup, Rollup::chainIdCall {})?;
+        if chain_id != options.config.chain_id {
+            return Err(NodeError::Setup(format!(
+                "the deployment's rollup has chain id {chain_id}, the config says {}",
+                options.config.chain_id
+            )));
+        }
+        let genesis_root = genesis_assertion(l1, &options.deployment)?.post_state_root()?;
+        if genesis_root != program::EMPTY_ROOT {
+            return Err(NodeError::Setup(
+                "the deployment's genesis state is not empty: this node only follows rollups whose balances all come through the bridge".into(),
+            ));
+        }
+        let mut db = NodeDb::open(&options.data_dir.join("node"))?;
+        if db.head()? == Head::default() {
+            db.set_head(Head {
+                batch: 0,
+                state_root: genesis_root,
+            })?;
+        }
+        let mut node = NodeState {
+            db,
+            chain_id,
+            sequencer: options.role == Role::Sequencer,
+            pending: Pending::default(),
+            l1: Default::default(),
+        };
+        node.pending = readmit(&node)?;
+        let state: Shared = Arc::new(Mutex::new(node));
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(setup("starting the RPC runtime"))?;
+        let (rpc_addr, rpc) = runtime
+            .block_on(rpc::serve(options.rpc_addr, state.clone()))
+            .map_err(NodeError::Setup)?;
+        let initial = initial_opening(&guest)?;
+        let interval = Duration::from_secs(options.config.state_commitment_interval);
+        let duties = Duties::new(
+            options.wallet.clone(),
+            options.deployment.clone(),
+            initial,
+            options.role == Role::Sequencer,
+            // A validator gives the sequencer an interval (at least a few seconds) to assert.
+            interval.max(VALIDATOR_MIN_GRACE),
+            options.fault,
+        );
+        Ok(Node {
+            role: options.role,
+            deployment: options.deployment,
+            state,
+            guest,
+            duties,
+            player: Player::default(),
+            max_transactions: options.config.max_transactions_per_batch as usize,
+            interval,
+            last_post: Instant::now(),
+            rpc_addr,
+            rpc,
+            _runtime: runtime,
+        })
+    }
+
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.rpc_addr
+    }
+
+    pub fn state(&self) -> &Shared {
+        &self.state
+    }
+
+    /// Batches L1 holds that the store has not applied yet.
+    pub fn behind(&self, l1: &mut dyn L1) -> Result<u64, NodeError> {
+        let head = lock(&self.state).db.head()?;
+        Ok(posted_batches(l1, &self.deployment)?.saturating_sub(head.batch))
+    }
+
+    /// One turn (see the module docs). `progress` is told of each batch applied.
+    pub fn turn(
+        &mut self,
+        l1: &mut dyn L1,
+        progress: &mut dyn FnMut(&Applied),
+    ) -> Result<Turn, NodeError> {
+        let mut turn = Turn::default();
+        self.catch_up(l1, &mut turn, progress)?;
+        if self.role == Role::Sequencer && self.post_due()? {
+            self.last_post = Instant::now();
+            turn.posted = post_next_batch(
+                &self.state,
+                l1,
+                &self.duties.wallet,
+                &self.deployment,
+                self.max_transactions,
+            )?;
+            self.catch_up(l1, &mut turn, progress)?;
+        }
+        let view = chain::read(l1, &self.deployment)?;
+        let summary = summarize(&view, posted_batches(l1, &self.deployment)?);
+        lock(&self.state).l1 = summary;
+        turn.actions = self.duties.perform(&self.state, l1, &self.guest, &view)?;
+        let nodes = lock(&self.state).db.nodes().clone();
+        turn.played = self.player.play(
+            l1,
+            &self.duties.wallet,
+            &self.deployment,
+            &self.guest,
+            &view,
+            &nodes,
+        )?;
+        Ok(turn)
+    }
+
+    fn catch_up(
+        &mut self,
+        l1: &mut dyn L1,
+        turn: &mut Turn,
+        progress: &mut dyn FnMut(&Applied),
+    ) -> Result<(), NodeError> {
+        while let Some(applied) = apply_next(&self.state, l1, &self.deployment, &self.guest)? {
+            progress(&applied);
+            turn.applied.push(applied);
+        }
+        Ok(())
+    }
+
+    /// A full batch waits, or the interval has passed (whether anything waits is
+    /// [`post_next_batch`]'s call: deposits count too).
+    fn post_due(&self) -> Result<bool, NodeError> {
+        let waiting = lock(&self.state).db.mempool_len()?;
+        Ok(waiting >= self.max_transactions as u64 || self.last_post.elapsed() >= self.interval)
+    }
+
+    /// Stops the RPC server.
+    pub fn stop(self) {
+        let _ = self.rpc.stop();
+    }
+}
+
+fn summarize(view: &chain::ChainView, posted_batches: u64) -> L1Summary {
+    let latest = view.assertions.last();
+    let confirmed = view.assertion(view.last_confirmed);
+    L1Summary {
+        posted_batches,
+        latest_assertion: latest.map(|a| a.record.id).unwrap_or(0),
+        latest_assertion_batch: latest.map(|a| a.batch()).unwrap_or(0),
+        latest_assertion_status: match latest.map(|a| a.status) {
+            Some(chain::Status::Pending) => "pending",
+            Some(chain::Status::Rejected) => "rejected",
+            _ => "confirmed",
+        }
+        .into(),
+        confirmed_assertion: view.last_confirmed,
+        confirmed_batch: confirmed.map(|a| a.batch()).unwrap_or(0),
+    }
+}
+
+fn lock(state: &Shared) -> std::sync::MutexGuard<'_, NodeState> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Moves an embedded chain's clock up to the wall clock: a node on it lives in real time (its
+/// challenge periods and chess clocks pass as they would on a real L1).
+pub fn follow_wall_clock(l1: &mut dyn L1) -> Result<(), NodeError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (_, chain_time) = l1.head()?;
+    if now > chain_time {
+        l1.advance_time(now - chain_time)?;
+    }
+    Ok(())
+}
+
+/// Ether the embedded chain gives each account it funds.
+pub const EMBEDDED_FUNDING: u128 = 1_000_000 * 1_000_000_000_000_000_000;
+
+/// Opens the embedded L1 kept in `dir` (`l1.journal`), deploying the rollup with `config` (the
+/// deployer funded first) if `dir` has no `deployment.json` yet.
+pub fn open_embedded(
+    dir: &Path,
+    deployer: &Wallet,
+    config: &RollupConfig,
+) -> Result<(EmbeddedL1, Deployment), NodeError> {
+    std::fs::create_dir_all(dir).map_err(setup("creating the data dir"))?;
+    let mut l1 = EmbeddedL1::open(&dir.join("l1.journal"))?;
+    let path = dir.join("deployment.json");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(setup("reading deployment.json"))?;
+        let deployment = serde_json::from_str(&text).map_err(setup("deployment.json"))?;
+        return Ok((l1, deployment));
+    }
+    follow_wall_clock(&mut l1)?;
+    l1.set_balance(deployer.address(), U256::from(EMBEDDED_FUNDING))?;
+    let guest = StfGuest::new(program::STF_WASM).map_err(setup("loading the STF guest"))?;
+    let (deployment, _) = deploy_rollup(&mut l1, deployer, config, &guest)?;
+    let json = serde_json::to_string_pretty(&deployment).map_err(setup("deployment"))?;
+    // Written whole or not at all: a crash mid-write must not leave half a file.
+    let partial = dir.join("deployment.json.partial");
+    std::fs::write(&partial, json + "\n").map_err(setup("writing deployment.json"))?;
+    std::fs::rename(&partial, &path).map_err(setup("writing deployment.json"))?;
+    Ok((l1, deployment))
+}
+
+/// Runs `node` until `stop` is set: a turn every `poll`, sooner while there is work. On an
+/// embedded chain (`embedded`) the chain's clock follows the wall clock.
+pub fn run(
+    node: &mut Node,
+    l1: &mut dyn L1,
+    embedded: bool,
+    poll: Duration,
+    stop: &AtomicBool,
+    report: &mut dyn FnMut(&Turn),
+    progress: &mut dyn FnMut(&Applied),
+) -> Result<(), NodeError> {
+    while !stop.load(Ordering::SeqCst) {
+        if embedded {
+            follow_wall_clock(l1)?;
+        }
+        let turn = node.turn(l1, progress)?;
+        report(&turn);
+        if turn.is_idle() {
+            let until = Instant::now() + poll;
+            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    Ok(())
+}

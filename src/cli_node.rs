@@ -1,0 +1,439 @@
+//! `rollup node` and `rollup devnet`: the node process (one role, on an L1 node or on the
+//! embedded chain kept in its data dir) and a whole local rollup in one command.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use prover::config::RollupConfig;
+use prover::node::duties::{Action, Fault};
+use prover::node::follower::Applied;
+use prover::node::service::{
+    self, follow_wall_clock, open_embedded, Node, NodeOptions, Role, Turn,
+};
+use verifier::l1::rpc::RpcL1;
+use verifier::l1::{Wallet, L1, U256};
+use verifier::settlement::contracts::{self, Inbox};
+
+use crate::cli_l1::{parse_key, read_deployment};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Sequencer,
+    Validator,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FaultArg {
+    /// Assert a wrong post-state root (once: the node's first assertion after start).
+    WrongRoot,
+}
+
+#[derive(Args)]
+pub struct NodeArgs {
+    /// Where the node keeps its store (and, without --l1-rpc, the embedded L1).
+    #[arg(long)]
+    data_dir: PathBuf,
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// The node's L1 key (0x + 64 hex digits): it pays for batches, assertions, bonds and moves.
+    #[arg(long)]
+    key: String,
+    /// An L1 node's JSON-RPC URL; without it the node runs on an embedded L1 in --data-dir.
+    #[arg(long, requires = "deployment")]
+    l1_rpc: Option<String>,
+    /// The deployment file `rollup deploy` wrote (with --l1-rpc).
+    #[arg(long, requires = "l1_rpc")]
+    deployment: Option<PathBuf>,
+    /// Where the node serves JSON-RPC (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8547")]
+    rpc_addr: SocketAddr,
+    /// TOML with the seed's OptimisticRollupConfig keys; defaults without.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Misbehave, for tests of the other nodes.
+    #[arg(long, value_enum)]
+    fault: Option<FaultArg>,
+    /// Milliseconds between turns when there is nothing to do.
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
+}
+
+#[derive(Args)]
+pub struct DevnetArgs {
+    /// Where the devnet keeps its L1 and both nodes' stores (reused if it exists).
+    #[arg(long, default_value = "devnet")]
+    data_dir: PathBuf,
+    /// The sequencer's RPC port; the validator's is the next one (0: any free ports).
+    #[arg(long, default_value_t = 8547)]
+    rpc_port: u16,
+    /// TOML with the rollup's config; without it, the devnet's short periods (printed).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
+    Ok(stop)
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn load_config(path: Option<&Path>) -> Result<RollupConfig, String> {
+    match path {
+        Some(path) => RollupConfig::load(path).map_err(|e| e.to_string()),
+        None => Ok(RollupConfig::default()),
+    }
+}
+
+fn short(hash: &[u8]) -> String {
+    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Logs what a turn did, under `name`.
+fn log_turn(name: &str, turn: &Turn) {
+    if let Some(posted) = &turn.posted {
+        tracing::info!(
+            "{name}: posted batch {} ({} transactions)",
+            posted.batch,
+            posted.transactions
+        );
+    }
+    for action in &turn.actions {
+        match action {
+            Action::Asserted { id, batch, lie } => tracing::info!(
+                "{name}: asserted batch {batch} as assertion {id}{}",
+                if *lie {
+                    " (with a WRONG state root: --fault wrong-root)"
+                } else {
+                    ""
+                }
+            ),
+            Action::Challenged { game, assertion } => tracing::warn!(
+                "{name}: assertion {assertion} disagrees with the replay: challenged, game {game}"
+            ),
+            Action::Confirmed(id) => tracing::info!("{name}: confirmed assertion {id}"),
+            Action::RejectedDescendant(id) => {
+                tracing::info!("{name}: rejected assertion {id} (its parent was rejected)")
+            }
+            Action::CreditsCollected(wei) => {
+                tracing::info!("{name}: collected {wei} wei of credits")
+            }
+            Action::Refused { what, why } => tracing::debug!("{name}: {what} refused: {why}"),
+        }
+    }
+    for played in &turn.played {
+        match &played.refused {
+            None => tracing::info!(
+                "{name}: game {}: {} (as {})",
+                played.game,
+                played.kind,
+                played.role
+            ),
+            Some(why) => tracing::warn!(
+                "{name}: game {}: {} refused: {why}",
+                played.game,
+                played.kind
+            ),
+        }
+    }
+}
+
+/// The progress callback: a bar while catching up on many batches, a log line per batch else.
+struct Progress {
+    name: String,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(name: &str) -> Progress {
+        Progress {
+            name: name.to_string(),
+            bar: None,
+        }
+    }
+
+    /// Before a turn: a bar if the node is `behind` by many batches.
+    fn begin(&mut self, behind: u64) {
+        if behind > 5 {
+            let bar = ProgressBar::new(behind);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} catching up {bar:40} {pos}/{len} batches ({per_sec}, eta {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(self.name.clone());
+            self.bar = Some(bar);
+        }
+    }
+
+    fn applied(&mut self, applied: &Applied) {
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None => tracing::info!(
+                "{}: applied batch {} ({} deposits, {} transactions; wasmtime {:.1} ms), state root {}",
+                self.name,
+                applied.number,
+                applied.deposits,
+                applied.transactions,
+                applied.replay.as_secs_f64() * 1e3,
+                short(&applied.state_root)
+            ),
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One turn of `node`, with its logs and progress.
+fn turn(
+    node: &mut Node,
+    l1: &mut dyn L1,
+    progress: &mut Progress,
+    name: &str,
+) -> Result<Turn, String> {
+    let behind = node.behind(l1).map_err(|e| e.to_string())?;
+    progress.begin(behind);
+    let result = node.turn(l1, &mut |applied| progress.applied(applied));
+    progress.end();
+    let turn = result.map_err(|e| format!("{name}: {e}"))?;
+    log_turn(name, &turn);
+    Ok(turn)
+}
+
+/// Sleeps `poll` unless `stop` is set first.
+fn pause(poll: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + poll;
+    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
+    init_logs();
+    let wallet = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let config = load_config(args.config.as_deref())?;
+    let role = match args.role {
+        RoleArg::Sequencer => Role::Sequencer,
+        RoleArg::Validator => Role::Validator,
+    };
+    let (mut l1, deployment, embedded): (Box<dyn L1>, _, bool) = match (&args.l1_rpc, &args.deployment)
+    {
+        (Some(url), Some(path)) => {
+            let deployment = read_deployment(path)?;
+            let l1 = RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))?;
+            (Box::new(l1), deployment, false)
+        }
+        _ if role == Role::Validator => {
+            return Err("a validator needs the L1 its sequencer posts to: give --l1-rpc and --deployment (or run `rollup devnet`)".into())
+        }
+        _ => {
+            let (l1, deployment) =
+                open_embedded(&args.data_dir, &wallet, &config).map_err(|e| e.to_string())?;
+            (Box::new(l1), deployment, true)
+        }
+    };
+    let options = NodeOptions {
+        data_dir: args.data_dir.clone(),
+        role,
+        wallet: wallet.clone(),
+        deployment: deployment.clone(),
+        rpc_addr: args.rpc_addr,
+        config,
+        fault: args.fault.map(|FaultArg::WrongRoot| Fault::WrongRoot),
+    };
+    let mut node = Node::start(options, l1.as_mut()).map_err(|e| e.to_string())?;
+    let name = match role {
+        Role::Sequencer => "sequencer",
+        Role::Validator => "validator",
+    };
+    println!("role: {name}");
+    println!("rpc: http://{}", node.rpc_addr());
+    println!("address: {}", wallet.address());
+    match &args.l1_rpc {
+        Some(url) => println!("l1: {url}"),
+        None => println!(
+            "l1: embedded ({})",
+            args.data_dir.join("l1.journal").display()
+        ),
+    }
+    println!("inbox: {}", deployment.inbox);
+    println!("rollup: {}", deployment.rollup);
+    println!("data_dir: {}", args.data_dir.display());
+    let stop = stop_flag()?;
+    let poll = Duration::from_millis(args.poll_ms);
+    let mut progress = Progress::new(name);
+    while !stop.load(Ordering::SeqCst) {
+        if embedded {
+            follow_wall_clock(l1.as_mut()).map_err(|e| e.to_string())?;
+        }
+        let done = turn(&mut node, l1.as_mut(), &mut progress, name)?;
+        if done.is_idle() {
+            pause(poll, &stop);
+        }
+    }
+    tracing::info!("{name}: stopping");
+    node.stop();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The devnet's well-known keys: keccak256("hauptbuch devnet key " ‖ i). For local use only.
+fn devnet_wallet(i: u32) -> Result<Wallet, String> {
+    let secret = program::keccak256(format!("hauptbuch devnet key {i}").as_bytes());
+    Wallet::from_secret(&secret).ok_or_else(|| format!("devnet key {i} is not a valid secret"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{digits}")
+}
+
+/// Accounts the devnet funds on L1 and deposits to L2 for.
+const DEVNET_USERS: u32 = 4;
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+pub fn devnet(args: DevnetArgs) -> Result<ExitCode, String> {
+    init_logs();
+    let config = match &args.config {
+        Some(path) => load_config(Some(path))?,
+        // Minutes instead of days, so a withdrawal completes while you watch.
+        None => RollupConfig {
+            state_commitment_interval: 2,
+            fraud_proof_timeout: 60,
+            withdrawal_delay: 60,
+            clock_budget: 120,
+            force_inclusion_delay: 600,
+            ..RollupConfig::default()
+        },
+    };
+    let sequencer = devnet_wallet(0)?;
+    let validator = devnet_wallet(1)?;
+    let fresh = !args.data_dir.join("deployment.json").exists();
+    let (mut l1, deployment) =
+        open_embedded(&args.data_dir, &sequencer, &config).map_err(|e| e.to_string())?;
+    let users: Vec<Wallet> = (0..DEVNET_USERS)
+        .map(|i| devnet_wallet(2 + i))
+        .collect::<Result<_, _>>()?;
+    if fresh {
+        l1.set_balance(validator.address(), U256::from(service::EMBEDDED_FUNDING))
+            .map_err(|e| e.to_string())?;
+        for user in &users {
+            l1.set_balance(user.address(), U256::from(1000 * ETHER))
+                .map_err(|e| e.to_string())?;
+            contracts::send(
+                &mut l1,
+                user,
+                deployment.inbox,
+                U256::from(100 * ETHER),
+                Inbox::depositCall {
+                    l2Recipient: user.address(),
+                },
+            )
+            .and_then(|receipt| receipt.success())
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    let port = |offset: u16| {
+        let port = if args.rpc_port == 0 {
+            0
+        } else {
+            args.rpc_port + offset
+        };
+        SocketAddr::from(([127, 0, 0, 1], port))
+    };
+    let options = |role, wallet: &Wallet, dir: &str, addr| NodeOptions {
+        data_dir: args.data_dir.join(dir),
+        role,
+        wallet: wallet.clone(),
+        deployment: deployment.clone(),
+        rpc_addr: addr,
+        config: config.clone(),
+        fault: None,
+    };
+    let mut nodes = [
+        (
+            "sequencer",
+            Node::start(
+                options(Role::Sequencer, &sequencer, "sequencer", port(0)),
+                &mut l1,
+            )
+            .map_err(|e| e.to_string())?,
+            Progress::new("sequencer"),
+        ),
+        (
+            "validator",
+            Node::start(
+                options(Role::Validator, &validator, "validator", port(1)),
+                &mut l1,
+            )
+            .map_err(|e| e.to_string())?,
+            Progress::new("validator"),
+        ),
+    ];
+    println!("rpc: http://{}", nodes[0].1.rpc_addr());
+    println!("validator_rpc: http://{}", nodes[1].1.rpc_addr());
+    println!(
+        "l1: embedded ({})",
+        args.data_dir.join("l1.journal").display()
+    );
+    println!("inbox: {}", deployment.inbox);
+    println!("rollup: {}", deployment.rollup);
+    println!(
+        "periods: batch every {} s, challenge period {} s, withdrawal delay {} s",
+        config.state_commitment_interval, config.fraud_proof_timeout, config.withdrawal_delay
+    );
+    println!(
+        "sequencer: {} key {}",
+        sequencer.address(),
+        hex(&sequencer.key().to_bytes())
+    );
+    println!(
+        "validator: {} key {}",
+        validator.address(),
+        hex(&validator.key().to_bytes())
+    );
+    for (i, user) in users.iter().enumerate() {
+        println!(
+            "account {i}: {} key {} (100 ETH deposited to L2, 900 ETH on L1)",
+            user.address(),
+            hex(&user.key().to_bytes())
+        );
+    }
+    let stop = stop_flag()?;
+    while !stop.load(Ordering::SeqCst) {
+        follow_wall_clock(&mut l1).map_err(|e| e.to_string())?;
+        let mut idle = true;
+        for (name, node, progress) in nodes.iter_mut() {
+            idle &= turn(node, &mut l1, progress, name)?.is_idle();
+        }
+        if idle {
+            pause(Duration::from_millis(250), &stop);
+        }
+    }
+    tracing::info!("devnet: stopping");
+    for (_, node, _) in nodes {
+        node.stop();
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,282 @@
+//! The users' commands against a node's RPC: `send`, `withdraw`, `balance`, `status`, and
+//! `claim` (the node's withdrawal proof finalized on L1). Each prints `key: value` lines; a
+//! refusal exits 1 with its reason, a bad argument or an unreachable node exits 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use program::ledger::{Transaction, Withdrawal};
+use prover::node::chain::{self, Status};
+use prover::node::client::{ClientError, NodeClient};
+use prover::settlement::finalize_withdrawal;
+use serde_json::{json, Value};
+use verifier::l1::rpc::RpcL1;
+use verifier::l1::B256;
+use verifier::settlement::contracts::{view, Rollup, WithdrawalProof};
+
+use crate::cli_l1::{parse_address, parse_key, read_deployment, read_key_file};
+
+#[derive(Args)]
+pub struct TransferArgs {
+    /// The node's JSON-RPC URL (a sequencer's, to send).
+    #[arg(long)]
+    rpc: String,
+    /// The sender's key file (`rollup wallet new`).
+    #[arg(long)]
+    key_file: PathBuf,
+    /// Recipient: an L2 account for `send`, an L1 account for `withdraw`.
+    #[arg(long)]
+    to: String,
+    /// Wei.
+    #[arg(long)]
+    amount: String,
+}
+
+#[derive(Args)]
+pub struct BalanceArgs {
+    #[arg(long)]
+    rpc: String,
+    /// The L2 account.
+    address: String,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    rpc: String,
+}
+
+#[derive(Args)]
+pub struct ClaimArgs {
+    /// The node's JSON-RPC URL (it holds the withdrawal's proof).
+    #[arg(long)]
+    rpc: String,
+    #[arg(long)]
+    l1_rpc: String,
+    #[arg(long)]
+    deployment: PathBuf,
+    /// The L1 key that sends the claim (anyone may; the recipient is paid).
+    #[arg(long)]
+    key: String,
+    /// The withdraw transaction's hash (what `rollup withdraw` printed).
+    #[arg(long)]
+    tx: String,
+}
+
+fn client(url: &str) -> Result<NodeClient, String> {
+    NodeClient::new(url).map_err(|e| e.to_string())
+}
+
+/// A call whose failure is an unreachable node (exit 2), not a refusal.
+fn call(node: &NodeClient, method: &str, params: Value) -> Result<Value, String> {
+    node.call(method, params).map_err(|e| e.to_string())
+}
+
+fn field<'a>(value: &'a Value, name: &str) -> Result<&'a Value, String> {
+    value
+        .get(name)
+        .ok_or_else(|| format!("the node's answer has no {name:?}"))
+}
+
+fn number(value: &Value, name: &str) -> Result<u64, String> {
+    field(value, name)?
+        .as_u64()
+        .ok_or_else(|| format!("the node's {name:?} is not a number"))
+}
+
+fn text<'a>(value: &'a Value, name: &str) -> Result<&'a str, String> {
+    field(value, name)?
+        .as_str()
+        .ok_or_else(|| format!("the node's {name:?} is not a string"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{digits}")
+}
+
+fn wei(text: &str) -> Result<u128, String> {
+    text.parse()
+        .map_err(|e| format!("--amount {text}: not a wei amount: {e}"))
+}
+
+enum Kind {
+    Transfer,
+    Withdraw,
+}
+
+fn sign_and_send(args: TransferArgs, kind: Kind) -> Result<ExitCode, String> {
+    let key = read_key_file(&args.key_file)?;
+    let to = parse_address(&args.to).map_err(|e| format!("--to: {e}"))?;
+    let amount = wei(&args.amount)?;
+    let node = client(&args.rpc)?;
+    let status = call(&node, "hb_syncStatus", json!([]))?;
+    let chain_id = number(&status, "chain_id")?;
+    let sender = key.address();
+    let account = call(&node, "hb_getBalance", json!([hex(sender.as_slice())]))?;
+    let nonce = number(&account, "pending_nonce")?;
+    let secret = key.key();
+    let tx: Transaction = match kind {
+        Kind::Transfer => program::sign_transfer(secret, chain_id, to.into_array(), amount, nonce),
+        Kind::Withdraw => program::sign_withdraw(secret, chain_id, to.into_array(), amount, nonce),
+    };
+    let bytes = tx.to_bytes().map_err(|e| e.to_string())?;
+    match node.call("hb_sendTransaction", json!([hex(&bytes)])) {
+        Ok(hash) => {
+            println!("tx: {}", hash.as_str().unwrap_or_default());
+            println!("from: {sender}");
+            println!("nonce: {nonce}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ClientError::Rpc { code, message }) => {
+            println!("refused: {message} (code {code})");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub fn send(args: TransferArgs) -> Result<ExitCode, String> {
+    sign_and_send(args, Kind::Transfer)
+}
+
+pub fn withdraw(args: TransferArgs) -> Result<ExitCode, String> {
+    sign_and_send(args, Kind::Withdraw)
+}
+
+pub fn balance(args: BalanceArgs) -> Result<ExitCode, String> {
+    let address = parse_address(&args.address)?;
+    let node = client(&args.rpc)?;
+    let account = call(&node, "hb_getBalance", json!([hex(address.as_slice())]))?;
+    println!("balance: {}", text(&account, "balance")?);
+    println!("nonce: {}", number(&account, "nonce")?);
+    println!("pending_nonce: {}", number(&account, "pending_nonce")?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(args: StatusArgs) -> Result<ExitCode, String> {
+    let node = client(&args.rpc)?;
+    let latest = call(&node, "hb_latestBatch", json!([]))?;
+    let sync = call(&node, "hb_syncStatus", json!([]))?;
+    println!("batch: {}", number(&latest, "batch")?);
+    println!("state_root: {}", text(&latest, "state_root")?);
+    println!("confirmed_batch: {}", number(&latest, "confirmed_batch")?);
+    println!(
+        "confirmed_assertion: {}",
+        number(&latest, "confirmed_assertion")?
+    );
+    println!("assertion: {}", number(&latest, "assertion")?);
+    println!("assertion_batch: {}", number(&latest, "assertion_batch")?);
+    println!("assertion_status: {}", text(&latest, "assertion_status")?);
+    println!("l1_batches: {}", number(&sync, "l1_batches")?);
+    println!("mempool: {}", number(&sync, "mempool")?);
+    println!("chain_id: {}", number(&sync, "chain_id")?);
+    println!(
+        "role: {}",
+        if field(&sync, "sequencer")?.as_bool() == Some(true) {
+            "sequencer"
+        } else {
+            "validator"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn hash32(text: &str, what: &str) -> Result<[u8; 32], String> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.len() != 64 {
+        return Err(format!("{what}: 0x followed by 64 hex digits"));
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
+            .map_err(|_| format!("{what}: 0x followed by 64 hex digits"))?;
+    }
+    Ok(out)
+}
+
+pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
+    let sender = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let tx = hash32(&args.tx, "--tx")?;
+    let deployment = read_deployment(&args.deployment)?;
+    let node = client(&args.rpc)?;
+    let found = call(&node, "hb_getWithdrawal", json!([hex(&tx)]))?;
+    if found.is_null() {
+        println!(
+            "refused: the node knows no withdrawal by {} (not in a batch yet, or not a successful withdraw)",
+            args.tx
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let batch = number(&found, "batch")?;
+    let withdrawal = Withdrawal {
+        l1_recipient: parse_address(text(&found, "recipient")?)?.into_array(),
+        amount: text(&found, "amount")?
+            .parse()
+            .map_err(|_| "the node's amount is not a number".to_string())?,
+        index: number(&found, "index")?,
+    };
+    let siblings = field(&found, "proof")?
+        .as_array()
+        .ok_or("the node's proof is not a list")?
+        .iter()
+        .map(|s| {
+            s.as_str()
+                .ok_or_else(|| "a proof entry is not a string".to_string())
+                .and_then(|s| hash32(s, "proof"))
+                .map(B256::from)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let proof = WithdrawalProof {
+        position: u32::try_from(number(&found, "position")?)
+            .map_err(|_| "the node's position is out of range")?,
+        siblings,
+    };
+    let mut l1 = RpcL1::connect(&args.l1_rpc).map_err(|e| format!("{}: {e}", args.l1_rpc))?;
+    let view_of = chain::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let on_tip = view_of.tip_chain();
+    let Some(assertion) = on_tip.iter().find(|a| a.batch() == batch) else {
+        println!("refused: batch {batch} has no assertion on L1 yet; try again after the sequencer asserts it");
+        return Ok(ExitCode::from(1));
+    };
+    let id = assertion.record.id;
+    let stored = view(&mut l1, deployment.rollup, Rollup::assertionCall { id })
+        .map_err(|e| e.to_string())?;
+    if assertion.status != Status::Confirmed {
+        let at = stored.createdAt + view_of.challenge_period.max(view_of.withdrawal_delay);
+        println!(
+            "refused: assertion {id} (batch {batch}) is not confirmed yet; claimable from unix time {at} (in about {} s), if no challenge is open",
+            at.saturating_sub(unix_now().max(view_of.now))
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let receipt = finalize_withdrawal(&mut l1, &sender, &deployment, id, &withdrawal, proof)
+        .map_err(|e| e.to_string())?;
+    if let Err(revert) = &receipt.outcome {
+        let payable = stored.createdAt + view_of.withdrawal_delay;
+        if revert.error.starts_with("WithdrawalNotYetPayable") {
+            println!(
+                "refused: {revert}; claimable from unix time {payable} (in about {} s)",
+                payable.saturating_sub(view_of.now)
+            );
+        } else {
+            println!("refused: {revert}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    println!("paid: {}", withdrawal.amount);
+    println!("recipient: {}", hex(&withdrawal.l1_recipient));
+    println!("assertion: {id}");
+    println!("tx: {}", receipt.hash);
+    println!("gas: {}", receipt.gas_used);
+    Ok(ExitCode::SUCCESS)
+}
