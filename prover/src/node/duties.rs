@@ -26,6 +26,10 @@ use super::NodeError;
 use crate::settlement::{assert_batch, challenge, confirm, fetch_batch, run_claim};
 use crate::StfGuest;
 
+/// At most this many assertions in one turn, so that a long catch-up still lets the node play
+/// its games and serve.
+const MAX_ASSERTIONS_PER_TURN: usize = 16;
+
 /// Faults a node can be told to commit, for tests of everyone else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -132,8 +136,24 @@ impl Duties {
                 _ => {}
             }
         }
-        if let Some(action) = self.assert_next(state, l1, guest, chain)? {
-            actions.push(action);
+        // After a restart (or the sequencer's absence) several applied batches may wait: assert
+        // them one on another, each on the tip the previous one made.
+        let mut tip = chain.tip;
+        for _ in 0..MAX_ASSERTIONS_PER_TURN {
+            match self.assert_next(state, l1, guest, chain, tip)? {
+                Some(Action::Asserted { id, batch, lie }) => {
+                    actions.push(Action::Asserted { id, batch, lie });
+                    if lie {
+                        break;
+                    }
+                    tip = id;
+                }
+                Some(other) => {
+                    actions.push(other);
+                    break;
+                }
+                None => break,
+            }
         }
         let credits = view(
             l1,
@@ -209,12 +229,23 @@ impl Duties {
         l1: &mut dyn L1,
         guest: &StfGuest,
         chain: &ChainView,
+        tip: u64,
     ) -> Result<Option<Action>, NodeError> {
-        let Some(tip) = chain.assertion(chain.tip) else {
-            return Ok(None);
+        let record = match chain.assertion(tip) {
+            Some(a) => a.record.clone(),
+            // The one this turn just made: what L1 published for it.
+            None => match crate::settlement::fetch_assertions(l1, &self.deployment)?
+                .into_iter()
+                .find(|a| a.id == tip)
+            {
+                Some(record) => record,
+                None => return Ok(None),
+            },
         };
-        let next = tip.batch() + 1;
-        if agrees_with(state, tip)? != Some(true) || outputs_of(state, next)?.is_none() {
+        let next = record.data.batchNumber + 1;
+        let agreed = tip == 0 || outputs_of(state, record.data.batchNumber)?
+            .is_some_and(|mine| mine.to_bytes()[..] == record.outputs[..]);
+        if !agreed || outputs_of(state, next)?.is_none() {
             self.waiting = None;
             return Ok(None);
         }
@@ -238,7 +269,7 @@ impl Duties {
             .db
             .nodes()
             .clone();
-        let mut claim = run_claim(guest, &batch, &tip.record, nodes)?;
+        let mut claim = run_claim(guest, &batch, &record, nodes)?;
         let lie = self.fault.take() == Some(Fault::WrongRoot);
         if lie {
             let mut outputs = BatchOutputs::from_bytes(&claim.outputs)
@@ -250,14 +281,14 @@ impl Duties {
             l1,
             &self.wallet,
             &self.deployment,
-            &tip.record,
+            &record,
             &batch,
             &claim,
         ) {
-            Ok((record, _)) => {
+            Ok((posted, _)) => {
                 self.waiting = None;
                 Ok(Some(Action::Asserted {
-                    id: record.id,
+                    id: posted.id,
                     batch: next,
                     lie,
                 }))

@@ -1,0 +1,475 @@
+//! Whole `rollup node` processes against anvil, as operators and outside checks run them:
+//! - a sequencer started with `--fault wrong-root` is caught by an independent validator process,
+//!   which challenges and wins; the bond moves; the honest chain goes on; users deposit, send,
+//!   withdraw and claim on L1 through the CLI; SIGTERM stops a node cleanly;
+//! - kill -9 of the sequencer and the validator at random moments during a load of 10,000
+//!   transactions: no acknowledged transaction is lost, every node's root equals a clean replay
+//!   of the posted batches by a fresh validator, and L1's assertions agree with the nodes.
+
+#[path = "common/anvil.rs"]
+mod anvil_node;
+#[path = "common/rollup_cli.rs"]
+mod rollup_cli;
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anvil_node::Anvil;
+use program::{address_of, sign_transfer, SigningKey};
+use prover::node::client::{ClientError, NodeClient};
+use rollup_cli::{field, rollup};
+use serde_json::{json, Value};
+use verifier::l1::{Wallet, L1, U256};
+use verifier::settlement::contracts::{self, Deployment, Inbox, ETHER};
+
+/// anvil's first three funded development accounts (its well-known default mnemonic).
+const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const VALIDATOR_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const USER_KEY: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const CHAIN_ID: u64 = 11;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hb-proc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `rollup node` process; killed (SIGKILL) and reaped when dropped.
+struct NodeProcess {
+    child: Child,
+    args: Vec<String>,
+    log: PathBuf,
+    rpc: String,
+}
+
+impl NodeProcess {
+    fn spawn(args: &[String], log: &Path) -> NodeProcess {
+        let out = File::options().create(true).append(true).open(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_rollup"))
+            .arg("node")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start rollup node");
+        let port = args
+            .iter()
+            .position(|a| a == "--rpc-addr")
+            .map(|i| args[i + 1].clone())
+            .unwrap();
+        let node = NodeProcess {
+            child,
+            args: args.to_vec(),
+            log: log.to_path_buf(),
+            rpc: format!("http://{port}"),
+        };
+        node.wait_serving();
+        node
+    }
+
+    fn client(&self) -> NodeClient {
+        NodeClient::new(&self.rpc).unwrap()
+    }
+
+    fn wait_serving(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.client().call("hb_syncStatus", json!([])).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the node did not serve within 60 s:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// kill -9, then the same command again on the same data dir and port.
+    fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        *self = NodeProcess::spawn(&self.args.clone(), &self.log.clone());
+    }
+
+    /// SIGTERM (what Ctrl-C does): the node must stop by itself, with exit code 0.
+    fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status}: {}", self.output());
+                return;
+            }
+            assert!(Instant::now() < deadline, "no clean stop within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_args(dir: &Path, role: &str, key: &str, anvil: &Anvil, deployment: &Path, config: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--role",
+        role,
+        "--key",
+        key,
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--rpc-addr",
+        &format!("127.0.0.1:{}", free_port()),
+        "--poll-ms",
+        "200",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn deploy(anvil: &Anvil, dir: &Path, config: &str) -> (PathBuf, PathBuf) {
+    let config_path = dir.join("rollup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let deployment = dir.join("deployment.json");
+    let (code, out, err) = rollup(&[
+        "deploy",
+        "--l1-rpc",
+        &anvil.url,
+        "--key",
+        DEPLOYER_KEY,
+        "--config",
+        config_path.to_str().unwrap(),
+        "--out",
+        deployment.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    (deployment, config_path)
+}
+
+/// Waits until `done` holds of the node's `hb_latestBatch`, up to `seconds`.
+fn wait_for(node: &NodeProcess, seconds: u64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Ok(latest) = node.client().call("hb_latestBatch", json!([])) {
+            if done(&latest) {
+                return latest;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {seconds} s:\n{}",
+            node.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvil() {
+    let mut anvil = Anvil::start();
+    let mut l1 = anvil.connect();
+    let dir = fresh_dir("fault");
+    let (deployment, config) = deploy(
+        &anvil,
+        &dir,
+        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 20\nwithdrawal_delay = 20\nclock_budget = 60\n"),
+    );
+    let sequencer = NodeProcess::spawn(
+        &node_args(&dir.join("seq"), "sequencer", DEPLOYER_KEY, &anvil, &deployment, &config, &["--fault", "wrong-root"]),
+        &dir.join("seq.log"),
+    );
+    let validator = NodeProcess::spawn(
+        &node_args(&dir.join("val"), "validator", VALIDATOR_KEY, &anvil, &deployment, &config, &[]),
+        &dir.join("val.log"),
+    );
+    let validator_wallet = rollup_cli_wallet(VALIDATOR_KEY);
+    let before = l1.balance(validator_wallet).unwrap();
+
+    // A user with a key file, funded by a deposit.
+    let key_file = dir.join("alice.key");
+    let (code, out, err) = rollup(&["wallet", "new", "--out", key_file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let alice = field(&out, "address").unwrap().to_string();
+    let (code, out, err) = rollup(&[
+        "deposit", "--l1-rpc", &anvil.url, "--deployment", deployment.to_str().unwrap(), "--key", USER_KEY, "--to", &alice, "--amount", "5000000000000000000",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The lie about batch 1 is challenged and rejected; batch 1 is asserted again, truthfully.
+    wait_for(&validator, 60, "batch 1 asserted truthfully", |latest| {
+        latest["assertion_batch"] == 1 && latest["assertion"].as_u64() >= Some(2)
+    });
+    let (code, out, _) = rollup(&["assertions", "--l1-rpc", &anvil.url, "--deployment", deployment.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("assertion 1: rejected batch 1"), "{out}");
+    assert!(out.contains("assertion 2: pending batch 1") || out.contains("assertion 2: confirmed batch 1"), "{out}");
+    // The bond moved: the validator's bond back and half the liar's, less its gas.
+    let after = l1.balance(validator_wallet).unwrap();
+    assert!(after > before + U256::from(ETHER * 4 / 10), "{before} -> {after}");
+
+    // A transfer and a withdrawal through the CLI; balances on both nodes.
+    let (code, out, err) = rollup(&["send", "--rpc", &sequencer.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000b0", "--amount", "1000"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(field(&out, "tx").is_some_and(|t| t.len() == 66));
+    let (code, out, err) = rollup(&["withdraw", "--rpc", &sequencer.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000c0", "--amount", "2000000000000000000"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let withdraw_tx = field(&out, "tx").unwrap().to_string();
+    let (code, out, _) = rollup(&["send", "--rpc", &sequencer.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000b0", "--amount", "99000000000000000000"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refused: insufficient balance"), "{out}");
+    let (code, _, err) = rollup(&["send", "--rpc", &validator.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000b0", "--amount", "1"]);
+    assert_ne!(code, 0, "a validator takes no transactions");
+    let _ = err;
+    wait_for(&validator, 60, "batch 2 applied", |latest| latest["batch"] == 2);
+    for node in [&sequencer, &validator] {
+        let (code, out, _) = rollup(&["balance", "--rpc", &node.rpc, "0x00000000000000000000000000000000000000b0"]);
+        assert_eq!((code, field(&out, "balance")), (0, Some("1000")));
+    }
+
+    // Claim before confirmation: refused with when; after it: paid, once.
+    let claim = || {
+        rollup(&["claim", "--rpc", &validator.rpc, "--l1-rpc", &anvil.url, "--deployment", deployment.to_str().unwrap(), "--key", USER_KEY, "--tx", &withdraw_tx])
+    };
+    let (code, out, _) = claim();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("claimable from"), "{out}");
+    wait_for(&validator, 90, "batch 2 confirmed", |latest| latest["confirmed_batch"] == 2);
+    let recipient = "0x00000000000000000000000000000000000000c0".parse().unwrap();
+    let (code, out, err) = claim();
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(field(&out, "paid"), Some("2000000000000000000"));
+    assert_eq!(l1.balance(recipient).unwrap(), U256::from(2 * ETHER));
+    let (code, out, _) = claim();
+    assert_eq!(code, 1);
+    assert!(out.contains("AlreadyPaid"), "{out}");
+    let (code, out, _) = rollup(&["status", "--rpc", &sequencer.rpc]);
+    assert_eq!(code, 0);
+    assert_eq!(field(&out, "confirmed_batch"), Some("2"));
+
+    // Ctrl-C (SIGTERM) stops both cleanly.
+    sequencer.terminate();
+    validator.terminate();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn rollup_cli_wallet(key: &str) -> verifier::l1::Address {
+    let digits = key.strip_prefix("0x").unwrap();
+    let mut secret = [0u8; 32];
+    for (i, byte) in secret.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).unwrap();
+    }
+    Wallet::from_secret(&secret).unwrap().address()
+}
+
+/// A small deterministic generator for the kill schedule (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Sends `tx` until the sequencer acknowledges it, through any number of its deaths. `Ok(true)`:
+/// acknowledged; `Ok(false)`: refused as already known (it got in before a crash ate the answer).
+fn send_until_acknowledged(rpc: &str, bytes: &[u8]) -> Result<bool, String> {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match NodeClient::new(rpc).unwrap().call("hb_sendTransaction", json!([format!("0x{hex}")])) {
+            Ok(_) => return Ok(true),
+            Err(ClientError::Rpc { message, .. }) if message.contains("too low") => return Ok(false),
+            Err(ClientError::Rpc { message, .. }) => return Err(message),
+            Err(ClientError::Transport { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(30))
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+#[test]
+fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() {
+    let total = env_or("HB_KILL_LOAD", 10_000);
+    let kill_points = env_or("HB_KILL_POINTS", 20);
+    let seed = env_or("HB_KILL_SEED", 0x5EED_1234);
+    eprintln!("load {total} transactions, {kill_points} kill points, seed {seed:#x} (HB_KILL_SEED)");
+    let mut anvil = Anvil::start();
+    let mut l1 = anvil.connect();
+    let dir = fresh_dir("kill");
+    let (deployment_path, config) = deploy(
+        &anvil,
+        &dir,
+        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"),
+    );
+    let deployment: Deployment =
+        serde_json::from_str(&std::fs::read_to_string(&deployment_path).unwrap()).unwrap();
+
+    // Senders funded through the bridge.
+    const SENDERS: u64 = 20;
+    let senders: Vec<SigningKey> = (0..SENDERS)
+        .map(|i| SigningKey::from_slice(&[i as u8 + 1; 32]).unwrap())
+        .collect();
+    let funder = Wallet::from_secret(&{
+        let digits = USER_KEY.strip_prefix("0x").unwrap();
+        let mut secret = [0u8; 32];
+        for (i, byte) in secret.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).unwrap();
+        }
+        secret
+    })
+    .unwrap();
+    for key in &senders {
+        contracts::send(&mut l1, &funder, deployment.inbox, U256::from(ETHER), Inbox::depositCall { l2Recipient: address_of(key).into() })
+            .unwrap()
+            .success()
+            .unwrap();
+    }
+
+    let mut sequencer = NodeProcess::spawn(
+        &node_args(&dir.join("seq"), "sequencer", DEPLOYER_KEY, &anvil, &deployment_path, &config, &[]),
+        &dir.join("seq.log"),
+    );
+    let mut validator = NodeProcess::spawn(
+        &node_args(&dir.join("val"), "validator", VALIDATOR_KEY, &anvil, &deployment_path, &config, &[]),
+        &dir.join("val.log"),
+    );
+    // The deposits are in before the load starts (a sender needs its balance).
+    wait_for(&sequencer, 60, "the deposits applied", |latest| latest["batch"].as_u64() >= Some(1));
+
+    // The load: each sender's transfers in nonce order, from 4 threads.
+    let per_sender = total / SENDERS;
+    let rpc = sequencer.rpc.clone();
+    let acknowledged = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(Mutex::new(Vec::<String>::new()));
+    let done = Arc::new(AtomicBool::new(false));
+    let load: Vec<_> = (0..4u64)
+        .map(|t| {
+            let senders: Vec<SigningKey> = senders.iter().skip(t as usize).step_by(4).cloned().collect();
+            let (rpc, acknowledged, refused) = (rpc.clone(), acknowledged.clone(), refused.clone());
+            std::thread::spawn(move || {
+                for nonce in 0..per_sender {
+                    for key in &senders {
+                        let tx = sign_transfer(key, CHAIN_ID, [0xB0; 20], 1, nonce).to_bytes().unwrap();
+                        match send_until_acknowledged(&rpc, &tx) {
+                            Ok(true) => {
+                                acknowledged.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(false) => {}
+                            Err(why) => refused.lock().unwrap().push(why),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // The kills: at random moments, the sequencer or the validator, and a restart at once.
+    let mut rng = Rng(seed | 1);
+    let mut kills = (0, 0);
+    for _ in 0..kill_points {
+        std::thread::sleep(Duration::from_millis(200 + rng.below(1300)));
+        if rng.below(2) == 0 {
+            sequencer.kill_and_restart();
+            kills.0 += 1;
+        } else {
+            validator.kill_and_restart();
+            kills.1 += 1;
+        }
+    }
+    for thread in load {
+        thread.join().unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    eprintln!(
+        "killed the sequencer {} and the validator {} times; {} acknowledged",
+        kills.0,
+        kills.1,
+        acknowledged.load(Ordering::Relaxed)
+    );
+    assert!(refused.lock().unwrap().is_empty(), "refused: {:?}", refused.lock().unwrap());
+
+    // Everything posted, applied and asserted.
+    let settled = |node: &NodeProcess| {
+        wait_for(node, 300, "the load settled", |latest| {
+            let status = node.client().call("hb_syncStatus", json!([])).unwrap_or_default();
+            status["mempool"] == 0
+                && status["batch"] == status["l1_batches"]
+                && latest["assertion_batch"] == latest["batch"]
+        })
+    };
+    let seq_head = settled(&sequencer);
+    let val_head = settled(&validator);
+    assert_eq!(seq_head["state_root"], val_head["state_root"]);
+
+    // No acknowledged transaction lost, none applied twice: every sender's nonce is its count, and
+    // the recipient got one wei per transaction.
+    for node in [&sequencer, &validator] {
+        for key in &senders {
+            let account = node.client().call("hb_getBalance", json!([format!("0x{}", hex(&address_of(key)))])).unwrap();
+            assert_eq!(account["nonce"], per_sender, "{}", node.output());
+        }
+        let recipient = node.client().call("hb_getBalance", json!([format!("0x{}", hex(&[0xB0; 20]))])).unwrap();
+        assert_eq!(recipient["balance"], (per_sender * SENDERS).to_string());
+    }
+
+    // A clean replay of the posted batches by a fresh validator gives the same root.
+    let fresh = NodeProcess::spawn(
+        &node_args(&dir.join("fresh"), "validator", VALIDATOR_KEY, &anvil, &deployment_path, &config, &[]),
+        &dir.join("fresh.log"),
+    );
+    let fresh_head = wait_for(&fresh, 300, "the clean replay", |latest| latest["batch"] == seq_head["batch"]);
+    assert_eq!(fresh_head["state_root"], seq_head["state_root"]);
+
+    // L1 agrees: no assertion was rejected, and the last one claims the nodes' root.
+    let (code, out, _) = rollup(&["assertions", "--l1-rpc", &anvil.url, "--deployment", deployment_path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("rejected"), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.contains(&format!("batch {} ", seq_head["batch"])), "{last}");
+    assert!(last.contains(seq_head["state_root"].as_str().unwrap()), "{last} vs {seq_head}");
+    drop((sequencer, validator, fresh));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
