@@ -9,12 +9,12 @@
 //! a free loopback port and kills it by PID when it ends, passed or failed. A missing anvil is
 //! installed with `npm ci` in `verifier/contracts`; without npm the tests fail, they never skip.
 
+#[path = "common/anvil.rs"]
+mod anvil_node;
 #[path = "common/settlement.rs"]
 mod fixture;
 #[path = "common/rollup_cli.rs"]
 mod rollup_cli;
-#[path = "common/anvil.rs"]
-mod anvil_node;
 
 use std::time::Instant;
 

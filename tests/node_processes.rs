@@ -132,7 +132,15 @@ impl Drop for NodeProcess {
     }
 }
 
-fn node_args(dir: &Path, role: &str, key: &str, anvil: &Anvil, deployment: &Path, config: &Path, extra: &[&str]) -> Vec<String> {
+fn node_args(
+    dir: &Path,
+    role: &str,
+    key: &str,
+    anvil: &Anvil,
+    deployment: &Path,
+    config: &Path,
+    extra: &[&str],
+) -> Vec<String> {
     let mut args: Vec<String> = [
         "--data-dir",
         dir.to_str().unwrap(),
@@ -206,11 +214,27 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
         &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 20\nwithdrawal_delay = 20\nclock_budget = 60\n"),
     );
     let sequencer = NodeProcess::spawn(
-        &node_args(&dir.join("seq"), "sequencer", DEPLOYER_KEY, &anvil, &deployment, &config, &["--fault", "wrong-root"]),
+        &node_args(
+            &dir.join("seq"),
+            "sequencer",
+            DEPLOYER_KEY,
+            &anvil,
+            &deployment,
+            &config,
+            &["--fault", "wrong-root"],
+        ),
         &dir.join("seq.log"),
     );
     let validator = NodeProcess::spawn(
-        &node_args(&dir.join("val"), "validator", VALIDATOR_KEY, &anvil, &deployment, &config, &[]),
+        &node_args(
+            &dir.join("val"),
+            "validator",
+            VALIDATOR_KEY,
+            &anvil,
+            &deployment,
+            &config,
+            &[],
+        ),
         &dir.join("val.log"),
     );
     let validator_wallet = rollup_cli_wallet(VALIDATOR_KEY);
@@ -222,7 +246,17 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     assert_eq!(code, 0, "{err}");
     let alice = field(&out, "address").unwrap().to_string();
     let (code, out, err) = rollup(&[
-        "deposit", "--l1-rpc", &anvil.url, "--deployment", deployment.to_str().unwrap(), "--key", USER_KEY, "--to", &alice, "--amount", "5000000000000000000",
+        "deposit",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+        "--key",
+        USER_KEY,
+        "--to",
+        &alice,
+        "--amount",
+        "5000000000000000000",
     ]);
     assert_eq!(code, 0, "{out}{err}");
 
@@ -230,42 +264,118 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     wait_for(&validator, 60, "batch 1 asserted truthfully", |latest| {
         latest["assertion_batch"] == 1 && latest["assertion"].as_u64() >= Some(2)
     });
-    let (code, out, _) = rollup(&["assertions", "--l1-rpc", &anvil.url, "--deployment", deployment.to_str().unwrap()]);
+    let (code, out, _) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("assertion 1: rejected batch 1"), "{out}");
-    assert!(out.contains("assertion 2: pending batch 1") || out.contains("assertion 2: confirmed batch 1"), "{out}");
+    assert!(
+        out.contains("assertion 2: pending batch 1")
+            || out.contains("assertion 2: confirmed batch 1"),
+        "{out}"
+    );
     // The bond moved: the validator's bond back and half the liar's, less its gas.
     let after = l1.balance(validator_wallet).unwrap();
-    assert!(after > before + U256::from(ETHER * 4 / 10), "{before} -> {after}");
+    assert!(
+        after > before + U256::from(ETHER * 4 / 10),
+        "{before} -> {after}"
+    );
 
     // A transfer and a withdrawal through the CLI; balances on both nodes.
-    let (code, out, err) = rollup(&["send", "--rpc", &sequencer.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000b0", "--amount", "1000"]);
+    let (code, out, err) = rollup(&[
+        "send",
+        "--rpc",
+        &sequencer.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        "0x00000000000000000000000000000000000000b0",
+        "--amount",
+        "1000",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(field(&out, "tx").is_some_and(|t| t.len() == 66));
-    let (code, out, err) = rollup(&["withdraw", "--rpc", &sequencer.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000c0", "--amount", "2000000000000000000"]);
+    let (code, out, err) = rollup(&[
+        "withdraw",
+        "--rpc",
+        &sequencer.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        "0x00000000000000000000000000000000000000c0",
+        "--amount",
+        "2000000000000000000",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     let withdraw_tx = field(&out, "tx").unwrap().to_string();
-    let (code, out, _) = rollup(&["send", "--rpc", &sequencer.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000b0", "--amount", "99000000000000000000"]);
+    let (code, out, _) = rollup(&[
+        "send",
+        "--rpc",
+        &sequencer.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        "0x00000000000000000000000000000000000000b0",
+        "--amount",
+        "99000000000000000000",
+    ]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("refused: insufficient balance"), "{out}");
-    let (code, _, err) = rollup(&["send", "--rpc", &validator.rpc, "--key-file", key_file.to_str().unwrap(), "--to", "0x00000000000000000000000000000000000000b0", "--amount", "1"]);
+    let (code, _, err) = rollup(&[
+        "send",
+        "--rpc",
+        &validator.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        "0x00000000000000000000000000000000000000b0",
+        "--amount",
+        "1",
+    ]);
     assert_ne!(code, 0, "a validator takes no transactions");
     let _ = err;
-    wait_for(&validator, 60, "batch 2 applied", |latest| latest["batch"] == 2);
+    wait_for(&validator, 60, "batch 2 applied", |latest| {
+        latest["batch"] == 2
+    });
     for node in [&sequencer, &validator] {
-        let (code, out, _) = rollup(&["balance", "--rpc", &node.rpc, "0x00000000000000000000000000000000000000b0"]);
+        let (code, out, _) = rollup(&[
+            "balance",
+            "--rpc",
+            &node.rpc,
+            "0x00000000000000000000000000000000000000b0",
+        ]);
         assert_eq!((code, field(&out, "balance")), (0, Some("1000")));
     }
 
     // Claim before confirmation: refused with when; after it: paid, once.
     let claim = || {
-        rollup(&["claim", "--rpc", &validator.rpc, "--l1-rpc", &anvil.url, "--deployment", deployment.to_str().unwrap(), "--key", USER_KEY, "--tx", &withdraw_tx])
+        rollup(&[
+            "claim",
+            "--rpc",
+            &validator.rpc,
+            "--l1-rpc",
+            &anvil.url,
+            "--deployment",
+            deployment.to_str().unwrap(),
+            "--key",
+            USER_KEY,
+            "--tx",
+            &withdraw_tx,
+        ])
     };
     let (code, out, _) = claim();
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("claimable from"), "{out}");
-    wait_for(&validator, 90, "batch 2 confirmed", |latest| latest["confirmed_batch"] == 2);
-    let recipient = "0x00000000000000000000000000000000000000c0".parse().unwrap();
+    wait_for(&validator, 90, "batch 2 confirmed", |latest| {
+        latest["confirmed_batch"] == 2
+    });
+    let recipient = "0x00000000000000000000000000000000000000c0"
+        .parse()
+        .unwrap();
     let (code, out, err) = claim();
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(field(&out, "paid"), Some("2000000000000000000"));
@@ -305,7 +415,10 @@ impl Rng {
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Sends `tx` until the sequencer acknowledges it, through any number of its deaths. `Ok(true)`:
@@ -314,9 +427,14 @@ fn send_until_acknowledged(rpc: &str, bytes: &[u8]) -> Result<bool, String> {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        match NodeClient::new(rpc).unwrap().call("hb_sendTransaction", json!([format!("0x{hex}")])) {
+        match NodeClient::new(rpc)
+            .unwrap()
+            .call("hb_sendTransaction", json!([format!("0x{hex}")]))
+        {
             Ok(_) => return Ok(true),
-            Err(ClientError::Rpc { message, .. }) if message.contains("too low") => return Ok(false),
+            Err(ClientError::Rpc { message, .. }) if message.contains("too low") => {
+                return Ok(false)
+            }
             Err(ClientError::Rpc { message, .. }) => return Err(message),
             Err(ClientError::Transport { .. }) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(30))
@@ -331,14 +449,18 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     let total = env_or("HB_KILL_LOAD", 10_000);
     let kill_points = env_or("HB_KILL_POINTS", 20);
     let seed = env_or("HB_KILL_SEED", 0x5EED_1234);
-    eprintln!("load {total} transactions, {kill_points} kill points, seed {seed:#x} (HB_KILL_SEED)");
+    eprintln!(
+        "load {total} transactions, {kill_points} kill points, seed {seed:#x} (HB_KILL_SEED)"
+    );
     let mut anvil = Anvil::start();
     let mut l1 = anvil.connect();
     let dir = fresh_dir("kill");
     let (deployment_path, config) = deploy(
         &anvil,
         &dir,
-        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"),
+        &format!(
+            "chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"
+        ),
     );
     let deployment: Deployment =
         serde_json::from_str(&std::fs::read_to_string(&deployment_path).unwrap()).unwrap();
@@ -358,22 +480,48 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     })
     .unwrap();
     for key in &senders {
-        contracts::send(&mut l1, &funder, deployment.inbox, U256::from(ETHER), Inbox::depositCall { l2Recipient: address_of(key).into() })
-            .unwrap()
-            .success()
-            .unwrap();
+        contracts::send(
+            &mut l1,
+            &funder,
+            deployment.inbox,
+            U256::from(ETHER),
+            Inbox::depositCall {
+                l2Recipient: address_of(key).into(),
+            },
+        )
+        .unwrap()
+        .success()
+        .unwrap();
     }
 
     let mut sequencer = NodeProcess::spawn(
-        &node_args(&dir.join("seq"), "sequencer", DEPLOYER_KEY, &anvil, &deployment_path, &config, &[]),
+        &node_args(
+            &dir.join("seq"),
+            "sequencer",
+            DEPLOYER_KEY,
+            &anvil,
+            &deployment_path,
+            &config,
+            &[],
+        ),
         &dir.join("seq.log"),
     );
     let mut validator = NodeProcess::spawn(
-        &node_args(&dir.join("val"), "validator", VALIDATOR_KEY, &anvil, &deployment_path, &config, &[]),
+        &node_args(
+            &dir.join("val"),
+            "validator",
+            VALIDATOR_KEY,
+            &anvil,
+            &deployment_path,
+            &config,
+            &[],
+        ),
         &dir.join("val.log"),
     );
     // The deposits are in before the load starts (a sender needs its balance).
-    wait_for(&sequencer, 60, "the deposits applied", |latest| latest["batch"].as_u64() >= Some(1));
+    wait_for(&sequencer, 60, "the deposits applied", |latest| {
+        latest["batch"].as_u64() >= Some(1)
+    });
 
     // The load: each sender's transfers in nonce order, from 4 threads.
     let per_sender = total / SENDERS;
@@ -383,12 +531,19 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     let done = Arc::new(AtomicBool::new(false));
     let load: Vec<_> = (0..4u64)
         .map(|t| {
-            let senders: Vec<SigningKey> = senders.iter().skip(t as usize).step_by(4).cloned().collect();
+            let senders: Vec<SigningKey> = senders
+                .iter()
+                .skip(t as usize)
+                .step_by(4)
+                .cloned()
+                .collect();
             let (rpc, acknowledged, refused) = (rpc.clone(), acknowledged.clone(), refused.clone());
             std::thread::spawn(move || {
                 for nonce in 0..per_sender {
                     for key in &senders {
-                        let tx = sign_transfer(key, CHAIN_ID, [0xB0; 20], 1, nonce).to_bytes().unwrap();
+                        let tx = sign_transfer(key, CHAIN_ID, [0xB0; 20], 1, nonce)
+                            .to_bytes()
+                            .unwrap();
                         match send_until_acknowledged(&rpc, &tx) {
                             Ok(true) => {
                                 acknowledged.fetch_add(1, Ordering::Relaxed);
@@ -425,12 +580,19 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
         kills.1,
         acknowledged.load(Ordering::Relaxed)
     );
-    assert!(refused.lock().unwrap().is_empty(), "refused: {:?}", refused.lock().unwrap());
+    assert!(
+        refused.lock().unwrap().is_empty(),
+        "refused: {:?}",
+        refused.lock().unwrap()
+    );
 
     // Everything posted, applied and asserted.
     let settled = |node: &NodeProcess| {
         wait_for(node, 300, "the load settled", |latest| {
-            let status = node.client().call("hb_syncStatus", json!([])).unwrap_or_default();
+            let status = node
+                .client()
+                .call("hb_syncStatus", json!([]))
+                .unwrap_or_default();
             status["mempool"] == 0
                 && status["batch"] == status["l1_batches"]
                 && latest["assertion_batch"] == latest["batch"]
@@ -444,28 +606,59 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     // the recipient got one wei per transaction.
     for node in [&sequencer, &validator] {
         for key in &senders {
-            let account = node.client().call("hb_getBalance", json!([format!("0x{}", hex(&address_of(key)))])).unwrap();
+            let account = node
+                .client()
+                .call(
+                    "hb_getBalance",
+                    json!([format!("0x{}", hex(&address_of(key)))]),
+                )
+                .unwrap();
             assert_eq!(account["nonce"], per_sender, "{}", node.output());
         }
-        let recipient = node.client().call("hb_getBalance", json!([format!("0x{}", hex(&[0xB0; 20]))])).unwrap();
+        let recipient = node
+            .client()
+            .call("hb_getBalance", json!([format!("0x{}", hex(&[0xB0; 20]))]))
+            .unwrap();
         assert_eq!(recipient["balance"], (per_sender * SENDERS).to_string());
     }
 
     // A clean replay of the posted batches by a fresh validator gives the same root.
     let fresh = NodeProcess::spawn(
-        &node_args(&dir.join("fresh"), "validator", VALIDATOR_KEY, &anvil, &deployment_path, &config, &[]),
+        &node_args(
+            &dir.join("fresh"),
+            "validator",
+            VALIDATOR_KEY,
+            &anvil,
+            &deployment_path,
+            &config,
+            &[],
+        ),
         &dir.join("fresh.log"),
     );
-    let fresh_head = wait_for(&fresh, 300, "the clean replay", |latest| latest["batch"] == seq_head["batch"]);
+    let fresh_head = wait_for(&fresh, 300, "the clean replay", |latest| {
+        latest["batch"] == seq_head["batch"]
+    });
     assert_eq!(fresh_head["state_root"], seq_head["state_root"]);
 
     // L1 agrees: no assertion was rejected, and the last one claims the nodes' root.
-    let (code, out, _) = rollup(&["assertions", "--l1-rpc", &anvil.url, "--deployment", deployment_path.to_str().unwrap()]);
+    let (code, out, _) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment_path.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     assert!(!out.contains("rejected"), "{out}");
     let last = out.lines().last().unwrap();
-    assert!(last.contains(&format!("batch {} ", seq_head["batch"])), "{last}");
-    assert!(last.contains(seq_head["state_root"].as_str().unwrap()), "{last} vs {seq_head}");
+    assert!(
+        last.contains(&format!("batch {} ", seq_head["batch"])),
+        "{last}"
+    );
+    assert!(
+        last.contains(seq_head["state_root"].as_str().unwrap()),
+        "{last} vs {seq_head}"
+    );
     drop((sequencer, validator, fresh));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,6 +9,7 @@
 //! | [`crypto`] | keccak256 and secp256k1 on the host: the `keccak256` / `ecrecover` precompile semantics, addresses, signing |
 //! | [`store`] | [`NodeStore`], the keccak-keyed node store behind the preimage oracle, and [`genesis`] |
 //! | [`native`] | [`NativeAbi`] and [`run_native`]: the ledger run natively, the reference for both VM engines |
+//! | [`signatures`] | [`RecoveredSignatures`]: a batch's signatures recovered ahead, in parallel, for `ecrecover` |
 //! | [`builder`] | [`BatchBuilder`] and the deterministic [`random_batch`] |
 //!
 //! No wasmtime and no interpreter here: running the guest belongs to `prover`.
@@ -17,6 +18,7 @@ pub mod builder;
 pub mod crypto;
 pub mod error;
 pub mod native;
+pub mod signatures;
 pub mod store;
 
 pub use builder::{derive_keys, random_batch, random_genesis, BatchBuilder, GENESIS_BALANCE};
@@ -34,7 +36,10 @@ pub use ledger::types::{
     ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal, OUTPUTS_LEN,
 };
 pub use ledger::{execute_batch, Abi, Execution, MAX_CHUNK};
-pub use native::{encode_batch, run_native, run_native_bytes, NativeAbi, NativeRun};
+pub use native::{
+    encode_batch, run_native, run_native_abi, run_native_bytes, NativeAbi, NativeRun,
+};
+pub use signatures::RecoveredSignatures;
 pub use store::{genesis, NodeStore};
 
 /// The benchmark guest (`program/workloads`): a WebAssembly module that

@@ -4,7 +4,10 @@
 
 use ledger::{Abi, Batch, BatchOutputs, Config, Execution};
 
+use std::sync::Arc;
+
 use crate::crypto::{ecrecover, keccak256};
+use crate::signatures::RecoveredSignatures;
 use crate::store::{copy_preimage, NodeStore};
 
 /// The host ABI served natively: the inbox is `batch_bytes`, preimages come
@@ -18,6 +21,8 @@ pub struct NativeAbi {
     pub outputs: Option<Vec<u8>>,
     /// Number of `emit_node` calls.
     pub emitted: usize,
+    /// Signatures recovered ahead (same results, sooner); the rest are recovered on demand.
+    pub signatures: Option<Arc<RecoveredSignatures>>,
 }
 
 impl NativeAbi {
@@ -27,7 +32,14 @@ impl NativeAbi {
             store,
             outputs: None,
             emitted: 0,
+            signatures: None,
         }
+    }
+
+    /// Serves `ecrecover` from `signatures` where it can.
+    pub fn with_signatures(mut self, signatures: Option<Arc<RecoveredSignatures>>) -> Self {
+        self.signatures = signatures;
+        self
     }
 }
 
@@ -63,6 +75,9 @@ impl Abi for NativeAbi {
     }
 
     fn ecrecover(&mut self, msg_hash: &[u8; 32], sig: &[u8; 65]) -> Option<[u8; 20]> {
+        if let Some(recovered) = self.signatures.as_ref().and_then(|s| s.get(msg_hash, sig)) {
+            return recovered;
+        }
         ecrecover(msg_hash, sig)
     }
 }
@@ -83,7 +98,11 @@ pub struct NativeRun {
 /// Runs the batch whose encoded bytes are `batch_bytes` (well-formed or
 /// not) against `store` under `config`.
 pub fn run_native_bytes(batch_bytes: Vec<u8>, store: NodeStore, config: &Config) -> NativeRun {
-    let mut abi = NativeAbi::new(batch_bytes, store);
+    run_native_abi(NativeAbi::new(batch_bytes, store), config)
+}
+
+/// Runs the ledger on `abi` (its inbox, store and signature cache).
+pub fn run_native_abi(mut abi: NativeAbi, config: &Config) -> NativeRun {
     let execution = ledger::execute(&mut abi, config);
     NativeRun {
         execution,

@@ -6,6 +6,7 @@
 //! would compute for the same accounts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ledger::trie::{fetch_node, Node};
 use ledger::{Abi, Account, Address, Hash, PartialTrie, EMPTY_ROOT};
@@ -14,10 +15,24 @@ use crate::crypto::{ecrecover, keccak256};
 use crate::native::NativeAbi;
 
 /// Trie nodes (or any preimages) keyed by their keccak256 hash.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Two layers: a shared `base` and the nodes `added` since the last [`NodeStore::settle`]. A
+/// clone shares the base, so a run can start from a node's whole history at the cost of its
+/// latest batch, and what the run added is [`NodeStore::added`]. The layers are disjoint, and
+/// nothing observable depends on which layer holds a node.
+#[derive(Clone, Debug, Default)]
 pub struct NodeStore {
-    nodes: BTreeMap<Hash, Vec<u8>>,
+    base: Arc<BTreeMap<Hash, Vec<u8>>>,
+    added: BTreeMap<Hash, Vec<u8>>,
 }
+
+impl PartialEq for NodeStore {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for NodeStore {}
 
 impl NodeStore {
     /// An empty store.
@@ -28,38 +43,76 @@ impl NodeStore {
     /// Stores `node` under its keccak256 hash and returns the hash.
     pub fn insert(&mut self, node: &[u8]) -> Hash {
         let hash = keccak256(node);
-        self.nodes.insert(hash, node.to_vec());
+        if !self.base.contains_key(&hash) {
+            self.added.insert(hash, node.to_vec());
+        }
         hash
     }
 
     /// The preimage of `hash`, if stored.
     pub fn get(&self, hash: &Hash) -> Option<&[u8]> {
-        self.nodes.get(hash).map(Vec::as_slice)
+        self.added
+            .get(hash)
+            .or_else(|| self.base.get(hash))
+            .map(Vec::as_slice)
     }
 
     /// Forgets the preimage of `hash` (tests use it to make a node
     /// unknown); returns it if it was stored.
     pub fn remove(&mut self, hash: &Hash) -> Option<Vec<u8>> {
-        self.nodes.remove(hash)
+        match self.added.remove(hash) {
+            Some(node) => Some(node),
+            None if self.base.contains_key(hash) => Arc::make_mut(&mut self.base).remove(hash),
+            None => None,
+        }
     }
 
     pub fn contains(&self, hash: &Hash) -> bool {
-        self.nodes.contains_key(hash)
+        self.added.contains_key(hash) || self.base.contains_key(hash)
     }
 
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.base.len() + self.added.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len() == 0
     }
 
     /// All stored `(hash, preimage)` pairs, by hash.
     pub fn iter(&self) -> impl Iterator<Item = (&Hash, &[u8])> {
-        self.nodes
+        let mut base = self.base.iter().peekable();
+        let mut added = self.added.iter().peekable();
+        std::iter::from_fn(move || {
+            // The layers are disjoint: a merge of two sorted runs.
+            let take_base = match (base.peek(), added.peek()) {
+                (Some((b, _)), Some((a, _))) => b < a,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            let (hash, node) = if take_base {
+                base.next()?
+            } else {
+                added.next()?
+            };
+            Some((hash, node.as_slice()))
+        })
+    }
+
+    /// The nodes added since the last [`NodeStore::settle`] (or since the clone it was made
+    /// from was settled), by hash.
+    pub fn added(&self) -> impl Iterator<Item = (&Hash, &[u8])> {
+        self.added
             .iter()
             .map(|(hash, node)| (hash, node.as_slice()))
+    }
+
+    /// Moves the added nodes into the base; free while no clone shares it, a copy of the base
+    /// otherwise.
+    pub fn settle(&mut self) {
+        if !self.added.is_empty() {
+            Arc::make_mut(&mut self.base).append(&mut self.added);
+        }
     }
 
     /// The account of `address` in the state with root `root` (the default,

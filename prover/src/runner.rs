@@ -102,7 +102,12 @@ impl StfGuest {
         message: Vec<u8>,
         store: NodeStore,
     ) -> Result<(Machine, StfHost), RunError> {
-        let abi = NativeAbi::new(message, store);
+        self.start_abi(NativeAbi::new(message, store))
+    }
+
+    /// Like [`StfGuest::start_message`], the host serving `abi` (its inbox, trie and signature
+    /// cache).
+    pub fn start_abi(&self, abi: NativeAbi) -> Result<(Machine, StfHost), RunError> {
         let mut host = StfHost::new(abi);
         let mut machine = Machine::instantiate(self.module.clone(), &mut host, BATCH_STEP_LIMIT)?;
         machine.invoke("run", &[])?;
@@ -126,10 +131,16 @@ impl StfGuest {
         message: Vec<u8>,
         store: NodeStore,
     ) -> Result<BatchRun, RunError> {
+        self.run_abi(engine, NativeAbi::new(message, store))
+    }
+
+    /// Runs the message in `abi` against its trie on `engine`, `ecrecover` served from its
+    /// signature cache where it has one.
+    pub fn run_abi(&self, engine: Engine, abi: NativeAbi) -> Result<BatchRun, RunError> {
         let started = Instant::now();
         match engine {
             Engine::Interp => {
-                let (mut machine, mut host) = self.start_message(message, store)?;
+                let (mut machine, mut host) = self.start_abi(abi)?;
                 // Steps of the claim: from the machine `start_message` returns, as disputes count them.
                 let origin = machine.steps();
                 match machine.run(&mut host, BATCH_STEP_LIMIT) {
@@ -143,7 +154,7 @@ impl StfGuest {
                 finish(host, machine.steps() - origin, elapsed, Some(state))
             }
             Engine::Native => {
-                let host = StfHost::new(NativeAbi::new(message, store));
+                let host = StfHost::new(abi);
                 let mut instance = NativeInstance::new(&self.native, host, BATCH_STEP_LIMIT)?;
                 match instance.invoke("run", &[], BATCH_STEP_LIMIT) {
                     Ok(_) => {}

@@ -144,4 +144,3 @@ impl Drop for Anvil {
         let _ = std::fs::remove_file(&self.log);
     }
 }
-

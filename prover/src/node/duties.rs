@@ -243,8 +243,9 @@ impl Duties {
             },
         };
         let next = record.data.batchNumber + 1;
-        let agreed = tip == 0 || outputs_of(state, record.data.batchNumber)?
-            .is_some_and(|mine| mine.to_bytes()[..] == record.outputs[..]);
+        let agreed = tip == 0
+            || outputs_of(state, record.data.batchNumber)?
+                .is_some_and(|mine| mine.to_bytes()[..] == record.outputs[..]);
         if !agreed || outputs_of(state, next)?.is_none() {
             self.waiting = None;
             return Ok(None);
@@ -277,14 +278,7 @@ impl Duties {
             outputs.post_state_root = program::keccak256(&outputs.post_state_root);
             claim.outputs = outputs.to_bytes().to_vec();
         }
-        match assert_batch(
-            l1,
-            &self.wallet,
-            &self.deployment,
-            &record,
-            &batch,
-            &claim,
-        ) {
+        match assert_batch(l1, &self.wallet, &self.deployment, &record, &batch, &claim) {
             Ok((posted, _)) => {
                 self.waiting = None;
                 Ok(Some(Action::Asserted {

@@ -5,10 +5,11 @@
 //! state it cannot vouch for. Both roles apply batches here, the sequencer its own too: what a
 //! node serves is always what L1 holds.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use program::ledger::{BatchOutputs, Config, Hash, TransactionList};
-use program::{run_native_bytes, NodeStore};
+use program::{run_native_abi, NativeAbi, NodeStore, RecoveredSignatures};
 use verifier::l1::L1;
 use verifier::settlement::contracts::{view, Deployment, Inbox};
 
@@ -20,6 +21,15 @@ use crate::runner::Engine;
 use crate::settlement::{fetch_batch, withdrawal_proof_of, PostedBatch};
 use crate::StfGuest;
 
+/// Whether a replay recovers the batch's signatures on every core first (the same results:
+/// `Off` is there to measure what `On` gains).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SignatureCache {
+    #[default]
+    On,
+    Off,
+}
+
 /// One batch applied.
 #[derive(Clone, Debug)]
 pub struct Applied {
@@ -27,7 +37,7 @@ pub struct Applied {
     pub deposits: usize,
     pub transactions: usize,
     pub state_root: Hash,
-    /// The wasmtime replay's time.
+    /// The replay's time: signatures recovered, then wasmtime and the native ledger side by side.
     pub replay: Duration,
 }
 
@@ -60,7 +70,7 @@ pub fn apply_next(
         return Ok(None);
     }
     let batch = fetch_batch(l1, deployment, head.batch + 1)?;
-    let (commit, applied) = replay(guest, &batch, &head, nodes)?;
+    let (commit, applied) = replay(guest, &batch, &head, nodes, SignatureCache::On)?;
     let mut node = lock(state);
     node.db.commit_batch(commit)?;
     node.pending = readmit(&node)?;
@@ -73,12 +83,21 @@ pub fn replay(
     batch: &PostedBatch,
     head: &Head,
     nodes: NodeStore,
+    cache: SignatureCache,
 ) -> Result<(BatchCommit, Applied), NodeError> {
     let message = batch.message(&head.state_root);
     let started = Instant::now();
+    let signatures = match cache {
+        SignatureCache::On => Some(Arc::new(RecoveredSignatures::of_section(
+            batch.chain_id,
+            &batch.transactions,
+        ))),
+        SignatureCache::Off => None,
+    };
+    let abi = NativeAbi::new(message.clone(), nodes.clone()).with_signatures(signatures);
     let (native, wasm) = rayon::join(
-        || run_native_bytes(message.clone(), nodes.clone(), &Config::default()),
-        || guest.run_message(Engine::Native, message.clone(), nodes.clone()),
+        || run_native_abi(abi.clone(), &Config::default()),
+        || guest.run_abi(Engine::Native, abi.clone()),
     );
     let wasm = wasm.map_err(crate::settlement::SettleError::from)?;
     let replay_time = started.elapsed();
@@ -131,9 +150,10 @@ pub fn replay(
             ))
         })
         .collect();
+    // The run's clone shares the node's settled store: what it added is the batch's.
     let new_nodes = wasm
         .store
-        .iter()
+        .added()
         .filter(|(hash, _)| !nodes.contains(hash))
         .map(|(_, node)| node.to_vec())
         .collect();

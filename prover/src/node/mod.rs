@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`store`] | redb: trie nodes, batches, receipts, withdrawals, mempool, head, L1 cursor |
 //! | [`mempool`] | what the sequencer admits, each refusal named |
+//! | [`admission`] | admission with group commit: durable before acknowledged, one sync per group |
 //! | [`rpc`] | JSON-RPC 2.0 over HTTP: the reads, and `hb_sendTransaction` on a sequencer |
 //! | [`sequencer`] | posting the next batch from the mempool and pending deposits |
 //! | [`follower`] | applying every posted batch in order (wasmtime, the native ledger alongside) |
@@ -14,6 +15,7 @@
 //! | [`client`] | a blocking JSON-RPC client for the node (user commands, tests, benches) |
 //! | [`service`] | the process: the L1 it uses, the loop, the RPC server, a clean stop |
 
+pub mod admission;
 pub mod chain;
 pub mod client;
 pub mod duties;

@@ -24,7 +24,8 @@ use jsonrpsee::RpcModule;
 use program::ledger::Hash;
 use serde_json::{json, Value};
 
-use super::mempool::{self, Pending};
+use super::admission::{Admissions, NotAdmitted};
+use super::mempool::Pending;
 use super::store::NodeDb;
 
 /// The largest request body accepted: a batch call of a few hundred transactions.
@@ -58,6 +59,12 @@ pub struct L1Summary {
 }
 
 pub type Shared = Arc<Mutex<NodeState>>;
+
+/// What the RPC methods see: the node's state, and on a sequencer the mempool's committer.
+pub struct Context {
+    pub state: Shared,
+    pub admissions: Option<Admissions>,
+}
 
 fn invalid(what: &str) -> ErrorObjectOwned {
     ErrorObject::owned(-32602, format!("invalid params: {what}"), None::<()>)
@@ -97,9 +104,12 @@ fn lock(state: &Shared) -> Result<std::sync::MutexGuard<'_, NodeState>, ErrorObj
 }
 
 /// The methods, over `state`.
-pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::RegisterMethodError> {
-    let mut module = RpcModule::new(state);
-    module.register_method("hb_getBalance", |params, state, _| {
+pub fn module(
+    context: Context,
+) -> Result<RpcModule<Context>, jsonrpsee::core::RegisterMethodError> {
+    let mut module = RpcModule::new(context);
+    module.register_method("hb_getBalance", |params, context, _| {
+        let state = &context.state;
         let address: [u8; 20] = fixed(&params, "an address, 0x + 40 hex digits")?;
         let node = lock(state)?;
         let head = node.db.head().map_err(store_failed)?;
@@ -114,7 +124,8 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
             "pending_nonce": account.nonce.saturating_add(node.pending.waiting(&address)),
         }))
     })?;
-    module.register_method("hb_getReceipt", |params, state, _| {
+    module.register_method("hb_getReceipt", |params, context, _| {
+        let state = &context.state;
         let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
         let node = lock(state)?;
         let receipt = node.db.receipt(&tx).map_err(store_failed)?;
@@ -123,7 +134,8 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
             None => Value::Null,
         })
     })?;
-    module.register_method("hb_getWithdrawal", |params, state, _| {
+    module.register_method("hb_getWithdrawal", |params, context, _| {
+        let state = &context.state;
         let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
         let node = lock(state)?;
         let withdrawal = node.db.withdrawal(&tx).map_err(store_failed)?;
@@ -139,7 +151,8 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
             None => Value::Null,
         })
     })?;
-    module.register_method("hb_latestBatch", |_, state, _| {
+    module.register_method("hb_latestBatch", |_, context, _| {
+        let state = &context.state;
         let node = lock(state)?;
         let head = node.db.head().map_err(store_failed)?;
         let l1 = &node.l1;
@@ -153,7 +166,8 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
             "confirmed_batch": l1.confirmed_batch,
         }))
     })?;
-    module.register_method("hb_syncStatus", |_, state, _| {
+    module.register_method("hb_syncStatus", |_, context, _| {
+        let state = &context.state;
         let node = lock(state)?;
         let head = node.db.head().map_err(store_failed)?;
         Ok::<Value, ErrorObjectOwned>(json!({
@@ -165,45 +179,34 @@ pub fn module(state: Shared) -> Result<RpcModule<Shared>, jsonrpsee::core::Regis
             "mempool": node.db.mempool_len().map_err(store_failed)?,
         }))
     })?;
-    module.register_method("hb_sendTransaction", |params, state, _| {
+    module.register_async_method("hb_sendTransaction", |params, context, _| async move {
         let text: String = params
             .one()
             .map_err(|_| invalid("an encoded transaction, 0x + hex"))?;
         let bytes = hex_bytes(&text).ok_or_else(|| invalid("an encoded transaction, 0x + hex"))?;
-        let mut node = lock(state)?;
-        if !node.sequencer {
+        let Some(admissions) = &context.admissions else {
             return Err(ErrorObject::owned(
                 NOT_A_SEQUENCER,
                 "this node is not a sequencer",
                 None::<()>,
             ));
-        }
-        let head = node.db.head().map_err(store_failed)?;
-        let admitted = mempool::check(
-            &bytes,
-            node.chain_id,
-            node.db.nodes(),
-            &head.state_root,
-            &node.pending,
-        )
-        .map_err(|refusal| {
-            ErrorObject::owned(
+        };
+        // On disk before the answer: an acknowledged transaction survives a crash.
+        match admissions.admit(bytes).await {
+            Ok(hash) => Ok::<String, ErrorObjectOwned>(hex(&hash)),
+            Err(NotAdmitted::Refused(refusal)) => Err(ErrorObject::owned(
                 TRANSACTION_REFUSED,
                 refusal.to_string(),
                 Some(json!({ "reason": refusal.to_string() })),
-            )
-        })?;
-        // On disk before the answer: an acknowledged transaction survives a crash.
-        node.db
-            .admit(&admitted.hash, &bytes)
-            .map_err(store_failed)?;
-        node.pending.add(&admitted);
-        Ok::<String, ErrorObjectOwned>(hex(&admitted.hash))
+            )),
+            Err(other) => Err(store_failed(other)),
+        }
     })?;
     Ok(module)
 }
 
 /// Serves `state` on `addr` (port 0: any free one); the bound address and the handle that stops it.
+/// A sequencer's node also starts the mempool's committer (it stops with the server).
 pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, ServerHandle), String> {
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_BODY_BYTES)
@@ -214,7 +217,9 @@ pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, Serve
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr().map_err(|e| e.to_string())?;
-    let module = module(state).map_err(|e| e.to_string())?;
+    let sequencer = state.lock().map_err(|e| e.to_string())?.sequencer;
+    let admissions = sequencer.then(|| Admissions::start(state.clone()).0);
+    let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
     Ok((bound, server.start(module)))
 }
 
@@ -281,7 +286,10 @@ mod tests {
             .unwrap();
 
         let balance = call(addr, "hb_getBalance", json!([hex(&address_of(&alice))]));
-        assert_eq!(balance["result"], json!({"balance": "1000", "nonce": 0}));
+        assert_eq!(
+            balance["result"],
+            json!({"balance": "1000", "nonce": 0, "pending_nonce": 0})
+        );
         let tx = sign_transfer(&alice, CHAIN, [2; 20], 10, 0)
             .to_bytes()
             .unwrap();

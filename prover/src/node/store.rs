@@ -138,6 +138,7 @@ impl NodeDb {
                 nodes.insert(node.value());
             }
         }
+        nodes.settle();
         Ok(NodeDb { db, nodes })
     }
 
@@ -218,6 +219,8 @@ impl NodeDb {
         for node in &commit.new_nodes {
             self.nodes.insert(node);
         }
+        // Runs clone the store: keep their clones cheap (what they share is the base).
+        self.nodes.settle();
         Ok(())
     }
 
@@ -273,6 +276,35 @@ impl NodeDb {
         }
         write.commit().map_err(failed)?;
         Ok(true)
+    }
+
+    /// Adds transactions to the mempool in one store transaction (one disk sync); the ones already
+    /// there are skipped. When this returns they are all on disk.
+    pub fn admit_all(&mut self, txs: &[(Hash, Vec<u8>)]) -> Result<(), StoreError> {
+        if txs.is_empty() {
+            return Ok(());
+        }
+        let write = self.db.begin_write().map_err(failed)?;
+        {
+            let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
+            let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
+            let mut meta = write.open_table(META).map_err(failed)?;
+            let mut arrival: u64 = match meta.get(NEXT_ARRIVAL).map_err(failed)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => 0,
+            };
+            for (hash, bytes) in txs {
+                if index.get(hash.as_slice()).map_err(failed)?.is_some() {
+                    continue;
+                }
+                index.insert(hash.as_slice(), arrival).map_err(failed)?;
+                pool.insert(arrival, bytes.as_slice()).map_err(failed)?;
+                arrival += 1;
+            }
+            meta.insert(NEXT_ARRIVAL, encode(&arrival)?.as_slice())
+                .map_err(failed)?;
+        }
+        write.commit().map_err(failed)
     }
 
     /// Up to `limit` mempool transactions, oldest first.

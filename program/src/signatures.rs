@@ -1,0 +1,63 @@
+//! Signatures recovered ahead of a batch, in parallel: the host's cache behind the `ecrecover`
+//! precompile. Recovery is most of a batch's native time (one secp256k1 recovery per
+//! transaction) and the guest asks for them one after another; a follower replaying posted
+//! batches recovers a whole section on every core first and serves the guest from the cache.
+//!
+//! It changes no result: each entry is [`crate::ecrecover`] of its own key (message hash,
+//! signature), computed ahead rather than on demand, and anything not in the cache is computed
+//! on demand as before. Which transactions are in a section is the cache's business only.
+
+use std::collections::HashMap;
+
+use ledger::signing::SignedFields;
+use ledger::{Address, Hash, Transaction, TransactionList};
+use rayon::prelude::*;
+
+use crate::crypto::{ecrecover, signing_hash};
+
+#[derive(Clone, Debug, Default)]
+pub struct RecoveredSignatures {
+    // Looked up by key only: the map's order never shows.
+    recovered: HashMap<(Hash, [u8; 65]), Option<Address>>,
+}
+
+impl RecoveredSignatures {
+    /// Recovers every signature of a sequencer's transactions section on `chain_id`, in
+    /// parallel. A section or transaction that does not decode adds nothing.
+    pub fn of_section(chain_id: u64, section: &[u8]) -> RecoveredSignatures {
+        let Ok(list) = TransactionList::from_bytes(section) else {
+            return RecoveredSignatures::default();
+        };
+        let recovered = list
+            .0
+            .par_iter()
+            .filter_map(|bytes| {
+                let tx = Transaction::from_bytes(bytes).ok()?;
+                let fields = SignedFields::of(&tx);
+                let hash = signing_hash(
+                    chain_id,
+                    fields.kind,
+                    fields.recipient,
+                    fields.amount,
+                    fields.nonce,
+                );
+                let signature = *fields.signature;
+                Some(((hash, signature), ecrecover(&hash, &signature)))
+            })
+            .collect();
+        RecoveredSignatures { recovered }
+    }
+
+    /// The recovered signer, if this (hash, signature) was recovered ahead.
+    pub fn get(&self, msg_hash: &Hash, signature: &[u8; 65]) -> Option<Option<Address>> {
+        self.recovered.get(&(*msg_hash, *signature)).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.recovered.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recovered.is_empty()
+    }
+}
