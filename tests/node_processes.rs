@@ -110,6 +110,10 @@ impl NodeProcess {
 
     /// SIGTERM (what Ctrl-C does): the node must stop by itself, with exit code 0.
     fn terminate(mut self) {
+        self.terminate_in_place();
+    }
+
+    fn terminate_in_place(&mut self) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
@@ -665,4 +669,117 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `rollup devnet` (embedded L1, a sequencer and a validator in one process): it prints its RPC
+/// URLs and funded accounts; a transfer through the CLI lands on both nodes; it restarts on its
+/// data dir with the same state; SIGTERM stops it cleanly.
+#[test]
+fn devnet_serves_funded_accounts_and_restarts_on_its_data_dir() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = fresh_dir("devnet");
+    let start = |dir: &Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rollup"))
+            .args([
+                "devnet",
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "--rpc-port",
+                "0",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = Vec::new();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        while !lines.iter().any(|l: &String| l.starts_with("account 3:")) {
+            let mut line = String::new();
+            assert!(
+                reader.read_line(&mut line).unwrap() > 0,
+                "devnet ended early: {lines:?}"
+            );
+            lines.push(line.trim_end().to_string());
+        }
+        (child, lines.join("\n"))
+    };
+    let (child, out) = start(&dir);
+    let mut devnet = NodeProcess {
+        child,
+        args: vec![],
+        log: dir.join("none.log"),
+        rpc: field(&out, "rpc").unwrap().to_string(),
+    };
+    let validator_rpc = field(&out, "validator_rpc").unwrap().to_string();
+    let account = field(&out, "account 0").unwrap().to_string();
+    let mut words = account.split_whitespace();
+    let address = words.next().unwrap().to_string();
+    let key = words.nth(1).unwrap().to_string();
+    let key_file = dir.join("account0.key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+
+    // The deposits land in the first batch; then a transfer through the CLI.
+    wait_for(&devnet, 60, "the deposits applied", |latest| {
+        latest["batch"].as_u64() >= Some(1)
+    });
+    let (code, out, _) = rollup(&["balance", "--rpc", &devnet.rpc, &address]);
+    assert_eq!(
+        (code, field(&out, "balance")),
+        (0, Some("100000000000000000000"))
+    );
+    let (code, out, err) = rollup(&[
+        "send",
+        "--rpc",
+        &devnet.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        "0x00000000000000000000000000000000000000d0",
+        "--amount",
+        "777",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for rpc in [&devnet.rpc, &validator_rpc] {
+        loop {
+            let (_, out, _) = rollup(&[
+                "balance",
+                "--rpc",
+                rpc,
+                "0x00000000000000000000000000000000000000d0",
+            ]);
+            if field(&out, "balance") == Some("777") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the transfer never landed on {rpc}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let (_, before, _) = rollup(&["status", "--rpc", &devnet.rpc]);
+    devnet.terminate_in_place();
+
+    // Restarted on the same data dir: the same chain, the same state.
+    let (child, out) = start(&dir);
+    let devnet = NodeProcess {
+        child,
+        args: vec![],
+        log: dir.join("none.log"),
+        rpc: field(&out, "rpc").unwrap().to_string(),
+    };
+    let (_, after, _) = rollup(&["status", "--rpc", &devnet.rpc]);
+    assert_eq!(field(&after, "state_root"), field(&before, "state_root"));
+    let (_, out, _) = rollup(&[
+        "balance",
+        "--rpc",
+        &devnet.rpc,
+        "0x00000000000000000000000000000000000000d0",
+    ]);
+    assert_eq!(field(&out, "balance"), Some("777"));
+    devnet.terminate();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -110,8 +110,15 @@ impl NodeStore {
     /// Moves the added nodes into the base; free while no clone shares it, a copy of the base
     /// otherwise.
     pub fn settle(&mut self) {
-        if !self.added.is_empty() {
-            Arc::make_mut(&mut self.base).append(&mut self.added);
+        if self.added.is_empty() {
+            return;
+        }
+        let base = Arc::make_mut(&mut self.base);
+        // `append` rebuilds the whole map: only worth it when the added part is large.
+        if self.added.len() > base.len() / 8 {
+            base.append(&mut self.added);
+        } else {
+            base.extend(std::mem::take(&mut self.added));
         }
     }
 
