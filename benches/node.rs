@@ -114,6 +114,7 @@ fn fresh_follower(name: &str) -> Shared {
         sequencer: false,
         pending: Pending::default(),
         l1: Default::default(),
+        senders: Default::default(),
     }))
 }
 

@@ -13,7 +13,7 @@ use ledger::signing::SignedFields;
 use ledger::{Address, Hash, Transaction, TransactionList};
 use rayon::prelude::*;
 
-use crate::crypto::{ecrecover, signing_hash};
+use crate::crypto::{ecrecover, keccak256, signing_hash};
 
 #[derive(Clone, Debug, Default)]
 pub struct RecoveredSignatures {
@@ -25,6 +25,17 @@ impl RecoveredSignatures {
     /// Recovers every signature of a sequencer's transactions section on `chain_id`, in
     /// parallel. A section or transaction that does not decode adds nothing.
     pub fn of_section(chain_id: u64, section: &[u8]) -> RecoveredSignatures {
+        Self::of_section_known(chain_id, section, |_| None)
+    }
+
+    /// Like [`RecoveredSignatures::of_section`], but a transaction whose signer `known` gives (by
+    /// the transaction's hash, keccak256 of its bytes) is not recovered again: `known` must be
+    /// what recovering those very bytes gave.
+    pub fn of_section_known(
+        chain_id: u64,
+        section: &[u8],
+        known: impl Fn(&Hash) -> Option<Address> + Sync,
+    ) -> RecoveredSignatures {
         let Ok(list) = TransactionList::from_bytes(section) else {
             return RecoveredSignatures::default();
         };
@@ -32,6 +43,7 @@ impl RecoveredSignatures {
             .0
             .par_iter()
             .filter_map(|bytes| {
+                let signer = known(&keccak256(bytes));
                 let tx = Transaction::from_bytes(bytes).ok()?;
                 let fields = SignedFields::of(&tx);
                 let hash = signing_hash(
@@ -42,7 +54,11 @@ impl RecoveredSignatures {
                     fields.nonce,
                 );
                 let signature = *fields.signature;
-                Some(((hash, signature), ecrecover(&hash, &signature)))
+                let recovered = match signer {
+                    Some(signer) => Some(signer),
+                    None => ecrecover(&hash, &signature),
+                };
+                Some(((hash, signature), recovered))
             })
             .collect();
         RecoveredSignatures { recovered }

@@ -82,6 +82,7 @@ fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
         // Checked in arrival order, each on top of the ones before it.
         let mut pending = node.pending.clone();
         let mut admitted = Vec::new();
+        let mut senders = Vec::new();
         let mut answers = Vec::new();
         for (bytes, reply) in group {
             match mempool::check(
@@ -93,6 +94,7 @@ fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
             ) {
                 Ok(tx) => {
                     pending.add(&tx);
+                    senders.push((tx.hash, tx.sender));
                     admitted.push((tx.hash, bytes));
                     answers.push((reply, Ok(tx.hash)));
                 }
@@ -102,6 +104,7 @@ fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
         match node.db.admit_all(&admitted) {
             Ok(()) => {
                 node.pending = pending;
+                node.senders.extend(senders);
                 drop(node);
                 for (reply, answer) in answers {
                     let _ = reply.send(answer);

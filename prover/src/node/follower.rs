@@ -5,6 +5,7 @@
 //! state it cannot vouch for. Both roles apply batches here, the sequencer its own too: what a
 //! node serves is always what L1 holds.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,18 +63,27 @@ pub fn apply_next(
     deployment: &Deployment,
     guest: &StfGuest,
 ) -> Result<Option<Applied>, NodeError> {
-    let (head, nodes) = {
+    let (head, nodes, senders) = {
         let node = lock(state);
-        (node.db.head()?, node.db.nodes().clone())
+        (
+            node.db.head()?,
+            node.db.nodes().clone(),
+            node.senders.clone(),
+        )
     };
     if head.batch >= posted_batches(l1, deployment)? {
         return Ok(None);
     }
     let batch = fetch_batch(l1, deployment, head.batch + 1)?;
-    let (commit, applied) = replay(guest, &batch, &head, nodes, SignatureCache::On)?;
+    // A sequencer recovered its own transactions' senders at admission.
+    let signatures =
+        RecoveredSignatures::of_section_known(batch.chain_id, &batch.transactions, |tx| {
+            senders.get(tx).copied()
+        });
+    let (commit, applied) = replay_with(guest, &batch, &head, nodes, Some(Arc::new(signatures)))?;
     let mut node = lock(state);
     node.db.commit_batch(commit)?;
-    node.pending = readmit(&node)?;
+    readmit(&mut node)?;
     Ok(Some(applied))
 }
 
@@ -85,8 +95,6 @@ pub fn replay(
     nodes: NodeStore,
     cache: SignatureCache,
 ) -> Result<(BatchCommit, Applied), NodeError> {
-    let message = batch.message(&head.state_root);
-    let started = Instant::now();
     let signatures = match cache {
         SignatureCache::On => Some(Arc::new(RecoveredSignatures::of_section(
             batch.chain_id,
@@ -94,6 +102,19 @@ pub fn replay(
         ))),
         SignatureCache::Off => None,
     };
+    replay_with(guest, batch, head, nodes, signatures)
+}
+
+/// [`replay`] with the batch's signatures recovered already (or not at all).
+fn replay_with(
+    guest: &StfGuest,
+    batch: &PostedBatch,
+    head: &Head,
+    nodes: NodeStore,
+    signatures: Option<Arc<RecoveredSignatures>>,
+) -> Result<(BatchCommit, Applied), NodeError> {
+    let message = batch.message(&head.state_root);
+    let started = Instant::now();
     let abi = NativeAbi::new(message.clone(), nodes.clone()).with_signatures(signatures);
     let (native, wasm) = rayon::join(
         || run_native_abi(abi.clone(), &Config::default()),
@@ -198,20 +219,27 @@ pub fn outputs_of(state: &Shared, number: u64) -> Result<Option<BatchOutputs>, N
     }
 }
 
-/// The waiting transactions' effects recomputed on the new head (the ones left after a batch).
-pub fn readmit(node: &NodeState) -> Result<Pending, NodeError> {
+/// The waiting transactions' effects recomputed on the new head (the ones left after a batch),
+/// and their senders (the included ones' dropped).
+pub fn readmit(node: &mut NodeState) -> Result<(), NodeError> {
     let head = node.db.head()?;
     let mut pending = Pending::default();
+    let mut senders = BTreeMap::new();
     for bytes in node.db.pending(usize::MAX)? {
-        if let Ok(admitted) = mempool::check(
+        let hash = mempool::transaction_hash(&bytes);
+        if let Ok(admitted) = mempool::check_known(
             &bytes,
             node.chain_id,
             node.db.nodes(),
             &head.state_root,
             &pending,
+            node.senders.get(&hash).copied(),
         ) {
             pending.add(&admitted);
+            senders.insert(hash, admitted.sender);
         }
     }
-    Ok(pending)
+    node.pending = pending;
+    node.senders = senders;
+    Ok(())
 }

@@ -79,11 +79,27 @@ pub fn check(
     root: &Hash,
     pending: &Pending,
 ) -> Result<Admitted, Refusal> {
+    check_known(bytes, chain_id, nodes, root, pending, None)
+}
+
+/// [`check`] with the sender already recovered from these very bytes (`known`), when it was:
+/// re-checking the waiting transactions after a batch does not recover them again.
+pub fn check_known(
+    bytes: &[u8],
+    chain_id: u64,
+    nodes: &NodeStore,
+    root: &Hash,
+    pending: &Pending,
+    known: Option<Address>,
+) -> Result<Admitted, Refusal> {
     if bytes.len() > MAX_TRANSACTION_BYTES {
         return Err(Refusal::Oversized(bytes.len()));
     }
     let tx = Transaction::from_bytes(bytes).map_err(|e| Refusal::Malformed(e.to_string()))?;
-    let sender = program::sender_of(chain_id, &tx).ok_or(Refusal::BadSignature)?;
+    let sender = match known {
+        Some(sender) => sender,
+        None => program::sender_of(chain_id, &tx).ok_or(Refusal::BadSignature)?,
+    };
     let fields = SignedFields::of(&tx);
     let account = nodes
         .account(root, &sender)

@@ -15,6 +15,7 @@
 //! `data.reason`; a node that is not a sequencer refuses `hb_sendTransaction` with -32004; a store
 //! failure is -32000. Bodies over [`MAX_BODY_BYTES`] are refused before they are parsed.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -44,6 +45,9 @@ pub struct NodeState {
     pub pending: Pending,
     /// What the node last read from L1 about the assertion chain.
     pub l1: L1Summary,
+    /// The sender of each waiting transaction, recovered at admission (by transaction hash):
+    /// the batch that includes it and the re-check after each batch do not recover it again.
+    pub senders: BTreeMap<Hash, program::ledger::Address>,
 }
 
 /// The assertion chain as the node last read it (zeros before its first turn).
@@ -279,6 +283,7 @@ mod tests {
             sequencer: true,
             pending: Pending::default(),
             l1: Default::default(),
+            senders: Default::default(),
         }));
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (addr, handle) = runtime

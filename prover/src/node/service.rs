@@ -129,8 +129,9 @@ impl Node {
             sequencer: options.role == Role::Sequencer,
             pending: Pending::default(),
             l1: Default::default(),
+            senders: Default::default(),
         };
-        node.pending = readmit(&node)?;
+        readmit(&mut node)?;
         let state: Shared = Arc::new(Mutex::new(node));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
