@@ -115,6 +115,7 @@ fn fresh_follower(name: &str) -> Shared {
         pending: Pending::default(),
         l1: Default::default(),
         senders: Default::default(),
+        recovered: None,
     }))
 }
 

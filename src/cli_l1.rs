@@ -65,7 +65,8 @@ pub struct AssertionsArgs {
     deployment: PathBuf,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `0x` + lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("0x{digits}")
 }

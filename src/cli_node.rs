@@ -20,7 +20,7 @@ use verifier::l1::rpc::RpcL1;
 use verifier::l1::{Wallet, L1, U256};
 use verifier::settlement::contracts::{self, Inbox};
 
-use crate::cli_l1::{parse_key, read_deployment};
+use crate::cli_l1::{hex, parse_key, read_deployment};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RoleArg {
@@ -302,11 +302,6 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
 fn devnet_wallet(i: u32) -> Result<Wallet, String> {
     let secret = program::keccak256(format!("hauptbuch devnet key {i}").as_bytes());
     Wallet::from_secret(&secret).ok_or_else(|| format!("devnet key {i} is not a valid secret"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("0x{digits}")
 }
 
 /// Accounts the devnet funds on L1 and deposits to L2 for.

@@ -16,7 +16,7 @@ use verifier::l1::rpc::RpcL1;
 use verifier::l1::B256;
 use verifier::settlement::contracts::{view, Rollup, WithdrawalProof};
 
-use crate::cli_l1::{parse_address, parse_key, read_deployment, read_key_file};
+use crate::cli_l1::{hex, parse_address, parse_key, read_deployment, read_key_file};
 
 #[derive(Args)]
 pub struct TransferArgs {
@@ -90,11 +90,6 @@ fn text<'a>(value: &'a Value, name: &str) -> Result<&'a str, String> {
     field(value, name)?
         .as_str()
         .ok_or_else(|| format!("the node's {name:?} is not a string"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("0x{digits}")
 }
 
 fn wei(text: &str) -> Result<u128, String> {

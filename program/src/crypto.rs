@@ -154,6 +154,12 @@ pub fn sign_withdraw(
 /// The signer of a transfer or withdrawal on `chain_id` (`None` for an
 /// invalid signature), computed natively.
 pub fn sender_of(chain_id: u64, tx: &Transaction) -> Option<Address> {
+    let (hash, signature) = signed_hash(chain_id, tx);
+    ecrecover(&hash, &signature)
+}
+
+/// What `ecrecover` is asked about `tx` on `chain_id`: its signing hash and its signature.
+pub fn signed_hash(chain_id: u64, tx: &Transaction) -> (Hash, [u8; 65]) {
     let fields = ledger::signing::SignedFields::of(tx);
     let hash = signing_hash(
         chain_id,
@@ -162,5 +168,5 @@ pub fn sender_of(chain_id: u64, tx: &Transaction) -> Option<Address> {
         fields.amount,
         fields.nonce,
     );
-    ecrecover(&hash, fields.signature)
+    (hash, *fields.signature)
 }

@@ -9,11 +9,10 @@
 
 use std::collections::HashMap;
 
-use ledger::signing::SignedFields;
 use ledger::{Address, Hash, Transaction, TransactionList};
 use rayon::prelude::*;
 
-use crate::crypto::{ecrecover, keccak256, signing_hash};
+use crate::crypto::{ecrecover, keccak256, signed_hash};
 
 #[derive(Clone, Debug, Default)]
 pub struct RecoveredSignatures {
@@ -45,15 +44,7 @@ impl RecoveredSignatures {
             .filter_map(|bytes| {
                 let signer = known(&keccak256(bytes));
                 let tx = Transaction::from_bytes(bytes).ok()?;
-                let fields = SignedFields::of(&tx);
-                let hash = signing_hash(
-                    chain_id,
-                    fields.kind,
-                    fields.recipient,
-                    fields.amount,
-                    fields.nonce,
-                );
-                let signature = *fields.signature;
+                let (hash, signature) = signed_hash(chain_id, &tx);
                 let recovered = match signer {
                     Some(signer) => Some(signer),
                     None => ecrecover(&hash, &signature),

@@ -2,6 +2,8 @@
 //! anyone confirming, a user claiming a withdrawal; and reading back from L1 what was posted, so
 //! that "replaying a batch" replays the bytes L1 really holds.
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use program::ledger::commitments::withdrawal_proof;
@@ -254,8 +256,20 @@ pub fn run_claim(
     parent: &AssertionRecord,
     store: NodeStore,
 ) -> Result<BatchClaim, SettleError> {
+    run_claim_with(guest, batch, parent, store, None)
+}
+
+/// [`run_claim`] with the batch's signatures recovered ahead (the same claim, sooner).
+pub fn run_claim_with(
+    guest: &StfGuest,
+    batch: &PostedBatch,
+    parent: &AssertionRecord,
+    store: NodeStore,
+    signatures: Option<Arc<program::RecoveredSignatures>>,
+) -> Result<BatchClaim, SettleError> {
     let message = batch.message(&parent.post_state_root()?);
-    let run: BatchRun = guest.run_message(Engine::Interp, message, store)?;
+    let abi = program::NativeAbi::new(message, store).with_signatures(signatures);
+    let run: BatchRun = guest.run_abi(Engine::Interp, abi)?;
     let state = run
         .final_state
         .ok_or_else(|| SettleError::Missing("final machine state".into()))?;

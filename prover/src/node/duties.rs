@@ -11,10 +11,12 @@
 //! Every duty is idempotent against L1: a refusal because someone else did it first is not an
 //! error, and a restarted node finds out from L1 what is left to do.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
 use program::ledger::BatchOutputs;
+use program::RecoveredSignatures;
 use verifier::l1::{TxReceipt, Wallet, L1};
 use verifier::settlement::contracts::{self, view, Deployment, Rollup};
 use verifier::settlement::MachineOpening;
@@ -23,7 +25,7 @@ use super::chain::{AssertionState, ChainView, Status};
 use super::follower::outputs_of;
 use super::rpc::Shared;
 use super::NodeError;
-use crate::settlement::{assert_batch, challenge, confirm, fetch_batch, run_claim};
+use crate::settlement::{assert_batch, challenge, confirm, fetch_batch, run_claim_with};
 use crate::StfGuest;
 
 /// At most this many assertions in one turn, so that a long catch-up still lets the node play
@@ -264,13 +266,22 @@ impl Duties {
             }
         }
         let batch = fetch_batch(l1, &self.deployment, next)?;
-        let nodes = state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .db
-            .nodes()
-            .clone();
-        let mut claim = run_claim(guest, &batch, &record, nodes)?;
+        let (nodes, recovered) = {
+            let node = state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            (node.db.nodes().clone(), node.recovered.clone())
+        };
+        // The interpreter asks for every signature in turn: recover them on every core first
+        // (the follower usually just did, for this very batch).
+        let signatures = match recovered {
+            Some((number, signatures)) if number == next => signatures,
+            _ => Arc::new(RecoveredSignatures::of_section(
+                batch.chain_id,
+                &batch.transactions,
+            )),
+        };
+        let mut claim = run_claim_with(guest, &batch, &record, nodes, Some(signatures))?;
         let lie = self.fault.take() == Some(Fault::WrongRoot);
         if lie {
             let mut outputs = BatchOutputs::from_bytes(&claim.outputs)

@@ -80,9 +80,11 @@ pub fn apply_next(
         RecoveredSignatures::of_section_known(batch.chain_id, &batch.transactions, |tx| {
             senders.get(tx).copied()
         });
-    let (commit, applied) = replay_with(guest, &batch, &head, nodes, Some(Arc::new(signatures)))?;
+    let signatures = Arc::new(signatures);
+    let (commit, applied) = replay_with(guest, &batch, &head, nodes, Some(signatures.clone()))?;
     let mut node = lock(state);
     node.db.commit_batch(commit)?;
+    node.recovered = Some((batch.number, signatures));
     readmit(&mut node)?;
     Ok(Some(applied))
 }

@@ -48,6 +48,8 @@ pub struct NodeState {
     /// The sender of each waiting transaction, recovered at admission (by transaction hash):
     /// the batch that includes it and the re-check after each batch do not recover it again.
     pub senders: BTreeMap<Hash, program::ledger::Address>,
+    /// The signatures of the batch applied last (the one asserted next, usually).
+    pub recovered: Option<(u64, Arc<program::RecoveredSignatures>)>,
 }
 
 /// The assertion chain as the node last read it (zeros before its first turn).
@@ -284,6 +286,7 @@ mod tests {
             pending: Pending::default(),
             l1: Default::default(),
             senders: Default::default(),
+            recovered: None,
         }));
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (addr, handle) = runtime

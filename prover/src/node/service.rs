@@ -130,6 +130,7 @@ impl Node {
             pending: Pending::default(),
             l1: Default::default(),
             senders: Default::default(),
+            recovered: None,
         };
         readmit(&mut node)?;
         let state: Shared = Arc::new(Mutex::new(node));
