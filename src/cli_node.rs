@@ -222,6 +222,32 @@ fn turn(
     Ok(turn)
 }
 
+/// Waits after a failed turn: doubling from the poll interval up to 30 s.
+struct Backoff {
+    first: Duration,
+    current: Duration,
+}
+
+impl Backoff {
+    fn new(poll: Duration) -> Backoff {
+        let first = poll.max(Duration::from_millis(500));
+        Backoff {
+            first,
+            current: first,
+        }
+    }
+
+    fn next(&mut self) -> Duration {
+        let wait = self.current;
+        self.current = (self.current * 2).min(Duration::from_secs(30));
+        wait
+    }
+
+    fn reset(&mut self) {
+        self.current = self.first;
+    }
+}
+
 /// Sleeps `poll` unless `stop` is set first.
 fn pause(poll: Duration, stop: &AtomicBool) {
     let until = Instant::now() + poll;
@@ -284,13 +310,28 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
     let stop = stop_flag()?;
     let poll = Duration::from_millis(args.poll_ms);
     let mut progress = Progress::new(name);
+    let mut backoff = Backoff::new(poll);
     while !stop.load(Ordering::SeqCst) {
-        if embedded {
-            follow_wall_clock(l1.as_mut()).map_err(|e| e.to_string())?;
+        let result = if embedded {
+            follow_wall_clock(l1.as_mut()).map_err(|e| e.to_string())
+        } else {
+            Ok(())
         }
-        let done = turn(&mut node, l1.as_mut(), &mut progress, name)?;
-        if done.is_idle() {
-            pause(poll, &stop);
+        .and_then(|()| turn(&mut node, l1.as_mut(), &mut progress, name));
+        match result {
+            Ok(done) => {
+                backoff.reset();
+                if done.is_idle() {
+                    pause(poll, &stop);
+                }
+            }
+            // An L1 node that does not answer, a transaction that was not mined: the turn is
+            // taken again later, from what L1 and the store say then.
+            Err(e) => {
+                let wait = backoff.next();
+                tracing::error!("{e}; trying again in {:.1} s", wait.as_secs_f64());
+                pause(wait, &stop);
+            }
         }
     }
     tracing::info!("{name}: stopping");
@@ -416,14 +457,28 @@ pub fn devnet(args: DevnetArgs) -> Result<ExitCode, String> {
         );
     }
     let stop = stop_flag()?;
+    let poll = Duration::from_millis(250);
+    let mut backoff = Backoff::new(poll);
     while !stop.load(Ordering::SeqCst) {
         follow_wall_clock(&mut l1).map_err(|e| e.to_string())?;
         let mut idle = true;
+        let mut failed = false;
         for (name, node, progress) in nodes.iter_mut() {
-            idle &= turn(node, &mut l1, progress, name)?.is_idle();
+            match turn(node, &mut l1, progress, name) {
+                Ok(done) => idle &= done.is_idle(),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    failed = true;
+                }
+            }
         }
-        if idle {
-            pause(Duration::from_millis(250), &stop);
+        if failed {
+            pause(backoff.next(), &stop);
+        } else {
+            backoff.reset();
+            if idle {
+                pause(poll, &stop);
+            }
         }
     }
     tracing::info!("devnet: stopping");
