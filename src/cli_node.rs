@@ -18,7 +18,7 @@ use prover::node::service::{
 };
 use verifier::l1::rpc::RpcL1;
 use verifier::l1::{Wallet, L1, U256};
-use verifier::settlement::contracts::{self, Inbox};
+use verifier::settlement::contracts::{self, view, Inbox, Rollup};
 
 use crate::cli_l1::{hex, parse_key, read_deployment};
 
@@ -280,6 +280,12 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
             (Box::new(l1), deployment, true)
         }
     };
+    let mut config = config;
+    if args.config.is_none() {
+        // Without a config the node's own knobs take their defaults; the chain is the deployment's.
+        config.chain_id = view(l1.as_mut(), deployment.rollup, Rollup::chainIdCall {})
+            .map_err(|e| format!("reading the rollup's chain id: {e}"))?;
+    }
     let options = NodeOptions {
         data_dir: args.data_dir.clone(),
         role,

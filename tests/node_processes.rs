@@ -229,18 +229,20 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
         ),
         &dir.join("seq.log"),
     );
-    let validator = NodeProcess::spawn(
-        &node_args(
-            &dir.join("val"),
-            "validator",
-            VALIDATOR_KEY,
-            &anvil,
-            &deployment,
-            &config,
-            &[],
-        ),
-        &dir.join("val.log"),
+    // The validator runs without --config: the chain id is the deployment's, its own knobs
+    // take their defaults.
+    let mut validator_args = node_args(
+        &dir.join("val"),
+        "validator",
+        VALIDATOR_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &[],
     );
+    let at = validator_args.iter().position(|a| a == "--config").unwrap();
+    validator_args.drain(at..at + 2);
+    let validator = NodeProcess::spawn(&validator_args, &dir.join("val.log"));
     let validator_wallet = rollup_cli_wallet(VALIDATOR_KEY);
     let before = l1.balance(validator_wallet).unwrap();
 
