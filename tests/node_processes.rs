@@ -2,6 +2,8 @@
 //! - a sequencer started with `--fault wrong-root` is caught by an independent validator process,
 //!   which challenges and wins; the bond moves; the honest chain goes on; users deposit, send,
 //!   withdraw and claim on L1 through the CLI; SIGTERM stops a node cleanly;
+//! - kill -9 of both parties in the middle of that game: restarted, they finish it from L1;
+//! - `rollup devnet` as a process, restarted on its data dir;
 //! - kill -9 of the sequencer and the validator at random moments during a load of 10,000
 //!   transactions: no acknowledged transaction is lost, every node's root equals a clean replay
 //!   of the posted batches by a fresh validator, and L1's assertions agree with the nodes.
@@ -783,5 +785,116 @@ fn devnet_serves_funded_accounts_and_restarts_on_its_data_dir() {
     ]);
     assert_eq!(field(&out, "balance"), Some("777"));
     devnet.terminate();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// kill -9 of both parties in the middle of a game: restarted, they rebuild the game from L1's
+/// events and play it to the end; the lie is rejected and batch 1 asserted truthfully.
+#[test]
+fn a_game_survives_kill_9_of_both_parties_on_anvil() {
+    let mut anvil = Anvil::start();
+    let mut l1 = anvil.connect();
+    let dir = fresh_dir("game-kill");
+    let (deployment, config) = deploy(
+        &anvil,
+        &dir,
+        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 600\nclock_budget = 600\n"),
+    );
+    let sequencer_args = |fault: &[&str]| {
+        node_args(
+            &dir.join("seq"),
+            "sequencer",
+            DEPLOYER_KEY,
+            &anvil,
+            &deployment,
+            &config,
+            fault,
+        )
+    };
+    let mut sequencer = NodeProcess::spawn(
+        &sequencer_args(&["--fault", "wrong-root"]),
+        &dir.join("seq.log"),
+    );
+    let mut validator = NodeProcess::spawn(
+        &node_args(
+            &dir.join("val"),
+            "validator",
+            VALIDATOR_KEY,
+            &anvil,
+            &deployment,
+            &config,
+            &[],
+        ),
+        &dir.join("val.log"),
+    );
+    let (code, out, err) = rollup(&[
+        "deposit",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+        "--key",
+        USER_KEY,
+        "--to",
+        "0x00000000000000000000000000000000000000a1",
+        "--amount",
+        "1000",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // After the first round (the challenger has chosen a part), both die.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !validator.output().contains("choose (as challenger)") {
+        assert!(
+            Instant::now() < deadline,
+            "no challenge:\n{}",
+            validator.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sequencer.child.kill().unwrap();
+    validator.child.kill().unwrap();
+    sequencer.child.wait().unwrap();
+    validator.child.wait().unwrap();
+    let (_, before, _) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+    ]);
+    assert!(
+        before.contains("assertion 1: pending batch 1"),
+        "the game was still open: {before}"
+    );
+
+    // Restarted (the sequencer honest now), they finish the game from L1's events.
+    sequencer = NodeProcess::spawn(&sequencer_args(&[]), &dir.join("seq.log"));
+    validator.kill_and_restart();
+    wait_for(
+        &validator,
+        120,
+        "batch 1 asserted truthfully after the game",
+        |latest| latest["assertion_batch"] == 1 && latest["assertion"].as_u64() >= Some(2),
+    );
+    let (_, after, _) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+    ]);
+    assert!(after.contains("assertion 1: rejected batch 1"), "{after}");
+    assert!(after.contains("assertion 2: pending batch 1"), "{after}");
+    let credits = verifier::settlement::contracts::view(
+        &mut l1,
+        serde_json::from_str::<Deployment>(&std::fs::read_to_string(&deployment).unwrap())
+            .unwrap()
+            .rollup,
+        verifier::settlement::contracts::Rollup::totalBurnedCall {},
+    )
+    .unwrap();
+    assert!(credits > U256::ZERO, "half the liar's bond is burned");
+    drop((sequencer, validator));
     std::fs::remove_dir_all(&dir).unwrap();
 }
