@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use program::ledger::{Transaction, Withdrawal};
 use prover::node::chain::{self, Status};
 use prover::node::client::{ClientError, NodeClient};
+use prover::node::service::unix_now;
 use prover::settlement::finalize_withdrawal;
 use serde_json::{json, Value};
 use verifier::l1::rpc::RpcL1;
@@ -177,13 +177,6 @@ pub fn status(args: StatusArgs) -> Result<ExitCode, String> {
         }
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 fn hash32(text: &str, what: &str) -> Result<[u8; 32], String> {

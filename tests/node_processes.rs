@@ -17,7 +17,7 @@ use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ use program::{address_of, sign_transfer, SigningKey};
 use prover::node::client::{ClientError, NodeClient};
 use rollup_cli::{field, rollup};
 use serde_json::{json, Value};
-use verifier::l1::{Wallet, L1, U256};
+use verifier::l1::{Wallet, B256, L1, U256};
 use verifier::settlement::contracts::{self, Deployment, Inbox, ETHER};
 
 /// anvil's first three funded development accounts (its well-known default mnemonic).
@@ -245,7 +245,7 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     let at = validator_args.iter().position(|a| a == "--config").unwrap();
     validator_args.drain(at..at + 2);
     let validator = NodeProcess::spawn(&validator_args, &dir.join("val.log"));
-    let validator_wallet = rollup_cli_wallet(VALIDATOR_KEY);
+    let validator_wallet = wallet_of(VALIDATOR_KEY).address();
     let before = l1.balance(validator_wallet).unwrap();
 
     // A user with a key file, funded by a deposit.
@@ -294,58 +294,34 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     );
 
     // A transfer and a withdrawal through the CLI; balances on both nodes.
-    let (code, out, err) = rollup(&[
-        "send",
-        "--rpc",
-        &sequencer.rpc,
-        "--key-file",
-        key_file.to_str().unwrap(),
-        "--to",
-        "0x00000000000000000000000000000000000000b0",
-        "--amount",
-        "1000",
-    ]);
+    let transfer = |command: &str, rpc: &str, to: &str, amount: &str| {
+        let key_file = key_file.to_str().unwrap();
+        rollup(&[
+            command,
+            "--rpc",
+            rpc,
+            "--key-file",
+            key_file,
+            "--to",
+            to,
+            "--amount",
+            amount,
+        ])
+    };
+    let bob = "0x00000000000000000000000000000000000000b0";
+    let (code, out, err) = transfer("send", &sequencer.rpc, bob, "1000");
     assert_eq!(code, 0, "{out}{err}");
     assert!(field(&out, "tx").is_some_and(|t| t.len() == 66));
-    let (code, out, err) = rollup(&[
-        "withdraw",
-        "--rpc",
-        &sequencer.rpc,
-        "--key-file",
-        key_file.to_str().unwrap(),
-        "--to",
-        "0x00000000000000000000000000000000000000c0",
-        "--amount",
-        "2000000000000000000",
-    ]);
+    let recipient = "0x00000000000000000000000000000000000000c0";
+    let (code, out, err) = transfer("withdraw", &sequencer.rpc, recipient, "2000000000000000000");
     assert_eq!(code, 0, "{out}{err}");
     let withdraw_tx = field(&out, "tx").unwrap().to_string();
-    let (code, out, _) = rollup(&[
-        "send",
-        "--rpc",
-        &sequencer.rpc,
-        "--key-file",
-        key_file.to_str().unwrap(),
-        "--to",
-        "0x00000000000000000000000000000000000000b0",
-        "--amount",
-        "99000000000000000000",
-    ]);
+    let (code, out, _) = transfer("send", &sequencer.rpc, bob, "99000000000000000000");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("refused: insufficient balance"), "{out}");
-    let (code, _, err) = rollup(&[
-        "send",
-        "--rpc",
-        &validator.rpc,
-        "--key-file",
-        key_file.to_str().unwrap(),
-        "--to",
-        "0x00000000000000000000000000000000000000b0",
-        "--amount",
-        "1",
-    ]);
-    assert_ne!(code, 0, "a validator takes no transactions");
-    let _ = err;
+    let (code, out, _) = transfer("send", &validator.rpc, bob, "1");
+    assert_eq!(code, 1, "a validator takes no transactions: {out}");
+    assert!(out.contains("not a sequencer"), "{out}");
     wait_for(&validator, 60, "batch 2 applied", |latest| {
         latest["batch"] == 2
     });
@@ -381,13 +357,13 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     wait_for(&validator, 90, "batch 2 confirmed", |latest| {
         latest["confirmed_batch"] == 2
     });
-    let recipient = "0x00000000000000000000000000000000000000c0"
-        .parse()
-        .unwrap();
     let (code, out, err) = claim();
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(field(&out, "paid"), Some("2000000000000000000"));
-    assert_eq!(l1.balance(recipient).unwrap(), U256::from(2 * ETHER));
+    assert_eq!(
+        l1.balance(recipient.parse().unwrap()).unwrap(),
+        U256::from(2 * ETHER)
+    );
     let (code, out, _) = claim();
     assert_eq!(code, 1);
     assert!(out.contains("AlreadyPaid"), "{out}");
@@ -401,13 +377,9 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn rollup_cli_wallet(key: &str) -> verifier::l1::Address {
-    let digits = key.strip_prefix("0x").unwrap();
-    let mut secret = [0u8; 32];
-    for (i, byte) in secret.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).unwrap();
-    }
-    Wallet::from_secret(&secret).unwrap().address()
+/// The wallet of a key given as `0x` + 64 hex digits.
+fn wallet_of(key: &str) -> Wallet {
+    Wallet::from_secret(&key.parse::<B256>().unwrap().0).unwrap()
 }
 
 /// A small deterministic generator for the kill schedule (xorshift64*).
@@ -478,15 +450,7 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     let senders: Vec<SigningKey> = (0..SENDERS)
         .map(|i| SigningKey::from_slice(&[i as u8 + 1; 32]).unwrap())
         .collect();
-    let funder = Wallet::from_secret(&{
-        let digits = USER_KEY.strip_prefix("0x").unwrap();
-        let mut secret = [0u8; 32];
-        for (i, byte) in secret.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).unwrap();
-        }
-        secret
-    })
-    .unwrap();
+    let funder = wallet_of(USER_KEY);
     for key in &senders {
         contracts::send(
             &mut l1,
@@ -536,7 +500,6 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     let rpc = sequencer.rpc.clone();
     let acknowledged = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(Mutex::new(Vec::<String>::new()));
-    let done = Arc::new(AtomicBool::new(false));
     let load: Vec<_> = (0..4u64)
         .map(|t| {
             let senders: Vec<SigningKey> = senders
@@ -581,7 +544,6 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     for thread in load {
         thread.join().unwrap();
     }
-    done.store(true, Ordering::SeqCst);
     eprintln!(
         "killed the sequencer {} and the validator {} times; {} acknowledged",
         kills.0,
@@ -886,7 +848,7 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
     ]);
     assert!(after.contains("assertion 1: rejected batch 1"), "{after}");
     assert!(after.contains("assertion 2: pending batch 1"), "{after}");
-    let credits = verifier::settlement::contracts::view(
+    let burned = verifier::settlement::contracts::view(
         &mut l1,
         serde_json::from_str::<Deployment>(&std::fs::read_to_string(&deployment).unwrap())
             .unwrap()
@@ -894,7 +856,7 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
         verifier::settlement::contracts::Rollup::totalBurnedCall {},
     )
     .unwrap();
-    assert!(credits > U256::ZERO, "half the liar's bond is burned");
+    assert!(burned > U256::ZERO, "half the liar's bond is burned");
     drop((sequencer, validator));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -90,6 +90,63 @@ fn hashes(list: &[MachineHash]) -> Vec<B256> {
     list.iter().map(|h| B256::from(h.0)).collect()
 }
 
+/// Sends `mv` in game `game_id` from `wallet`: its kind and receipt (a refusal is in the
+/// receipt), or `None` for [`Move::Wait`]. `posted` are the hashes the asserter posted last (a
+/// choice repeats them for the contract to check).
+pub fn send_move(
+    l1: &mut dyn L1,
+    wallet: &Wallet,
+    deployment: &Deployment,
+    game_id: u64,
+    mv: &Move,
+    posted: &[MachineHash],
+) -> Result<Option<(&'static str, TxReceipt)>, L1Error> {
+    let rollup = deployment.rollup;
+    Ok(Some(match mv {
+        Move::Wait => return Ok(None),
+        Move::Bisect(interior) => (
+            "bisect",
+            contracts::send(
+                l1,
+                wallet,
+                rollup,
+                U256::ZERO,
+                Rollup::bisectCall {
+                    gameId: game_id,
+                    interior: hashes(interior),
+                },
+            )?,
+        ),
+        Move::Choose(index) => (
+            "choose",
+            contracts::send(
+                l1,
+                wallet,
+                rollup,
+                U256::ZERO,
+                Rollup::chooseCall {
+                    gameId: game_id,
+                    index: U256::from(*index),
+                    hashes: hashes(posted),
+                },
+            )?,
+        ),
+        Move::Prove(proof) => (
+            "proveStep",
+            contracts::send(
+                l1,
+                wallet,
+                rollup,
+                U256::ZERO,
+                Rollup::proveStepCall {
+                    gameId: game_id,
+                    proof: contracts::bytes(proof),
+                },
+            )?,
+        ),
+    }))
+}
+
 /// A party of the game on L1: who plays and from which account.
 pub struct Player {
     pub agent: Box<dyn Agent>,
@@ -197,59 +254,29 @@ impl OnchainGame {
             }
         }
         let wallet = self.wallet(mover).clone();
-        let (kind, receipt, model_result) = match &mv {
-            Move::Wait => return Ok(Progress::Waiting(self.model.clock_remaining(on_turn, now))),
-            Move::Bisect(interior) => {
-                let receipt = contracts::send(
-                    l1,
-                    &wallet,
-                    rollup,
-                    U256::ZERO,
-                    Rollup::bisectCall {
-                        gameId: game_id,
-                        interior: hashes(interior),
-                    },
-                )?;
-                let result = self.model.bisect(mover, interior, now);
-                ("bisect", receipt, result.map_err(|e| e.to_string()))
-            }
-            Move::Choose(index) => {
-                let posted = self.model.posted_hashes().map(hashes).unwrap_or_default();
-                let receipt = contracts::send(
-                    l1,
-                    &wallet,
-                    rollup,
-                    U256::ZERO,
-                    Rollup::chooseCall {
-                        gameId: game_id,
-                        index: U256::from(*index),
-                        hashes: posted,
-                    },
-                )?;
-                let result = self.model.choose(mover, *index, now);
-                ("choose", receipt, result.map_err(|e| e.to_string()))
-            }
-            Move::Prove(proof) => {
-                let receipt = contracts::send(
-                    l1,
-                    &wallet,
-                    rollup,
-                    U256::ZERO,
-                    Rollup::proveStepCall {
-                        gameId: game_id,
-                        proof: contracts::bytes(proof),
-                    },
-                )?;
-                let result = self
-                    .model
-                    .prove_step(&verifier::StfChecker, proof, now)
-                    .map(|_| ())
-                    .map_err(|e| match e {
-                        MoveError::ProofRejected(why) => format!("proof rejected: {why}"),
-                        other => other.to_string(),
-                    });
-                ("proveStep", receipt, result)
-            }
+        let posted = self.model.posted_hashes().unwrap_or_default().to_vec();
+        let Some((kind, receipt)) = send_move(l1, &wallet, deployment, game_id, &mv, &posted)?
+        else {
+            return Ok(Progress::Waiting(self.model.clock_remaining(on_turn, now)));
+        };
+        let model_result = match &mv {
+            Move::Bisect(interior) => self
+                .model
+                .bisect(mover, interior, now)
+                .map_err(|e| e.to_string()),
+            Move::Choose(index) => self
+                .model
+                .choose(mover, *index, now)
+                .map_err(|e| e.to_string()),
+            Move::Prove(proof) => self
+                .model
+                .prove_step(&verifier::StfChecker, proof, now)
+                .map(|_| ())
+                .map_err(|e| match e {
+                    MoveError::ProofRejected(why) => format!("proof rejected: {why}"),
+                    other => other.to_string(),
+                }),
+            Move::Wait => Ok(()),
         };
         record(&mut self.moves, mover, kind, &receipt);
         agree(kind, &receipt, &model_result)?;

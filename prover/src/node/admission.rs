@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use program::ledger::Hash;
 
 use super::mempool::{self, Refusal};
-use super::rpc::Shared;
+use super::rpc::{lock_state, Shared};
 use super::StoreError;
 
 /// At most this many transactions in one store transaction.
@@ -66,9 +66,7 @@ fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
                 Err(_) => break,
             }
         }
-        let mut node = state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut node = lock_state(state);
         let head = match node.db.head() {
             Ok(head) => head,
             Err(e) => {

@@ -97,11 +97,7 @@ fn ids<E: alloy_sol_types::SolEvent>(logs: &[Log], id: impl Fn(&E) -> u64) -> Ve
 pub fn read(l1: &mut dyn L1, deployment: &Deployment) -> Result<ChainView, NodeError> {
     let rollup = deployment.rollup;
     let (head, head_time) = l1.head()?;
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let now = head_time.max(wall);
+    let now = head_time.max(super::service::unix_now());
     let logs = l1.logs(rollup, deployment.first_block, head)?;
     let confirmed = ids::<Rollup::AssertionConfirmed>(&logs, |e| e.id);
     let rejected = ids::<Rollup::AssertionRejected>(&logs, |e| e.id);

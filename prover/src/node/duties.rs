@@ -23,9 +23,11 @@ use verifier::settlement::MachineOpening;
 
 use super::chain::{AssertionState, ChainView, Status};
 use super::follower::outputs_of;
-use super::rpc::Shared;
+use super::rpc::{lock_state, Shared};
 use super::NodeError;
-use crate::settlement::{assert_batch, challenge, confirm, fetch_batch, run_claim_with};
+use crate::settlement::{
+    assert_batch, challenge, confirm, fetch_batch, run_claim_with, AssertionRecord,
+};
 use crate::StfGuest;
 
 /// At most this many assertions in one turn, so that a long catch-up still lets the node play
@@ -112,9 +114,9 @@ impl Duties {
                 actions.push(self.reject_descendant(l1, a)?);
                 continue;
             }
-            let agrees = agrees_with(state, a)?;
+            let agrees = agrees_with(state, &a.record)?;
             let parent_agrees = match parent {
-                Some(p) => agrees_with(state, p)?.unwrap_or(false),
+                Some(p) => agrees_with(state, &p.record)?.unwrap_or(false),
                 None => false,
             };
             match agrees {
@@ -245,10 +247,7 @@ impl Duties {
             },
         };
         let next = record.data.batchNumber + 1;
-        let agreed = tip == 0
-            || outputs_of(state, record.data.batchNumber)?
-                .is_some_and(|mine| mine.to_bytes()[..] == record.outputs[..]);
-        if !agreed || outputs_of(state, next)?.is_none() {
+        if agrees_with(state, &record)? != Some(true) || outputs_of(state, next)?.is_none() {
             self.waiting = None;
             return Ok(None);
         }
@@ -267,9 +266,7 @@ impl Duties {
         }
         let batch = fetch_batch(l1, &self.deployment, next)?;
         let (nodes, recovered) = {
-            let node = state
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let node = lock_state(state);
             (node.db.nodes().clone(), node.recovered.clone())
         };
         // The interpreter asks for every signature in turn: recover them on every core first
@@ -311,11 +308,11 @@ impl Duties {
 
 /// Whether the node's own outputs for the assertion's batch are the asserted ones: `None` if it
 /// has not applied that batch yet. Genesis is agreed by construction (the deployment pins it).
-pub fn agrees_with(state: &Shared, a: &AssertionState) -> Result<Option<bool>, NodeError> {
-    if a.record.id == 0 {
+pub fn agrees_with(state: &Shared, a: &AssertionRecord) -> Result<Option<bool>, NodeError> {
+    if a.id == 0 {
         return Ok(Some(true));
     }
-    Ok(outputs_of(state, a.batch())?.map(|mine| mine.to_bytes()[..] == a.record.outputs[..]))
+    Ok(outputs_of(state, a.data.batchNumber)?.map(|mine| mine.to_bytes()[..] == a.outputs[..]))
 }
 
 fn outcome(receipt: &TxReceipt, what: &str, done: Action) -> Action {

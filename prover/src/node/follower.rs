@@ -15,7 +15,7 @@ use verifier::l1::L1;
 use verifier::settlement::contracts::{view, Deployment, Inbox};
 
 use super::mempool::{self, Pending};
-use super::rpc::{NodeState, Shared};
+use super::rpc::{lock_state, NodeState, Shared};
 use super::store::{BatchCommit, Head, StoredBatch, StoredWithdrawal, TxLocation};
 use super::NodeError;
 use crate::runner::Engine;
@@ -47,14 +47,6 @@ pub fn posted_batches(l1: &mut dyn L1, deployment: &Deployment) -> Result<u64, N
     Ok(view(l1, deployment.inbox, Inbox::batchCountCall {})?)
 }
 
-fn lock(state: &Shared) -> std::sync::MutexGuard<'_, NodeState> {
-    // A panic while holding the lock cannot leave the store half-written (redb commits whole
-    // transactions), so a poisoned lock's state is still sound.
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// Applies the next posted batch after the store's head, if there is one. The state is read and
 /// written under the lock; the replay runs outside it, so the RPC keeps answering.
 pub fn apply_next(
@@ -64,7 +56,7 @@ pub fn apply_next(
     guest: &StfGuest,
 ) -> Result<Option<Applied>, NodeError> {
     let (head, nodes, senders) = {
-        let node = lock(state);
+        let node = lock_state(state);
         (
             node.db.head()?,
             node.db.nodes().clone(),
@@ -82,7 +74,7 @@ pub fn apply_next(
         });
     let signatures = Arc::new(signatures);
     let (commit, applied) = replay_with(guest, &batch, &head, nodes, Some(signatures.clone()))?;
-    let mut node = lock(state);
+    let mut node = lock_state(state);
     node.db.commit_batch(commit)?;
     node.recovered = Some((batch.number, signatures));
     readmit(&mut node)?;
@@ -214,7 +206,7 @@ fn replay_with(
 
 /// The outputs the node computed for batch `number`, if it has applied it.
 pub fn outputs_of(state: &Shared, number: u64) -> Result<Option<BatchOutputs>, NodeError> {
-    let node = lock(state);
+    let node = lock_state(state);
     match node.db.batch(number)? {
         Some(batch) => Ok(BatchOutputs::from_bytes(&batch.outputs).ok()),
         None => Ok(None),

@@ -13,7 +13,7 @@
 //! | [`duties`] | assert, challenge, confirm, reject descendants, collect credits |
 //! | [`player`] | the node's side of its games, rebuilt from L1 every turn |
 //! | [`client`] | a blocking JSON-RPC client for the node (user commands, tests, benches) |
-//! | [`service`] | the process: the L1 it uses, the loop, the RPC server, a clean stop |
+//! | [`service`] | a node: its turn, its RPC server, the embedded L1 kept in a data dir, the wall clock |
 
 pub mod admission;
 pub mod chain;

@@ -7,16 +7,16 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::U256;
 use program::NodeStore;
 use verifier::bisection::Party;
 use verifier::l1::{TxReceipt, Wallet, L1};
-use verifier::settlement::contracts::{self, view, Deployment, Rollup};
-use vm::MachineHash;
+use verifier::settlement::contracts::{self, view, Deployment, GameInfo, Rollup};
 
 use super::chain::{model_of, ChainView, GameState};
 use super::NodeError;
-use crate::dispute::{checkpoint_count, Agent, Checkpoints, Computation, HonestAgent, Move};
+use crate::dispute::onchain::send_move;
+use crate::dispute::{checkpoint_count, Agent, Checkpoints, Computation, HonestAgent};
 use crate::settlement::fetch_batch;
 use crate::stf_host::StfHost;
 use crate::StfGuest;
@@ -36,10 +36,6 @@ pub struct Player {
     agents: BTreeMap<u64, HonestAgent<StfHost>>,
 }
 
-fn hashes(list: &[MachineHash]) -> Vec<B256> {
-    list.iter().map(|h| B256::from(h.0)).collect()
-}
-
 impl Player {
     /// Makes this node's move in every undecided game where it is on turn (or may claim a
     /// timeout). `nodes` must hold the trie of the disputed batches' pre-states.
@@ -55,14 +51,16 @@ impl Player {
         let me = wallet.address();
         let mut played = Vec::new();
         for game in chain.games.iter().filter(|g| !g.decided) {
-            let role = if game.challenger == me {
+            let info = view(l1, deployment.rollup, Rollup::gameCall { gameId: game.id })?;
+            let role = if info.challenger == me {
                 Party::Challenger
-            } else if asserter_of(l1, deployment, game.id)? == me {
+            } else if info.asserter == me {
                 Party::Asserter
             } else {
                 continue;
             };
-            if let Some(p) = self.turn(l1, wallet, deployment, guest, chain, nodes, game, role)? {
+            let on_l1 = OnL1 { info, role };
+            if let Some(p) = self.turn(l1, wallet, deployment, guest, chain, nodes, game, on_l1)? {
                 played.push(p);
             }
         }
@@ -81,10 +79,8 @@ impl Player {
         chain: &ChainView,
         nodes: &NodeStore,
         game: &GameState,
-        role: Party,
+        OnL1 { info, role }: OnL1,
     ) -> Result<Option<Played>, NodeError> {
-        let rollup = deployment.rollup;
-        let info = view(l1, rollup, Rollup::gameCall { gameId: game.id })?;
         let model = model_of(l1, deployment, game)?;
         // The opponent overran its clock: decide the game.
         let elapsed = chain.now.saturating_sub(info.turnStarted);
@@ -94,10 +90,11 @@ impl Player {
             Party::Challenger => info.challengerClock,
         };
         if opponent_on_turn && elapsed > banked {
-            let receipt = send(
+            let receipt = contracts::send(
                 l1,
                 wallet,
-                deployment,
+                deployment.rollup,
+                U256::ZERO,
                 Rollup::claimTimeoutCall { gameId: game.id },
             )?;
             return Ok(Some(played(game.id, role, "claimTimeout", &receipt)));
@@ -111,70 +108,16 @@ impl Player {
         let mv = agent
             .act(role, &model)
             .map_err(|e| NodeError::Game(format!("game {}: {e}", game.id)))?;
-        let (kind, receipt) = match mv {
-            Move::Wait => return Ok(None),
-            Move::Bisect(interior) => (
-                "bisect",
-                send(
-                    l1,
-                    wallet,
-                    deployment,
-                    Rollup::bisectCall {
-                        gameId: game.id,
-                        interior: hashes(&interior),
-                    },
-                )?,
-            ),
-            Move::Choose(index) => {
-                let posted = model.posted_hashes().map(hashes).unwrap_or_default();
-                (
-                    "choose",
-                    send(
-                        l1,
-                        wallet,
-                        deployment,
-                        Rollup::chooseCall {
-                            gameId: game.id,
-                            index: U256::from(index),
-                            hashes: posted,
-                        },
-                    )?,
-                )
-            }
-            Move::Prove(proof) => (
-                "proveStep",
-                send(
-                    l1,
-                    wallet,
-                    deployment,
-                    Rollup::proveStepCall {
-                        gameId: game.id,
-                        proof: contracts::bytes(&proof),
-                    },
-                )?,
-            ),
-        };
-        Ok(Some(played(game.id, role, kind, &receipt)))
+        let posted = model.posted_hashes().unwrap_or_default();
+        Ok(send_move(l1, wallet, deployment, game.id, &mv, posted)?
+            .map(|(kind, receipt)| played(game.id, role, kind, &receipt)))
     }
 }
 
-fn asserter_of(l1: &mut dyn L1, deployment: &Deployment, game: u64) -> Result<Address, NodeError> {
-    Ok(view(l1, deployment.rollup, Rollup::gameCall { gameId: game })?.asserter)
-}
-
-fn send<C: alloy_sol_types::SolCall>(
-    l1: &mut dyn L1,
-    wallet: &Wallet,
-    deployment: &Deployment,
-    call: C,
-) -> Result<TxReceipt, NodeError> {
-    Ok(contracts::send(
-        l1,
-        wallet,
-        deployment.rollup,
-        U256::ZERO,
-        call,
-    )?)
+/// The game as the contract shows it, and the node's role in it.
+struct OnL1 {
+    info: GameInfo,
+    role: Party,
 }
 
 fn played(game: u64, role: Party, kind: &'static str, receipt: &TxReceipt) -> Played {

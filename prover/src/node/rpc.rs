@@ -103,10 +103,12 @@ fn fixed<const N: usize>(params: &Params, what: &str) -> Result<[u8; N], ErrorOb
         .ok_or_else(|| invalid(what))
 }
 
-fn lock(state: &Shared) -> Result<std::sync::MutexGuard<'_, NodeState>, ErrorObjectOwned> {
+/// The node's state, locked. A panic while it was held cannot have left the store half-written
+/// (redb commits whole transactions), so a poisoned lock's state is still sound.
+pub fn lock_state(state: &Shared) -> std::sync::MutexGuard<'_, NodeState> {
     state
         .lock()
-        .map_err(|_| store_failed("the node state is poisoned"))
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The methods, over `state`.
@@ -117,7 +119,7 @@ pub fn module(
     module.register_method("hb_getBalance", |params, context, _| {
         let state = &context.state;
         let address: [u8; 20] = fixed(&params, "an address, 0x + 40 hex digits")?;
-        let node = lock(state)?;
+        let node = lock_state(state);
         let head = node.db.head().map_err(store_failed)?;
         let account = node
             .db
@@ -133,7 +135,7 @@ pub fn module(
     module.register_method("hb_getReceipt", |params, context, _| {
         let state = &context.state;
         let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
-        let node = lock(state)?;
+        let node = lock_state(state);
         let receipt = node.db.receipt(&tx).map_err(store_failed)?;
         Ok::<Value, ErrorObjectOwned>(match receipt {
             Some(r) => json!({"batch": r.batch, "position": r.position, "status": r.status}),
@@ -143,7 +145,7 @@ pub fn module(
     module.register_method("hb_getWithdrawal", |params, context, _| {
         let state = &context.state;
         let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
-        let node = lock(state)?;
+        let node = lock_state(state);
         let withdrawal = node.db.withdrawal(&tx).map_err(store_failed)?;
         Ok::<Value, ErrorObjectOwned>(match withdrawal {
             Some(w) => json!({
@@ -159,7 +161,7 @@ pub fn module(
     })?;
     module.register_method("hb_latestBatch", |_, context, _| {
         let state = &context.state;
-        let node = lock(state)?;
+        let node = lock_state(state);
         let head = node.db.head().map_err(store_failed)?;
         let l1 = &node.l1;
         Ok::<Value, ErrorObjectOwned>(json!({
@@ -174,7 +176,7 @@ pub fn module(
     })?;
     module.register_method("hb_syncStatus", |_, context, _| {
         let state = &context.state;
-        let node = lock(state)?;
+        let node = lock_state(state);
         let head = node.db.head().map_err(store_failed)?;
         Ok::<Value, ErrorObjectOwned>(json!({
             "chain_id": node.chain_id,
@@ -223,7 +225,7 @@ pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, Serve
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr().map_err(|e| e.to_string())?;
-    let sequencer = state.lock().map_err(|e| e.to_string())?.sequencer;
+    let sequencer = lock_state(&state).sequencer;
     let admissions = sequencer.then(|| Admissions::start(state.clone()).0);
     let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
     Ok((bound, server.start(module)))

@@ -8,7 +8,7 @@ use program::ledger::TransactionList;
 use verifier::l1::{Wallet, L1};
 use verifier::settlement::Deployment;
 
-use super::rpc::Shared;
+use super::rpc::{lock_state, Shared};
 use super::NodeError;
 use crate::settlement::{pending_deposits, post_batch};
 
@@ -29,9 +29,7 @@ pub fn post_next_batch(
     max_transactions: usize,
 ) -> Result<Option<Posted>, NodeError> {
     let transactions = {
-        let node = state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let node = lock_state(state);
         node.db.pending(max_transactions)?
     };
     if transactions.is_empty() && pending_deposits(l1, deployment)?.is_empty() {

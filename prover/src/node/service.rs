@@ -11,7 +11,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,7 +24,7 @@ use super::duties::{Action, Duties, Fault};
 use super::follower::{apply_next, posted_batches, readmit, Applied};
 use super::mempool::Pending;
 use super::player::{Played, Player};
-use super::rpc::{self, L1Summary, NodeState, Shared};
+use super::rpc::{self, lock_state, L1Summary, NodeState, Shared};
 use super::sequencer::{post_next_batch, Posted};
 use super::store::Head;
 use super::{NodeDb, NodeError};
@@ -180,7 +179,7 @@ impl Node {
 
     /// Batches L1 holds that the store has not applied yet.
     pub fn behind(&self, l1: &mut dyn L1) -> Result<u64, NodeError> {
-        let head = lock(&self.state).db.head()?;
+        let head = lock_state(&self.state).db.head()?;
         Ok(posted_batches(l1, &self.deployment)?.saturating_sub(head.batch))
     }
 
@@ -205,9 +204,9 @@ impl Node {
         }
         let view = chain::read(l1, &self.deployment)?;
         let summary = summarize(&view, posted_batches(l1, &self.deployment)?);
-        lock(&self.state).l1 = summary;
+        lock_state(&self.state).l1 = summary;
         turn.actions = self.duties.perform(&self.state, l1, &self.guest, &view)?;
-        let nodes = lock(&self.state).db.nodes().clone();
+        let nodes = lock_state(&self.state).db.nodes().clone();
         turn.played = self.player.play(
             l1,
             &self.duties.wallet,
@@ -235,7 +234,7 @@ impl Node {
     /// A full batch waits, or the interval has passed (whether anything waits is
     /// [`post_next_batch`]'s call: deposits count too).
     fn post_due(&self) -> Result<bool, NodeError> {
-        let waiting = lock(&self.state).db.mempool_len()?;
+        let waiting = lock_state(&self.state).db.mempool_len()?;
         Ok(waiting >= self.max_transactions as u64 || self.last_post.elapsed() >= self.interval)
     }
 
@@ -263,19 +262,18 @@ fn summarize(view: &chain::ChainView, posted_batches: u64) -> L1Summary {
     }
 }
 
-fn lock(state: &Shared) -> std::sync::MutexGuard<'_, NodeState> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// The wall clock, in Unix seconds (what an L1 stamps its next block with, about).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Moves an embedded chain's clock up to the wall clock: a node on it lives in real time (its
 /// challenge periods and chess clocks pass as they would on a real L1).
 pub fn follow_wall_clock(l1: &mut dyn L1) -> Result<(), NodeError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = unix_now();
     let (_, chain_time) = l1.head()?;
     if now > chain_time {
         l1.advance_time(now - chain_time)?;
@@ -311,31 +309,4 @@ pub fn open_embedded(
     std::fs::write(&partial, json + "\n").map_err(setup("writing deployment.json"))?;
     std::fs::rename(&partial, &path).map_err(setup("writing deployment.json"))?;
     Ok((l1, deployment))
-}
-
-/// Runs `node` until `stop` is set: a turn every `poll`, sooner while there is work. On an
-/// embedded chain (`embedded`) the chain's clock follows the wall clock.
-pub fn run(
-    node: &mut Node,
-    l1: &mut dyn L1,
-    embedded: bool,
-    poll: Duration,
-    stop: &AtomicBool,
-    report: &mut dyn FnMut(&Turn),
-    progress: &mut dyn FnMut(&Applied),
-) -> Result<(), NodeError> {
-    while !stop.load(Ordering::SeqCst) {
-        if embedded {
-            follow_wall_clock(l1)?;
-        }
-        let turn = node.turn(l1, progress)?;
-        report(&turn);
-        if turn.is_idle() {
-            let until = Instant::now() + poll;
-            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-    Ok(())
 }
