@@ -10,7 +10,7 @@ use prover::config::RollupConfig;
 use prover::settlement::{deploy_rollup, fetch_assertions};
 use prover::StfGuest;
 use verifier::l1::rpc::RpcL1;
-use verifier::l1::{Address, Wallet, U256};
+use verifier::l1::{Address, Wallet, B256, U256};
 use verifier::settlement::contracts::{self, events, view, Inbox, Rollup};
 use verifier::settlement::Deployment;
 
@@ -73,16 +73,16 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// A 32-byte secret key from `0x` + 64 hex digits.
 pub fn parse_key(text: &str) -> Result<Wallet, String> {
-    let digits = text.trim().strip_prefix("0x").unwrap_or(text.trim());
-    if digits.len() != 64 {
-        return Err("a key is 0x followed by 64 hex digits".into());
-    }
-    let mut secret = [0u8; 32];
-    for (i, byte) in secret.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
-            .map_err(|_| "a key is 0x followed by 64 hex digits".to_string())?;
-    }
+    let secret = parse_hash(text).map_err(|_| "a key is 0x followed by 64 hex digits")?;
     Wallet::from_secret(&secret).ok_or_else(|| "the key is not a valid secp256k1 secret".into())
+}
+
+/// 32 bytes from `0x` + 64 hex digits (the `0x` optional).
+pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {
+    text.trim()
+        .parse::<B256>()
+        .map(|hash| hash.0)
+        .map_err(|_| format!("{text}: not 0x followed by 64 hex digits"))
 }
 
 /// An address: `0x` + 40 hex digits.

@@ -9,14 +9,13 @@ use clap::Args;
 use program::ledger::{Transaction, Withdrawal};
 use prover::node::chain::{self, Status};
 use prover::node::client::{ClientError, NodeClient};
-use prover::node::service::unix_now;
 use prover::settlement::finalize_withdrawal;
 use serde_json::{json, Value};
 use verifier::l1::rpc::RpcL1;
 use verifier::l1::B256;
 use verifier::settlement::contracts::{view, Rollup, WithdrawalProof};
 
-use crate::cli_l1::{hex, parse_address, parse_key, read_deployment, read_key_file};
+use crate::cli_l1::{hex, parse_address, parse_hash, parse_key, read_deployment, read_key_file};
 
 #[derive(Args)]
 pub struct TransferArgs {
@@ -179,22 +178,9 @@ pub fn status(args: StatusArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn hash32(text: &str, what: &str) -> Result<[u8; 32], String> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    if digits.len() != 64 {
-        return Err(format!("{what}: 0x followed by 64 hex digits"));
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
-            .map_err(|_| format!("{what}: 0x followed by 64 hex digits"))?;
-    }
-    Ok(out)
-}
-
 pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
     let sender = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
-    let tx = hash32(&args.tx, "--tx")?;
+    let tx = parse_hash(&args.tx).map_err(|e| format!("--tx: {e}"))?;
     let deployment = read_deployment(&args.deployment)?;
     let node = client(&args.rpc)?;
     let found = call(&node, "hb_getWithdrawal", json!([hex(&tx)]))?;
@@ -220,7 +206,7 @@ pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
         .map(|s| {
             s.as_str()
                 .ok_or_else(|| "a proof entry is not a string".to_string())
-                .and_then(|s| hash32(s, "proof"))
+                .and_then(|s| parse_hash(s).map_err(|e| format!("the node's proof: {e}")))
                 .map(B256::from)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -237,21 +223,23 @@ pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(1));
     };
     let id = assertion.record.id;
-    let stored = view(&mut l1, deployment.rollup, Rollup::assertionCall { id })
-        .map_err(|e| e.to_string())?;
     if assertion.status != Status::Confirmed {
-        let at = stored.createdAt + view_of.challenge_period.max(view_of.withdrawal_delay);
+        let at = assertion.created_at + view_of.challenge_period.max(view_of.withdrawal_delay);
         println!(
             "refused: assertion {id} (batch {batch}) is not confirmed yet; claimable from unix time {at} (in about {} s), if no challenge is open",
-            at.saturating_sub(unix_now().max(view_of.now))
+            at.saturating_sub(view_of.now)
         );
         return Ok(ExitCode::from(1));
     }
     let receipt = finalize_withdrawal(&mut l1, &sender, &deployment, id, &withdrawal, proof)
         .map_err(|e| e.to_string())?;
     if let Err(revert) = &receipt.outcome {
-        let payable = stored.createdAt + view_of.withdrawal_delay;
         if revert.error.starts_with("WithdrawalNotYetPayable") {
+            // A settled assertion's creation time is not in the chain view: one read.
+            let created_at = view(&mut l1, deployment.rollup, Rollup::assertionCall { id })
+                .map_err(|e| e.to_string())?
+                .createdAt;
+            let payable = created_at + view_of.withdrawal_delay;
             println!(
                 "refused: {revert}; claimable from unix time {payable} (in about {} s)",
                 payable.saturating_sub(view_of.now)

@@ -252,6 +252,23 @@ fn cli_wallet_deploy_deposit_and_assertions_against_anvil() {
     let (code, _, err) = deposit("lots");
     assert_eq!(code, 2);
     assert!(err.contains("--amount"), "{err}");
+    // A 64-byte key that is not ASCII hex: refused, not a panic.
+    let odd_key = format!("0xa{}b", "é".repeat(31));
+    let (code, _, err) = rollup(&[
+        "deposit",
+        "--l1-rpc",
+        &url,
+        "--deployment",
+        &path("deployment.json"),
+        "--key",
+        &odd_key,
+        "--to",
+        &address,
+        "--amount",
+        "1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: --key"), "{err}");
 
     let (code, out, err) = rollup(&[
         "assertions",
