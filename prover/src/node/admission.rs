@@ -38,13 +38,12 @@ pub struct Admissions {
 
 impl Admissions {
     /// Starts the committer for `state`.
-    pub fn start(state: Shared) -> (Admissions, JoinHandle<()>) {
+    pub fn start(state: Shared) -> std::io::Result<(Admissions, JoinHandle<()>)> {
         let (queue, arrivals) = mpsc::channel();
         let committer = std::thread::Builder::new()
             .name("mempool-committer".into())
-            .spawn(move || commit_loop(&state, &arrivals))
-            .expect("spawn the mempool committer");
-        (Admissions { queue }, committer)
+            .spawn(move || commit_loop(&state, &arrivals))?;
+        Ok((Admissions { queue }, committer))
     }
 
     /// Admits `bytes`: its hash once it is durable, or why not.

@@ -226,7 +226,14 @@ pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, Serve
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr().map_err(|e| e.to_string())?;
     let sequencer = lock_state(&state).sequencer;
-    let admissions = sequencer.then(|| Admissions::start(state.clone()).0);
+    let admissions = match sequencer {
+        true => Some(
+            Admissions::start(state.clone())
+                .map_err(|e| format!("cannot start the mempool committer: {e}"))?
+                .0,
+        ),
+        false => None,
+    };
     let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
     Ok((bound, server.start(module)))
 }
