@@ -118,6 +118,46 @@ impl Page {
     }
 }
 
+/// Whether `slot` is the only handle to its page, so the page may be written in place.
+///
+/// Nearly every store finds its page private: checking that is two plain loads, where
+/// `Arc::make_mut` is an out-of-line atomic compare-and-swap (12% of the interpreter's time on
+/// memory-heavy loops when every store went through it).
+#[inline(always)]
+fn is_private(slot: &Arc<Page>) -> bool {
+    Arc::strong_count(slot) == 1 && Arc::weak_count(slot) == 0
+}
+
+/// The page behind a private `slot` (see [`is_private`]).
+#[inline(always)]
+fn private_page(slot: &mut Arc<Page>) -> &mut Page {
+    debug_assert!(is_private(slot));
+    // Another thread's earlier drop of a clone must happen before our writes.
+    std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+    // SAFETY: the caller saw `slot` as the only strong reference with no weak one (pages are
+    // never downgraded), and holds it by `&mut`: no other handle can reach the page, and none
+    // can be made while this borrow lives. That is `Arc::get_mut`'s condition, read without its
+    // lock because no `Weak` to race with can exist.
+    unsafe { &mut *Arc::as_ptr(slot).cast_mut() }
+}
+
+/// The page behind `slot`, made private first if a snapshot shares it (copy on write).
+#[inline(always)]
+fn page_mut(slot: &mut Arc<Page>) -> &mut Page {
+    if is_private(slot) {
+        private_page(slot)
+    } else {
+        make_private(slot)
+    }
+}
+
+/// The copy of a shared page (out of line: once per page and snapshot).
+#[cold]
+#[inline(never)]
+fn make_private(slot: &mut Arc<Page>) -> &mut Page {
+    Arc::make_mut(slot)
+}
+
 #[derive(Clone)]
 pub struct Memory {
     pages: Vec<Arc<Page>>,
@@ -190,10 +230,18 @@ impl Memory {
             out.copy_from_slice(&self.pages[page].bytes[offset..offset + N]);
             Ok(out)
         } else {
-            let mut out = [0u8; N];
-            self.read_unchecked(addr, &mut out);
-            Ok(out)
+            Ok(self.load_straddling(addr))
         }
+    }
+
+    /// A load across a page boundary: rare, and kept out of line so the common path stays small
+    /// (the interpreter inlines it into every load op).
+    #[cold]
+    #[inline(never)]
+    fn load_straddling<const N: usize>(&self, addr: u64) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.read_unchecked(addr, &mut out);
+        out
     }
 
     #[inline(always)]
@@ -201,13 +249,55 @@ impl Memory {
         self.check(addr, N)?;
         let (page, offset) = ((addr >> 16) as usize, (addr & 0xffff) as usize);
         if offset + N <= PAGE_SIZE {
-            let page = Arc::make_mut(&mut self.pages[page]);
+            let page = page_mut(&mut self.pages[page]);
             page.bytes[offset..offset + N].copy_from_slice(&value);
             page.mark(offset, N);
             Ok(())
         } else {
-            self.write_unchecked(addr, &value);
+            self.store_straddling(addr, value);
             Ok(())
+        }
+    }
+
+    /// A store across a page boundary (see [`Memory::load_straddling`]).
+    #[cold]
+    #[inline(never)]
+    fn store_straddling<const N: usize>(&mut self, addr: u64, value: [u8; N]) {
+        self.write_unchecked(addr, &value);
+    }
+
+    /// The threaded interpreter's load: the `N` bytes at `addr` if they lie inside memory and
+    /// inside one page, else `None` (the caller then takes [`Memory::load`]). Nothing here calls
+    /// out, so the handler that inlines it keeps its registers.
+    #[inline(always)]
+    pub(crate) fn load_in_page<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        let (page, offset) = ((addr >> 16) as usize, (addr & 0xffff) as usize);
+        // A page that exists and an access that stays in it: inside memory.
+        let page = self.pages.get(page)?;
+        let bytes = page.bytes.get(offset..offset + N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(bytes);
+        Some(out)
+    }
+
+    /// The threaded interpreter's store: writes and returns `true` if the `N` bytes at `addr` lie
+    /// inside memory, inside one page, and that page is already private; else changes nothing
+    /// and returns `false` (the caller then takes [`Memory::store`]).
+    #[inline(always)]
+    pub(crate) fn store_in_private_page<const N: usize>(
+        &mut self,
+        addr: u64,
+        value: [u8; N],
+    ) -> bool {
+        let (page, offset) = ((addr >> 16) as usize, (addr & 0xffff) as usize);
+        match self.pages.get_mut(page) {
+            Some(slot) if offset + N <= PAGE_SIZE && is_private(slot) => {
+                let page = private_page(slot);
+                page.bytes[offset..offset + N].copy_from_slice(&value);
+                page.mark(offset, N);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -241,7 +331,7 @@ impl Memory {
         while done < data.len() {
             let (page, offset) = ((addr >> 16) as usize, (addr & 0xffff) as usize);
             let n = (PAGE_SIZE - offset).min(data.len() - done);
-            let p = Arc::make_mut(&mut self.pages[page]);
+            let p = page_mut(&mut self.pages[page]);
             p.bytes[offset..offset + n].copy_from_slice(&data[done..done + n]);
             p.mark(offset, n);
             done += n;

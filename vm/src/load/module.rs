@@ -159,6 +159,9 @@ pub struct Module {
     /// Execution cache, not committed: per pc, the length of its straight-line run
     /// ([`crate::machine::run::run_lengths`]).
     pub(crate) run_lengths: Vec<u32>,
+    /// The threaded interpreter's handler per op ([`crate::machine::threaded`]), an execution
+    /// cache like `run_lengths`; `None` in unoptimized builds, which run the plain loop.
+    pub(crate) handlers: Option<Vec<crate::machine::threaded::Handler>>,
     /// The Merkle commitment to the lowered module ([`crate::commitment`]); its hash is what the
     /// machine hash commits to as "the code".
     pub(crate) commitment: ModuleCommitment,
@@ -462,8 +465,12 @@ impl ModuleBuilder {
             exports: self.exports,
             start: self.start,
             run_lengths,
+            handlers: None,
             commitment: ModuleCommitment::default(),
         };
+        if cfg!(vm_threaded) {
+            module.handlers = crate::machine::threaded::handlers(&module);
+        }
         module.commitment = ModuleCommitment::new(&module)?;
         Ok(module)
     }

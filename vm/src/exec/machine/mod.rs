@@ -6,6 +6,7 @@
 //! shared copy-on-write.
 
 pub(crate) mod run;
+pub(crate) mod threaded;
 pub use crate::commit::machine_hash as hash;
 
 use std::sync::Arc;

@@ -34,17 +34,53 @@ enum Flow {
 impl Machine {
     /// Runs at most `max_steps` steps.
     pub fn run<H: Host + ?Sized>(&mut self, host: &mut H, max_steps: u64) -> RunOutcome {
+        self.run_with(host, max_steps, true)
+    }
+
+    /// [`Machine::run`] on the loop alone, without the threaded fast path: the reference the
+    /// threaded code is tested against.
+    #[cfg(test)]
+    pub(crate) fn run_loop<H: Host + ?Sized>(
+        &mut self,
+        host: &mut H,
+        max_steps: u64,
+    ) -> RunOutcome {
+        self.run_with(host, max_steps, false)
+    }
+
+    fn run_with<H: Host + ?Sized>(
+        &mut self,
+        host: &mut H,
+        max_steps: u64,
+        threaded: bool,
+    ) -> RunOutcome {
         if self.status != Status::Running {
             return self.outcome();
         }
+        let module = self.module.clone();
+        let threaded = module.handlers.as_deref().filter(|_| threaded);
         let mut budget = max_steps;
+        // After the threaded code stopped before a cold op: that op, by the loop, alone.
+        let mut cold = false;
         while budget > 0 {
             // Whole runs while the budget covers the next one; single steps to stop exactly.
-            let run = self.module.run_lengths[self.pc as usize] as u64;
-            let (taken, flow) = if run <= budget {
-                self.execute::<H, false>(host, budget)
-            } else {
-                self.execute::<H, true>(host, 1)
+            let run = module.run_lengths[self.pc as usize] as u64;
+            let (taken, flow) = match threaded {
+                _ if run > budget || cold => {
+                    cold = false;
+                    self.execute::<H, true>(host, 1)
+                }
+                Some(handlers) => {
+                    let out = super::threaded::run(self, handlers, budget);
+                    cold = out.exit == super::threaded::Exit::Cold;
+                    let flow = match out.exit {
+                        super::threaded::Exit::Finished => Some(Flow::Finished),
+                        super::threaded::Exit::Trap => out.trap.map(Flow::Trap),
+                        _ => None,
+                    };
+                    (out.taken, flow)
+                }
+                None => self.execute::<H, false>(host, budget),
             };
             self.steps += taken;
             budget -= taken;
