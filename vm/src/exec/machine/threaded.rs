@@ -147,6 +147,17 @@ macro_rules! decode {
     };
 }
 
+/// The op after `pc` taken apart, for handlers that run two ops (see [`pair_handler`]); on a
+/// mismatch the loop takes the op at `pc`.
+macro_rules! decode_next {
+    ($ctx:ident, $pc:ident, $sp:ident, $fp:ident, $budget:ident, $pat:pat) => {
+        // SAFETY: a pair handler sits only where `pc + 1` is inside the code (see `handlers`).
+        let $pat = (unsafe { *$ctx.code.add($pc + 1) }) else {
+            return stop($ctx, $pc, $sp, $fp, $budget, Exit::Cold);
+        };
+    };
+}
+
 /// Goes on with the op at `pc` (same run).
 macro_rules! dispatch {
     ($ctx:ident, $pc:expr, $sp:expr, $fp:expr, $budget:expr) => {{
@@ -403,6 +414,15 @@ handler!(local_get(ctx, pc, sp, fp, budget) {
     next!(ctx, pc, sp, fp, budget)
 });
 
+handler!(local_get_local_get(ctx, pc, sp, fp, budget) {
+    decode!(ctx, pc, sp, fp, budget, Op::LocalGet(x));
+    decode_next!(ctx, pc, sp, fp, budget, Op::LocalGet(y));
+    at!(sp) = at!(fp.add(x as usize));
+    at!(sp.add(1)) = at!(fp.add(y as usize));
+    sp = unsafe { sp.add(2) };
+    dispatch!(ctx, pc + 2, sp, fp, budget)
+});
+
 handler!(local_set(ctx, pc, sp, fp, budget) {
     decode!(ctx, pc, sp, fp, budget, Op::LocalSet(i));
     sp = unsafe { sp.sub(1) };
@@ -549,6 +569,22 @@ macro_rules! memory_handlers {
                     at!(sp.sub(1)) = ($conv)(bytes);
                     next!(ctx, pc, sp, fp, budget)
                 });
+                // `local.get x` then this load: the address comes from the local.
+                handler!(after_local_get(ctx, pc, sp, fp, budget) {
+                    decode!(ctx, pc, sp, fp, budget, Op::LocalGet(x));
+                    decode_next!(ctx, pc, sp, fp, budget, Op::$load(offset));
+                    let base = at!(fp.add(x as usize));
+                    let addr = (base as u32 as u64) + offset as u64;
+                    let Some(bytes) = ctx.machine.memory.load_in_page::<$n>(addr) else {
+                        // The `local.get` done; the loop takes the load.
+                        at!(sp) = base;
+                        sp = unsafe { sp.add(1) };
+                        return stop(ctx, pc + 1, sp, fp, budget, Exit::Cold);
+                    };
+                    at!(sp) = ($conv)(bytes);
+                    sp = unsafe { sp.add(1) };
+                    dispatch!(ctx, pc + 2, sp, fp, budget)
+                });
             })*
             $(pub(super) mod $store {
                 use super::*;
@@ -562,6 +598,22 @@ macro_rules! memory_handlers {
                     }
                     sp = unsafe { sp.sub(2) };
                     next!(ctx, pc, sp, fp, budget)
+                });
+                // `local.get x` then this store: the value comes from the local.
+                handler!(after_local_get(ctx, pc, sp, fp, budget) {
+                    decode!(ctx, pc, sp, fp, budget, Op::LocalGet(x));
+                    decode_next!(ctx, pc, sp, fp, budget, Op::$store(offset));
+                    let v: u64 = at!(fp.add(x as usize));
+                    let addr = (at!(sp.sub(1)) as u32 as u64) + offset as u64;
+                    if !ctx.machine.memory.store_in_private_page::<$m>(addr, ($to)(v)) {
+                        at!(sp) = v;
+                        sp = unsafe { sp.add(1) };
+                        return stop(ctx, pc + 1, sp, fp, budget, Exit::Cold);
+                    }
+                    // The `local.get` pushed what the store popped with its address.
+                    at!(sp) = v;
+                    sp = unsafe { sp.sub(1) };
+                    dispatch!(ctx, pc + 2, sp, fp, budget)
                 });
             })*
         }
@@ -853,7 +905,49 @@ pub(crate) fn handlers(module: &Module) -> Option<Vec<Handler>> {
         _ => true,
     }) && module.call_targets.iter().all(|t| inside(t.entry))
         && module.br_table.iter().all(|t| inside(t.pc));
-    (last_stops && targets_inside).then(|| code.iter().map(|op| handler_for(*op)).collect())
+    (last_stops && targets_inside).then(|| {
+        (0..len)
+            .map(|pc| {
+                code.get(pc + 1)
+                    .and_then(|next| pair_handler(code[pc], *next))
+                    .unwrap_or_else(|| handler_for(code[pc]))
+            })
+            .collect()
+    })
+}
+
+/// A handler that runs the op and the next one (both steps, one dispatch), for the pairs Rust
+/// code is full of: `local.get` then another `local.get`, a load or a store. The second op is in
+/// the same straight-line run (a `local.get` never ends one), so the run's charge covers it; a
+/// jump to the second op finds that op's own handler. If the second op cannot finish on the fast
+/// path, the handler stops after the first.
+fn pair_handler(op: Op, next: Op) -> Option<Handler> {
+    let Op::LocalGet(_) = op else {
+        return None;
+    };
+    Some(match next {
+        Op::LocalGet(_) => local_get_local_get,
+        Op::I32Load(_) => memory::I32Load::after_local_get,
+        Op::I64Load(_) => memory::I64Load::after_local_get,
+        Op::I32Load8S(_) => memory::I32Load8S::after_local_get,
+        Op::I32Load8U(_) => memory::I32Load8U::after_local_get,
+        Op::I32Load16S(_) => memory::I32Load16S::after_local_get,
+        Op::I32Load16U(_) => memory::I32Load16U::after_local_get,
+        Op::I64Load8S(_) => memory::I64Load8S::after_local_get,
+        Op::I64Load8U(_) => memory::I64Load8U::after_local_get,
+        Op::I64Load16S(_) => memory::I64Load16S::after_local_get,
+        Op::I64Load16U(_) => memory::I64Load16U::after_local_get,
+        Op::I64Load32S(_) => memory::I64Load32S::after_local_get,
+        Op::I64Load32U(_) => memory::I64Load32U::after_local_get,
+        Op::I32Store(_) => memory::I32Store::after_local_get,
+        Op::I64Store(_) => memory::I64Store::after_local_get,
+        Op::I32Store8(_) => memory::I32Store8::after_local_get,
+        Op::I64Store8(_) => memory::I64Store8::after_local_get,
+        Op::I32Store16(_) => memory::I32Store16::after_local_get,
+        Op::I64Store16(_) => memory::I64Store16::after_local_get,
+        Op::I64Store32(_) => memory::I64Store32::after_local_get,
+        _ => return None,
+    })
 }
 
 fn handler_for(op: Op) -> Handler {
@@ -915,8 +1009,8 @@ fn handler_for(op: Op) -> Handler {
 mod tests {
     use crate::{Machine, Module, NoImports, RunOutcome, Status, Value};
 
-    /// Every op kind the handlers take, plus the ways out of them: a load and a store across a
-    /// page boundary, stores to a page a snapshot shares, `br_table`, `call_indirect`, `select`,
+    /// Every op kind the handlers take, the pair handlers among them, plus the ways out of them:
+    /// loads and stores across a page boundary, stores to a page a snapshot shares, `br_table`, `call_indirect`, `select`,
     /// globals, a host-free cold op (`memory.size`), and a trap inside a straight-line run.
     const PROGRAM: &str = r#"(module
       (memory 2)
@@ -937,6 +1031,9 @@ mod tests {
           (i64.store (local.get $addr) (i64.extend_i32_u (local.get $i)))
           (i32.store16 offset=8 (local.get $addr) (local.get $i))
           (i32.store8 offset=11 (local.get $addr) (local.get $i))
+          ;; `local.get; load` and (below) `local.get; store` pairs, some across the page boundary
+          (local.set $acc (i64.add (local.get $acc)
+            (i64.extend_i32_u (i32.add (i32.const 0) (i32.load offset=13 (local.get $addr))))))
           (local.set $acc (i64.add (local.get $acc)
             (i64.add (i64.load (local.get $addr))
               (i64.add (i64.load16_s offset=8 (local.get $addr))
@@ -947,6 +1044,8 @@ mod tests {
             (i64.extend_i32_s (call $pick (i32.rem_u (local.get $i) (i32.const 4))))))
           (global.set $g (select (global.get $g) (local.get $acc) (i32.and (local.get $i) (i32.const 2))))
           (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
+          ;; last before the loop's tail, so the slot the pair's `local.get` wrote stays visible
+          (i64.store32 offset=13 (i32.add (local.get $addr) (i32.const 0)) (local.get $acc))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
         ;; traps in the middle of a run when $trap is set: a division by zero (threaded code
@@ -964,10 +1063,10 @@ mod tests {
         m
     }
 
-    /// The threaded code against the loop: in runs of every length up to 40 and one unbounded,
-    /// with a snapshot taken at every stop (so the next stores find shared pages), the machine
-    /// hash after each run equals the loop's after the same number of single steps, and both
-    /// end the same way.
+    /// The threaded code against the loop: after one run of every length, and in runs of every
+    /// length up to 40 and one unbounded with a snapshot taken at every stop (so the next stores
+    /// find shared pages), the machine hash equals the loop's after the same number of single
+    /// steps, and both end the same way.
     #[test]
     fn threaded_agrees_with_the_loop() {
         let module = std::sync::Arc::new(Module::new(&wat::parse_str(PROGRAM).unwrap()).unwrap());
@@ -985,6 +1084,13 @@ mod tests {
                 trap != 0,
                 "the program ends as designed: {end:?}"
             );
+            // One run of every length from the start: each stop point once, including the ends
+            // of straight-line runs, where the threaded code itself stops.
+            for (k, hash) in hashes.iter().enumerate().skip(1) {
+                let mut m = start(&module, trap);
+                m.run(&mut NoImports, k as u64);
+                assert_eq!(m.hash(), *hash, "one run of {k} steps");
+            }
             for chunk in (1..=40).chain([u64::MAX]) {
                 let mut m = start(&module, trap);
                 let origin = m.steps();
