@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, Throughput};
 use vm::{Machine, NoImports, RunOutcome, Value};
 
-/// One export and its arguments, sized so the interpreter takes about 100 ms on
-/// a 2-core CI machine (it runs about 340M steps/s there).
+/// One export and its arguments, sized so the interpreter takes 25-35 ms on a
+/// 2-core CI machine (it runs 650-1,000M steps/s there).
 struct Workload {
     label: &'static str,
     export: &'static str,

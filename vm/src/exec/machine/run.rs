@@ -26,7 +26,7 @@ impl GuestMemory for MachineMemory<'_> {
 }
 
 /// What an op did to control flow, when it did more than fall through.
-enum Flow {
+pub(crate) enum Flow {
     Trap(Trap),
     Finished,
 }
@@ -60,19 +60,14 @@ impl Machine {
         let module = self.module.clone();
         let threaded = module.handlers.as_deref().filter(|_| threaded);
         let mut budget = max_steps;
-        // After the threaded code stopped before a cold op: that op, by the loop, alone.
-        let mut cold = false;
         while budget > 0 {
             // Whole runs while the budget covers the next one; single steps to stop exactly.
             let run = module.run_lengths[self.pc as usize] as u64;
             let (taken, flow) = match threaded {
-                _ if run > budget || cold => {
-                    cold = false;
-                    self.execute::<H, true>(host, 1)
-                }
+                _ if run > budget => self.execute::<H, true>(host, 1),
                 Some(handlers) => {
-                    let out = super::threaded::run(self, handlers, budget);
-                    cold = out.exit == super::threaded::Exit::Cold;
+                    let mut single_step = |m: &mut Machine| m.execute::<H, true>(host, 1).1;
+                    let out = super::threaded::run(self, &mut single_step, handlers, budget);
                     let flow = match out.exit {
                         super::threaded::Exit::Finished => Some(Flow::Finished),
                         super::threaded::Exit::Trap => out.trap.map(Flow::Trap),
@@ -874,7 +869,7 @@ pub(crate) fn run_lengths(code: &[Op]) -> Vec<u32> {
     lengths
 }
 
-fn ends_run(op: Op) -> bool {
+pub(crate) fn ends_run(op: Op) -> bool {
     matches!(
         op,
         Op::Unreachable

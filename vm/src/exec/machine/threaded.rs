@@ -4,12 +4,13 @@
 //! indirect jump per handler, each predicted on its own, instead of one shared `match`).
 //!
 //! The handler table is an execution cache beside the code (not committed). Ops that are rare or
-//! need the host (host calls, bulk memory and table steps, `memory.grow`, ...) are "cold": the
-//! threaded code stops before them and the loop takes them as a single step.
+//! need the host (host calls, bulk memory and table steps, `memory.grow`, ...) are "cold", and so
+//! is a memory access off the fast path: the loop takes such an op as a single step (through a
+//! callback, so the threaded code goes on after it).
 //!
 //! Step accounting is per straight-line run, as in the loop: entering a run at `pc` charges
 //! `run_lengths[pc]` steps up front (refused if the budget does not cover it), so the budget is
-//! one register and a trap or cold op inside a run refunds the steps after it.
+//! one register and a trap inside a run refunds the steps after it.
 //!
 //! Safety: the value stack is reached through raw pointers `sp` and `fp`. A frame never grows
 //! past `fp + max_height` (the translator's bound, reserved by the call that entered it), which is
@@ -18,11 +19,12 @@
 //! ([`handlers`] checks both).
 
 use crate::code::{imm32, BinOp, BranchTarget, Op};
-use crate::limits::{MAX_CALL_DEPTH, MAX_VALUE_STACK};
+use crate::limits::{BULK_BYTES_PER_STEP, MAX_CALL_DEPTH, MAX_VALUE_STACK};
 use crate::module::{CallTarget, Module};
 use crate::numeric as num;
 use crate::Trap;
 
+use super::run::{chunk_backward, chunk_forward, Flow};
 use super::Machine;
 
 /// One op's handler. `sp` points one past the top operand, `fp` at local 0; `budget` is what is
@@ -41,13 +43,14 @@ pub(crate) type Handler = for<'c, 'm> extern "C" fn(
 pub(crate) enum Exit {
     /// The run at `pc` is longer than the budget left; nothing of it ran.
     Budget,
-    /// The op at `pc` is cold; its run (from `pc`) was charged but not run.
-    Cold,
     /// The op at `pc` trapped (`ctx.trap`); it counts as a step, the rest of its run does not.
     Trap,
     /// The outermost frame returned.
     Finished,
 }
+
+/// The loop's single step, for cold ops (it holds the host).
+pub(crate) type SingleStep<'m> = &'m mut dyn FnMut(&mut Machine) -> Option<Flow>;
 
 /// What the handlers share: the code, and the machine they change. Also where they leave the
 /// registers when they return.
@@ -57,6 +60,7 @@ pub(crate) struct Ctx<'m> {
     run_lengths: *const u32,
     module: &'m Module,
     machine: &'m mut Machine,
+    single_step: SingleStep<'m>,
     /// Start of the value stack's buffer (moves when a call grows the stack).
     base: *mut u64,
     pub pc: usize,
@@ -75,7 +79,12 @@ pub(crate) struct Threaded {
 
 /// Runs `machine` from its pc for at most `budget` steps, writing the registers back. The run at
 /// the pc must fit the budget.
-pub(crate) fn run(machine: &mut Machine, handlers: &[Handler], budget: u64) -> Threaded {
+pub(crate) fn run(
+    machine: &mut Machine,
+    single_step: SingleStep<'_>,
+    handlers: &[Handler],
+    budget: u64,
+) -> Threaded {
     let module = machine.module.clone();
     let pc = machine.pc as usize;
     let first = module.run_lengths[pc] as u64;
@@ -89,6 +98,7 @@ pub(crate) fn run(machine: &mut Machine, handlers: &[Handler], budget: u64) -> T
         run_lengths: module.run_lengths.as_ptr(),
         module: &module,
         machine,
+        single_step,
         base,
         pc,
         sp,
@@ -106,7 +116,6 @@ pub(crate) fn run(machine: &mut Machine, handlers: &[Handler], budget: u64) -> T
     );
     let refund = match exit {
         Exit::Budget | Exit::Finished => 0,
-        Exit::Cold => module.run_lengths[ctx.pc] as u64,
         Exit::Trap => module.run_lengths[ctx.pc] as u64 - 1,
     };
     let taken = budget - ctx.budget - refund;
@@ -137,12 +146,12 @@ const fn binop(byte: u8) -> BinOp {
 // ---- the handlers' vocabulary ----
 
 /// The op at `pc`, taken apart by a pattern (its handler was chosen by that pattern, so a
-/// mismatch is impossible; if it ever happened the op is taken as cold, by the loop).
+/// mismatch is impossible; if it ever happened the loop would take the op).
 macro_rules! decode {
     ($ctx:ident, $pc:ident, $sp:ident, $fp:ident, $budget:ident, $pat:pat) => {
         // SAFETY: `pc` is inside the code (module invariant checked by `handlers`).
         let $pat = (unsafe { *$ctx.code.add($pc) }) else {
-            return stop($ctx, $pc, $sp, $fp, $budget, Exit::Cold);
+            return cold($ctx, $pc, $sp, $fp, $budget);
         };
     };
 }
@@ -153,7 +162,7 @@ macro_rules! decode_next {
     ($ctx:ident, $pc:ident, $sp:ident, $fp:ident, $budget:ident, $pat:pat) => {
         // SAFETY: a pair handler sits only where `pc + 1` is inside the code (see `handlers`).
         let $pat = (unsafe { *$ctx.code.add($pc + 1) }) else {
-            return stop($ctx, $pc, $sp, $fp, $budget, Exit::Cold);
+            return cold($ctx, $pc, $sp, $fp, $budget);
         };
     };
 }
@@ -242,7 +251,28 @@ macro_rules! handler {
 // ---- cold: the loop takes the op ----
 
 handler!(cold(ctx, pc, sp, fp, budget) {
-    stop(ctx, pc, sp, fp, budget, Exit::Cold)
+    // The registers to the machine, one step of the loop, and back.
+    let m = &mut *ctx.machine;
+    // SAFETY: both point into the stack buffer that starts at `base`.
+    m.pc = pc as u32;
+    m.sp = unsafe { sp.offset_from(ctx.base) } as u32;
+    m.fp = unsafe { fp.offset_from(ctx.base) } as u32;
+    let flow = (ctx.single_step)(m);
+    let m = &mut *ctx.machine;
+    ctx.base = m.stack.as_mut_ptr();
+    let next = m.pc as usize;
+    // SAFETY: the loop left `fp <= sp` inside the stack, as the machine always has them.
+    sp = unsafe { ctx.base.add(m.sp as usize) };
+    fp = unsafe { ctx.base.add(m.fp as usize) };
+    match flow {
+        Some(Flow::Trap(t)) => trap!(ctx, pc, sp, fp, budget, t),
+        Some(Flow::Finished) => stop(ctx, next, sp, fp, budget, Exit::Finished),
+        // SAFETY: `pc` is inside the code.
+        None if super::run::ends_run(unsafe { *ctx.code.add(pc) }) => {
+            enter_run!(ctx, next, sp, fp, budget)
+        }
+        None => dispatch!(ctx, next, sp, fp, budget),
+    }
 });
 
 // ---- control ----
@@ -301,6 +331,55 @@ handler!(br_unless(ctx, pc, sp, fp, budget) {
         enter_run!(ctx, target as usize, sp, fp, budget);
     }
     enter_run!(ctx, pc + 1, sp, fp, budget)
+});
+
+// `<fused op>; br_if`: the fused op's result is the condition (it still goes to the slot the fused
+// op pushes to, which `br_if` pops).
+
+handler!(local_bin_local_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
+    decode!(ctx, pc, sp, fp, budget, Op::LocalBinLocal { a, b, .. });
+    decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
+    let r = const { binop(OP) }.apply(at!(fp.add(a as usize)), at!(fp.add(b as usize)));
+    at!(sp) = r;
+    if r as u32 != 0 {
+        branch!(ctx, sp, fp, budget, t);
+    }
+    enter_run!(ctx, pc + 2, sp, fp, budget)
+});
+
+handler!(local_bin_imm_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
+    decode!(ctx, pc, sp, fp, budget, Op::LocalBinImm { local, imm, .. });
+    decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
+    let r = const { binop(OP) }.apply(at!(fp.add(local as usize)), imm);
+    at!(sp) = r;
+    if r as u32 != 0 {
+        branch!(ctx, sp, fp, budget, t);
+    }
+    enter_run!(ctx, pc + 2, sp, fp, budget)
+});
+
+handler!(bin_local_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
+    decode!(ctx, pc, sp, fp, budget, Op::BinLocal { local, .. });
+    decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
+    sp = unsafe { sp.sub(1) };
+    let r = const { binop(OP) }.apply(at!(sp), at!(fp.add(local as usize)));
+    at!(sp) = r;
+    if r as u32 != 0 {
+        branch!(ctx, sp, fp, budget, t);
+    }
+    enter_run!(ctx, pc + 2, sp, fp, budget)
+});
+
+handler!(bin_imm_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
+    decode!(ctx, pc, sp, fp, budget, Op::BinImm { imm, .. });
+    decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
+    sp = unsafe { sp.sub(1) };
+    let r = const { binop(OP) }.apply(at!(sp), imm);
+    at!(sp) = r;
+    if r as u32 != 0 {
+        branch!(ctx, sp, fp, budget, t);
+    }
+    enter_run!(ctx, pc + 2, sp, fp, budget)
 });
 
 handler!(br_table(ctx, pc, sp, fp, budget) {
@@ -564,7 +643,7 @@ macro_rules! memory_handlers {
                     let addr = (at!(sp.sub(1)) as u32 as u64) + offset as u64;
                     // Out of bounds or across pages: the loop takes it (and traps if it must).
                     let Some(bytes) = ctx.machine.memory.load_in_page::<$n>(addr) else {
-                        return stop(ctx, pc, sp, fp, budget, Exit::Cold);
+                        return cold(ctx, pc, sp, fp, budget);
                     };
                     at!(sp.sub(1)) = ($conv)(bytes);
                     next!(ctx, pc, sp, fp, budget)
@@ -579,7 +658,7 @@ macro_rules! memory_handlers {
                         // The `local.get` done; the loop takes the load.
                         at!(sp) = base;
                         sp = unsafe { sp.add(1) };
-                        return stop(ctx, pc + 1, sp, fp, budget, Exit::Cold);
+                        return cold(ctx, pc + 1, sp, fp, budget);
                     };
                     at!(sp) = ($conv)(bytes);
                     sp = unsafe { sp.add(1) };
@@ -594,7 +673,7 @@ macro_rules! memory_handlers {
                     let v: u64 = at!(sp.sub(1));
                     // Out of bounds, across pages or a shared page: the loop takes it.
                     if !ctx.machine.memory.store_in_private_page::<$m>(addr, ($to)(v)) {
-                        return stop(ctx, pc, sp, fp, budget, Exit::Cold);
+                        return cold(ctx, pc, sp, fp, budget);
                     }
                     sp = unsafe { sp.sub(2) };
                     next!(ctx, pc, sp, fp, budget)
@@ -608,7 +687,7 @@ macro_rules! memory_handlers {
                     if !ctx.machine.memory.store_in_private_page::<$m>(addr, ($to)(v)) {
                         at!(sp) = v;
                         sp = unsafe { sp.add(1) };
-                        return stop(ctx, pc + 1, sp, fp, budget, Exit::Cold);
+                        return cold(ctx, pc + 1, sp, fp, budget);
                     }
                     // The `local.get` pushed what the store popped with its address.
                     at!(sp) = v;
@@ -644,6 +723,83 @@ memory_handlers! {
         I64Store16: 2 => |v: u64| (v as u16).to_le_bytes(),
         I64Store32: 4 => |v: u64| (v as u32).to_le_bytes(),
     }
+}
+
+// ---- bulk memory: one leaf per step, as in the loop (the byte moves out of line, so the
+// ---- handlers keep no buffer of their own and stay tail calls) ----
+
+handler!(memory_fill_check(ctx, pc, sp, fp, budget) {
+    let (d, n) = (at!(sp.sub(3)) as u32 as u64, at!(sp.sub(1)) as u32 as u64);
+    if d + n > ctx.machine.memory.size() {
+        trap!(ctx, pc, sp, fp, budget, Trap::MemoryOutOfBounds);
+    }
+    next!(ctx, pc, sp, fp, budget)
+});
+
+handler!(memory_fill_step(ctx, pc, sp, fp, budget) {
+    let n = at!(sp.sub(1)) as u32 as u64;
+    if n == 0 {
+        sp = unsafe { sp.sub(3) };
+        enter_run!(ctx, pc + 1, sp, fp, budget);
+    }
+    let d = at!(sp.sub(3)) as u32 as u64;
+    let k = chunk_forward(d, n);
+    if let Err(t) = fill_chunk(&mut ctx.machine.memory, d, at!(sp.sub(2)) as u8, k) {
+        trap!(ctx, pc, sp, fp, budget, t);
+    }
+    at!(sp.sub(3)) = d + k;
+    at!(sp.sub(1)) = n - k;
+    enter_run!(ctx, pc, sp, fp, budget)
+});
+
+handler!(memory_copy_check(ctx, pc, sp, fp, budget) {
+    let (d, s, n) = (
+        at!(sp.sub(3)) as u32 as u64,
+        at!(sp.sub(2)) as u32 as u64,
+        at!(sp.sub(1)) as u32 as u64,
+    );
+    let size = ctx.machine.memory.size();
+    if s + n > size || d + n > size {
+        trap!(ctx, pc, sp, fp, budget, Trap::MemoryOutOfBounds);
+    }
+    next!(ctx, pc, sp, fp, budget)
+});
+
+handler!(memory_copy_step(ctx, pc, sp, fp, budget) {
+    let (d, s, n) = (
+        at!(sp.sub(3)) as u32 as u64,
+        at!(sp.sub(2)) as u32 as u64,
+        at!(sp.sub(1)) as u32 as u64,
+    );
+    if n == 0 {
+        sp = unsafe { sp.sub(3) };
+        enter_run!(ctx, pc + 1, sp, fp, budget);
+    }
+    // Forward when the destination is below the source, else from the end (memmove).
+    let k = if d <= s { chunk_forward(d, n) } else { chunk_backward(d, n) };
+    let (from, to) = if d <= s { (s, d) } else { (s + n - k, d + n - k) };
+    if let Err(t) = copy_chunk(&mut ctx.machine.memory, from, to, k) {
+        trap!(ctx, pc, sp, fp, budget, t);
+    }
+    if d <= s {
+        at!(sp.sub(3)) = d + k;
+        at!(sp.sub(2)) = s + k;
+    }
+    at!(sp.sub(1)) = n - k;
+    enter_run!(ctx, pc, sp, fp, budget)
+});
+
+/// One copy step's bytes.
+#[inline(never)]
+fn copy_chunk(memory: &mut crate::memory::Memory, from: u64, to: u64, k: u64) -> Result<(), Trap> {
+    memory.copy_within(from, to, k as usize)
+}
+
+/// One fill step's bytes.
+#[inline(never)]
+fn fill_chunk(memory: &mut crate::memory::Memory, d: u64, value: u8, k: u64) -> Result<(), Trap> {
+    let bytes = [value; BULK_BYTES_PER_STEP as usize];
+    memory.write(d, &bytes[..k as usize])
 }
 
 // ---- numeric ops: the functions the loop calls, one handler each ----
@@ -917,11 +1073,20 @@ pub(crate) fn handlers(module: &Module) -> Option<Vec<Handler>> {
 }
 
 /// A handler that runs the op and the next one (both steps, one dispatch), for the pairs Rust
-/// code is full of: `local.get` then another `local.get`, a load or a store. The second op is in
-/// the same straight-line run (a `local.get` never ends one), so the run's charge covers it; a
-/// jump to the second op finds that op's own handler. If the second op cannot finish on the fast
-/// path, the handler stops after the first.
+/// code is full of: `local.get` then another `local.get`, a load or a store; a fused operator
+/// then `br_if`. The second op is in the same straight-line run (neither first op ends one), so
+/// the run's charge covers it; a jump to the second op finds that op's own handler. If the second
+/// op cannot finish on the fast path, the loop takes it after the first.
 fn pair_handler(op: Op, next: Op) -> Option<Handler> {
+    if let Op::BrIf(_) = next {
+        return match op {
+            Op::LocalBinLocal { op, .. } => Some(per_binop!(op, local_bin_local_br_if)),
+            Op::LocalBinImm { op, .. } => Some(per_binop!(op, local_bin_imm_br_if)),
+            Op::BinLocal { op, .. } => Some(per_binop!(op, bin_local_br_if)),
+            Op::BinImm { op, .. } => Some(per_binop!(op, bin_imm_br_if)),
+            _ => None,
+        };
+    }
     let Op::LocalGet(_) = op else {
         return None;
     };
@@ -962,6 +1127,10 @@ fn handler_for(op: Op) -> Handler {
         Op::Call { .. } => call,
         Op::CallIndirect { .. } => call_indirect,
         Op::PushZeros { .. } => push_zeros,
+        Op::MemoryFillCheck => memory_fill_check,
+        Op::MemoryFillStep => memory_fill_step,
+        Op::MemoryCopyCheck => memory_copy_check,
+        Op::MemoryCopyStep => memory_copy_step,
         Op::Drop => drop,
         Op::Select => select,
         Op::LocalGet(_) => local_get,
@@ -1044,6 +1213,18 @@ mod tests {
             (i64.extend_i32_s (call $pick (i32.rem_u (local.get $i) (i32.const 4))))))
           (global.set $g (select (global.get $g) (local.get $acc) (i32.and (local.get $i) (i32.const 2))))
           (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
+          ;; every fused operator form before `br_if`, taken and not taken
+          (block $s1 (br_if $s1 (i32.lt_u (local.get $i) (i32.const 5)))
+            (local.set $acc (i64.add (local.get $acc) (i64.const 7))))
+          (block $s2 (br_if $s2 (i32.gt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n)))
+            (local.set $acc (i64.sub (local.get $acc) (i64.const 3))))
+          (block $s3 (br_if $s3 (i32.and (i32.add (local.get $i) (local.get $n)) (i32.const 1)))
+            (local.set $acc (i64.xor (local.get $acc) (i64.const 5))))
+          ;; bulk steps: a fill, a forward and a backward (overlapping) copy, across the page boundary
+          (memory.fill (i32.sub (local.get $addr) (i32.const 40)) (local.get $i) (i32.const 70))
+          (memory.copy (i32.const 100) (i32.sub (local.get $addr) (i32.const 50)) (i32.const 90))
+          (memory.copy (i32.add (local.get $addr) (i32.const 7)) (local.get $addr) (i32.const 75))
+          (local.set $acc (i64.add (local.get $acc) (i64.load offset=130 (i32.const 0))))
           ;; last before the loop's tail, so the slot the pair's `local.get` wrote stays visible
           (i64.store32 offset=13 (i32.add (local.get $addr) (i32.const 0)) (local.get $acc))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
