@@ -4,8 +4,8 @@
 //! indirect jump per handler, each predicted on its own, instead of one shared `match`).
 //!
 //! The handler table is an execution cache beside the code (not committed). Ops that are rare or
-//! need the host (host calls, bulk memory and table steps, `memory.grow`, ...) are "cold", and so
-//! is a memory access off the fast path: the loop takes such an op as a single step (through a
+//! need the host (host calls, `memory.grow`, table and segment steps, ...) are "cold", and so is
+//! a memory access off the fast path: the loop takes such an op as a single step (through a
 //! callback, so the threaded code goes on after it).
 //!
 //! Step accounting is per straight-line run, as in the loop: entering a run at `pc` charges
@@ -1294,5 +1294,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every handler leaves by a tail call, the cold one too (it calls the loop, then jumps on):
+    /// millions of ops, cold ones among them, run on a 256 KiB native stack. A handler that
+    /// kept its frame would overflow it within the first hundred thousand ops.
+    #[test]
+    fn long_runs_keep_the_native_stack_flat() {
+        let wat = r#"(module (memory 1)
+          (func (export "f") (param $n i32) (result i32) (local $i i32)
+            (loop $l
+              (drop (memory.size))
+              (drop (memory.grow (i32.const 0)))
+              (i32.store (i32.const 8) (local.get $i))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+            (local.get $i)))"#;
+        let module = Module::new(&wat::parse_str(wat).unwrap()).unwrap();
+        let n = 1_000_000;
+        let run = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let mut m = Machine::instantiate(module, &mut NoImports, 100).unwrap();
+                m.invoke("f", &[Value::I32(n)]).unwrap();
+                m.run(&mut NoImports, u64::MAX)
+            })
+            .unwrap();
+        assert_eq!(
+            run.join().unwrap(),
+            RunOutcome::Finished(vec![Value::I32(n)])
+        );
     }
 }
