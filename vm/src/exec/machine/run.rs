@@ -893,8 +893,39 @@ pub(crate) fn ends_run(op: Op) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::{Machine, Module, NoImports, RunOutcome, Status, Value};
+pub(crate) mod tests {
+    use crate::{Machine, MachineHash, Module, NoImports, RunOutcome, Status, Value};
+
+    /// Runs a fresh machine to its end in runs of `chunk` steps, asserting after every run that
+    /// the machine hash is the one `hashes` (the reference, one per step) has for the steps taken,
+    /// and that only the last run stopped short. With `snapshots`, a clone is kept at every stop,
+    /// so the next stores find their pages shared. Returns how the machine ended.
+    pub(crate) fn run_in_chunks(
+        mut m: Machine,
+        hashes: &[MachineHash],
+        chunk: u64,
+        snapshots: bool,
+    ) -> Status {
+        let origin = m.steps();
+        let mut kept = Vec::new();
+        loop {
+            let outcome = m.run(&mut NoImports, chunk);
+            let done = m.steps() - origin;
+            assert_eq!(
+                m.hash(),
+                hashes[done as usize],
+                "chunk {chunk}, step {done}"
+            );
+            if snapshots {
+                kept.push(m.clone());
+            }
+            if outcome != RunOutcome::StepLimit {
+                assert_eq!(done as usize, hashes.len() - 1, "chunk {chunk}: steps");
+                return m.status().clone();
+            }
+            assert_eq!(done % chunk, 0, "chunk {chunk}: stopped early");
+        }
+    }
 
     /// The budget is checked once per run, yet a run must stop at exactly the step asked for:
     /// runs of every chunk size (which end inside straight-line runs, on branches, inside calls)
@@ -919,25 +950,12 @@ mod tests {
             reference.step(&mut NoImports);
             hashes.push(reference.hash());
         }
-        let total = reference.steps();
         assert_eq!(reference.results(), Some(vec![Value::I32(34)]));
         for chunk in 1..=23u64 {
-            let mut m = start(9);
-            let origin = m.steps();
-            loop {
-                let outcome = m.run(&mut NoImports, chunk);
-                let done = m.steps() - origin;
-                assert_eq!(
-                    m.hash(),
-                    hashes[done as usize],
-                    "chunk {chunk}, step {done}"
-                );
-                if outcome != RunOutcome::StepLimit {
-                    assert_eq!(m.steps(), total);
-                    break;
-                }
-                assert_eq!(done % chunk, 0, "chunk {chunk}: stopped early");
-            }
+            assert_eq!(
+                run_in_chunks(start(9), &hashes, chunk, false),
+                Status::Finished
+            );
         }
     }
 }

@@ -336,26 +336,30 @@ handler!(br_unless(ctx, pc, sp, fp, budget) {
 // `<fused op>; br_if`: the fused op's result is the condition (it still goes to the slot the fused
 // op pushes to, which `br_if` pops).
 
+/// The `br_if` of a pair: `r` into the slot at `sp`, then branch on it or go past the `br_if`.
+macro_rules! br_if_on {
+    ($ctx:ident, $pc:ident, $sp:ident, $fp:ident, $budget:ident, $r:expr, $t:expr) => {{
+        let r: u64 = $r;
+        at!($sp) = r;
+        if r as u32 != 0 {
+            branch!($ctx, $sp, $fp, $budget, $t);
+        }
+        enter_run!($ctx, $pc + 2, $sp, $fp, $budget)
+    }};
+}
+
 handler!(local_bin_local_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
     decode!(ctx, pc, sp, fp, budget, Op::LocalBinLocal { a, b, .. });
     decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
     let r = const { binop(OP) }.apply(at!(fp.add(a as usize)), at!(fp.add(b as usize)));
-    at!(sp) = r;
-    if r as u32 != 0 {
-        branch!(ctx, sp, fp, budget, t);
-    }
-    enter_run!(ctx, pc + 2, sp, fp, budget)
+    br_if_on!(ctx, pc, sp, fp, budget, r, t)
 });
 
 handler!(local_bin_imm_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
     decode!(ctx, pc, sp, fp, budget, Op::LocalBinImm { local, imm, .. });
     decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
     let r = const { binop(OP) }.apply(at!(fp.add(local as usize)), imm);
-    at!(sp) = r;
-    if r as u32 != 0 {
-        branch!(ctx, sp, fp, budget, t);
-    }
-    enter_run!(ctx, pc + 2, sp, fp, budget)
+    br_if_on!(ctx, pc, sp, fp, budget, r, t)
 });
 
 handler!(bin_local_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
@@ -363,11 +367,7 @@ handler!(bin_local_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
     decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
     sp = unsafe { sp.sub(1) };
     let r = const { binop(OP) }.apply(at!(sp), at!(fp.add(local as usize)));
-    at!(sp) = r;
-    if r as u32 != 0 {
-        branch!(ctx, sp, fp, budget, t);
-    }
-    enter_run!(ctx, pc + 2, sp, fp, budget)
+    br_if_on!(ctx, pc, sp, fp, budget, r, t)
 });
 
 handler!(bin_imm_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
@@ -375,11 +375,7 @@ handler!(bin_imm_br_if<const OP: u8>(ctx, pc, sp, fp, budget) {
     decode_next!(ctx, pc, sp, fp, budget, Op::BrIf(t));
     sp = unsafe { sp.sub(1) };
     let r = const { binop(OP) }.apply(at!(sp), imm);
-    at!(sp) = r;
-    if r as u32 != 0 {
-        branch!(ctx, sp, fp, budget, t);
-    }
-    enter_run!(ctx, pc + 2, sp, fp, budget)
+    br_if_on!(ctx, pc, sp, fp, budget, r, t)
 });
 
 handler!(br_table(ctx, pc, sp, fp, budget) {
@@ -728,6 +724,17 @@ memory_handlers! {
 // ---- bulk memory: one leaf per step, as in the loop (the byte moves out of line, so the
 // ---- handlers keep no buffer of their own and stay tail calls) ----
 
+/// A bulk op's operands (destination, source or value, length), as the loop reads them.
+macro_rules! bulk_operands {
+    ($sp:ident) => {
+        (
+            at!($sp.sub(3)) as u32 as u64,
+            at!($sp.sub(2)) as u32 as u64,
+            at!($sp.sub(1)) as u32 as u64,
+        )
+    };
+}
+
 handler!(memory_fill_check(ctx, pc, sp, fp, budget) {
     let (d, n) = (at!(sp.sub(3)) as u32 as u64, at!(sp.sub(1)) as u32 as u64);
     if d + n > ctx.machine.memory.size() {
@@ -753,11 +760,7 @@ handler!(memory_fill_step(ctx, pc, sp, fp, budget) {
 });
 
 handler!(memory_copy_check(ctx, pc, sp, fp, budget) {
-    let (d, s, n) = (
-        at!(sp.sub(3)) as u32 as u64,
-        at!(sp.sub(2)) as u32 as u64,
-        at!(sp.sub(1)) as u32 as u64,
-    );
+    let (d, s, n) = bulk_operands!(sp);
     let size = ctx.machine.memory.size();
     if s + n > size || d + n > size {
         trap!(ctx, pc, sp, fp, budget, Trap::MemoryOutOfBounds);
@@ -766,11 +769,7 @@ handler!(memory_copy_check(ctx, pc, sp, fp, budget) {
 });
 
 handler!(memory_copy_step(ctx, pc, sp, fp, budget) {
-    let (d, s, n) = (
-        at!(sp.sub(3)) as u32 as u64,
-        at!(sp.sub(2)) as u32 as u64,
-        at!(sp.sub(1)) as u32 as u64,
-    );
+    let (d, s, n) = bulk_operands!(sp);
     if n == 0 {
         sp = unsafe { sp.sub(3) };
         enter_run!(ctx, pc + 1, sp, fp, budget);
@@ -1176,6 +1175,7 @@ fn handler_for(op: Op) -> Handler {
 
 #[cfg(test)]
 mod tests {
+    use super::super::run::tests::run_in_chunks;
     use crate::{Machine, Module, NoImports, RunOutcome, Status, Value};
 
     /// Every op kind the handlers take, the pair handlers among them, plus the ways out of them:
@@ -1273,25 +1273,10 @@ mod tests {
                 assert_eq!(m.hash(), *hash, "one run of {k} steps");
             }
             for chunk in (1..=40).chain([u64::MAX]) {
-                let mut m = start(&module, trap);
-                let origin = m.steps();
-                let mut snapshots = Vec::new();
-                loop {
-                    let outcome = m.run(&mut NoImports, chunk);
-                    let done = m.steps() - origin;
-                    assert_eq!(
-                        m.hash(),
-                        hashes[done as usize],
-                        "chunk {chunk}, step {done}"
-                    );
-                    snapshots.push(m.clone());
-                    if outcome != RunOutcome::StepLimit {
-                        assert_eq!(*m.status(), end, "chunk {chunk}");
-                        assert_eq!(done as usize, hashes.len() - 1, "chunk {chunk}");
-                        break;
-                    }
-                    assert_eq!(done % chunk, 0, "chunk {chunk}: stopped early");
-                }
+                assert_eq!(
+                    run_in_chunks(start(&module, trap), &hashes, chunk, true),
+                    end
+                );
             }
         }
     }
