@@ -498,6 +498,15 @@ handler!(local_get_local_get(ctx, pc, sp, fp, budget) {
     dispatch!(ctx, pc + 2, sp, fp, budget)
 });
 
+handler!(local_get_local_bin_imm<const OP: u8>(ctx, pc, sp, fp, budget) {
+    decode!(ctx, pc, sp, fp, budget, Op::LocalGet(x));
+    decode_next!(ctx, pc, sp, fp, budget, Op::LocalBinImm { local, imm, .. });
+    at!(sp) = at!(fp.add(x as usize));
+    at!(sp.add(1)) = const { binop(OP) }.apply(at!(fp.add(local as usize)), imm);
+    sp = unsafe { sp.add(2) };
+    dispatch!(ctx, pc + 2, sp, fp, budget)
+});
+
 handler!(local_set(ctx, pc, sp, fp, budget) {
     decode!(ctx, pc, sp, fp, budget, Op::LocalSet(i));
     sp = unsafe { sp.sub(1) };
@@ -1072,8 +1081,8 @@ pub(crate) fn handlers(module: &Module) -> Option<Vec<Handler>> {
 }
 
 /// A handler that runs the op and the next one (both steps, one dispatch), for the pairs Rust
-/// code is full of: `local.get` then another `local.get`, a load or a store; a fused operator
-/// then `br_if`. The second op is in the same straight-line run (neither first op ends one), so
+/// code is full of: `local.get` then another `local.get`, a fused `local.get; const; <op>`, a
+/// load or a store; a fused operator then `br_if`. The second op is in the same straight-line run (neither first op ends one), so
 /// the run's charge covers it; a jump to the second op finds that op's own handler. If the second
 /// op cannot finish on the fast path, the loop takes it after the first.
 fn pair_handler(op: Op, next: Op) -> Option<Handler> {
@@ -1091,6 +1100,7 @@ fn pair_handler(op: Op, next: Op) -> Option<Handler> {
     };
     Some(match next {
         Op::LocalGet(_) => local_get_local_get,
+        Op::LocalBinImm { op, .. } => per_binop!(op, local_get_local_bin_imm),
         Op::I32Load(_) => memory::I32Load::after_local_get,
         Op::I64Load(_) => memory::I64Load::after_local_get,
         Op::I32Load8S(_) => memory::I32Load8S::after_local_get,
@@ -1213,6 +1223,8 @@ mod tests {
             (i64.extend_i32_s (call $pick (i32.rem_u (local.get $i) (i32.const 4))))))
           (global.set $g (select (global.get $g) (local.get $acc) (i32.and (local.get $i) (i32.const 2))))
           (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
+          ;; `local.get` then a fused `local.get; const; <op>`
+          (local.set $acc (i64.add (local.get $acc) (i64.shr_u (local.get $acc) (i64.const 3))))
           ;; every fused operator form before `br_if`, taken and not taken
           (block $s1 (br_if $s1 (i32.lt_u (local.get $i) (i32.const 5)))
             (local.set $acc (i64.add (local.get $acc) (i64.const 7))))
