@@ -224,14 +224,9 @@ impl Memory {
     #[inline(always)]
     pub fn load<const N: usize>(&self, addr: u64) -> Result<[u8; N], Trap> {
         self.check(addr, N)?;
-        let (page, offset) = ((addr >> 16) as usize, (addr & 0xffff) as usize);
-        if offset + N <= PAGE_SIZE {
-            let mut out = [0u8; N];
-            out.copy_from_slice(&self.pages[page].bytes[offset..offset + N]);
-            Ok(out)
-        } else {
-            Ok(self.load_straddling(addr))
-        }
+        Ok(self
+            .load_in_page(addr)
+            .unwrap_or_else(|| self.load_straddling(addr)))
     }
 
     /// A load across a page boundary: rare, and kept out of line so the common path stays small
@@ -247,27 +242,22 @@ impl Memory {
     #[inline(always)]
     pub fn store<const N: usize>(&mut self, addr: u64, value: [u8; N]) -> Result<(), Trap> {
         self.check(addr, N)?;
-        let (page, offset) = ((addr >> 16) as usize, (addr & 0xffff) as usize);
-        if offset + N <= PAGE_SIZE {
-            let page = page_mut(&mut self.pages[page]);
-            page.bytes[offset..offset + N].copy_from_slice(&value);
-            page.mark(offset, N);
-            Ok(())
-        } else {
-            self.store_straddling(addr, value);
-            Ok(())
+        if !self.store_in_private_page(addr, value) {
+            self.store_slow(addr, value);
         }
+        Ok(())
     }
 
-    /// A store across a page boundary (see [`Memory::load_straddling`]).
+    /// A store to a page a snapshot shares (copied first) or across a page boundary, out of line
+    /// (see [`Memory::load_straddling`]).
     #[cold]
     #[inline(never)]
-    fn store_straddling<const N: usize>(&mut self, addr: u64, value: [u8; N]) {
+    fn store_slow<const N: usize>(&mut self, addr: u64, value: [u8; N]) {
         self.write_unchecked(addr, &value);
     }
 
-    /// The threaded interpreter's load: the `N` bytes at `addr` if they lie inside memory and
-    /// inside one page, else `None` (the caller then takes [`Memory::load`]). Nothing here calls
+    /// The common load: the `N` bytes at `addr` if they lie inside memory and inside one page,
+    /// else `None` (the threaded interpreter then lets the loop take [`Memory::load`]). Nothing here calls
     /// out, so the handler that inlines it keeps its registers.
     #[inline(always)]
     pub(crate) fn load_in_page<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
@@ -280,9 +270,9 @@ impl Memory {
         Some(out)
     }
 
-    /// The threaded interpreter's store: writes and returns `true` if the `N` bytes at `addr` lie
-    /// inside memory, inside one page, and that page is already private; else changes nothing
-    /// and returns `false` (the caller then takes [`Memory::store`]).
+    /// The common store: writes and returns `true` if the `N` bytes at `addr` lie inside memory,
+    /// inside one page, and that page is already private; else changes nothing and returns
+    /// `false` (the threaded interpreter then lets the loop take [`Memory::store`]).
     #[inline(always)]
     pub(crate) fn store_in_private_page<const N: usize>(
         &mut self,

@@ -67,13 +67,7 @@ impl Machine {
                 _ if run > budget => self.execute::<H, true>(host, 1),
                 Some(handlers) => {
                     let mut single_step = |m: &mut Machine| m.execute::<H, true>(host, 1).1;
-                    let out = super::threaded::run(self, &mut single_step, handlers, budget);
-                    let flow = match out.exit {
-                        super::threaded::Exit::Finished => Some(Flow::Finished),
-                        super::threaded::Exit::Trap => out.trap.map(Flow::Trap),
-                        _ => None,
-                    };
-                    (out.taken, flow)
+                    super::threaded::run(self, &module, &mut single_step, handlers, budget)
                 }
                 None => self.execute::<H, false>(host, budget),
             };

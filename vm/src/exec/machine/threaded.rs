@@ -70,22 +70,16 @@ pub(crate) struct Ctx<'m> {
     pub trap: Option<Trap>,
 }
 
-/// The threaded code's outcome: the exit, and the steps it ran.
-pub(crate) struct Threaded {
-    pub exit: Exit,
-    pub taken: u64,
-    pub trap: Option<Trap>,
-}
-
-/// Runs `machine` from its pc for at most `budget` steps, writing the registers back. The run at
-/// the pc must fit the budget.
+/// Runs `machine` (an instance of `module`) from its pc for at most `budget` steps, writing the
+/// registers back; returns the steps taken and how control flow ended, as the loop does. The
+/// run at the pc must fit the budget.
 pub(crate) fn run(
     machine: &mut Machine,
+    module: &Module,
     single_step: SingleStep<'_>,
     handlers: &[Handler],
     budget: u64,
-) -> Threaded {
-    let module = machine.module.clone();
+) -> (u64, Option<Flow>) {
     let pc = machine.pc as usize;
     let first = module.run_lengths[pc] as u64;
     assert!(first <= budget && handlers.len() == module.code.len());
@@ -96,7 +90,7 @@ pub(crate) fn run(
         handlers: handlers.as_ptr(),
         code: module.code.as_ptr(),
         run_lengths: module.run_lengths.as_ptr(),
-        module: &module,
+        module,
         machine,
         single_step,
         base,
@@ -123,11 +117,12 @@ pub(crate) fn run(
     machine.pc = ctx.pc as u32;
     machine.sp = ctx.sp as u32;
     machine.fp = ctx.fp as u32;
-    Threaded {
-        exit,
-        taken,
-        trap: ctx.trap,
-    }
+    let flow = match exit {
+        Exit::Budget => None,
+        Exit::Trap => ctx.trap.map(Flow::Trap),
+        Exit::Finished => Some(Flow::Finished),
+    };
+    (taken, flow)
 }
 
 /// The fusable operator with opcode `byte`, at compile time (a handler's `OP` comes from
@@ -701,6 +696,15 @@ macro_rules! memory_handlers {
                 });
             })*
         }
+
+        /// A load or store op's handlers: alone, and after a `local.get`.
+        fn memory_handler(op: Op) -> Option<(Handler, Handler)> {
+            match op {
+                $(Op::$load(_) => Some((memory::$load::h, memory::$load::after_local_get)),)*
+                $(Op::$store(_) => Some((memory::$store::h, memory::$store::after_local_get)),)*
+                _ => None,
+            }
+        }
     };
 }
 
@@ -745,7 +749,7 @@ macro_rules! bulk_operands {
 }
 
 handler!(memory_fill_check(ctx, pc, sp, fp, budget) {
-    let (d, n) = (at!(sp.sub(3)) as u32 as u64, at!(sp.sub(1)) as u32 as u64);
+    let (d, _, n) = bulk_operands!(sp);
     if d + n > ctx.machine.memory.size() {
         trap!(ctx, pc, sp, fp, budget, Trap::MemoryOutOfBounds);
     }
@@ -1101,26 +1105,7 @@ fn pair_handler(op: Op, next: Op) -> Option<Handler> {
     Some(match next {
         Op::LocalGet(_) => local_get_local_get,
         Op::LocalBinImm { op, .. } => per_binop!(op, local_get_local_bin_imm),
-        Op::I32Load(_) => memory::I32Load::after_local_get,
-        Op::I64Load(_) => memory::I64Load::after_local_get,
-        Op::I32Load8S(_) => memory::I32Load8S::after_local_get,
-        Op::I32Load8U(_) => memory::I32Load8U::after_local_get,
-        Op::I32Load16S(_) => memory::I32Load16S::after_local_get,
-        Op::I32Load16U(_) => memory::I32Load16U::after_local_get,
-        Op::I64Load8S(_) => memory::I64Load8S::after_local_get,
-        Op::I64Load8U(_) => memory::I64Load8U::after_local_get,
-        Op::I64Load16S(_) => memory::I64Load16S::after_local_get,
-        Op::I64Load16U(_) => memory::I64Load16U::after_local_get,
-        Op::I64Load32S(_) => memory::I64Load32S::after_local_get,
-        Op::I64Load32U(_) => memory::I64Load32U::after_local_get,
-        Op::I32Store(_) => memory::I32Store::after_local_get,
-        Op::I64Store(_) => memory::I64Store::after_local_get,
-        Op::I32Store8(_) => memory::I32Store8::after_local_get,
-        Op::I64Store8(_) => memory::I64Store8::after_local_get,
-        Op::I32Store16(_) => memory::I32Store16::after_local_get,
-        Op::I64Store16(_) => memory::I64Store16::after_local_get,
-        Op::I64Store32(_) => memory::I64Store32::after_local_get,
-        _ => return None,
+        next => return memory_handler(next).map(|(_, after_local_get)| after_local_get),
     })
 }
 
@@ -1160,26 +1145,10 @@ fn handler_for(op: Op) -> Handler {
         Op::LocalBinLocalTee { op, .. } => per_binop!(op, local_bin_local_tee),
         Op::LocalBinImm32Set { op, .. } => per_binop!(op, local_bin_imm32_set),
         Op::LocalBinImm32Tee { op, .. } => per_binop!(op, local_bin_imm32_tee),
-        Op::I32Load(_) => memory::I32Load::h,
-        Op::I64Load(_) => memory::I64Load::h,
-        Op::I32Load8S(_) => memory::I32Load8S::h,
-        Op::I32Load8U(_) => memory::I32Load8U::h,
-        Op::I32Load16S(_) => memory::I32Load16S::h,
-        Op::I32Load16U(_) => memory::I32Load16U::h,
-        Op::I64Load8S(_) => memory::I64Load8S::h,
-        Op::I64Load8U(_) => memory::I64Load8U::h,
-        Op::I64Load16S(_) => memory::I64Load16S::h,
-        Op::I64Load16U(_) => memory::I64Load16U::h,
-        Op::I64Load32S(_) => memory::I64Load32S::h,
-        Op::I64Load32U(_) => memory::I64Load32U::h,
-        Op::I32Store(_) => memory::I32Store::h,
-        Op::I64Store(_) => memory::I64Store::h,
-        Op::I32Store8(_) => memory::I32Store8::h,
-        Op::I64Store8(_) => memory::I64Store8::h,
-        Op::I32Store16(_) => memory::I32Store16::h,
-        Op::I64Store16(_) => memory::I64Store16::h,
-        Op::I64Store32(_) => memory::I64Store32::h,
-        op => numeric_handler(op).unwrap_or(cold),
+        op => memory_handler(op)
+            .map(|(alone, _)| alone)
+            .or_else(|| numeric_handler(op))
+            .unwrap_or(cold),
     }
 }
 
