@@ -1,26 +1,40 @@
 //! Gas of settlement on L1 (the contracts in revm, Osaka rules), printed as a table: a deposit,
-//! posting a batch (per KiB of transactions), an assertion, a confirmation, one bisection move,
-//! finalizing a withdrawal, and a whole dispute over a 1,000-transaction batch played on chain
-//! (a liar asserting a wrong state root, the honest challenger, every move to the one-step proof).
-//! Then criterion timings of a deposit and of a `bisect` move in revm.
+//! posting a batch (per KiB of transactions), a forced inclusion, an assertion (a fresh stake, a
+//! moving one), backing, every move of a dispute (`challengeAssertion`, `dissect`, `challenge`,
+//! `proveStep` with and without the one-step checker's own gas, `proveHalted`, `resolve`), a
+//! confirmation, withdrawing a stake and credits, finalizing a withdrawal; the honest side's
+//! total against 100 sybils (the case `tests/settlement.rs` plays); and a rival dispute over a
+//! 1,000-transaction batch played by `play_until_decided` (a watcher against a liar asserting a
+//! wrong state root, every move down to the one-step proof). Every dispute here runs with the
+//! Rust referee mirroring the contracts (they must agree on every move). Then criterion timings
+//! of a deposit in revm.
+//!
+//! `cargo bench --bench settlement_gas` prints the table, then runs criterion;
+//! `cargo test --release --bench settlement_gas -- --nocapture` prints the table without the
+//! bench profile's LTO (criterion then runs each benchmark once, as a test).
 //!
 //! Anchors: Optimism's depositTransaction 68k, proposeL2Output 93k, proveWithdrawalTransaction 156k
 //! plus finalize; the seed's 100k per state commitment and 200k per withdrawal. Targets: deposit
-//! <= 70k, assertion <= 100k, finalize <= 100k, one bisection move <= 120k, whole dispute <= 5M.
+//! <= 70k, assertion <= 100k, finalize <= 100k, one dispute move <= 120k (but the proof), whole
+//! dispute <= 5M.
 
 #[path = "../tests/common/settlement.rs"]
 mod fixture;
+
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fixture::*;
 use program::ledger::TransactionList;
 use program::{random_batch, random_genesis};
-use prover::dispute::Lie;
-use prover::settlement::{
-    assert_batch, confirm, fetch_batch, genesis_assertion, post_batch, run_claim,
-};
-use verifier::l1::L1;
-use verifier::settlement::contracts::ETHER;
+use prover::dispute::onchain::Contestant;
+use prover::dispute::tree::RunKnowledge;
+use prover::settlement::{fetch_batch, genesis_assertion, post_batch, run_claim};
+use verifier::bisection::honest::TreeMove;
+use verifier::bisection::referee::AssertionStatus;
+use verifier::evm::EvmChecker;
+use verifier::l1::{L1, U256};
+use verifier::settlement::contracts::{self, Inbox, ETHER};
 
 struct Table(Vec<(String, u64, String)>);
 
@@ -30,9 +44,9 @@ impl Table {
     }
 
     fn print(&self) {
-        println!("{:<44} {:>10}  note", "operation", "gas");
+        println!("{:<50} {:>11}  note", "operation", "gas");
         for (what, gas, note) in &self.0 {
-            println!("{what:<44} {gas:>10}  {note}");
+            println!("{what:<50} {gas:>11}  {note}");
         }
     }
 }
@@ -42,38 +56,76 @@ fn deposit_gas(chain: &mut Chain, to: [u8; 20], wei: u128) -> u64 {
     deposit(chain, to, wei).success().unwrap().gas_used
 }
 
-/// The small-batch lifecycle: deposit, post, assert, confirm, finalize.
+/// The gas `who` spent on its last non-move transaction.
+fn last_gas(m: &Mirrored, who: verifier::l1::Address, before: u64) -> u64 {
+    m.gas[&who] - before
+}
+
+fn gas_of(m: &Mirrored, who: verifier::l1::Address) -> u64 {
+    m.gas.get(&who).copied().unwrap_or(0)
+}
+
+/// The small-batch lifecycle: deposit, post, assert (a fresh stake, then a moving one), back,
+/// confirm, withdraw the stake and the credits, finalize the withdrawal.
 fn lifecycle(table: &mut Table) {
     let mut chain = chain();
     let first = deposit_gas(&mut chain, [1; 20], ETHER);
     let second = deposit_gas(&mut chain, [2; 20], ETHER);
     table.row("deposit (first / later)", second, format!("first {first}"));
     let (batch, genesis, claim) = first_batch(&mut chain);
-    let (assertion, receipt) = assert_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &claim,
-    )
-    .unwrap();
+    let mut m = mirrored(&mut chain);
+    let sequencer = chain.sequencer.clone();
+    let who = sequencer.address();
+    let assertion = assert_mirrored(&mut chain, &mut m, &sequencer, &genesis, &batch, &claim);
     table.row(
-        "post assertion",
-        receipt.gas_used,
-        format!("batch of {} bytes", batch.message(&[0; 32]).len()),
+        "assert (fresh stake)",
+        gas_of(&m, who),
+        format!(
+            "batch of {} bytes, {} siblings",
+            batch.message(&[0; 32]).len(),
+            batch.commitment_opening().unwrap().siblings.len()
+        ),
+    );
+    let (batch2, claim2) = empty_batch(&mut chain, &assertion, claim.store.clone());
+    let before = gas_of(&m, who);
+    let second = assert_mirrored(&mut chain, &mut m, &sequencer, &assertion, &batch2, &claim2);
+    table.row(
+        "assert (moving stake)",
+        last_gas(&m, who, before),
+        "the stake moves from the parent".into(),
+    );
+    let backer = wallet(0x55);
+    back_mirrored(&mut chain, &mut m, &backer, second.id).unwrap();
+    table.row(
+        "back (fresh stake)",
+        gas_of(&m, backer.address()),
+        String::new(),
     );
     chain.l1.advance_time(PERIOD).unwrap();
-    let receipt = confirm(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &assertion,
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    table.row("confirm", receipt.gas_used, "with withdrawals".into());
+    let before = gas_of(&m, who);
+    confirm_mirrored(&mut chain, &mut m, &sequencer, assertion.id).unwrap();
+    table.row(
+        "confirm",
+        last_gas(&m, who, before),
+        "with withdrawals".into(),
+    );
+    let before = gas_of(&m, who);
+    confirm_mirrored(&mut chain, &mut m, &sequencer, second.id).unwrap();
+    table.row(
+        "confirm",
+        last_gas(&m, who, before),
+        "without withdrawals".into(),
+    );
+    let before = gas_of(&m, who);
+    withdraw_stake_mirrored(&mut chain, &mut m, &sequencer).unwrap();
+    table.row("withdrawStake", last_gas(&m, who, before), String::new());
+    let before = gas_of(&m, who);
+    withdraw_credits_mirrored(&mut chain, &mut m, &sequencer).unwrap();
+    table.row(
+        "withdrawCredits",
+        last_gas(&m, who, before),
+        "the stake paid out".into(),
+    );
     let (withdrawal, proof) = first_withdrawal();
     let receipt = withdraw(&mut chain, &withdrawal, proof).success().unwrap();
     table.row(
@@ -81,6 +133,8 @@ fn lifecycle(table: &mut Table) {
         receipt.gas_used,
         "existing recipient".into(),
     );
+    cash_out(&mut chain, &mut m, &backer);
+    rollup_money_is_conserved(&mut chain, &m);
 }
 
 /// Posting batches of 1 KiB and 64 KiB of transactions: the slope is the cost per KiB.
@@ -102,7 +156,169 @@ fn post_batch_per_kib(table: &mut Table) {
     );
 }
 
-/// A 1,000-transaction batch on a 200-account genesis, asserted wrongly and disputed on chain.
+/// A deposit the sequencer leaves out, forced in after the delay.
+fn force_inclusion(table: &mut Table) {
+    let mut chain = chain();
+    deposit(&mut chain, [0xCA; 20], ETHER).success().unwrap();
+    chain.l1.advance_time(PERIOD).unwrap();
+    let records = prover::settlement::pending_deposits(&mut chain.l1, &chain.deployment).unwrap();
+    let receipt = contracts::send(
+        &mut chain.l1,
+        &wallet(0x53),
+        chain.deployment.inbox,
+        U256::ZERO,
+        Inbox::forceIncludeCall { deposits: records },
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    table.row("forceInclude", receipt.gas_used, "1 deposit".into());
+}
+
+/// Every kind of move, from a dispute over batch 1 (8,548 steps, arity 32) between the honest
+/// asserter and two rivals: a wrong state root (to the `proveStep`) and a claim of one step more
+/// than the run (to the `proveHalted`).
+fn dispute_moves(table: &mut Table) {
+    let mut chain = chain();
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    let mut m = mirrored(&mut chain);
+    let honest_wallet = wallet(0x54);
+    let honest = assert_mirrored(&mut chain, &mut m, &honest_wallet, &genesis, &batch, &truth);
+    let run = trace(&chain, &batch, &genesis, truth.steps);
+    let mut contestants = Vec::new();
+    for (byte, lie) in [
+        (
+            0x53,
+            Lie::WrongRoot {
+                from: truth.steps / 2,
+            },
+        ),
+        (0x55, Lie::MoreSteps { by: 1 }),
+    ] {
+        let liar = wallet(byte);
+        let rival = assert_mirrored(
+            &mut chain,
+            &mut m,
+            &liar,
+            &genesis,
+            &batch,
+            &lying_claim(&truth, lie, 1),
+        );
+        contestants.push(Contestant {
+            plays_in: Some(vec![rival.id, honest.id]),
+            ..Contestant::new(liar, cached(lying_trace(&run, lie, &rival)))
+        });
+    }
+    contestants.push(Contestant::new(honest_wallet.clone(), cached(run.clone())));
+    let decided = play_in_order(
+        &mut chain,
+        &mut m,
+        0,
+        honest.id,
+        &mut contestants,
+        |_, _, _| false,
+        100 * PERIOD,
+    );
+    assert_eq!(decided.status, AssertionStatus::Confirmed);
+    let accepted = |kind: &str| -> Vec<&MoveLog> {
+        m.log
+            .iter()
+            .filter(|l| l.kind == kind && l.refused.is_none())
+            .collect()
+    };
+    let hashes = |mv: &TreeMove| match mv {
+        TreeMove::Dissect { hashes, .. }
+        | TreeMove::Challenge { hashes, .. }
+        | TreeMove::ProveStep { hashes, .. }
+        | TreeMove::ProveHalted { hashes, .. } => hashes.len(),
+        _ => 0,
+    };
+    for kind in [
+        "challengeAssertion",
+        "dissect",
+        "challenge",
+        "proveHalted",
+        "resolve",
+    ] {
+        let moves = accepted(kind);
+        let Some(widest) = moves.iter().max_by_key(|l| (hashes(&l.mv), l.gas)) else {
+            panic!("no {kind} was played");
+        };
+        let gas: Vec<u64> = moves.iter().map(|l| l.gas).collect();
+        let what = match hashes(&widest.mv) {
+            0 => kind.to_string(),
+            n => format!("{kind} ({n} hashes)"),
+        };
+        table.row(
+            &what,
+            widest.gas,
+            format!(
+                "{} played: min {}, max {}",
+                moves.len(),
+                gas.iter().min().unwrap(),
+                gas.iter().max().unwrap()
+            ),
+        );
+    }
+    let mut checker = EvmChecker::new().unwrap();
+    for proven in accepted("proveStep") {
+        let TreeMove::ProveStep {
+            hashes,
+            index,
+            step,
+            ..
+        } = &proven.mv
+        else {
+            unreachable!()
+        };
+        let proof = run.proof_at(*step).unwrap();
+        let verdict = checker
+            .verify_step(&hashes[*index as usize], &proof)
+            .unwrap();
+        assert_ne!(verdict.post.unwrap(), hashes[*index as usize + 1]);
+        table.row(
+            &format!("proveStep ({} hashes), without the checker", hashes.len()),
+            proven.gas - verdict.gas.execution,
+            format!(
+                "with it {}; the checker's execution {} (a standalone verifyStep), proof {} bytes",
+                proven.gas,
+                verdict.gas.execution,
+                proof.len()
+            ),
+        );
+    }
+    for c in &contestants {
+        cash_out(&mut chain, &mut m, &c.wallet);
+    }
+    rollup_money_is_conserved(&mut chain, &m);
+}
+
+/// The honest side's total against 100 sybils (`tests/settlement.rs` plays the same case).
+fn hundred_sybils(table: &mut Table) {
+    let started = Instant::now();
+    let r = sybil_attack(100, 8);
+    table.row(
+        "honest side's total, 100 sybils",
+        r.honest_gas,
+        format!(
+            "{} moves over a {}-step batch, arity {}; adversaries {} gas ({} moves, {} refused) and lost {}; \
+             confirmed {} s after posting (bound {} s); {:.1} s",
+            r.honest_moves,
+            r.steps,
+            r.arity,
+            r.adversary_gas,
+            r.adversary_moves,
+            r.adversary_refused,
+            eth(r.lost),
+            r.confirmed_after,
+            r.bound_after,
+            started.elapsed().as_secs_f64()
+        ),
+    );
+}
+
+/// A 1,000-transaction batch on a 200-account genesis, asserted truly by a watcher and wrongly by
+/// a liar; the rival dispute played by `play_until_decided` down to the one-step proof.
 fn thousand_transaction_dispute(table: &mut Table) {
     let (root, store, _) = random_genesis(11, 200);
     let mut chain = chain_from(root, store);
@@ -125,59 +341,78 @@ fn thousand_transaction_dispute(table: &mut Table) {
     let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
     let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
     let truth = run_claim(&chain.guest, &batch, &genesis, chain.genesis_store.clone()).unwrap();
-    let mut lie = truth.clone();
-    lie.outputs[60] ^= 1;
-    let Dispute {
-        asserted,
-        opened,
-        report,
-        ..
-    } = false_claim_disputed(
-        &mut chain,
-        &batch,
-        &genesis,
-        &lie,
-        truth.steps,
-        Lie::WrongFrom(truth.steps / 2),
-        3,
-    );
+    let mut m = mirrored(&mut chain);
+    let (watcher, liar) = (wallet(0x54), wallet(0x53));
+    let honest = assert_mirrored(&mut chain, &mut m, &watcher, &genesis, &batch, &truth);
     table.row(
-        "post assertion (1,000-transaction batch)",
-        asserted.gas_used,
+        "assert (1,000-transaction batch, fresh stake)",
+        gas_of(&m, watcher.address()),
         format!("{} steps", truth.steps),
     );
-    table.row("open a challenge", opened.gas_used, String::new());
-    for kind in ["bisect", "choose", "proveStep"] {
-        let gas: Vec<u64> = report
-            .moves
-            .iter()
-            .filter(|m| m.kind == kind && m.refused.is_none())
-            .map(|m| m.gas)
-            .collect();
-        if let Some(max) = gas.iter().max() {
-            table.row(
-                &format!("one move: {kind} (max of {})", gas.len()),
-                *max,
-                format!("min {}", gas.iter().min().unwrap_or(max)),
-            );
-        }
-    }
+    let lie = Lie::WrongRoot {
+        from: truth.steps / 2,
+    };
+    let rival = assert_mirrored(
+        &mut chain,
+        &mut m,
+        &liar,
+        &genesis,
+        &batch,
+        &lying_claim(&truth, lie, 1),
+    );
+    let started = Instant::now();
+    let run = trace(&chain, &batch, &genesis, truth.steps);
+    let built = started.elapsed();
+    let mut contestants = vec![
+        Contestant::new(watcher.clone(), cached(run.clone())),
+        Contestant {
+            plays_in: Some(vec![rival.id, honest.id]),
+            ..Contestant::new(liar.clone(), cached(lying_trace(&run, lie, &rival)))
+        },
+    ];
+    let report = play(&mut chain, &mut m, 0, rival.id, &mut contestants);
+    assert_eq!(report.status, AssertionStatus::Rejected);
+    let (w, l) = (&contestants[0], &contestants[1]);
     table.row(
-        "whole dispute, 1,000 transactions",
-        opened.gas_used + report.gas,
+        "rival dispute, 1,000 transactions: watcher",
+        w.gas,
         format!(
-            "challenge + {} moves over {} rounds of {} steps",
-            report.moves.len(),
-            report.rounds,
-            truth.steps
+            "{} moves (the rival challenged down to a one-step proof, its own assertion defended, \
+             resolutions); rival rejected {} s after posting; \
+             {:.1} s wall ({:.1} s checkpoints)",
+            w.moves,
+            report.decided_at - report.created_at,
+            started.elapsed().as_secs_f64(),
+            built.as_secs_f64()
         ),
     );
+    table.row(
+        "rival dispute, 1,000 transactions: liar",
+        l.gas,
+        format!(
+            "{} moves, {} of them refused (mined, gas counted)",
+            l.moves, l.refused
+        ),
+    );
+    let created = m.mirror.referee.assertion(honest.id).unwrap().created_at;
+    let at = now(&mut chain);
+    if at < created + PERIOD {
+        chain.l1.advance_time(created + PERIOD - at).unwrap();
+    }
+    confirm_mirrored(&mut chain, &mut m, &watcher, honest.id).unwrap();
+    for w in [&watcher, &liar] {
+        cash_out(&mut chain, &mut m, w);
+    }
+    rollup_money_is_conserved(&mut chain, &m);
 }
 
 fn gas_table() {
     let mut table = Table(Vec::new());
     lifecycle(&mut table);
     post_batch_per_kib(&mut table);
+    force_inclusion(&mut table);
+    dispute_moves(&mut table);
+    hundred_sybils(&mut table);
     thousand_transaction_dispute(&mut table);
     table.print();
 }

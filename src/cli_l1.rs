@@ -213,6 +213,7 @@ pub fn assertions(args: AssertionsArgs) -> Result<ExitCode, String> {
     let deployment = read_deployment(&args.deployment)?;
     let mut l1 = connect(&args.l1_rpc)?;
     let all = fetch_assertions(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let chain = prover::node::chain::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
     let count = view(&mut l1, deployment.rollup, Rollup::assertionCountCall {})
         .map_err(|e| e.to_string())?;
     println!("assertions: {count}");
@@ -233,12 +234,13 @@ pub fn assertions(args: AssertionsArgs) -> Result<ExitCode, String> {
             .map(|o| hex(&o.post_state_root))
             .unwrap_or_else(|_| "?".into());
         println!(
-            "assertion {}: {status} batch {} parent {} state_root {root} asserter {} steps {}",
+            "assertion {}: {status} batch {} parent {} state_root {root} asserter {} steps {} disputes {}",
             record.id,
             record.data.batchNumber,
             record.data.parentId,
             stored.asserter,
-            record.data.steps
+            record.data.steps,
+            chain.disputes(record.id)
         );
     }
     Ok(ExitCode::SUCCESS)

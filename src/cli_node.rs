@@ -28,10 +28,24 @@ pub enum RoleArg {
     Validator,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum FaultArg {
-    /// Assert a wrong post-state root (once: the node's first assertion after start).
-    WrongRoot,
+/// `--fault`: `wrong-root` (assert a wrong post-state root once: the node's first assertion
+/// after start), `throw` (assert correctly, then challenge its own assertions from a second key
+/// shortly before their periods end and never defend them), `sybil:N` (N wrong rival assertions,
+/// each from its own key, against every assertion it did not post, played like liars).
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    match text {
+        "wrong-root" => Ok(Fault::WrongRoot),
+        "throw" => Ok(Fault::Throw),
+        _ => match text.strip_prefix("sybil:") {
+            Some(n) => match n.parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => Ok(Fault::Sybil(n)),
+                _ => Err(format!("sybil:N needs N in 1..=1000, got {n:?}")),
+            },
+            None => Err(format!(
+                "unknown fault {text:?}: wrong-root, throw or sybil:N"
+            )),
+        },
+    }
 }
 
 #[derive(Args)]
@@ -56,9 +70,9 @@ pub struct NodeArgs {
     /// TOML with the seed's OptimisticRollupConfig keys; defaults without.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Misbehave, for tests of the other nodes.
-    #[arg(long, value_enum)]
-    fault: Option<FaultArg>,
+    /// Misbehave, for tests of the other nodes: wrong-root, throw, or sybil:N.
+    #[arg(long, value_parser = parse_fault)]
+    fault: Option<Fault>,
     /// Milliseconds between turns when there is nothing to do.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
@@ -125,13 +139,12 @@ fn log_turn(name: &str, turn: &Turn) {
                     ""
                 }
             ),
-            Action::Challenged { game, assertion } => tracing::warn!(
-                "{name}: assertion {assertion} disagrees with the replay: challenged, game {game}"
-            ),
+            Action::Backed(id) => tracing::info!("{name}: moved its stake onto assertion {id}"),
             Action::Confirmed(id) => tracing::info!("{name}: confirmed assertion {id}"),
-            Action::RejectedDescendant(id) => {
-                tracing::info!("{name}: rejected assertion {id} (its parent was rejected)")
+            Action::RejectedVoided(id) => {
+                tracing::info!("{name}: rejected assertion {id} (it can never be confirmed)")
             }
+            Action::StakeWithdrawn => tracing::info!("{name}: withdrew its stake"),
             Action::CreditsCollected(wei) => {
                 tracing::info!("{name}: collected {wei} wei of credits")
             }
@@ -140,16 +153,11 @@ fn log_turn(name: &str, turn: &Turn) {
     }
     for played in &turn.played {
         match &played.refused {
-            None => tracing::info!(
-                "{name}: game {}: {} (as {})",
-                played.game,
+            None => tracing::info!("{name}: dispute: {} from {}", played.kind, played.from),
+            Some(why) => tracing::debug!(
+                "{name}: dispute: {} from {} refused: {why}",
                 played.kind,
-                played.role
-            ),
-            Some(why) => tracing::warn!(
-                "{name}: game {}: {} refused: {why}",
-                played.game,
-                played.kind
+                played.from
             ),
         }
     }
@@ -293,7 +301,7 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
         deployment: deployment.clone(),
         rpc_addr: args.rpc_addr,
         config,
-        fault: args.fault.map(|FaultArg::WrongRoot| Fault::WrongRoot),
+        fault: args.fault,
     };
     let mut node = Node::start(options, l1.as_mut()).map_err(|e| e.to_string())?;
     let name = match role {
@@ -303,6 +311,9 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
     println!("role: {name}");
     println!("rpc: http://{}", node.rpc_addr());
     println!("address: {}", wallet.address());
+    for address in node.fault_addresses() {
+        println!("fault_address: {address}");
+    }
     match &args.l1_rpc {
         Some(url) => println!("l1: {url}"),
         None => println!(

@@ -217,8 +217,17 @@ pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
     };
     let mut l1 = RpcL1::connect(&args.l1_rpc).map_err(|e| format!("{}: {e}", args.l1_rpc))?;
     let view_of = chain::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
-    let on_tip = view_of.tip_chain();
-    let Some(assertion) = on_tip.iter().find(|a| a.batch() == batch) else {
+    // The confirmed assertion of the batch, else one still pending (several may be: rivals).
+    let of_batch = || {
+        view_of
+            .assertions
+            .iter()
+            .filter(|a| a.batch() == batch && a.record.id != 0)
+    };
+    let found = of_batch()
+        .find(|a| a.status == Status::Confirmed)
+        .or_else(|| of_batch().find(|a| a.status == Status::Pending));
+    let Some(assertion) = found else {
         println!("refused: batch {batch} has no assertion on L1 yet; try again after the sequencer asserts it");
         return Ok(ExitCode::from(1));
     };

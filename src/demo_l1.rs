@@ -5,16 +5,21 @@ use std::time::Instant;
 
 use program::ledger::{BatchOutputs, TransactionList, Withdrawal};
 use program::{address_of, random_batch, sign_transfer, sign_withdraw, NodeStore, SigningKey};
+use std::collections::BTreeMap;
+
+use prover::dispute::onchain::apply_move;
+use prover::dispute::tree::{LyingTrace, MoveContext, RunTrace};
 use prover::dispute::{
-    checkpoint_count, differing_outputs, play_onchain, Checkpoints, Computation, HonestAgent, Liar,
-    Lie, Player,
+    checkpoint_count, differing_outputs, play_until_decided, Checkpoints, Computation, Contestant,
+    Mirror,
 };
 use prover::settlement::{
-    assert_batch, challenge, confirm, fetch_batch, finalize_withdrawal, genesis_assertion,
-    initial_opening, post_batch, run_claim, withdrawal_proof_of, AssertionRecord, PostedBatch,
+    assert_batch, confirm, fetch_batch, finalize_withdrawal, genesis_assertion, initial_opening,
+    post_batch, run_claim, stake_value, withdrawal_proof_of, AssertionRecord, PostedBatch,
 };
 use prover::{Engine, StfGuest};
-use verifier::bisection::Party;
+use verifier::bisection::honest::TreeMove;
+use verifier::bisection::referee::AssertionStatus;
 use verifier::l1::embedded::EmbeddedL1;
 use verifier::l1::{Address, TxReceipt, Wallet, B256, L1, U256};
 use verifier::settlement::contracts::{self, view, Inbox, Rollup, ETHER};
@@ -60,9 +65,9 @@ pub fn settlement_section(
     let e = |e: &dyn std::fmt::Display| e.to_string();
     println!("5. Settlement on L1 (an embedded Ethereum: revm, Osaka rules; the seed's windows, simulated time):");
     let (sequencer, user, watcher) = (wallet(0x51)?, wallet(0x52)?, wallet(0x54)?);
-    let fraudster = wallet(0x53)?;
+    let (fraudster, accomplice) = (wallet(0x53)?, wallet(0x55)?);
     let mut l1 = EmbeddedL1::new().map_err(|x| e(&x))?;
-    for w in [&sequencer, &user, &watcher, &fraudster] {
+    for w in [&sequencer, &user, &watcher, &fraudster, &accomplice] {
         l1.set_balance(w.address(), U256::from(100 * ETHER))
             .map_err(|x| e(&x))?;
     }
@@ -80,9 +85,10 @@ pub fn settlement_section(
         deployment.inbox, deployment.rollup, deployment.one_step_verifier
     );
     println!(
-        "   rules: challenge period {} days, withdrawal delay {} day, bonds {}, chess clocks {} days each, k = {}",
+        "   rules: challenge period {} days, withdrawal delay {} day, stake {} (one per chain of assertions), bonds {} per move, clocks {} days per side along any path, k = {}",
         config.challenge_period / DAY,
         config.withdrawal_delay / DAY,
+        eth(ETHER),
         eth(ETHER),
         config.clock_budget / DAY,
         config.arity
@@ -134,14 +140,25 @@ pub fn settlement_section(
     );
 
     let genesis = genesis_assertion(&mut l1, &deployment).map_err(|x| e(&x))?;
+    let mut mirror = Mirror::new(&mut l1, &deployment, &opening, &genesis).map_err(|x| e(&x))?;
     let started = Instant::now();
     let claim = run_claim(guest, &batch, &genesis, genesis_store.clone()).map_err(|x| e(&x))?;
     let outputs = BatchOutputs::from_bytes(&claim.outputs).map_err(|x| e(&x))?;
+    let value = stake_value(&mut l1, &deployment, sequencer.address()).map_err(|x| e(&x))?;
     let (assertion, receipt) =
         assert_batch(&mut l1, &sequencer, &deployment, &genesis, &batch, &claim)
             .map_err(|x| e(&x))?;
+    mirror
+        .assert(
+            &mut l1,
+            sequencer.address(),
+            value,
+            &receipt,
+            Some(&assertion),
+        )
+        .map_err(|x| e(&x))?;
     println!(
-        "   honest assertion {}: state root {}, {} withdrawals, {} steps (run in {:.0} ms), bond {}: {} gas",
+        "   honest assertion {}: state root {}, {} withdrawals, {} steps (run in {:.0} ms), stake {}: {} gas",
         assertion.id,
         short(&outputs.post_state_root),
         outputs.withdrawal_count,
@@ -161,6 +178,11 @@ pub fn settlement_section(
         confirm(&mut l1, &user, &deployment, &assertion).map_err(|x| e(&x))?,
         "the confirmation",
     )?;
+    let (_, now) = l1.head().map_err(|x| e(&x))?;
+    mirror
+        .referee
+        .confirm(now, assertion.id)
+        .map_err(|x| format!("the model refuses the confirmation: {x}"))?;
     println!(
         "   ... {} days pass unchallenged; confirm: {} gas; its withdrawals root is now claimable",
         config.challenge_period / DAY,
@@ -218,10 +240,11 @@ pub fn settlement_section(
         &mut l1,
         &deployment,
         guest,
+        &mut mirror,
         &assertion,
         &claim,
         &alice_key,
-        (&sequencer, &fraudster, &watcher),
+        (&sequencer, &fraudster, &watcher, &accomplice),
     )?;
 
     let deposited =
@@ -252,15 +275,19 @@ fn run_withdrawals(
     Ok(program::ledger::execute(&mut abi, &program::ledger::Config::default()).withdrawals)
 }
 
-/// Batch 2 with a fraudulent assertion; a watcher's replay disagrees; the game on chain.
+/// Batch 2: a correct assertion and a fraudulent rival. A watcher's replay disagrees with the
+/// rival: its dispute on chain, down to the one-step proof the EVM checks. Then the throw: the
+/// correct assertion's own camp challenges it just before its period ends and walks away; the
+/// watcher defends it, and it confirms within the bound.
 fn fraud(
     l1: &mut EmbeddedL1,
     deployment: &verifier::settlement::Deployment,
     guest: &StfGuest,
+    mirror: &mut Mirror,
     parent: &AssertionRecord,
     parent_claim: &prover::settlement::BatchClaim,
     alice_key: &SigningKey,
-    (sequencer, fraudster, watcher): (&Wallet, &Wallet, &Wallet),
+    (sequencer, fraudster, watcher, accomplice): (&Wallet, &Wallet, &Wallet, &Wallet),
 ) -> Result<(), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let section = TransactionList(
@@ -278,79 +305,145 @@ fn fraud(
     let batch = fetch_batch(l1, deployment, number).map_err(|x| e(&x))?;
     let store = parent_claim.store.clone();
     let truth = run_claim(guest, &batch, parent, store.clone()).map_err(|x| e(&x))?;
+    let honest = assert_mirrored(l1, deployment, mirror, sequencer, parent, &batch, &truth)?;
+    println!(
+        "   batch {number} (3 transfers) posted; the sequencer asserts it (assertion {}; its one stake moves forward from assertion {})",
+        honest.id, parent.id
+    );
     let mut lie = truth.clone();
     lie.outputs[48..80].copy_from_slice(&program::keccak256(b"mint me a million"));
-    let (assertion, receipt) =
-        assert_batch(l1, fraudster, deployment, parent, &batch, &lie).map_err(|x| e(&x))?;
+    let rival = assert_mirrored(l1, deployment, mirror, fraudster, parent, &batch, &lie)?;
     let claimed = BatchOutputs::from_bytes(&lie.outputs).map_err(|x| e(&x))?;
     println!(
-        "   batch {number} (3 transfers) posted; a fraudulent assertion {} claims state root {}: {} gas",
-        assertion.id,
-        short(&claimed.post_state_root),
-        receipt.gas_used
+        "   a fraudster posts a rival, assertion {}, claiming state root {} (with a stake of its own)",
+        rival.id,
+        short(&claimed.post_state_root)
     );
     let message = batch.message(&parent.post_state_root().map_err(|x| e(&x))?);
     let replay = guest
         .run_message(Engine::Native, message.clone(), store.clone())
         .map_err(|x| e(&x))?;
     println!(
-        "   a watcher replays batch {number} on wasmtime ({:.1} ms): it disagrees on {}: challenge!",
+        "   a watcher replays batch {number} on wasmtime ({:.1} ms): it disagrees with assertion {} on {}",
         replay.elapsed.as_secs_f64() * 1e3,
+        rival.id,
         differing_outputs(&claimed, &replay.outputs).join(", ")
     );
     let initial = initial_opening(guest).map_err(|x| e(&x))?;
-    let (game, receipt) =
-        challenge(l1, watcher, deployment, &assertion, &initial).map_err(|x| e(&x))?;
-    println!(
-        "   challenge (bond {}; L1 derives the step-0 machine hash from the batch and the parent's root): {} gas",
-        eth(ETHER),
-        receipt.gas_used
-    );
     let computation = Computation::stf_message(guest, message, store).map_err(|x| e(&x))?;
-    let trace = Checkpoints::build(computation, truth.steps, checkpoint_count(truth.steps, 32));
-    let report = play_onchain(
+    let run = RunTrace::new(Checkpoints::build(
+        computation,
+        truth.steps,
+        checkpoint_count(truth.steps, 32),
+    ));
+    let assertions: BTreeMap<u64, AssertionRecord> = [
+        (parent.id, parent.clone()),
+        (honest.id, honest.clone()),
+        (rival.id, rival.clone()),
+    ]
+    .into();
+    let liar = LyingTrace {
+        truth: run.clone(),
+        from: truth.steps / 2 + 1,
+        steps: truth.steps,
+        final_hash: vm::MachineHash(rival.data.finalMachineHash.0),
+    };
+    let mut contestants = vec![
+        Contestant::new(watcher.clone(), Box::new(run.clone())),
+        Contestant {
+            plays_in: Some(vec![rival.id]),
+            ..Contestant::new(fraudster.clone(), Box::new(liar))
+        },
+    ];
+    let report = play_until_decided(
         l1,
         deployment,
-        game,
-        Player {
-            agent: Box::new(Liar::new(
-                trace.clone(),
-                Lie::WrongFrom(truth.steps / 2 + 1),
-                42,
-            )),
-            wallet: fraudster.clone(),
-        },
-        Player {
-            agent: Box::new(HonestAgent::new(trace)),
-            wallet: watcher.clone(),
-        },
+        mirror,
+        &initial,
+        &assertions,
+        parent.id,
+        rival.id,
+        &mut contestants,
+        12,
+        30 * DAY,
     )
     .map_err(|x| e(&x))?;
-    let mut round = 0;
-    let mut line = String::new();
-    for m in &report.moves {
-        match m.kind {
-            "bisect" => {
-                round += 1;
-                line = format!(
-                    "   round {round}: [ the asserter posts its interior hashes: {} gas",
-                    m.gas
-                );
-            }
-            "choose" => {
-                println!(
-                    "{line}; the challenger picks the part it disputes: {} gas ]",
-                    m.gas
-                );
-            }
-            "proveStep" => println!(
-                "   one step left: the one-step proof is checked by the EVM checker on L1: {} gas",
-                m.gas
-            ),
-            other => println!("   {other}: {} gas", m.gas),
-        }
+    let (w, f) = (&contestants[0], &contestants[1]);
+    println!(
+        "   the dispute: the watcher challenges, the fraudster dissects ({} moves, {} gas), the watcher refutes the first wrong part each time, down to one step proven on L1's checker ({} moves, {} gas)",
+        f.moves, f.gas, w.moves, w.gas
+    );
+    println!(
+        "   assertion {} is {:?} after {:.1} days (the contract agreed with the Rust referee on every move, node and credit)",
+        rival.id,
+        report.status,
+        (report.decided_at - report.created_at) as f64 / DAY as f64
+    );
+    if report.status != AssertionStatus::Rejected {
+        return Err("the fraudulent assertion survived its dispute".into());
     }
-    let outcome = report.outcome;
+
+    // The throw: the correct assertion challenged by its own camp just before its period ends.
+    let period = view(l1, deployment.rollup, Rollup::challengePeriodCall {}).map_err(|x| e(&x))?;
+    let budget = view(l1, deployment.rollup, Rollup::clockBudgetCall {}).map_err(|x| e(&x))?;
+    let created = mirror
+        .referee
+        .assertion(honest.id)
+        .map(|a| a.created_at)
+        .unwrap_or(0);
+    let (_, now) = l1.head().map_err(|x| e(&x))?;
+    l1.advance_time((created + period).saturating_sub(now + 120))
+        .map_err(|x| e(&x))?;
+    let cx = MoveContext {
+        deployment,
+        initial: &initial,
+        assertions: &assertions,
+    };
+    let mut thrower = Contestant {
+        plays: false,
+        ..Contestant::new(accomplice.clone(), Box::new(run.clone()))
+    };
+    let receipt = apply_move(
+        l1,
+        mirror,
+        &cx,
+        &mut thrower,
+        &TreeMove::ChallengeAssertion { id: honest.id },
+    )
+    .map_err(|x| e(&x))?;
+    println!(
+        "   the throw: 2 minutes before assertion {}'s period ends, an accomplice of its asserter challenges it ({} gas) and walks away",
+        honest.id, receipt.gas_used
+    );
+    let mut contestants = vec![Contestant::new(watcher.clone(), Box::new(run)), thrower];
+    let report = play_until_decided(
+        l1,
+        deployment,
+        mirror,
+        &initial,
+        &assertions,
+        parent.id,
+        honest.id,
+        &mut contestants,
+        12,
+        30 * DAY,
+    )
+    .map_err(|x| e(&x))?;
+    let days = |s: u64| s as f64 / DAY as f64;
+    println!(
+        "   the watcher, a third party, defends it ({} moves, {} gas); assertion {} is {:?} {:.2} days after it was posted (bound: period + 2 clocks = {:.0} days)",
+        contestants[0].moves,
+        contestants[0].gas,
+        honest.id,
+        report.status,
+        days(report.decided_at - report.created_at),
+        days(period + 2 * budget)
+    );
+    if report.status != AssertionStatus::Confirmed
+        || report.decided_at - report.created_at > period + 2 * budget + 60
+    {
+        return Err("the thrown assertion was not confirmed within the bound".into());
+    }
     let credits = view(
         l1,
         deployment.rollup,
@@ -358,31 +451,30 @@ fn fraud(
     )
     .map_err(|x| e(&x))?;
     let burned = view(l1, deployment.rollup, Rollup::totalBurnedCall {}).map_err(|x| e(&x))?;
-    let status = view(
-        l1,
-        deployment.rollup,
-        Rollup::assertionCall { id: assertion.id },
-    )
-    .map_err(|x| e(&x))?
-    .status;
     println!(
-        "   verdict: {:?} over {} steps in {} rounds; the {} wins; assertion {} is {} (the contract agreed with the Rust referee on every move)",
-        outcome.reason,
-        truth.steps,
-        report.rounds,
-        outcome.winner,
-        assertion.id,
-        if status == 3 { "rejected" } else { "NOT rejected" }
-    );
-    println!(
-        "   bonds: the challenger is credited {} (its bond and half the asserter's); {} burned; the game's {} moves cost {} gas",
+        "   the watcher is credited {} (its bonds back, the fraudster's stake and the losers' bonds less the burn); {} burned",
         eth(credits.to::<u128>()),
-        eth(burned.to::<u128>()),
-        report.moves.len(),
-        report.gas
+        eth(burned.to::<u128>())
     );
-    if outcome.winner != Party::Challenger || status != 3 {
-        return Err("the fraudulent assertion survived its dispute".into());
-    }
     Ok(())
+}
+
+/// Asserts `claim` on `parent` from `who` and mirrors it in the model.
+fn assert_mirrored(
+    l1: &mut EmbeddedL1,
+    deployment: &verifier::settlement::Deployment,
+    mirror: &mut Mirror,
+    who: &Wallet,
+    parent: &AssertionRecord,
+    batch: &PostedBatch,
+    claim: &prover::settlement::BatchClaim,
+) -> Result<AssertionRecord, String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let value = stake_value(l1, deployment, who.address()).map_err(|x| e(&x))?;
+    let (record, receipt) =
+        assert_batch(l1, who, deployment, parent, batch, claim).map_err(|x| e(&x))?;
+    mirror
+        .assert(l1, who.address(), value, &receipt, Some(&record))
+        .map_err(|x| e(&x))?;
+    Ok(record)
 }

@@ -1,4 +1,4 @@
-//! The settlement lifecycle and an on-chain game against a real node: anvil (npm
+//! The settlement lifecycle and a rival dispute against a real node: anvil (npm
 //! `@foundry-rs/anvil`, pinned by `verifier/contracts/package-lock.json`) reached through
 //! [`RpcL1`], the JSON-RPC backend of `L1`. The same flows as `tests/settlement.rs` on the
 //! embedded chain (the shared ones of `common/settlement.rs`), with what a real chain adds: gas
@@ -19,10 +19,8 @@ mod rollup_cli;
 use std::time::Instant;
 
 use anvil_node::Anvil;
-use fixture::{chain_on, honest_party_wins, lifecycle, wallet, Chain};
-use prover::dispute::Lie;
+use fixture::{chain_on, got_out, lifecycle, put_in, rival_dispute, wallet, Chain, Lie};
 use rollup_cli::{field, rollup};
-use verifier::bisection::Party;
 use verifier::l1::rpc::RpcL1;
 use verifier::l1::{L1Error, TxReceipt, B256, L1, U256};
 use verifier::settlement::contracts::ETHER;
@@ -65,25 +63,41 @@ fn deposit_batch_assert_confirm_and_withdraw_once_on_anvil() {
     );
 }
 
+/// A rival dispute played on anvil with `play_until_decided` (the same flow as on the embedded
+/// chain: every move also applied to the Rust referee, which must agree with the contracts on
+/// every node, status and credit): a liar's wrong post-state root against the honest assertion
+/// of batch 1. The honest one is confirmed, the rival rejected, the money adds up.
 #[test]
-fn a_lying_asserter_loses_the_game_on_anvil() {
+fn a_rival_dispute_on_anvil() {
     let started = Instant::now();
     let mut anvil = Anvil::start();
     let mut chain = chain(&mut anvil);
-    let (lie, report) = honest_party_wins(
-        &mut chain,
-        |steps| Lie::WrongFrom(steps / 2),
-        Party::Asserter,
+    let lie = Lie::WrongRoot { from: 4_000 };
+    let d = rival_dispute(&mut chain, lie);
+    // The honest party's wallet moved by what it took out less what it put in, less the fees
+    // of its transactions: anvil charges gas.
+    let honest = wallet(0x54).address();
+    let net = got_out(&d.m, honest) - put_in(&mut chain, &d.m, honest);
+    let balance = chain.l1.balance(honest).unwrap();
+    assert!(
+        balance < U256::from(1000 * ETHER + net),
+        "fees paid: {balance}"
     );
-    // Every accepted move was mined and paid for; a refused one was refused at estimation.
-    for m in &report.moves {
-        assert_eq!(m.gas == 0, m.refused.is_some(), "{m:?}");
-    }
+    assert!(
+        balance > U256::from(999 * ETHER + net),
+        "fees paid: {balance}"
+    );
     eprintln!(
-        "{lie} as asserter on anvil: {} rounds, {} transactions, {} gas, {:.1} s",
-        report.rounds,
-        report.moves.len(),
-        report.gas,
+        "rival ({lie}) on anvil: assertion {} confirmed {} s after posting, rival {} rejected; honest {} moves, \
+         {} gas; liar {} moves ({} refused at estimation), {} gas; {:.1} s",
+        d.honest.id,
+        d.report.decided_at - d.report.created_at,
+        d.rival.id,
+        d.honest_moves,
+        d.honest_gas,
+        d.liar_moves,
+        d.liar_refused,
+        d.liar_gas,
         started.elapsed().as_secs_f64()
     );
 }

@@ -479,10 +479,13 @@ fn demo_tells_the_dispute_story() {
     assert_eq!(code, 0, "{err}");
     for needle in [
         "honest assertion",
-        "fraudulent assertion",
-        "round 1: [",
-        "one step left",
-        "the challenger wins",
+        "a fraudster posts a rival",
+        "down to one step proven on L1's checker",
+        "is Rejected",
+        "the throw:",
+        "the watcher, a third party, defends it",
+        "is Confirmed",
+        "agreed with the Rust referee on every move",
     ] {
         assert!(out.contains(needle), "no {needle:?} in:\n{out}");
     }

@@ -10,11 +10,14 @@ use std::path::{Path, PathBuf};
 use program::ledger::Withdrawal;
 use program::{address_of, sign_transfer, sign_withdraw, SigningKey};
 use prover::config::RollupConfig;
+use prover::node::chain;
 use prover::node::client::{ClientError, NodeClient};
 use prover::node::duties::{Action, Fault};
+use prover::node::player::Played;
 use prover::node::service::{follow_wall_clock, open_embedded, Node, NodeOptions, Role, Turn};
 use prover::settlement::{finalize_withdrawal, pending_deposits};
 use serde_json::{json, Value};
+use verifier::bisection::referee::NodeState;
 use verifier::l1::embedded::EmbeddedL1;
 use verifier::l1::{Wallet, L1, U256};
 use verifier::settlement::contracts::{
@@ -70,24 +73,50 @@ fn hex(bytes: &[u8]) -> String {
     format!("0x{digits}")
 }
 
+/// What the nodes did over some turns: their duties and their dispute moves.
+#[derive(Default)]
+struct Done {
+    actions: Vec<Action>,
+    played: Vec<Played>,
+}
+
+impl Done {
+    fn played(&self, kind: &str, from: &Wallet) -> bool {
+        self.played
+            .iter()
+            .any(|p| p.kind == kind && p.from == from.address() && p.refused.is_none())
+    }
+}
+
 /// Turns of the nodes until none has anything to do and nothing waits to be posted (the
-/// sequencer posts once its interval has passed); every turn's actions.
-fn settle(nodes: &mut [&mut Node], l1: &mut EmbeddedL1) -> Vec<Action> {
-    let mut actions = Vec::new();
+/// sequencer posts once its interval has passed); while only disputes wait for their clocks,
+/// L1's time moves 10 s a turn. Every turn's actions and moves.
+fn settle(nodes: &mut [&mut Node], l1: &mut EmbeddedL1) -> Done {
+    let mut done = Done::default();
     for _ in 0..400 {
         let mut idle = true;
         for node in nodes.iter_mut() {
             let turn: Turn = node.turn(l1, &mut |_| {}).unwrap();
             idle &= turn.is_idle();
-            actions.extend(turn.actions);
+            done.actions.extend(turn.actions);
+            done.played.extend(turn.played);
         }
         let deployment = nodes[0].deployment.clone();
         let waiting = nodes.iter().any(|node| {
             let status = url(node).call("hb_syncStatus", json!([])).unwrap();
             status["mempool"] != 0 || status["batch"] != status["l1_batches"]
         }) || !pending_deposits(l1, &deployment).unwrap().is_empty();
+        let disputed = chain::read(l1, &deployment)
+            .unwrap()
+            .tree
+            .values()
+            .any(|n| n.state == NodeState::Open);
+        if idle && !waiting && disputed {
+            l1.advance_time(10).unwrap();
+            continue;
+        }
         if idle && !waiting {
-            return actions;
+            return done;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -157,7 +186,8 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
     .success()
     .unwrap();
     let validator_before = l1.balance(validator.address()).unwrap();
-    let actions = settle(&mut [&mut seq, &mut val], &mut l1);
+    let done = settle(&mut [&mut seq, &mut val], &mut l1);
+    let actions = &done.actions;
     assert!(
         actions.contains(&Action::Asserted {
             id: 1,
@@ -167,10 +197,9 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
         "{actions:?}"
     );
     assert!(
-        actions
-            .iter()
-            .any(|a| matches!(a, Action::Challenged { assertion: 1, .. })),
-        "{actions:?}"
+        done.played("challengeAssertion", &validator),
+        "{:?}",
+        done.played
     );
     // The honest chain goes on: batch 1 asserted again, truthfully, on genesis.
     assert!(
@@ -183,11 +212,22 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
     );
     let lie = view(&mut l1, deployment.rollup, Rollup::assertionCall { id: 1 }).unwrap();
     assert_eq!(lie.status, 3, "the lie is rejected");
-    // The bond moved: the validator got its bond back and half the liar's (it collects its
-    // credits itself); it paid gas for the challenge and its moves.
+    // The stake moved: the validator got its bonds back and half the liar's stake (it collects
+    // its credits itself), while its own stake, if it asserted the truth, backs it; it paid gas
+    // for its moves.
     let validator_after = l1.balance(validator.address()).unwrap();
+    let staked = view(
+        &mut l1,
+        deployment.rollup,
+        Rollup::stakeOfCall {
+            staker: validator.address(),
+        },
+    )
+    .unwrap();
+    let stake = if staked.active { ETHER } else { 0 };
     assert!(
-        validator_after > validator_before + U256::from(ETHER / 2 - ETHER / 100),
+        validator_after + U256::from(stake)
+            > validator_before + U256::from(ETHER / 2 - ETHER / 100),
         "{validator_before} -> {validator_after}"
     );
 
@@ -210,7 +250,7 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
         matches!(replayed, Err(ClientError::Rpc { code: -32003, .. })),
         "{replayed:?}"
     );
-    let actions = settle(&mut [&mut seq, &mut val], &mut l1);
+    let actions = settle(&mut [&mut seq, &mut val], &mut l1).actions;
     assert!(
         actions.contains(&Action::Asserted {
             id: 3,
@@ -261,11 +301,15 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
 
     // The period passes: the validator confirms both assertions; the claim is paid once.
     l1.advance_time(PERIOD + 1).unwrap();
-    let actions = settle(&mut [&mut seq, &mut val], &mut l1);
+    let actions = settle(&mut [&mut seq, &mut val], &mut l1).actions;
     assert!(
         actions.contains(&Action::Confirmed(2)) && actions.contains(&Action::Confirmed(3)),
         "{actions:?}"
     );
+    for node in [&seq, &val] {
+        let latest = url(node).call("hb_latestBatch", json!([])).unwrap();
+        assert_eq!(latest["confirmed_batch"], 2, "{latest}");
+    }
     let withdrawal = Withdrawal {
         l1_recipient: user.address().into_array(),
         amount: 2 * ETHER,
@@ -299,5 +343,87 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
     assert!(again.outcome.unwrap_err().error.starts_with("AlreadyPaid"));
     seq.stop();
     val.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Whole-claim agreement: an assertion whose outputs are right but whose final machine (a byte of
+/// its hot part, not its status or module) or step count is not is challenged by an honest node
+/// and rejected; the node builds on its own assertion of the same outputs, which confirms.
+#[test]
+fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected() {
+    let dir = fresh_dir("whole-claim");
+    let sequencer = wallet(0x51);
+    let forger = wallet(0x55);
+    let user = wallet(0x53);
+    let (mut l1, deployment) = open_embedded(&dir.join("l1"), &sequencer, &config()).unwrap();
+    follow_wall_clock(&mut l1).unwrap();
+    for who in [&forger, &user] {
+        l1.set_balance(who.address(), U256::from(100 * ETHER)).unwrap();
+    }
+    contracts::send(
+        &mut l1,
+        &user,
+        deployment.inbox,
+        U256::from(ETHER),
+        Inbox::depositCall {
+            l2Recipient: [0xA1; 20].into(),
+        },
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    let guest = prover::StfGuest::new(program::STF_WASM).unwrap();
+    prover::settlement::post_batch(&mut l1, &sequencer, &deployment, &[0]).unwrap();
+    let batch = prover::settlement::fetch_batch(&mut l1, &deployment, 1).unwrap();
+    let genesis = prover::settlement::genesis_assertion(&mut l1, &deployment).unwrap();
+    let truth = prover::settlement::run_claim(&guest, &batch, &genesis, program::NodeStore::new())
+        .unwrap();
+    // Two forgeries with the true outputs: another machine (the pc byte of the hot part), and
+    // one step more (the same final machine).
+    let mut other_machine = truth.clone();
+    other_machine.final_state.hot[30] ^= 1;
+    let mut more_steps = truth.clone();
+    more_steps.steps += 1;
+    let mut forged = Vec::new();
+    for (claim, from) in [(&other_machine, &forger), (&more_steps, &wallet(0x56))] {
+        l1.set_balance(from.address(), U256::from(100 * ETHER)).unwrap();
+        let (record, _) =
+            prover::settlement::assert_batch(&mut l1, from, &deployment, &genesis, &batch, claim)
+                .unwrap();
+        assert_eq!(record.outputs, truth.outputs, "the outputs are the true ones");
+        forged.push(record.id);
+    }
+    let mut node = start(
+        &dir.join("seq"),
+        Role::Sequencer,
+        &sequencer,
+        &deployment,
+        &mut l1,
+        None,
+    );
+    let done = settle(&mut [&mut node], &mut l1);
+    for id in &forged {
+        assert!(
+            done.played.iter().any(|p| p.kind == "challengeAssertion" && p.assertion == *id),
+            "assertion {id} not challenged: {:?}",
+            done.played
+        );
+        let state = view(&mut l1, deployment.rollup, Rollup::assertionCall { id: *id }).unwrap();
+        assert_eq!(state.status, 3, "assertion {id} is rejected");
+    }
+    // The node asserted the whole truth itself, and it confirms after the period.
+    assert!(
+        done.actions.contains(&Action::Asserted {
+            id: 3,
+            batch: 1,
+            lie: false
+        }),
+        "{:?}",
+        done.actions
+    );
+    l1.advance_time(PERIOD + 1).unwrap();
+    let done = settle(&mut [&mut node], &mut l1);
+    assert!(done.actions.contains(&Action::Confirmed(3)), "{:?}", done.actions);
+    node.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -217,7 +217,7 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     let (deployment, config) = deploy(
         &anvil,
         &dir,
-        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 20\nwithdrawal_delay = 20\nclock_budget = 60\n"),
+        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 40\nwithdrawal_delay = 20\nclock_budget = 40\n"),
     );
     let sequencer = NodeProcess::spawn(
         &node_args(
@@ -268,30 +268,43 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     ]);
     assert_eq!(code, 0, "{out}{err}");
 
-    // The lie about batch 1 is challenged and rejected; batch 1 is asserted again, truthfully.
+    // The lie about batch 1 is challenged and rejected; batch 1 is asserted again, truthfully,
+    // as a rival on genesis.
     wait_for(&validator, 60, "batch 1 asserted truthfully", |latest| {
         latest["assertion_batch"] == 1 && latest["assertion"].as_u64() >= Some(2)
     });
-    let (code, out, _) = rollup(&[
-        "assertions",
-        "--l1-rpc",
-        &anvil.url,
-        "--deployment",
-        deployment.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0);
-    assert!(out.contains("assertion 1: rejected batch 1"), "{out}");
+    let out = wait_assertions(&anvil, &deployment, 150, "the lie rejected", |out| {
+        out.contains("assertion 1: rejected batch 1")
+    });
     assert!(
         out.contains("assertion 2: pending batch 1")
             || out.contains("assertion 2: confirmed batch 1"),
         "{out}"
     );
-    // The bond moved: the validator's bond back and half the liar's, less its gas.
-    let after = l1.balance(validator_wallet).unwrap();
     assert!(
-        after > before + U256::from(ETHER * 4 / 10),
-        "{before} -> {after}"
+        out.contains("disputes 2"),
+        "the lie: a rival and its root challenge: {out}"
     );
+    // The stake moved: the validator's bonds back and half the liar's stake, less its gas (its
+    // own stake, if it asserted, backs the truth).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let after = l1.balance(validator_wallet).unwrap();
+        let staked = verifier::settlement::contracts::view(
+            &mut l1,
+            read_deployment(&deployment).rollup,
+            verifier::settlement::contracts::Rollup::stakeOfCall {
+                staker: validator_wallet,
+            },
+        )
+        .unwrap();
+        let stake = if staked.active { ETHER } else { 0 };
+        if after + U256::from(stake) > before + U256::from(ETHER * 4 / 10) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{before} -> {after}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // A transfer and a withdrawal through the CLI; balances on both nodes.
     let transfer = |command: &str, rpc: &str, to: &str, amount: &str| {
@@ -354,7 +367,8 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     let (code, out, _) = claim();
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("claimable from"), "{out}");
-    wait_for(&validator, 90, "batch 2 confirmed", |latest| {
+    // The liar attacks the truth too; it is defended: period + two clocks at most.
+    wait_for(&validator, 200, "batch 2 confirmed", |latest| {
         latest["confirmed_batch"] == 2
     });
     let (code, out, err) = claim();
@@ -367,6 +381,13 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     let (code, out, _) = claim();
     assert_eq!(code, 1);
     assert!(out.contains("AlreadyPaid"), "{out}");
+    // The sequencer's view of L1 is as fresh as its last turn.
+    wait_for(
+        &sequencer,
+        10,
+        "the sequencer sees batch 2 confirmed",
+        |latest| latest["confirmed_batch"] == 2,
+    );
     let (code, out, _) = rollup(&["status", "--rpc", &sequencer.rpc]);
     assert_eq!(code, 0);
     assert_eq!(field(&out, "confirmed_batch"), Some("2"));
@@ -375,6 +396,104 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     sequencer.terminate();
     validator.terminate();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn read_deployment(path: &Path) -> Deployment {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A `rollup node` process in `dir/name` (its log `dir/name.log`).
+#[allow(clippy::too_many_arguments)]
+fn spawn_node(
+    dir: &Path,
+    name: &str,
+    role: &str,
+    key: &str,
+    anvil: &Anvil,
+    deployment: &Path,
+    config: &Path,
+    extra: &[&str],
+) -> NodeProcess {
+    NodeProcess::spawn(
+        &node_args(&dir.join(name), role, key, anvil, deployment, config, extra),
+        &dir.join(format!("{name}.log")),
+    )
+}
+
+/// A deposit of 1,000 wei through the CLI: it makes the next batch.
+fn deposit_a_little(anvil: &Anvil, deployment: &Path) {
+    let (code, out, err) = rollup(&[
+        "deposit",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+        "--key",
+        USER_KEY,
+        "--to",
+        "0x00000000000000000000000000000000000000a1",
+        "--amount",
+        "1000",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// A rollup on `anvil` with short periods: batches every second, `period` and `budget` in
+/// seconds.
+fn deploy_short(anvil: &Anvil, dir: &Path, period: u64, budget: u64) -> (PathBuf, PathBuf) {
+    deploy(
+        anvil,
+        dir,
+        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = {period}\nwithdrawal_delay = 10\nclock_budget = {budget}\n"),
+    )
+}
+
+/// What `rollup assertions` prints.
+fn assertions_of(anvil: &Anvil, deployment: &Path) -> String {
+    let (code, out, err) = rollup(&[
+        "assertions",
+        "--l1-rpc",
+        &anvil.url,
+        "--deployment",
+        deployment.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    out
+}
+
+/// Waits until `done` holds of what `rollup assertions` prints, up to `seconds`.
+fn wait_assertions(
+    anvil: &Anvil,
+    deployment: &Path,
+    seconds: u64,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let out = assertions_of(anvil, deployment);
+        if done(&out) {
+            return out;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {seconds} s:\n{out}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Waits until the node's log contains `text`, up to `seconds`.
+fn wait_log(node: &NodeProcess, seconds: u64, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !node.output().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "no {text:?} within {seconds} s:\n{}",
+            node.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The wallet of a key given as `0x` + 64 hex digits.
@@ -757,11 +876,7 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
     let mut anvil = Anvil::start();
     let mut l1 = anvil.connect();
     let dir = fresh_dir("game-kill");
-    let (deployment, config) = deploy(
-        &anvil,
-        &dir,
-        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 600\nclock_budget = 600\n"),
-    );
+    let (deployment, config) = deploy_short(&anvil, &dir, 60, 60);
     let sequencer_args = |fault: &[&str]| {
         node_args(
             &dir.join("seq"),
@@ -789,31 +904,10 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
         ),
         &dir.join("val.log"),
     );
-    let (code, out, err) = rollup(&[
-        "deposit",
-        "--l1-rpc",
-        &anvil.url,
-        "--deployment",
-        deployment.to_str().unwrap(),
-        "--key",
-        USER_KEY,
-        "--to",
-        "0x00000000000000000000000000000000000000a1",
-        "--amount",
-        "1000",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
+    deposit_a_little(&anvil, &deployment);
 
-    // After the first round (the challenger has chosen a part), both die.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !validator.output().contains("choose (as challenger)") {
-        assert!(
-            Instant::now() < deadline,
-            "no challenge:\n{}",
-            validator.output()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // After the first round (the liar dissected, the validator challenged a part), both die.
+    wait_log(&validator, 60, "dispute: challenge from");
     sequencer.child.kill().unwrap();
     validator.child.kill().unwrap();
     sequencer.child.wait().unwrap();
@@ -827,10 +921,11 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
     ]);
     assert!(
         before.contains("assertion 1: pending batch 1"),
-        "the game was still open: {before}"
+        "the dispute was still open: {before}"
     );
 
-    // Restarted (the sequencer honest now), they finish the game from L1's events.
+    // Restarted (the sequencer honest now: it attacks its own lie like anyone), they finish the
+    // dispute from L1's events.
     sequencer = NodeProcess::spawn(&sequencer_args(&[]), &dir.join("seq.log"));
     validator.kill_and_restart();
     wait_for(
@@ -839,14 +934,9 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
         "batch 1 asserted truthfully after the game",
         |latest| latest["assertion_batch"] == 1 && latest["assertion"].as_u64() >= Some(2),
     );
-    let (_, after, _) = rollup(&[
-        "assertions",
-        "--l1-rpc",
-        &anvil.url,
-        "--deployment",
-        deployment.to_str().unwrap(),
-    ]);
-    assert!(after.contains("assertion 1: rejected batch 1"), "{after}");
+    let after = wait_assertions(&anvil, &deployment, 300, "the lie rejected", |out| {
+        out.contains("assertion 1: rejected batch 1")
+    });
     assert!(after.contains("assertion 2: pending batch 1"), "{after}");
     let burned = verifier::settlement::contracts::view(
         &mut l1,
@@ -856,7 +946,132 @@ fn a_game_survives_kill_9_of_both_parties_on_anvil() {
         verifier::settlement::contracts::Rollup::totalBurnedCall {},
     )
     .unwrap();
-    assert!(burned > U256::ZERO, "half the liar's bond is burned");
+    assert!(burned > U256::ZERO, "half the liar's stake is burned");
     drop((sequencer, validator));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--fault throw`: the sequencer asserts correctly and, shortly before each period ends,
+/// challenges its own assertion from a second key (printed at start) and walks away. An
+/// independent validator defends it; killed with -9 in the middle of that and restarted, it
+/// finishes from L1; the assertion is confirmed within the period and two clocks.
+#[test]
+fn a_thrown_assertion_is_defended_by_a_third_party_on_anvil() {
+    let mut anvil = Anvil::start();
+    anvil.connect();
+    let dir = fresh_dir("throw");
+    let (period, budget) = (40u64, 40u64);
+    let (deployment, config) = deploy_short(&anvil, &dir, period, budget);
+    let sequencer = spawn_node(
+        &dir,
+        "seq",
+        "sequencer",
+        DEPLOYER_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &["--fault", "throw"],
+    );
+    let mut validator = spawn_node(
+        &dir,
+        "val",
+        "validator",
+        VALIDATOR_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &[],
+    );
+    wait_log(&sequencer, 30, "fault_address: 0x");
+    deposit_a_little(&anvil, &deployment);
+    wait_for(&sequencer, 60, "batch 1 asserted", |latest| {
+        latest["assertion_batch"] == 1
+    });
+    let asserted_at = Instant::now();
+    // The throw comes near the period's end; the validator defends (dissects), then dies.
+    wait_log(&sequencer, period + 30, "challengeAssertion (throw)");
+    wait_log(&validator, 60, "dispute: dissect from");
+    validator.kill_and_restart();
+    let out = wait_assertions(
+        &anvil,
+        &deployment,
+        period + 2 * budget + 60,
+        "assertion 1 confirmed",
+        |out| out.contains("assertion 1: confirmed batch 1"),
+    );
+    let took = asserted_at.elapsed().as_secs();
+    eprintln!(
+        "thrown assertion confirmed {took} s after it was asserted (bound {} s + blocks)",
+        period + 2 * budget
+    );
+    assert!(out.contains("disputes 1"), "its root challenge: {out}");
+    assert!(took <= period + 2 * budget + 30, "{took} s");
+    drop((sequencer, validator));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--fault sybil:3`: a validator posts three wrong rival assertions (each from its own key,
+/// printed at start, each with its own stake) against every assertion of the sequencer and plays
+/// them like liars. The honest sequencer, killed with -9 in the middle of the disputes and
+/// restarted, wins them all: its assertion confirmed within the bound, every rival rejected.
+#[test]
+fn sybil_rivals_lose_to_the_honest_sequencer_on_anvil() {
+    let mut anvil = Anvil::start();
+    anvil.connect();
+    let dir = fresh_dir("sybil");
+    let (period, budget) = (40u64, 60u64);
+    let (deployment, config) = deploy_short(&anvil, &dir, period, budget);
+    let mut sequencer = spawn_node(
+        &dir,
+        "seq",
+        "sequencer",
+        DEPLOYER_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &[],
+    );
+    let sybil = spawn_node(
+        &dir,
+        "syb",
+        "validator",
+        VALIDATOR_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &["--fault", "sybil:3"],
+    );
+    wait_log(&sybil, 30, "fault_address: 0x");
+    deposit_a_little(&anvil, &deployment);
+    wait_for(&sequencer, 60, "batch 1 asserted", |latest| {
+        latest["assertion_batch"] == 1
+    });
+    let asserted_at = Instant::now();
+    wait_assertions(&anvil, &deployment, 60, "three rivals", |out| {
+        out.contains("assertion 4: pending batch 1")
+    });
+    // In the middle of the disputes the sequencer dies and comes back.
+    wait_log(&sequencer, 60, "dispute: challengeAssertion from");
+    sequencer.kill_and_restart();
+    let out = wait_assertions(
+        &anvil,
+        &deployment,
+        period + 2 * budget + 90,
+        "the truth confirmed, the rivals rejected",
+        |out| {
+            out.contains("assertion 1: confirmed batch 1")
+                && (2..=4).all(|id| out.contains(&format!("assertion {id}: rejected batch 1")))
+        },
+    );
+    let took = asserted_at.elapsed().as_secs();
+    eprintln!(
+        "with 3 sybil rivals: confirmed {took} s after it was asserted (bound {} s + blocks)",
+        period + 2 * budget
+    );
+    assert!(
+        out.contains("assertion 1: confirmed batch 1") && out.contains("disputes 4"),
+        "{out}"
+    );
+    drop((sequencer, sybil));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,23 +1,41 @@
 //! The settlement contracts on the embedded L1, end to end: a deposit escrowed on L1 and credited
 //! by the batch that includes it, transfers and a withdrawal on L2, the assertion, its window, its
-//! confirmation and the withdrawal paid once on L1; every refusal on the way; and the games of
-//! every lie on chain, played against the Rust referee as the model. The lifecycle and the games
-//! are the shared flows of `common/settlement.rs`, which `tests/anvil.rs` runs on a real node.
+//! confirmation and the withdrawal paid once on L1; every refusal on the way; and the disputes of
+//! the all-against-all protocol played on the contracts, every assertion and move also applied
+//! to the Rust referee (`prover::dispute::onchain::Mirror`), which must agree with the contracts
+//! on every move, node, status and credit: a rival against every kind of lie, the throw, a race
+//! on the honest side, sybils (1, 10 and 100 rivals), a chain of a hundred assertions on one
+//! stake, the stake rules and voided assertions, and the config's safety floors. After every
+//! dispute the Rollup's money adds up (`rollup_money_is_conserved`) and the honest parties end
+//! with at least what they put in. The lifecycle and the rival dispute are the shared flows of
+//! `common/settlement.rs`, which `tests/anvil.rs` runs on a real node.
+//!
+//! Run with `--nocapture` to see the figures (times against the bound, gas, money).
 
 #[path = "common/settlement.rs"]
 mod fixture;
 
+use std::time::Instant;
+
 use fixture::*;
 use program::ledger::{TransactionList, Withdrawal};
 use program::NodeStore;
-use prover::dispute::{play_all, play_onchain, HonestAgent, Liar, Lie, OnchainGame, Player};
+use prover::dispute::onchain::Contestant;
+use prover::dispute::tree::LyingTrace;
 use prover::settlement::{
-    assert_batch, challenge, confirm, fetch_batch, finalize_withdrawal, genesis_assertion,
-    post_batch, run_claim, withdrawal_proof_of,
+    assert_batch, fetch_batch, finalize_withdrawal, genesis_assertion, initial_opening, run_claim,
+    withdrawal_proof_of, BatchClaim,
 };
-use verifier::bisection::Party;
-use verifier::l1::{L1Error, TxReceipt, B256, L1, U256};
+use prover::StfGuest;
+use verifier::bisection::honest::{segment_is_true, true_dissection, TreeMove};
+use verifier::bisection::referee::{
+    dissection_key, root_challenge_key, AssertionStatus, NodeKind, NodeState,
+};
+use verifier::l1::embedded::EmbeddedL1;
+use verifier::l1::{L1Error, TxReceipt, Wallet, B256, L1, U256};
 use verifier::settlement::contracts::{self, view, Inbox, Rollup, ETHER};
+use verifier::settlement::{deploy, SettlementConfig};
+use vm::MachineHash;
 
 /// On the embedded chain a refusal is mined: a transaction with its gas counted, and charged
 /// nothing.
@@ -41,109 +59,642 @@ fn deposit_batch_assert_confirm_and_withdraw_once() {
     }
 }
 
-#[test]
-fn the_honest_party_wins_every_game_on_chain_against_every_lie() {
-    let probe = {
-        let mut chain = chain();
-        first_batch(&mut chain).2.steps
-    };
-    let mut gas = Vec::new();
-    for lie in lies(probe) {
-        for liar_role in [Party::Asserter, Party::Challenger] {
-            let mut chain = chain();
-            let (lie, report) = honest_party_wins(&mut chain, |_| lie, liar_role);
-            gas.push((
-                format!("{lie} as {liar_role}"),
-                report.rounds,
-                report.moves.len(),
-                report.gas,
-            ));
-        }
-    }
-    for (what, rounds, moves, total) in &gas {
-        eprintln!("{what}: {rounds} rounds, {moves} transactions, {total} gas");
-    }
+/// `claim` on `parent` instead: its outputs' pre-state root is `parent`'s post-state root (a
+/// claim L1 takes whatever the parent claimed).
+fn rebased(claim: &BatchClaim, parent: &prover::settlement::AssertionRecord) -> BatchClaim {
+    let mut claim = claim.clone();
+    claim.outputs[16..48].copy_from_slice(&parent.post_state_root().unwrap());
+    claim
 }
 
 #[test]
-fn ten_challengers_against_one_honest_assertion_and_it_is_confirmed_within_the_bound() {
-    let mut chain = chain();
-    let (batch, genesis, truth) = first_batch(&mut chain);
-    let honest_trace = trace(&chain, &batch, &genesis, truth.steps);
-    let asserter_wallet = wallet(0x54);
-    let (assertion, _) = assert_batch(
-        &mut chain.l1,
-        &asserter_wallet,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &truth,
-    )
-    .unwrap();
-    let (_, posted_at) = chain.l1.head().unwrap();
-    let lies = lies(truth.steps);
-    let mut games = Vec::new();
-    for (i, lie) in lies.iter().cycle().take(10).enumerate() {
-        let challenger = wallet(0x60 + i as u8);
-        chain
-            .l1
-            .set_balance(challenger.address(), U256::from(10 * ETHER))
-            .unwrap();
-        let initial = chain.initial.clone();
-        let (game, _) = challenge(
-            &mut chain.l1,
-            &challenger,
-            &chain.deployment,
-            &assertion,
-            &initial,
-        )
-        .unwrap();
-        games.push(
-            OnchainGame::open(
-                &mut chain.l1,
-                &chain.deployment,
-                game,
-                Player {
-                    agent: Box::new(HonestAgent::new(honest_trace.clone())),
-                    wallet: asserter_wallet.clone(),
-                },
-                Player {
-                    agent: Box::new(Liar::new(honest_trace.clone(), *lie, i as u64)),
-                    wallet: challenger,
-                },
-            )
-            .unwrap(),
+fn the_honest_party_wins_a_rival_dispute_against_every_lie() {
+    let steps = {
+        let mut chain = chain();
+        first_batch(&mut chain).2.steps
+    };
+    for lie in lies(steps) {
+        let started = Instant::now();
+        let mut chain = chain();
+        let d = rival_dispute(&mut chain, lie);
+        println!(
+            "rival ({lie}) of a {steps}-step batch: honest confirmed {} s after posting (bound {} s); \
+             honest {} moves, {} gas; liar {} moves ({} refused), {} gas, lost {}; {:.1} s",
+            d.report.decided_at - d.report.created_at,
+            bound(0, &chain.config),
+            d.honest_moves,
+            d.honest_gas,
+            d.liar_moves,
+            d.liar_refused,
+            d.liar_gas,
+            eth(d.liar_lost),
+            started.elapsed().as_secs_f64()
         );
     }
-    let reports = play_all(&mut chain.l1, &chain.deployment, &mut games).unwrap();
-    assert!(reports.iter().all(|r| r.outcome.winner == Party::Asserter));
-    assert_eq!(status(&mut chain, assertion.id), 1, "still pending");
+}
 
-    // Confirmed as soon as the period is over (the games took less), and never later than the
-    // period plus the longest game, two clock budgets.
-    let (_, now) = chain.l1.head().unwrap();
-    let bound = posted_at + PERIOD + 2 * 10 * PERIOD;
-    assert!(now <= bound, "games ended at {now}, past the bound {bound}");
-    if now < posted_at + PERIOD {
-        chain.l1.advance_time(posted_at + PERIOD - now).unwrap();
-    }
-    confirm(
-        &mut chain.l1,
-        &asserter_wallet,
-        &chain.deployment,
-        &assertion,
-    )
-    .unwrap()
-    .success()
-    .unwrap();
-    let (_, confirmed_at) = chain.l1.head().unwrap();
-    assert!(confirmed_at <= bound);
-    // Ten challenge bonds won, half of each burned, and the assertion bond back.
-    let bond = U256::from(ETHER);
-    assert_eq!(
-        credits(&mut chain, &asserter_wallet),
-        bond + U256::from(10) * (bond - bond / U256::from(2))
+/// The throw: a correct assertion whose asserter's accomplice challenges its root shortly before
+/// the period ends and never plays (nor does the asserter); an honest third party defends it,
+/// and it is confirmed within the period plus both clocks (plus a block).
+#[test]
+fn the_throw_fails_when_a_third_party_defends() {
+    let mut chain = chain();
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    let mut m = mirrored(&mut chain);
+    let (thrower, accomplice, defender) = (wallet(0x53), wallet(0x55), wallet(0x54));
+    let honest = assert_mirrored(&mut chain, &mut m, &thrower, &genesis, &batch, &truth);
+    let created = m.mirror.referee.assertion(honest.id).unwrap().created_at;
+    let late = created + PERIOD - 2 * TICK;
+    let at = now(&mut chain);
+    chain.l1.advance_time(late - at).unwrap();
+    let run = trace(&chain, &batch, &genesis, truth.steps);
+    let silent = |w: &Wallet| Contestant {
+        plays: false,
+        ..Contestant::new(w.clone(), cached(run.clone()))
+    };
+    let mut accomplice_party = silent(&accomplice);
+    let receipt = send_move(
+        &mut chain,
+        &mut m,
+        &mut accomplice_party,
+        &TreeMove::ChallengeAssertion { id: honest.id },
     );
+    assert!(receipt.outcome.is_ok(), "{receipt:?}");
+    let mut contestants = vec![
+        Contestant::new(defender.clone(), cached(run.clone())),
+        accomplice_party,
+        silent(&thrower),
+    ];
+    let report = play(&mut chain, &mut m, 0, honest.id, &mut contestants);
+    let limit = bound(created, &chain.config);
+    println!(
+        "the throw: challenged {} s after posting, {} s before the period ends; the defender ({} moves, {} gas) \
+         has it confirmed {} s after posting (bound: period {PERIOD} + 2 x clock {BUDGET} + a block {TICK} = {} s)",
+        late - created,
+        created + PERIOD - late,
+        contestants[0].moves,
+        contestants[0].gas,
+        report.decided_at - created,
+        limit - created
+    );
+    assert_eq!(report.status, AssertionStatus::Confirmed);
+    assert!(
+        report.decided_at <= limit,
+        "{} > {limit}",
+        report.decided_at
+    );
+    let root = m
+        .mirror
+        .referee
+        .node(&root_challenge_key(honest.id))
+        .unwrap();
+    assert_eq!(root.state, NodeState::Refuted);
+    rollup_money_is_conserved(&mut chain, &m);
+    for w in [&defender, &thrower, &accomplice] {
+        cash_out(&mut chain, &mut m, w);
+    }
+    rollup_money_is_conserved(&mut chain, &m);
+    let (put, got) = (
+        put_in(&mut chain, &m, defender.address()),
+        got_out(&m, defender.address()),
+    );
+    assert!(
+        got > put,
+        "the defender wins the challenge bond: {got} of {put}"
+    );
+    assert_eq!(
+        got_out(&m, accomplice.address()),
+        0,
+        "the accomplice's bond is lost"
+    );
+    assert_eq!(
+        got_out(&m, thrower.address()),
+        put_in(&mut chain, &m, thrower.address()),
+        "the asserter's stake is back"
+    );
+    escrow_is_conserved(&mut chain);
+}
+
+/// A race on the honest side: an adversary challenges a correct assertion and, every block before
+/// the honest party moves, posts a wrong dissection (the true start and end, wrong interior
+/// hashes) under every challenge the honest party would defend, and plays its wrong run
+/// besides. Wrong dissections do not displace the true one (dissections are keyed by content):
+/// the honest outcome stands.
+#[test]
+fn wrong_dissections_sent_first_on_the_honest_side_do_not_hurt() {
+    let mut chain = chain();
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    let mut m = mirrored(&mut chain);
+    let (honest_wallet, adversary) = (wallet(0x54), wallet(0x55));
+    let honest = assert_mirrored(&mut chain, &mut m, &honest_wallet, &genesis, &batch, &truth);
+    let run = trace(&chain, &batch, &genesis, truth.steps);
+    let final_hash = MachineHash(honest.data.finalMachineHash.0);
+    // The adversary's run: the true start and end, nothing true in between.
+    let lie = LyingTrace {
+        truth: run.clone(),
+        from: 1,
+        steps: truth.steps,
+        final_hash,
+    };
+    let mut attacker = Contestant {
+        plays: false,
+        plays_in: Some(vec![honest.id]),
+        ..Contestant::new(adversary.clone(), cached(lie))
+    };
+    chain.l1.advance_time(TICK).unwrap();
+    let opened = send_move(
+        &mut chain,
+        &mut m,
+        &mut attacker,
+        &TreeMove::ChallengeAssertion { id: honest.id },
+    );
+    assert!(opened.outcome.is_ok());
+    let mut contestants = vec![
+        attacker,
+        Contestant::new(honest_wallet.clone(), cached(run.clone())),
+    ];
+    let mut truth_run = cached(run);
+    let arity = chain.config.arity;
+    let mut wrong = 0;
+    let decided = play_in_order(
+        &mut chain,
+        &mut m,
+        0,
+        honest.id,
+        &mut contestants,
+        |chain, m, cs| {
+            // The adversary's own moves, then its wrong dissections, all before the honest party.
+            let mut moved = play_turn(chain, m, 0, &mut cs[0]);
+            let at = now(chain);
+            let budget = m.mirror.referee.config().clock_budget;
+            let open: Vec<_> = m
+                .mirror
+                .referee
+                .nodes()
+                .iter()
+                .filter(|(_, n)| n.kind == NodeKind::Challenge && n.state == NodeState::Open)
+                .filter(|(_, n)| at <= n.deadline(budget))
+                .map(|(k, n)| (*k, n.clone()))
+                .collect();
+            for (key, node) in open {
+                let defended = segment_is_true(
+                    truth_run.as_mut(),
+                    node.lo,
+                    node.hi,
+                    &node.start_hash,
+                    &node.end_hash,
+                    node.is_final,
+                );
+                if !defended {
+                    continue;
+                }
+                let mut hashes = true_dissection(cs[0].run.as_mut(), node.lo, node.hi, arity);
+                let last = hashes.len() - 1;
+                hashes[0] = node.start_hash;
+                hashes[last] = node.end_hash;
+                if m.mirror
+                    .referee
+                    .node(&dissection_key(&key, &hashes))
+                    .is_some()
+                {
+                    continue;
+                }
+                let truth_hashes = true_dissection(truth_run.as_mut(), node.lo, node.hi, arity);
+                assert_ne!(hashes, truth_hashes, "the adversary's dissection is wrong");
+                let receipt = send_move(
+                    chain,
+                    m,
+                    &mut cs[0],
+                    &TreeMove::Dissect {
+                        challenge: key,
+                        hashes,
+                    },
+                );
+                assert!(receipt.outcome.is_ok(), "{receipt:?}");
+                wrong += 1;
+                moved = true;
+            }
+            moved
+        },
+        20 * (PERIOD + 2 * BUDGET),
+    );
+    let limit = bound(decided.created_at, &chain.config);
+    let posted_wrong = m
+        .mirror
+        .referee
+        .nodes()
+        .values()
+        .filter(|n| n.kind == NodeKind::Dissection && n.owner == adversary.address())
+        .count();
+    println!(
+        "race on the honest side: under the root and {wrong} more challenges of the honest side a wrong dissection sent \
+         in the block of the honest answer, before it; {posted_wrong} dissections by the adversary in all, every one \
+         refuted; the assertion is {:?} {} s after posting (bound {} s); honest {} moves, {} gas; adversary {} moves, \
+         {} gas",
+        decided.status,
+        decided.decided_at - decided.created_at,
+        limit - decided.created_at,
+        contestants[1].moves,
+        contestants[1].gas,
+        contestants[0].moves,
+        contestants[0].gas
+    );
+    assert!(
+        wrong >= 2,
+        "the adversary raced more than the root: {wrong}"
+    );
+    // Under the root and under each of those challenges, a wrong and the true dissection were
+    // posted in the same block.
+    let nodes = m.mirror.referee.nodes();
+    let raced = nodes
+        .iter()
+        .filter(|(_, c)| c.kind == NodeKind::Challenge)
+        .filter(|(key, _)| {
+            let children: Vec<_> = nodes.values().filter(|d| d.parent == **key).collect();
+            children.iter().any(|d| d.owner == adversary.address())
+                && children.iter().any(|d| {
+                    d.owner == honest_wallet.address()
+                        && children
+                            .iter()
+                            .any(|w| w.owner == adversary.address() && w.posted_at == d.posted_at)
+                })
+        })
+        .count();
+    assert_eq!(raced, wrong + 1, "races in the same block");
+    assert_eq!(decided.status, AssertionStatus::Confirmed);
+    assert!(decided.decided_at <= limit);
+    // Every dissection the adversary posted was refuted; every one the honest party posted held.
+    for node in m.mirror.referee.nodes().values() {
+        if node.kind == NodeKind::Dissection {
+            let expected = if node.owner == adversary.address() {
+                NodeState::Refuted
+            } else {
+                NodeState::Held
+            };
+            assert_eq!(node.state, expected, "{node:?}");
+        }
+    }
+    for w in [&honest_wallet, &adversary] {
+        cash_out(&mut chain, &mut m, w);
+    }
+    rollup_money_is_conserved(&mut chain, &m);
+    let (put, got) = (
+        put_in(&mut chain, &m, honest_wallet.address()),
+        got_out(&m, honest_wallet.address()),
+    );
+    assert!(got >= put, "the honest party got {got} of {put}");
+    escrow_is_conserved(&mut chain);
+}
+
+/// How many sybils: 1, 10 and 100 (`HAUPTBUCH_SYBILS=n` for one other count).
+fn sybil_counts() -> Vec<u64> {
+    match std::env::var("HAUPTBUCH_SYBILS") {
+        Ok(n) => vec![n.parse().expect("HAUPTBUCH_SYBILS is a count")],
+        Err(_) => vec![1, 10, 100],
+    }
+}
+
+/// Sybils: N wrong rivals of one correct assertion, each posted from its own wallet with its own
+/// stake, every kind of lie among them (a wrong post-state root with the run wrong from various
+/// steps, more steps than the run, fewer steps); each liar plays its own lie in its own
+/// assertion and in the correct one; one honest party asserts the truth and plays. The correct
+/// assertion is confirmed within the bound, every rival rejected and slashed; the honest party
+/// ends with more than it put in. An empty batch (766 steps) and arity 8 keep N = 100 quick
+/// (about 3 s in release), so every run, CI included, plays N = 1, 10 and 100
+/// ([`sybil_attack`] in `common/settlement.rs`).
+#[test]
+fn sybils_lose_to_one_honest_party() {
+    for n in sybil_counts() {
+        sybils(n);
+    }
+}
+
+fn sybils(n: u64) {
+    let started = Instant::now();
+    let r = sybil_attack(n, 8);
+    println!(
+        "sybils n={n} ({} wrong roots, {} more steps, {} fewer steps; {}-step batch, arity {}): \
+         confirmed {} s after posting (bound {} s); honest {} moves, {} gas, net {}; \
+         adversaries {} moves ({} refused), {} gas, lost {} ({n} stakes + {} of bonds); {} nodes; {:.1} s",
+        r.kinds[0],
+        r.kinds[1],
+        r.kinds[2],
+        r.steps,
+        r.arity,
+        r.confirmed_after,
+        r.bound_after,
+        r.honest_moves,
+        r.honest_gas,
+        eth(r.honest_net),
+        r.adversary_moves,
+        r.adversary_refused,
+        r.adversary_gas,
+        eth(r.lost),
+        eth(r.lost - r.stakes_lost),
+        r.nodes,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn wei_of(value: U256) -> u128 {
+    u128::try_from(value).unwrap()
+}
+
+/// One staker asserts 100 consecutive batches with one stake: the Rollup holds one stake all
+/// along; after the period all confirm and the stake comes out, leaving nothing behind.
+#[test]
+fn one_stake_covers_a_chain_of_a_hundred_assertions() {
+    let started = Instant::now();
+    let mut chain = chain();
+    let mut m = mirrored(&mut chain);
+    let staker = wallet(0x54);
+    let stake = wei_of(chain.config.assertion_bond);
+    let mut parent = m.assertions[&0].clone();
+    let mut store = chain.genesis_store.clone();
+    let mut gas = Vec::new();
+    for n in 1..=100u64 {
+        let (batch, claim) = empty_batch(&mut chain, &parent, store.clone());
+        if n == 2 {
+            // A second stake is refused while the first is held.
+            let refused = try_assert_with(
+                &mut chain,
+                &mut m,
+                &staker,
+                Some(U256::from(stake)),
+                &parent,
+                &batch,
+                &claim,
+            )
+            .unwrap_err();
+            assert_eq!(refused, format!("WrongBond({stake}, 0)"));
+        }
+        let before = m.gas.get(&staker.address()).copied().unwrap_or(0);
+        let record = assert_mirrored(&mut chain, &mut m, &staker, &parent, &batch, &claim);
+        gas.push(m.gas[&staker.address()] - before);
+        assert_eq!(record.id, n);
+        let balance = wei_of(chain.l1.balance(chain.deployment.rollup).unwrap());
+        assert_eq!(balance, stake, "bonded capital stays one stake");
+        let s = view(
+            &mut chain.l1,
+            chain.deployment.rollup,
+            Rollup::stakeOfCall {
+                staker: staker.address(),
+            },
+        )
+        .unwrap();
+        assert_eq!((s.active, s.latest, s.since), (true, n, 1));
+        parent = record;
+        store = claim.store;
+        chain.l1.advance_time(1).unwrap();
+    }
+    assert_eq!(
+        withdraw_stake_mirrored(&mut chain, &mut m, &staker).unwrap_err(),
+        "StakeNotFree(100)"
+    );
+    chain.l1.advance_time(PERIOD).unwrap();
+    for id in 1..=100 {
+        confirm_mirrored(&mut chain, &mut m, &staker, id).unwrap();
+        if id == 50 {
+            assert_eq!(
+                withdraw_stake_mirrored(&mut chain, &mut m, &staker).unwrap_err(),
+                "StakeNotFree(100)"
+            );
+        }
+    }
+    assert_eq!(
+        view(
+            &mut chain.l1,
+            chain.deployment.rollup,
+            Rollup::lastConfirmedIdCall {}
+        )
+        .unwrap(),
+        100
+    );
+    assert_eq!(
+        withdraw_stake_mirrored(&mut chain, &mut m, &staker),
+        Ok(stake)
+    );
+    assert_eq!(
+        withdraw_credits_mirrored(&mut chain, &mut m, &staker),
+        Ok(stake)
+    );
+    assert_eq!(
+        chain.l1.balance(chain.deployment.rollup).unwrap(),
+        U256::ZERO
+    );
+    rollup_money_is_conserved(&mut chain, &m);
+    assert_eq!(
+        got_out(&m, staker.address()),
+        put_in(&mut chain, &m, staker.address())
+    );
+    escrow_is_conserved(&mut chain);
+    println!(
+        "a chain of 100 assertions on one stake: assert gas {} (fresh stake), {}..{} (moving stake); {:.1} s",
+        gas[0],
+        gas[1..].iter().min().unwrap(),
+        gas[1..].iter().max().unwrap(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Each safety floor of the config is enforced at deploy time: `BadConfig(why)` naming the rule,
+/// and the edges themselves accepted.
+#[test]
+fn every_unsafe_config_is_refused_at_deploy() {
+    let mut l1 = EmbeddedL1::new().unwrap();
+    let guest = StfGuest::new(program::STF_WASM).unwrap();
+    let opening = initial_opening(&guest).unwrap();
+    let deployer = wallet(0x51);
+    l1.set_balance(deployer.address(), U256::from(1000 * ETHER))
+        .unwrap();
+    let base = test_config(deployer.address(), program::EMPTY_ROOT, &opening);
+    type Tweak = fn(&mut SettlementConfig);
+    let refused: [(&str, Tweak); 10] = [
+        ("burn below 1000 bps", |c| c.burn_bps = 999),
+        ("challenge period is zero", |c| c.challenge_period = 0),
+        ("challenge period below 36 s", |c| c.challenge_period = 35),
+        ("clock budget is zero", |c| c.clock_budget = 0),
+        ("clock budget below 36 s", |c| c.clock_budget = 35),
+        ("clock budget above 2^32 - 1", |c| c.clock_budget = 1 << 32),
+        ("batch bytes above the STF limit", |c| {
+            c.max_batch_bytes = 262_145
+        }),
+        ("assertion bond is zero", |c| c.assertion_bond = U256::ZERO),
+        ("challenge bond is zero", |c| c.challenge_bond = U256::ZERO),
+        ("arity below 2", |c| c.arity = 1),
+    ];
+    for (reason, tweak) in refused {
+        let mut config = base.clone();
+        tweak(&mut config);
+        match deploy(&mut l1, &deployer, &config) {
+            Err(L1Error::Reverted(revert)) => {
+                assert_eq!(revert.error, format!("BadConfig({reason})"), "{config:?}")
+            }
+            other => panic!("{reason}: {other:?}"),
+        }
+    }
+    let edges: [Tweak; 5] = [
+        |c| c.burn_bps = 1000,
+        |c| c.challenge_period = 36,
+        |c| c.clock_budget = 36,
+        |c| c.clock_budget = u64::from(u32::MAX),
+        |c| c.max_batch_bytes = 262_144,
+    ];
+    for tweak in edges {
+        let mut config = base.clone();
+        tweak(&mut config);
+        deploy(&mut l1, &deployer, &config).unwrap_or_else(|e| panic!("{config:?}: {e}"));
+    }
+}
+
+/// The stake rules through the contract, each also refused (or taken) by the model: the same
+/// claim twice, a stake moving off its chain, a second stake, backing then asserting with the
+/// backing stake, voided assertions rejected for either reason (nothing slashed), and stakes
+/// withdrawn only once their latest assertion is confirmed (a stake left on a rejected one is
+/// frozen).
+#[test]
+fn stakes_move_only_along_their_chain_and_voided_assertions_are_rejected() {
+    let mut chain = chain();
+    let (batch, genesis, truth) = first_batch(&mut chain);
+    let mut m = mirrored(&mut chain);
+    let (a, b, c, d) = (wallet(0x53), wallet(0x54), wallet(0x55), wallet(0x56));
+    let x = assert_mirrored(&mut chain, &mut m, &a, &genesis, &batch, &truth);
+    let lie = lying_claim(&truth, Lie::WrongRoot { from: 1 }, 7);
+    let y = assert_mirrored(&mut chain, &mut m, &b, &genesis, &batch, &lie);
+    assert_eq!((x.id, y.id), (1, 2));
+    // The same claim twice is refused: back it instead.
+    let again = try_assert(&mut chain, &mut m, &c, &genesis, &batch, &truth).unwrap_err();
+    assert_eq!(again, "AssertionExists(1)");
+
+    let (batch2, claim2) = empty_batch(&mut chain, &x, truth.store.clone());
+    // b's stake sits on y: it backs neither x (a sibling) nor asserts on x.
+    assert_eq!(
+        back_mirrored(&mut chain, &mut m, &b, x.id).unwrap_err(),
+        "StakedElsewhere(2)"
+    );
+    let off_chain = try_assert(&mut chain, &mut m, &b, &x, &batch2, &claim2).unwrap_err();
+    assert_eq!(off_chain, "StakedElsewhere(2)");
+    // A staked party sends no second stake.
+    let on_y = rebased(&claim2, &y);
+    let second = try_assert_with(
+        &mut chain,
+        &mut m,
+        &b,
+        Some(U256::from(ETHER)),
+        &y,
+        &batch2,
+        &on_y,
+    )
+    .unwrap_err();
+    assert_eq!(second, format!("WrongBond({ETHER}, 0)"));
+    // c backs x with a new stake (once), then asserts x's child with that stake.
+    back_mirrored(&mut chain, &mut m, &c, x.id).unwrap();
+    assert_eq!(
+        back_mirrored(&mut chain, &mut m, &c, x.id).unwrap_err(),
+        "AlreadyBacking(1)"
+    );
+    let x2 = assert_mirrored(&mut chain, &mut m, &c, &x, &batch2, &claim2);
+    let stake_of = |chain: &mut Chain, w: &Wallet| {
+        let s = view(
+            &mut chain.l1,
+            chain.deployment.rollup,
+            Rollup::stakeOfCall {
+                staker: w.address(),
+            },
+        )
+        .unwrap();
+        (s.active, s.latest, s.since)
+    };
+    assert_eq!(
+        stake_of(&mut chain, &c),
+        (true, x2.id, 3),
+        "slashable only from its backing on"
+    );
+    // b's stake moves down its own chain: y's child w.
+    let w = assert_mirrored(&mut chain, &mut m, &b, &y, &batch2, &on_y);
+    assert_eq!((x2.id, w.id), (3, 4));
+    assert_eq!(stake_of(&mut chain, &b), (true, w.id, y.id));
+    // A stake on a pending assertion is not free.
+    assert_eq!(
+        withdraw_stake_mirrored(&mut chain, &mut m, &a).unwrap_err(),
+        "StakeNotFree(1)"
+    );
+    let early = confirm_mirrored(&mut chain, &mut m, &a, x.id).unwrap_err();
+    assert!(early.starts_with("ChallengePeriodRunning"), "{early}");
+
+    chain.l1.advance_time(PERIOD).unwrap();
+    confirm_mirrored(&mut chain, &mut m, &a, x.id).unwrap();
+    assert_eq!(
+        confirm_mirrored(&mut chain, &mut m, &a, y.id).unwrap_err(),
+        "ParentHasConfirmedChild(1)"
+    );
+    let late_rival = lying_claim(&truth, Lie::WrongRoot { from: 1 }, 9);
+    let refused = try_assert(&mut chain, &mut m, &d, &genesis, &batch, &late_rival).unwrap_err();
+    assert_eq!(refused, "ParentHasConfirmedChild(1)");
+    // y is voided by its confirmed sibling (reason 2), w by its rejected parent (reason 1); x2 is
+    // not voided.
+    assert_eq!(
+        reject_voided_mirrored(&mut chain, &mut m, &d, x2.id).unwrap_err(),
+        "NotVoided(3)"
+    );
+    assert_eq!(
+        reject_voided_mirrored(&mut chain, &mut m, &d, w.id).unwrap_err(),
+        "NotVoided(4)"
+    );
+    assert_eq!(reject_voided_mirrored(&mut chain, &mut m, &d, y.id), Ok(2));
+    assert_eq!(
+        confirm_mirrored(&mut chain, &mut m, &d, w.id).unwrap_err(),
+        "ParentNotConfirmed(2)"
+    );
+    let on_rejected =
+        try_assert(&mut chain, &mut m, &d, &y, &batch2, &rebased(&claim2, &y)).unwrap_err();
+    assert_eq!(on_rejected, "ParentRejected(2)");
+    assert_eq!(reject_voided_mirrored(&mut chain, &mut m, &d, w.id), Ok(1));
+    assert_eq!(
+        reject_voided_mirrored(&mut chain, &mut m, &d, w.id).unwrap_err(),
+        "NotPending(4, 3)"
+    );
+    assert_eq!(
+        back_mirrored(&mut chain, &mut m, &d, y.id).unwrap_err(),
+        "NotPending(2, 3)"
+    );
+
+    // a's stake is free; b's sits on a rejected assertion for good (nothing slashed it: nobody
+    // disputed y); c's is free once x2 confirms.
+    assert_eq!(withdraw_stake_mirrored(&mut chain, &mut m, &a), Ok(ETHER));
+    assert_eq!(
+        withdraw_stake_mirrored(&mut chain, &mut m, &b).unwrap_err(),
+        "StakeNotFree(4)"
+    );
+    assert_eq!(
+        withdraw_stake_mirrored(&mut chain, &mut m, &c).unwrap_err(),
+        "StakeNotFree(3)"
+    );
+    confirm_mirrored(&mut chain, &mut m, &c, x2.id).unwrap();
+    assert_eq!(withdraw_stake_mirrored(&mut chain, &mut m, &c), Ok(ETHER));
+    assert_eq!(
+        withdraw_stake_mirrored(&mut chain, &mut m, &c).unwrap_err(),
+        "NoStake()"
+    );
+    for w in [&a, &b, &c] {
+        cash_out(&mut chain, &mut m, w);
+    }
+    assert_eq!(
+        withdraw_credits_mirrored(&mut chain, &mut m, &d).unwrap_err(),
+        "NoCredits()"
+    );
+    rollup_money_is_conserved(&mut chain, &m);
+    assert_eq!(
+        chain.l1.balance(chain.deployment.rollup).unwrap(),
+        U256::from(ETHER),
+        "b's frozen stake is all the Rollup holds"
+    );
+    for w in [&a, &c] {
+        assert_eq!(
+            got_out(&m, w.address()),
+            put_in(&mut chain, &m, w.address())
+        );
+    }
     escrow_is_conserved(&mut chain);
 }
 
@@ -216,6 +767,7 @@ fn a_deposit_the_sequencer_ignores_is_forced_in() {
         )
         .unwrap();
     assert_eq!(carol_account.balance, ETHER);
+    // The sequencer's one stake moves from assertion 1 to its child.
     assert_batch(
         &mut chain.l1,
         &chain.sequencer,
@@ -225,6 +777,11 @@ fn a_deposit_the_sequencer_ignores_is_forced_in() {
         &claim,
     )
     .unwrap();
+    assert_eq!(
+        chain.l1.balance(chain.deployment.rollup).unwrap(),
+        U256::from(ETHER),
+        "one stake"
+    );
     escrow_is_conserved(&mut chain);
 }
 
@@ -232,6 +789,7 @@ fn a_deposit_the_sequencer_ignores_is_forced_in() {
 fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
     let mut chain = chain();
     let (batch, genesis, truth) = first_batch(&mut chain);
+    let mut m = mirrored(&mut chain);
     // A liar asserts the batch with a withdrawal of its own added to the outputs' root.
     let liar = wallet(0x53);
     let stolen = Withdrawal {
@@ -242,23 +800,20 @@ fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
     let mut claim = truth.clone();
     claim.outputs[80..112].copy_from_slice(&program::keccak256(&stolen.leaf_bytes()));
     claim.outputs[152..156].copy_from_slice(&1u32.to_be_bytes());
-    let Dispute { assertion, .. } = false_claim_disputed(
-        &mut chain,
-        &batch,
-        &genesis,
-        &claim,
-        truth.steps,
-        Lie::WrongFrom(truth.steps),
-        1,
-    );
-    assert_eq!(status(&mut chain, assertion.id), 3);
+    let assertion = assert_mirrored(&mut chain, &mut m, &liar, &genesis, &batch, &claim);
+    // A watcher (with the true run) disputes it; the liar defends its lie.
+    let watcher = wallet(0x54);
+    let run = trace(&chain, &batch, &genesis, truth.steps);
+    let lie = lying_trace(&run, Lie::WrongRoot { from: truth.steps }, &assertion);
+    let mut contestants = vec![
+        Contestant::new(watcher.clone(), cached(run)),
+        Contestant::new(liar.clone(), cached(lie)),
+    ];
+    let report = play(&mut chain, &mut m, 0, assertion.id, &mut contestants);
+    assert_eq!(report.status, AssertionStatus::Rejected);
     chain.l1.advance_time(PERIOD).unwrap();
-    let refused = confirm(&mut chain.l1, &liar, &chain.deployment, &assertion)
-        .unwrap()
-        .outcome
-        .unwrap_err()
-        .error;
-    assert!(refused.starts_with("NotPending"), "{refused}");
+    let refused = confirm_mirrored(&mut chain, &mut m, &liar, assertion.id).unwrap_err();
+    assert_eq!(refused, format!("NotPending({}, 3)", assertion.id));
     let proof = withdrawal_proof_of(&[stolen], 0).unwrap();
     let refused = finalize_withdrawal(
         &mut chain.l1,
@@ -273,6 +828,11 @@ fn a_withdrawal_from_a_rejected_assertion_is_never_paid() {
     .unwrap_err()
     .error;
     assert!(refused.starts_with("RejectedAssertion"), "{refused}");
+    for w in [&watcher, &liar] {
+        cash_out(&mut chain, &mut m, w);
+    }
+    rollup_money_is_conserved(&mut chain, &m);
+    assert!(got_out(&m, watcher.address()) > put_in(&mut chain, &m, watcher.address()));
     escrow_is_conserved(&mut chain);
 }
 
@@ -289,7 +849,7 @@ fn every_refusal_of_the_inbox_and_the_assertion_chain() {
     let zero = deposit(&mut chain, [1; 20], 0);
     assert!(refused(zero).starts_with("ZeroDeposit"));
     let one_tx = TransactionList(vec![vec![1]]).to_bytes().unwrap();
-    let post = |chain: &mut Chain, from: &verifier::l1::Wallet, bytes: Vec<u8>| {
+    let post = |chain: &mut Chain, from: &Wallet, bytes: Vec<u8>| {
         contracts::send(
             &mut chain.l1,
             from,
@@ -308,148 +868,142 @@ fn every_refusal_of_the_inbox_and_the_assertion_chain() {
     assert!(refused(post(&mut chain, &sequencer, vec![0; 262_144])).starts_with("BatchTooLarge"));
 
     let (batch, genesis, truth) = first_batch(&mut chain);
-    // A bond other than the configured one is refused.
-    let mut wrong_bond = Rollup::assertCall {
+    let mut m = mirrored(&mut chain);
+    // A bond other than the configured one is refused (by the model too).
+    let wrong_bond = try_assert_with(
+        &mut chain,
+        &mut m,
+        &user,
+        Some(U256::from(1)),
+        &genesis,
+        &batch,
+        &truth,
+    );
+    assert_eq!(wrong_bond.unwrap_err(), format!("WrongBond(1, {ETHER})"));
+    // Outputs that are not the batch's (another chain id) are refused at assertion time: L1's
+    // batch checks, which the model leaves out.
+    let opening = batch.commitment_opening().unwrap();
+    let mut other_chain = truth.outputs.clone();
+    other_chain[15] ^= 1;
+    let call = Rollup::assertCall {
         parent: genesis.data.clone(),
         parentOutputs: contracts::bytes(&genesis.outputs),
-        outputs: contracts::bytes(&truth.outputs),
+        outputs: contracts::bytes(&other_chain),
         finalHot: contracts::bytes(&truth.final_state.hot),
         finalCold: contracts::bytes(&truth.final_state.cold),
         steps: truth.steps,
-        messageLength: batch.commitment_opening().unwrap().length,
-        batchSiblings: batch
-            .commitment_opening()
-            .unwrap()
-            .siblings
-            .iter()
-            .map(|s| (*s).into())
-            .collect(),
+        messageLength: opening.length,
+        batchSiblings: opening.siblings.iter().map(|s| (*s).into()).collect(),
     };
     let receipt = contracts::send(
         &mut chain.l1,
         &user,
         rollup,
-        U256::from(1),
-        wrong_bond.clone(),
+        U256::from(ETHER),
+        call.clone(),
     )
     .unwrap();
-    assert!(refused(receipt).starts_with("WrongBond"));
-    // Outputs that are not the batch's (another chain id) are refused at assertion time.
-    let mut other_chain = truth.outputs.clone();
-    other_chain[15] ^= 1;
-    wrong_bond.outputs = contracts::bytes(&other_chain);
-    let receipt =
-        contracts::send(&mut chain.l1, &user, rollup, U256::from(ETHER), wrong_bond).unwrap();
-    assert!(refused(receipt).starts_with("BadOutputs"));
+    assert_eq!(refused(receipt), "BadOutputs(chain id)");
 
-    let (one, _) = assert_batch(
-        &mut chain.l1,
+    // The user asserts a wrong state root for batch 1, and batch 2 on top of it.
+    let lie = lying_claim(&truth, Lie::WrongRoot { from: 1 }, 3);
+    let one = assert_mirrored(&mut chain, &mut m, &user, &genesis, &batch, &lie);
+    let (batch2, claim2) = empty_batch(&mut chain, &one, truth.store.clone());
+    let two = assert_mirrored(
+        &mut chain,
+        &mut m,
         &user,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &truth,
-    )
-    .unwrap();
-    // Only the tip can be extended: a second child of genesis is refused.
-    let again = assert_batch(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &truth,
-    );
-    assert!(format!("{:?}", again.unwrap_err()).contains("NotTip"));
-
-    // Batch 2 on top of assertion 1 (a liar's: a wrong state root).
-    let empty = TransactionList(vec![]).to_bytes().unwrap();
-    post_batch(&mut chain.l1, &chain.sequencer, &chain.deployment, &empty).unwrap();
-    let second = fetch_batch(&mut chain.l1, &chain.deployment, 2).unwrap();
-    let claim = run_claim(&chain.guest, &second, &one, truth.store.clone()).unwrap();
-    let (two, _) = assert_batch(
-        &mut chain.l1,
-        &user,
-        &chain.deployment,
         &one,
-        &second,
-        &claim,
-    )
-    .unwrap();
-
-    // A challenge keeps assertion 1 from being confirmed after its period; a late one is refused.
-    let honest = wallet(0x54);
-    let initial = chain.initial.clone();
-    let (game, _) = challenge(&mut chain.l1, &honest, &chain.deployment, &one, &initial).unwrap();
-    chain.l1.advance_time(PERIOD).unwrap();
-    let late = challenge(&mut chain.l1, &honest, &chain.deployment, &one, &initial);
-    assert!(format!("{:?}", late.unwrap_err()).contains("ChallengePeriodOver"));
-    let open = confirm(&mut chain.l1, &user, &chain.deployment, &one).unwrap();
-    assert!(refused(open).starts_with("ChallengesOpen"));
-
-    // The asserter of 1 never answers: it loses on time, 1 is rejected, 2 is voided.
-    let trace = trace(&chain, &batch, &genesis, truth.steps);
-    let report = play_onchain(
-        &mut chain.l1,
-        &chain.deployment,
-        game,
-        Player {
-            agent: Box::new(Liar::new(trace.clone(), Lie::StallFrom { round: 0 }, 1)),
-            wallet: user.clone(),
-        },
-        Player {
-            agent: Box::new(HonestAgent::new(trace)),
-            wallet: honest.clone(),
-        },
-    )
-    .unwrap();
-    assert_eq!(report.outcome.winner, Party::Challenger);
-    assert_eq!(status(&mut chain, one.id), 3);
-    let voided = confirm(&mut chain.l1, &user, &chain.deployment, &two).unwrap();
-    assert!(
-        refused(voided).starts_with("ParentNotConfirmed"),
-        "voided child"
+        &batch2,
+        &rebased(&claim2, &one),
     );
-    let before = credits(&mut chain, &user);
-    contracts::send(
+    // Batch 3 is not posted yet.
+    let call = Rollup::assertCall {
+        parent: two.data.clone(),
+        parentOutputs: contracts::bytes(&two.outputs),
+        ..call
+    };
+    let receipt = contracts::send(
         &mut chain.l1,
-        &honest,
+        &wallet(0x55),
         rollup,
-        U256::ZERO,
-        Rollup::rejectDescendantCall {
-            id: two.id,
-            data: two.data.clone(),
+        U256::from(ETHER),
+        call,
+    )
+    .unwrap();
+    assert_eq!(refused(receipt), "BatchNotPosted(3)");
+
+    // A challenge keeps assertion 1 from being confirmed after its period; a late one is
+    // refused.
+    let honest = wallet(0x54);
+    let run = trace(&chain, &batch, &genesis, truth.steps);
+    let mut watcher = Contestant::new(honest.clone(), cached(run.clone()));
+    chain.l1.advance_time(TICK).unwrap();
+    let opened = send_move(
+        &mut chain,
+        &mut m,
+        &mut watcher,
+        &TreeMove::ChallengeAssertion { id: one.id },
+    );
+    assert!(opened.outcome.is_ok());
+    let mut latecomer = Contestant::new(wallet(0x55), cached(run.clone()));
+    let again = send_move(
+        &mut chain,
+        &mut m,
+        &mut latecomer,
+        &TreeMove::ChallengeAssertion { id: one.id },
+    );
+    assert!(refused(again).starts_with("AlreadyChallenged"));
+    chain.l1.advance_time(PERIOD).unwrap();
+    let late = send_move(
+        &mut chain,
+        &mut m,
+        &mut latecomer,
+        &TreeMove::ChallengeAssertion { id: two.id },
+    );
+    assert!(refused(late).starts_with("ChallengePeriodOver"));
+    let open = confirm_mirrored(&mut chain, &mut m, &user, one.id).unwrap_err();
+    assert_eq!(open, format!("DisputeOpen({})", root_challenge_key(one.id)));
+
+    // The user never answers: the challenge holds, 1 is rejected (its stake slashed), 2 voided.
+    let mut contestants = vec![
+        watcher,
+        Contestant {
+            plays: false,
+            ..Contestant::new(user.clone(), cached(run))
+        },
+    ];
+    let report = play(&mut chain, &mut m, 0, one.id, &mut contestants);
+    assert_eq!(report.status, AssertionStatus::Rejected);
+    let voided = confirm_mirrored(&mut chain, &mut m, &user, two.id).unwrap_err();
+    assert_eq!(voided, "ParentNotConfirmed(1)");
+    assert_eq!(
+        reject_voided_mirrored(&mut chain, &mut m, &honest, two.id),
+        Ok(1)
+    );
+    let slashed = view(
+        &mut chain.l1,
+        rollup,
+        Rollup::stakeOfCall {
+            staker: user.address(),
         },
     )
-    .unwrap()
-    .success()
     .unwrap();
-    assert_eq!(status(&mut chain, two.id), 3);
-    assert_eq!(
-        credits(&mut chain, &user),
-        before + U256::from(ETHER),
-        "its bond returned"
-    );
-    // The tip is genesis again: batch 1 can be asserted anew.
-    assert_eq!(
-        view(&mut chain.l1, rollup, Rollup::latestAssertionIdCall {}).unwrap(),
-        0
-    );
-    assert_batch(
-        &mut chain.l1,
-        &honest,
-        &chain.deployment,
-        &genesis,
-        &batch,
-        &truth,
-    )
-    .unwrap();
+    assert!(!slashed.active);
+    // The truth about batch 1 is asserted anew, and confirmed.
+    let truth_record = assert_mirrored(&mut chain, &mut m, &honest, &genesis, &batch, &truth);
+    chain.l1.advance_time(PERIOD).unwrap();
+    confirm_mirrored(&mut chain, &mut m, &honest, truth_record.id).unwrap();
+    for w in [&honest, &user] {
+        cash_out(&mut chain, &mut m, w);
+    }
+    rollup_money_is_conserved(&mut chain, &m);
+    assert!(got_out(&m, honest.address()) > put_in(&mut chain, &m, honest.address()));
     escrow_is_conserved(&mut chain);
 }
 
 #[test]
 fn the_embedded_chain_is_rebuilt_from_its_journal_after_a_restart() {
-    use verifier::l1::embedded::EmbeddedL1;
     let path = std::env::temp_dir().join(format!("l1-journal-{}.bin", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let (deployment, head, logs, assertion) = {
@@ -476,7 +1030,7 @@ fn the_embedded_chain_is_rebuilt_from_its_journal_after_a_restart() {
     let batch = fetch_batch(&mut l1, &deployment, 1).unwrap();
     batch.commitment_opening().unwrap();
     // The window passed before the restart: the assertion confirms now, and that is journaled too.
-    confirm(&mut l1, &user(), &deployment, &assertion)
+    prover::settlement::confirm(&mut l1, &user(), &deployment, &assertion)
         .unwrap()
         .success()
         .unwrap();

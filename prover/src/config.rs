@@ -24,6 +24,12 @@ use verifier::settlement::{MachineOpening, SettlementConfig};
 /// The most transactions the STF guest accepts in one batch (`ledger::Config::default()`).
 pub const GUEST_MAX_TRANSACTIONS: u32 = 1000;
 
+/// The least challenge period and clock budget, in seconds (`RollupConfigs.MIN_PERIOD`).
+pub const MIN_PERIOD: u64 = 36;
+
+/// The least burn share (`RollupConfigs.MIN_BURN_BPS`).
+pub const MIN_BURN_BPS: u16 = 1_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {reason}")]
@@ -116,6 +122,29 @@ impl RollupConfig {
             if value == 0 {
                 return invalid(format!("{key} must not be 0"));
             }
+        }
+        // The contracts' safety floors (`RollupConfigs.validate`), refused here by their keys.
+        for (key, value) in [
+            ("fraud_proof_timeout", self.fraud_proof_timeout),
+            ("clock_budget", self.clock_budget),
+        ] {
+            if value < MIN_PERIOD {
+                return invalid(format!(
+                    "{key} = {value} is below {MIN_PERIOD} s (three L1 slots: a move sent in one block must have two more to be included before its deadline)"
+                ));
+            }
+        }
+        if self.clock_budget > u64::from(u32::MAX) {
+            return invalid(format!(
+                "clock_budget = {} is above 2^32 - 1 seconds",
+                self.clock_budget
+            ));
+        }
+        if self.burn_bps < MIN_BURN_BPS {
+            return invalid(format!(
+                "burn_bps = {} is below {MIN_BURN_BPS}: losing to oneself (an asserter challenging its own claim from another key) must cost something",
+                self.burn_bps
+            ));
         }
         if !(2..=verifier::bisection::MAX_ARITY).contains(&self.dissection_arity) {
             return invalid(format!(
@@ -217,6 +246,16 @@ mod tests {
             ("fraud_proof_timeout = 0", "fraud_proof_timeout"),
             ("dissection_arity = 1", "dissection_arity"),
             ("burn_bps = 10001", "burn_bps"),
+            ("burn_bps = 999", "burn_bps = 999 is below 1000"),
+            (
+                "fraud_proof_timeout = 35",
+                "fraud_proof_timeout = 35 is below 36",
+            ),
+            ("clock_budget = 35", "clock_budget = 35 is below 36"),
+            (
+                "clock_budget = 4294967296",
+                "clock_budget = 4294967296 is above",
+            ),
             ("assertion_bond_wei = \"ten\"", "assertion_bond_wei"),
             ("sequencer = \"0x12\"", "sequencer"),
             ("max_transaction_per_batch = 5", "unknown field"),

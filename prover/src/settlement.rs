@@ -244,6 +244,8 @@ pub fn fetch_assertions(
 pub struct BatchClaim {
     pub outputs: Vec<u8>,
     pub final_state: MachineOpening,
+    /// The machine hash after the run (its host root commits to the batch and the outputs).
+    pub final_hash: vm::MachineHash,
     pub steps: u64,
     /// The trie nodes after the batch (the next batch's oracle).
     pub store: NodeStore,
@@ -273,15 +275,35 @@ pub fn run_claim_with(
     let state = run
         .final_state
         .ok_or_else(|| SettleError::Missing("final machine state".into()))?;
+    let final_hash = run
+        .final_hash
+        .ok_or_else(|| SettleError::Missing("final machine hash".into()))?;
     Ok(BatchClaim {
         outputs: run.outputs.to_bytes().to_vec(),
         final_state: MachineOpening::of(&state),
+        final_hash,
         steps: run.steps,
         store: run.store,
     })
 }
 
-/// Posts `claim` about `batch` as the next assertion on `parent` (the tip), with the bond.
+/// The value `assert` or `back` needs from `staker`: nothing if it has a stake (it moves), else
+/// a new stake.
+pub fn stake_value(
+    l1: &mut dyn L1,
+    deployment: &Deployment,
+    staker: Address,
+) -> Result<U256, SettleError> {
+    let stake = view(l1, deployment.rollup, Rollup::stakeOfCall { staker })?;
+    if stake.active {
+        Ok(U256::ZERO)
+    } else {
+        Ok(view(l1, deployment.rollup, Rollup::assertionBondCall {})?)
+    }
+}
+
+/// Posts `claim` about `batch` as an assertion on `parent`, moving the asserter's stake onto it
+/// (or staking anew).
 pub fn assert_batch(
     l1: &mut dyn L1,
     asserter: &Wallet,
@@ -291,12 +313,12 @@ pub fn assert_batch(
     claim: &BatchClaim,
 ) -> Result<(AssertionRecord, TxReceipt), SettleError> {
     let opening = batch.commitment_opening()?;
-    let bond = view(l1, deployment.rollup, Rollup::assertionBondCall {})?;
+    let value = stake_value(l1, deployment, asserter.address())?;
     let receipt = contracts::send(
         l1,
         asserter,
         deployment.rollup,
-        bond,
+        value,
         Rollup::assertCall {
             parent: parent.data.clone(),
             parentOutputs: bytes(&parent.outputs),
@@ -322,6 +344,26 @@ pub fn assert_batch(
         },
         receipt,
     ))
+}
+
+/// Moves `staker`'s stake (or a new one) onto `assertion`. A refusal is in the receipt.
+pub fn back(
+    l1: &mut dyn L1,
+    staker: &Wallet,
+    deployment: &Deployment,
+    assertion: &AssertionRecord,
+) -> Result<TxReceipt, SettleError> {
+    let value = stake_value(l1, deployment, staker.address())?;
+    Ok(contracts::send(
+        l1,
+        staker,
+        deployment.rollup,
+        value,
+        Rollup::backCall {
+            id: assertion.id,
+            data: assertion.data.clone(),
+        },
+    )?)
 }
 
 /// Confirms `assertion` (anyone may, once its period is over and no challenge is open).
@@ -389,22 +431,22 @@ pub fn initial_opening(guest: &StfGuest) -> Result<MachineOpening, SettleError> 
     Ok(MachineOpening::of(&machine.hash_inputs()))
 }
 
-/// Challenges `assertion` with the challenge bond; the new game's id.
-pub fn challenge(
+/// Challenges `assertion`'s root segment with the challenge bond; the challenge's key.
+pub fn challenge_assertion(
     l1: &mut dyn L1,
     challenger: &Wallet,
     deployment: &Deployment,
     assertion: &AssertionRecord,
     initial: &MachineOpening,
-) -> Result<(u64, TxReceipt), SettleError> {
+) -> Result<(B256, TxReceipt), SettleError> {
     let bond = view(l1, deployment.rollup, Rollup::challengeBondCall {})?;
     let receipt = contracts::send(
         l1,
         challenger,
         deployment.rollup,
         bond,
-        Rollup::challengeCall {
-            assertionId: assertion.id,
+        Rollup::challengeAssertionCall {
+            id: assertion.id,
             data: assertion.data.clone(),
             initialHot: bytes(&initial.hot),
             initialCold: bytes(&initial.cold),
@@ -415,7 +457,7 @@ pub fn challenge(
     let (event, _) = opened
         .first()
         .ok_or_else(|| SettleError::Missing("ChallengeOpened event".into()))?;
-    Ok((event.gameId, receipt))
+    Ok((event.key, receipt))
 }
 
 /// Deploys a rollup with `config` whose state starts empty (every balance enters through the

@@ -268,6 +268,13 @@ impl<H: Host + Clone + Send + Sync> Checkpoints<H> {
         Ok(machine.prove_step(&host, self.semantics)?.encode())
     }
 
+    /// The machine after `step` steps opened as far as `proveHalted` needs: its hot part and
+    /// the hash of the rest (cold part and host root).
+    pub fn opening_at(&self, step: u64) -> ([u8; vm::commit::machine_hash::HOT_LEN], [u8; 32]) {
+        let inputs = self.replay(step).0.hash_inputs();
+        (inputs.hot_bytes(), inputs.cold.hash())
+    }
+
     /// The op the machine runs after `step` steps (`None` once it has halted).
     pub fn op_at(&self, step: u64) -> Option<Op> {
         self.replay(step).0.next_op()

@@ -7,7 +7,8 @@
 //! | [`agent`] | moves, the [`Agent`] trait and the [`HonestAgent`] |
 //! | [`liar`] | the dishonest strategies ([`Lie`]) |
 //! | [`driver`] | [`run_dispute`]: two agents, the referee, a logical clock, a [`DisputeReport`] |
-//! | [`onchain`] | [`play_onchain`], [`play_all`]: games on L1's contract, the Rust referee as their model |
+//! | [`tree`] | the dispute tree on L1 from a party's side: its run (true or lying), the tree read from L1, moves sent |
+//! | [`onchain`] | [`play_until_decided`]: any number of parties on L1's contract, the Rust referee as their model |
 //! | [`replay`] | the cheap wasmtime replay that decides whether a batch assertion is worth disputing |
 //!
 //! Who wins is the referee's call ([`verifier::bisection`]); nothing here decides it.
@@ -19,13 +20,14 @@ pub mod driver;
 pub mod liar;
 pub mod onchain;
 pub mod replay;
+pub mod tree;
 
 pub use agent::{Agent, HonestAgent, Move};
 pub use checkpoints::{checkpoint_count, Checkpoints};
 pub use computation::{Computation, SemanticsChecker};
 pub use driver::{run_dispute, DisputeReport, OneStepRecord, RefusedMove, RoundRecord};
 pub use liar::{Liar, Lie};
-pub use onchain::{play_all, play_onchain, OnchainGame, OnchainReport, Player};
+pub use onchain::{play_until_decided, Contestant, DisputeReport as TreeReport, Mirror, OnchainError};
 pub use replay::{differing_outputs, replay_outputs};
 
 /// Why a dispute could not be played (never "who won": that is in the report).

@@ -153,13 +153,14 @@ impl Node {
             interval.max(VALIDATOR_MIN_GRACE),
             options.fault,
         );
+        let player = Player::new(&options.wallet, options.fault);
         Ok(Node {
             role: options.role,
             deployment: options.deployment,
             state,
             guest,
             duties,
-            player: Player::default(),
+            player,
             max_transactions: options.config.max_transactions_per_batch as usize,
             interval,
             last_post: Instant::now(),
@@ -167,6 +168,11 @@ impl Node {
             rpc,
             _runtime: runtime,
         })
+    }
+
+    /// The addresses the node's fault plays from (its derived keys), if it has one.
+    pub fn fault_addresses(&self) -> Vec<alloy_primitives::Address> {
+        self.player.fault_addresses()
     }
 
     pub fn rpc_addr(&self) -> SocketAddr {
@@ -209,8 +215,8 @@ impl Node {
         let nodes = lock_state(&self.state).db.nodes().clone();
         turn.played = self.player.play(
             l1,
-            &self.duties.wallet,
-            &self.deployment,
+            &mut self.duties,
+            &self.state,
             &self.guest,
             &view,
             &nodes,

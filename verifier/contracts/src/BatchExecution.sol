@@ -17,6 +17,7 @@ library BatchExecution {
     uint256 internal constant STATUS_AT = 20;
     uint256 internal constant MODULE_HASH_AT = 109;
     uint8 internal constant FINISHED = 2;
+    uint8 internal constant TRAPPED = 3;
 
     function batchNumber(bytes calldata outputs) internal pure returns (uint64) {
         return uint64(bytes8(outputs[0:8]));

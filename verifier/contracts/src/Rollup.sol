@@ -5,19 +5,19 @@ import {RollupConfig} from "./RollupConfig.sol";
 import {Inbox} from "./Inbox.sol";
 import {OneStepVerifier} from "./OneStepVerifier.sol";
 import {AssertionChain} from "./AssertionChain.sol";
-import {Challenges} from "./Challenges.sol";
+import {Disputes} from "./Disputes.sol";
 import {Outbox} from "./Outbox.sol";
 
-/// The settlement contract of a Hauptbuch rollup: the assertion chain over the Inbox's batches
-/// (AssertionChain.sol), the games that decide disputes about assertions (Challenges.sol) and
-/// the payment of confirmed withdrawals (Outbox.sol), in one contract so that they share the
-/// assertions' storage and the bonds it holds.
+/// The settlement contract of a Hauptbuch rollup: the assertions over the Inbox's batches and
+/// their stakes (AssertionChain.sol), the dispute trees that decide which are wrong
+/// (Disputes.sol) and the payment of confirmed withdrawals (Outbox.sol), in one contract so that
+/// they share the assertions' storage and the stakes and bonds it holds.
 ///
 /// Deployed after the Inbox (with the same config) and the one-step checker; the Inbox's deployer
 /// then binds it with `Inbox.bindRollup`.
-contract Rollup is Challenges, Outbox {
+contract Rollup is Disputes, Outbox {
     constructor(RollupConfig memory config, Inbox inbox_, OneStepVerifier verifier_)
         AssertionChain(config, inbox_)
-        Challenges(config, verifier_)
+        Disputes(config, verifier_)
     {}
 }

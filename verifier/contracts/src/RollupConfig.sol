@@ -7,24 +7,28 @@ struct RollupConfig {
     uint64 chainId;
     /// The only account that may post batches.
     address sequencer;
-    /// A longer inbox message is refused on L1 (and rejected by the STF, whose limit must match).
+    /// A longer inbox message is refused on L1 (and rejected by the STF, whose limit must match;
+    /// at most the STF guest's own limit, 262,144).
     uint32 maxBatchBytes;
     uint32 maxDepositsPerBatch;
     /// Seconds after which a pending deposit may be force-included and must not be skipped.
     uint64 forceInclusionDelay;
-    /// Seconds an assertion can be challenged, and waits before it can be confirmed.
+    /// Seconds an assertion can be challenged, and waits before it can be confirmed (at least 36).
     uint64 challengePeriod;
     /// Seconds from an assertion's creation until its withdrawals are payable (once confirmed).
     uint64 withdrawalDelay;
-    /// Wei; the exact msg.value of `assert`.
+    /// Wei; the stake: what an address without one sends with `assert` or `back`. One stake
+    /// covers a whole chain of assertions; it is slashed if one it posted loses its dispute.
     uint256 assertionBond;
-    /// Wei; the exact msg.value of `challenge`.
+    /// Wei; the bond of every challenge and dissection (the exact msg.value of
+    /// `challengeAssertion`, `dissect` and `challenge`).
     uint256 challengeBond;
-    /// Seconds each party may spend on its own turns over one game.
+    /// Seconds each side (challenges, dissections) may spend along any path of a dispute tree
+    /// (at least 36, at most 2^32 - 1).
     uint64 clockBudget;
-    /// Parts a disputed segment is cut into each round.
+    /// Parts a disputed segment is cut into by a dissection.
     uint32 arity;
-    /// Share of a loser's bond burned, in basis points.
+    /// Share of a slashed stake or a lost bond burned, in basis points (at least 1000).
     uint16 burnBps;
     bytes32 genesisStateRoot;
     /// keccak256(initial hot part (141 bytes) ‖ initial cold part (180 bytes)) of the STF machine.
@@ -44,6 +48,15 @@ library RollupConfigs {
     /// Largest arity: one round's hashes must fit one L1 transaction (verifier::bisection::MAX_ARITY).
     uint256 internal constant MAX_ARITY = 1024;
     uint256 internal constant BPS_WHOLE = 10_000;
+    /// The least burn. Anyone may take the other side of a claim, its own maker included (an
+    /// asserter posting the root challenge of its own assertion, to be the one it loses to): the
+    /// burn makes losing to oneself cost at least 10%.
+    uint256 internal constant MIN_BURN_BPS = 1_000;
+    /// The least challenge period and clock budget: three L1 slots, so that a move sent in one
+    /// block has two more to be included before its deadline passes.
+    uint256 internal constant MIN_PERIOD = 36;
+    /// The STF guest's own limit on an inbox message (`max_batch_bytes` may not exceed it).
+    uint256 internal constant STF_MAX_BATCH_BYTES = 262_144;
 
     /// The rules both contracts rely on; the Rust referee refuses the same arities and burns.
     function validate(RollupConfig memory c) internal pure {
@@ -53,13 +66,19 @@ library RollupConfigs {
         // A forced batch (every deposit slot used, one transactions byte) must always fit.
         uint256 forced = MESSAGE_HEADER_BYTES + DEPOSIT_RECORD_BYTES * uint256(c.maxDepositsPerBatch) + 1;
         if (c.maxBatchBytes < forced) revert BadConfig("batch bytes below a forced batch");
+        if (c.maxBatchBytes > STF_MAX_BATCH_BYTES) revert BadConfig("batch bytes above the STF limit");
         if (c.forceInclusionDelay == 0) revert BadConfig("force inclusion delay is zero");
         if (c.challengePeriod == 0) revert BadConfig("challenge period is zero");
+        if (c.challengePeriod < MIN_PERIOD) revert BadConfig("challenge period below 36 s");
         if (c.clockBudget == 0) revert BadConfig("clock budget is zero");
+        if (c.clockBudget < MIN_PERIOD) revert BadConfig("clock budget below 36 s");
+        // Dispute nodes keep their clocks in 32 bits.
+        if (c.clockBudget > type(uint32).max) revert BadConfig("clock budget above 2^32 - 1");
         if (c.assertionBond == 0) revert BadConfig("assertion bond is zero");
         if (c.challengeBond == 0) revert BadConfig("challenge bond is zero");
         if (c.arity < 2) revert BadConfig("arity below 2");
         if (c.arity > MAX_ARITY) revert BadConfig("arity above 1024");
+        if (c.burnBps < MIN_BURN_BPS) revert BadConfig("burn below 1000 bps");
         if (c.burnBps > BPS_WHOLE) revert BadConfig("burn above the whole bond");
         if (c.initialStateHash == 0) revert BadConfig("no initial state");
         if (c.moduleHash == 0) revert BadConfig("no module hash");

@@ -1,14 +1,18 @@
-//! The bisection referee: a pure state machine deciding a dispute over one execution [`Claim`].
+//! The rules of disputes, as pure state machines.
 //!
-//! The asserter defends "from machine hash `pre`, `steps` steps later the machine hash is
-//! `post`". While the disputed [`Segment`] spans more than one step, the asserter posts machine
-//! hashes at its interior [`boundaries`] and the challenger picks one sub-segment it disputes:
-//! picking it agrees with the sub-segment's start hash and disputes its end hash. At one step a
-//! [`OneStepChecker`] computes the true post hash from the agreed start hash and a proof, which
-//! settles the game. The referee never runs a program, so it can live on L1.
+//! - [`referee`]: the rollup's dispute protocol, all against all: assertions with moving stakes,
+//!   rivals, and the tree of challenges and dissections with per-path clocks over each assertion's
+//!   claim. The executable model of the settlement contracts (`contracts/src/AssertionChain.sol`,
+//!   `Disputes.sol`), checked against them move by move (`prover::dispute::onchain`).
+//! - [`honest`]: what an honest party plays in that tree, given the true run of a batch.
+//! - [`Bisection`]: the two-party k-ary bisection game over one execution [`Claim`] with chess
+//!   clocks, which `rollup dispute` plays off chain between two agents (the asserter posts the
+//!   hashes at a segment's interior [`boundaries`], the challenger picks the sub-segment it
+//!   disputes, a [`OneStepChecker`] settles the last step).
 //!
-//! Chess clocks bound how long either party can stall, and the loser's bond pays the winner
-//! (minus a burn, see [`DEFAULT_BURN_BPS`]).
+//! Both cut segments with the same [`boundaries`] and settle one step with a [`OneStepChecker`];
+//! neither runs a program, so both could live on L1. A loser's bond pays the winner less a burn
+//! (see [`DEFAULT_BURN_BPS`]).
 
 // Everything here is fed by hostile parties: no input may panic the referee.
 #![deny(
@@ -21,6 +25,8 @@
 mod clock;
 mod config;
 mod dissection;
+pub mod honest;
+pub mod referee;
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,

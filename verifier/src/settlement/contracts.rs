@@ -13,14 +13,19 @@ alloy_sol_types::sol!(
     Inbox,
     "contracts/artifacts/Inbox.json"
 );
-alloy_sol_types::sol!(
-    #[sol(all_derives)]
-    Rollup,
-    "contracts/artifacts/Rollup.json"
-);
+// The generated constructors of events with many fields (`ChallengeOpened`) take them all.
+#[allow(clippy::too_many_arguments)]
+mod rollup_abi {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Rollup,
+        "contracts/artifacts/Rollup.json"
+    );
+}
+pub use rollup_abi::Rollup;
 
 pub use Inbox::DepositRecord;
-pub use Rollup::{AssertionData, GameInfo, WithdrawalProof};
+pub use Rollup::{AssertionData, NodeInfo, WithdrawalProof};
 
 /// The seed's `OptimisticRollupConfig` for settlement, with what the contracts need besides.
 /// Times are seconds of L1 time.

@@ -5,3 +5,4 @@ mod games;
 mod players;
 mod rules;
 mod toy;
+mod referee;
