@@ -275,6 +275,7 @@ fn run_withdrawals(
     Ok(program::ledger::execute(&mut abi, &program::ledger::Config::default()).withdrawals)
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Batch 2: a correct assertion and a fraudulent rival. A watcher's replay disagrees with the
 /// rival: its dispute on chain, down to the one-step proof the EVM checks. Then the throw: the
 /// correct assertion's own camp challenges it just before its period ends and walks away; the
