@@ -1042,3 +1042,208 @@ fn the_embedded_chain_is_rebuilt_from_its_journal_after_a_restart() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Moves drawn at random, valid and not, by six parties over the disputes of one batch with
+/// three rivals (the truth, a wrong root, more steps), with time jumping by random amounts: the
+/// contracts and the Rust referee must agree on every acceptance and refusal (by name), and
+/// after each move on every node's state and clocks, every assertion's status, every credit and
+/// the burn; the Rollup's money adds up throughout. Three seeds (printed);
+/// `HAUPTBUCH_RANDOM_MOVES` sets the count per seed (3,000 by default, 800 with `CI`).
+#[test]
+fn random_moves_agree_with_the_model() {
+    let moves: u64 = std::env::var("HAUPTBUCH_RANDOM_MOVES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if std::env::var_os("CI").is_some() {
+            800
+        } else {
+            3000
+        });
+    for seed in [0x5eed_2026_u64, 7, 1 << 40] {
+        random_moves(seed, moves);
+    }
+}
+
+fn random_moves(seed: u64, moves: u64) {
+    println!("random moves: {moves}, seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let mut chain = chain_configured(
+        EmbeddedL1::new().unwrap(),
+        program::EMPTY_ROOT,
+        NodeStore::new(),
+        |c| {
+            c.arity = 4;
+        },
+    );
+    let mut m = mirrored(&mut chain);
+    let genesis = m.assertions[&0].clone();
+    let (batch, truth) = empty_batch(&mut chain, &genesis, NodeStore::new());
+    let run = run_trace(&chain, &batch, &genesis, NodeStore::new(), truth.steps);
+    let parties: Vec<Wallet> = (0x51..=0x56).map(wallet).collect();
+    assert_mirrored(&mut chain, &mut m, &parties[0], &genesis, &batch, &truth);
+    let wrong_root = lying_claim(&truth, Lie::WrongRoot { from: 1 }, 1);
+    assert_mirrored(
+        &mut chain,
+        &mut m,
+        &parties[1],
+        &genesis,
+        &batch,
+        &wrong_root,
+    );
+    let more_steps = lying_claim(&truth, Lie::MoreSteps { by: 3 }, 2);
+    assert_mirrored(
+        &mut chain,
+        &mut m,
+        &parties[2],
+        &genesis,
+        &batch,
+        &more_steps,
+    );
+    let mut contestants: Vec<Contestant> = parties
+        .iter()
+        .map(|w| Contestant::new(w.clone(), cached(run.clone())))
+        .collect();
+    let arity = chain.config.arity;
+    let addresses: Vec<_> = parties.iter().map(|w| w.address()).collect();
+    let mut truth_trace = run.clone();
+    for i in 0..moves {
+        let who = rng.below(parties.len() as u64) as usize;
+        let nodes: Vec<_> = m
+            .mirror
+            .referee
+            .nodes()
+            .iter()
+            .map(|(k, n)| (*k, n.clone()))
+            .collect();
+        let pick = |rng: &mut Rng, kind: Option<NodeKind>| {
+            let of_kind: Vec<_> = nodes
+                .iter()
+                .filter(|(_, n)| kind.is_none_or(|k| n.kind == k))
+                .collect();
+            (!of_kind.is_empty()).then(|| of_kind[rng.below(of_kind.len() as u64) as usize].clone())
+        };
+        let mv = match rng.below(12) {
+            // Time moves in small jumps, now and then past a deadline.
+            0 if rng.below(3) == 0 => {
+                chain.l1.advance_time(rng.below(BUDGET / 4)).unwrap();
+                None
+            }
+            0 => None,
+            1 => Some(TreeMove::ChallengeAssertion {
+                id: 1 + rng.below(3),
+            }),
+            2 | 3 => pick(&mut rng, Some(NodeKind::Challenge)).map(|(key, c)| {
+                let mut hashes = true_dissection(&mut truth_trace, c.lo, c.hi, arity);
+                let last = hashes.len() - 1;
+                match rng.below(5) {
+                    // The true dissection, or one of a liar, or a wrong count.
+                    0 | 1 => {}
+                    2 if last > 1 => {
+                        hashes[1 + rng.below(last as u64 - 1) as usize] = noise(&mut rng)
+                    }
+                    3 => {
+                        hashes[0] = c.start_hash;
+                        hashes[last] = c.end_hash;
+                        if last > 1 {
+                            hashes[last - 1] = noise(&mut rng);
+                        }
+                    }
+                    _ => {
+                        hashes.pop();
+                    }
+                }
+                TreeMove::Dissect {
+                    challenge: key,
+                    hashes,
+                }
+            }),
+            4 | 5 => pick(&mut rng, Some(NodeKind::Dissection)).map(|(key, d)| {
+                let mut hashes = d.hashes.clone();
+                if rng.below(10) == 0 {
+                    hashes[0] = noise(&mut rng);
+                }
+                TreeMove::Challenge {
+                    dissection: key,
+                    index: rng.below(hashes.len() as u64),
+                    hashes,
+                }
+            }),
+            6 | 7 => pick(&mut rng, Some(NodeKind::Dissection)).map(|(key, d)| {
+                let bounds = verifier::bisection::boundaries(d.lo, d.hi, arity);
+                let index = rng.below(bounds.len() as u64 - 1);
+                TreeMove::ProveStep {
+                    dissection: key,
+                    hashes: d.hashes.clone(),
+                    index,
+                    step: bounds[index as usize],
+                }
+            }),
+            8 => pick(&mut rng, Some(NodeKind::Dissection)).map(|(key, d)| {
+                let bounds = verifier::bisection::boundaries(d.lo, d.hi, arity);
+                TreeMove::ProveHalted {
+                    dissection: key,
+                    hashes: d.hashes.clone(),
+                    step: bounds[bounds.len() - 2],
+                }
+            }),
+            9 | 10 => pick(&mut rng, None).map(|(key, _)| TreeMove::Resolve { key }),
+            _ => {
+                let id = 1 + rng.below(3);
+                let party = &parties[who];
+                let _ = match rng.below(4) {
+                    0 => confirm_mirrored(&mut chain, &mut m, party, id),
+                    1 => reject_voided_mirrored(&mut chain, &mut m, party, id).map(|_| ()),
+                    2 => back_mirrored(&mut chain, &mut m, party, id),
+                    _ => {
+                        cash_out(&mut chain, &mut m, party);
+                        Ok(())
+                    }
+                };
+                None
+            }
+        };
+        if let Some(mv) = mv {
+            send_move(&mut chain, &mut m, &mut contestants[who], &mv);
+        }
+        prover::dispute::onchain::compare(&mut chain.l1, &chain.deployment, &m.mirror, &addresses)
+            .unwrap_or_else(|e| panic!("after move {i}: {e}"));
+        if i % 25 == 0 {
+            rollup_money_is_conserved(&mut chain, &m);
+        }
+    }
+    rollup_money_is_conserved(&mut chain, &m);
+    let decided = (1..=3)
+        .filter(|id| m.mirror.referee.assertion(*id).unwrap().status != AssertionStatus::Pending)
+        .count();
+    println!(
+        "{} dispute nodes, {decided} of 3 assertions decided, {} moves sent",
+        m.mirror.referee.nodes().len(),
+        m.log.len()
+    );
+}
+
+/// A hash of no machine.
+fn noise(rng: &mut Rng) -> MachineHash {
+    MachineHash(program::keccak256(&rng.next().to_be_bytes()))
+}
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+}
