@@ -34,7 +34,7 @@ use crate::settlement::{
 use crate::StfGuest;
 
 /// At most this many assertions in one turn, so that a long catch-up still lets the node play
-/// its games and serve.
+/// its disputes and serve.
 const MAX_ASSERTIONS_PER_TURN: usize = 16;
 
 /// Faults a node can be told to commit, for tests of everyone else.

@@ -1,5 +1,5 @@
 //! The rollup node: a persistent store, the sequencer's mempool and batches, a follower that
-//! replays every batch L1 holds, the duties on the assertion chain and the unattended games.
+//! replays every batch L1 holds, the duties on the assertions and the unattended disputes.
 //!
 //! | module | its one job |
 //! |---|---|
@@ -9,9 +9,9 @@
 //! | [`rpc`] | JSON-RPC 2.0 over HTTP: the reads, and `hb_sendTransaction` on a sequencer |
 //! | [`sequencer`] | posting the next batch from the mempool and pending deposits |
 //! | [`follower`] | applying every posted batch in order (wasmtime, the native ledger alongside) |
-//! | [`chain`] | the assertion chain and its games as L1 shows them |
-//! | [`duties`] | assert, challenge, confirm, reject descendants, collect credits |
-//! | [`player`] | the node's side of its games, rebuilt from L1 every turn |
+//! | [`chain`] | the assertions and their dispute tree as L1 shows them |
+//! | [`duties`] | judge whole claims, assert with a moving stake, confirm, reject the voided, withdraw stake and credits |
+//! | [`player`] | every dispute of a batch it agrees with the parent of (and a fault's attacks), from L1 every turn |
 //! | [`client`] | a blocking JSON-RPC client for the node (user commands, tests, benches) |
 //! | [`service`] | a node: its turn, its RPC server, the embedded L1 kept in a data dir, the wall clock |
 
