@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use program::ledger::Hash;
 
 use super::mempool::{self, Refusal};
-use super::rpc::{lock_state, Shared};
+use super::state::{lock_state, Shared};
 use super::StoreError;
 
 /// At most this many transactions in one store transaction.

@@ -4,6 +4,7 @@
 //! however long the chain is.
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy_primitives::Address;
 use verifier::bisection::referee::{root_challenge_key, Node, NodeKey, NodeState};
@@ -125,7 +126,7 @@ pub fn stake_of(
 pub fn read(l1: &mut dyn L1, deployment: &Deployment) -> Result<ChainView, NodeError> {
     let rollup = deployment.rollup;
     let (head, head_time) = l1.head()?;
-    let now = head_time.max(super::service::unix_now());
+    let now = head_time.max(unix_now());
     let logs = l1.logs(rollup, deployment.first_block, head)?;
     let confirmed = ids::<Rollup::AssertionConfirmed>(&logs, |e| e.id);
     let rejected = ids::<Rollup::AssertionRejected>(&logs, |e| e.id);
@@ -164,4 +165,12 @@ pub fn read(l1: &mut dyn L1, deployment: &Deployment) -> Result<ChainView, NodeE
         assertions,
         tree: read_tree(l1, deployment, &logs)?,
     })
+}
+
+/// The wall clock, in Unix seconds (what an L1 stamps its next block with, about).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -26,7 +26,7 @@ use verifier::settlement::MachineOpening;
 
 use super::chain::{stake_of, AssertionState, ChainView, Status};
 use super::follower::outputs_of;
-use super::rpc::{lock_state, Shared};
+use super::state::{lock_state, Shared};
 use super::NodeError;
 use crate::settlement::{
     assert_batch, back, confirm, fetch_batch, run_claim_with, AssertionRecord, BatchClaim,

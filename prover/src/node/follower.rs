@@ -15,7 +15,7 @@ use verifier::l1::L1;
 use verifier::settlement::contracts::{view, Deployment, Inbox};
 
 use super::mempool::{self, Pending};
-use super::rpc::{lock_state, NodeState, Shared};
+use super::state::{lock_state, NodeState, Shared};
 use super::store::{BatchCommit, Head, StoredBatch, StoredWithdrawal, TxLocation};
 use super::NodeError;
 use crate::runner::Engine;

@@ -6,6 +6,7 @@
 //! | [`store`] | redb: trie nodes, batches, receipts, withdrawals, mempool, head, L1 cursor |
 //! | [`mempool`] | what the sequencer admits, each refusal named |
 //! | [`admission`] | admission with group commit: durable before acknowledged, one sync per group |
+//! | [`state`] | what a turn writes and the RPC reads, behind one lock |
 //! | [`rpc`] | JSON-RPC 2.0 over HTTP: the reads, and `hb_sendTransaction` on a sequencer |
 //! | [`sequencer`] | posting the next batch from the mempool and pending deposits |
 //! | [`follower`] | applying every posted batch in order (wasmtime, the native ledger alongside) |
@@ -25,6 +26,7 @@ pub mod player;
 pub mod rpc;
 pub mod sequencer;
 pub mod service;
+pub mod state;
 pub mod store;
 
 pub use store::{NodeDb, StoreError};

@@ -94,7 +94,7 @@ impl Player {
         &mut self,
         l1: &mut dyn L1,
         duties: &mut Duties,
-        state: &super::rpc::Shared,
+        state: &super::state::Shared,
         guest: &StfGuest,
         chain: &ChainView,
         nodes: &NodeStore,

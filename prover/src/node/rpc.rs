@@ -15,9 +15,7 @@
 //! `data.reason`; a node that is not a sequencer refuses `hb_sendTransaction` with -32004; a store
 //! failure is -32000. Bodies over [`MAX_BODY_BYTES`] are refused before they are parsed.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned, Params};
@@ -26,8 +24,7 @@ use program::ledger::Hash;
 use serde_json::{json, Value};
 
 use super::admission::{Admissions, NotAdmitted};
-use super::mempool::Pending;
-use super::store::NodeDb;
+use super::state::{lock_state, Shared};
 
 /// The largest request body accepted: a batch call of a few hundred transactions.
 pub const MAX_BODY_BYTES: u32 = 256 * 1024;
@@ -35,36 +32,6 @@ pub const MAX_BODY_BYTES: u32 = 256 * 1024;
 pub const STORE_FAILED: i32 = -32000;
 pub const TRANSACTION_REFUSED: i32 = -32003;
 pub const NOT_A_SEQUENCER: i32 = -32004;
-
-/// What the RPC reads and, on a sequencer, adds to.
-pub struct NodeState {
-    pub db: NodeDb,
-    pub chain_id: u64,
-    pub sequencer: bool,
-    /// The mempool's transactions' effects, on top of the head.
-    pub pending: Pending,
-    /// What the node last read from L1 about the assertion chain.
-    pub l1: L1Summary,
-    /// The sender of each waiting transaction, recovered at admission (by transaction hash):
-    /// the batch that includes it and the re-check after each batch do not recover it again.
-    pub senders: BTreeMap<Hash, program::ledger::Address>,
-    /// The signatures of the batch applied last (the one asserted next, usually).
-    pub recovered: Option<(u64, Arc<program::RecoveredSignatures>)>,
-}
-
-/// The assertion chain as the node last read it (zeros before its first turn).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct L1Summary {
-    pub posted_batches: u64,
-    pub latest_assertion: u64,
-    pub latest_assertion_batch: u64,
-    /// `pending`, `confirmed` or `rejected`.
-    pub latest_assertion_status: String,
-    pub confirmed_assertion: u64,
-    pub confirmed_batch: u64,
-}
-
-pub type Shared = Arc<Mutex<NodeState>>;
 
 /// What the RPC methods see: the node's state, and on a sequencer the mempool's committer.
 pub struct Context {
@@ -101,14 +68,6 @@ fn fixed<const N: usize>(params: &Params, what: &str) -> Result<[u8; N], ErrorOb
     hex_bytes(&text)
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| invalid(what))
-}
-
-/// The node's state, locked. A panic while it was held cannot have left the store half-written
-/// (redb commits whole transactions), so a poisoned lock's state is still sound.
-pub fn lock_state(state: &Shared) -> std::sync::MutexGuard<'_, NodeState> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The methods, over `state`.
@@ -244,8 +203,12 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
 
+    use std::sync::{Arc, Mutex};
+
     use super::*;
-    use crate::node::store::{BatchCommit, Head};
+    use crate::node::mempool::Pending;
+    use crate::node::state::NodeState;
+    use crate::node::store::{BatchCommit, Head, NodeDb};
     use program::{address_of, genesis, sign_transfer, SigningKey};
 
     const CHAIN: u64 = 5;

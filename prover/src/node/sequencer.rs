@@ -8,7 +8,7 @@ use program::ledger::TransactionList;
 use verifier::l1::{Wallet, L1};
 use verifier::settlement::Deployment;
 
-use super::rpc::{lock_state, Shared};
+use super::state::{lock_state, Shared};
 use super::NodeError;
 use crate::settlement::{pending_deposits, post_batch};
 

@@ -12,20 +12,21 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use jsonrpsee::server::ServerHandle;
 use verifier::l1::embedded::EmbeddedL1;
 use verifier::l1::{Wallet, L1, U256};
 use verifier::settlement::contracts::{view, Deployment, Rollup};
 
-use super::chain;
+use super::chain::{self, unix_now};
 use super::duties::{Action, Duties, Fault};
 use super::follower::{apply_next, posted_batches, readmit, Applied};
 use super::mempool::Pending;
 use super::player::{Played, Player};
-use super::rpc::{self, lock_state, L1Summary, NodeState, Shared};
+use super::rpc;
 use super::sequencer::{post_next_batch, Posted};
+use super::state::{lock_state, L1Summary, NodeState, Shared};
 use super::store::Head;
 use super::{NodeDb, NodeError};
 use crate::config::RollupConfig;
@@ -266,14 +267,6 @@ fn summarize(view: &chain::ChainView, posted_batches: u64) -> L1Summary {
         confirmed_assertion: view.last_confirmed,
         confirmed_batch: confirmed.map(|a| a.batch()).unwrap_or(0),
     }
-}
-
-/// The wall clock, in Unix seconds (what an L1 stamps its next block with, about).
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Moves an embedded chain's clock up to the wall clock: a node on it lives in real time (its
