@@ -358,7 +358,8 @@ fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected(
     let (mut l1, deployment) = open_embedded(&dir.join("l1"), &sequencer, &config()).unwrap();
     follow_wall_clock(&mut l1).unwrap();
     for who in [&forger, &user] {
-        l1.set_balance(who.address(), U256::from(100 * ETHER)).unwrap();
+        l1.set_balance(who.address(), U256::from(100 * ETHER))
+            .unwrap();
     }
     contracts::send(
         &mut l1,
@@ -376,8 +377,8 @@ fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected(
     prover::settlement::post_batch(&mut l1, &sequencer, &deployment, &[0]).unwrap();
     let batch = prover::settlement::fetch_batch(&mut l1, &deployment, 1).unwrap();
     let genesis = prover::settlement::genesis_assertion(&mut l1, &deployment).unwrap();
-    let truth = prover::settlement::run_claim(&guest, &batch, &genesis, program::NodeStore::new())
-        .unwrap();
+    let truth =
+        prover::settlement::run_claim(&guest, &batch, &genesis, program::NodeStore::new()).unwrap();
     // Two forgeries with the true outputs: another machine (the pc byte of the hot part), and
     // one step more (the same final machine).
     let mut other_machine = truth.clone();
@@ -386,11 +387,15 @@ fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected(
     more_steps.steps += 1;
     let mut forged = Vec::new();
     for (claim, from) in [(&other_machine, &forger), (&more_steps, &wallet(0x56))] {
-        l1.set_balance(from.address(), U256::from(100 * ETHER)).unwrap();
+        l1.set_balance(from.address(), U256::from(100 * ETHER))
+            .unwrap();
         let (record, _) =
             prover::settlement::assert_batch(&mut l1, from, &deployment, &genesis, &batch, claim)
                 .unwrap();
-        assert_eq!(record.outputs, truth.outputs, "the outputs are the true ones");
+        assert_eq!(
+            record.outputs, truth.outputs,
+            "the outputs are the true ones"
+        );
         forged.push(record.id);
     }
     let mut node = start(
@@ -404,11 +409,18 @@ fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected(
     let done = settle(&mut [&mut node], &mut l1);
     for id in &forged {
         assert!(
-            done.played.iter().any(|p| p.kind == "challengeAssertion" && p.assertion == *id),
+            done.played
+                .iter()
+                .any(|p| p.kind == "challengeAssertion" && p.assertion == *id),
             "assertion {id} not challenged: {:?}",
             done.played
         );
-        let state = view(&mut l1, deployment.rollup, Rollup::assertionCall { id: *id }).unwrap();
+        let state = view(
+            &mut l1,
+            deployment.rollup,
+            Rollup::assertionCall { id: *id },
+        )
+        .unwrap();
         assert_eq!(state.status, 3, "assertion {id} is rejected");
     }
     // The node asserted the whole truth itself, and it confirms after the period.
@@ -423,7 +435,11 @@ fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected(
     );
     l1.advance_time(PERIOD + 1).unwrap();
     let done = settle(&mut [&mut node], &mut l1);
-    assert!(done.actions.contains(&Action::Confirmed(3)), "{:?}", done.actions);
+    assert!(
+        done.actions.contains(&Action::Confirmed(3)),
+        "{:?}",
+        done.actions
+    );
     node.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1066,7 +1066,7 @@ fn random_moves_agree_with_the_model() {
 
 fn random_moves(seed: u64, moves: u64) {
     println!("random moves: {moves}, seed {seed:#x}");
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix(seed);
     let mut chain = chain_configured(
         EmbeddedL1::new().unwrap(),
         program::EMPTY_ROOT,
@@ -1115,7 +1115,7 @@ fn random_moves(seed: u64, moves: u64) {
             .iter()
             .map(|(k, n)| (*k, n.clone()))
             .collect();
-        let pick = |rng: &mut Rng, kind: Option<NodeKind>| {
+        let pick = |rng: &mut SplitMix, kind: Option<NodeKind>| {
             let of_kind: Vec<_> = nodes
                 .iter()
                 .filter(|(_, n)| kind.is_none_or(|k| n.kind == k))
@@ -1223,27 +1223,6 @@ fn random_moves(seed: u64, moves: u64) {
 }
 
 /// A hash of no machine.
-fn noise(rng: &mut Rng) -> MachineHash {
+fn noise(rng: &mut SplitMix) -> MachineHash {
     MachineHash(program::keccak256(&rng.next().to_be_bytes()))
-}
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
 }

@@ -23,7 +23,7 @@ use prover::settlement::{
     PostedBatch, SettleError,
 };
 use prover::StfGuest;
-use verifier::bisection::honest::{honest_moves, AssertionView, Trace, TreeMove};
+use verifier::bisection::honest::{Trace, TreeMove};
 use verifier::bisection::referee::{AssertionStatus, NodeState, Refusal};
 use verifier::l1::embedded::EmbeddedL1;
 use verifier::l1::{Address, Bytes, L1Error, Revert, TxReceipt, Wallet, B256, L1, U256};
@@ -1107,25 +1107,6 @@ pub fn rollup_money_is_conserved<L: L1>(chain: &mut Chain<L>, m: &Mirrored) {
 }
 
 /// The views of the children of `parent` a contestant playing `plays_in` sees at `at`.
-fn views(m: &Mirrored, parent: u64, plays_in: &Option<Vec<u64>>, at: u64) -> Vec<AssertionView> {
-    let period = m.mirror.referee.config().challenge_period;
-    m.assertions
-        .values()
-        .filter(|a| a.data.parentId == parent && a.id != 0)
-        .filter(|a| plays_in.as_ref().is_none_or(|ids| ids.contains(&a.id)))
-        .filter_map(|a| {
-            let entry = m.mirror.referee.assertion(a.id)?;
-            Some(AssertionView {
-                id: a.id,
-                final_hash: MachineHash(a.data.finalMachineHash.0),
-                steps: a.data.steps,
-                pending: entry.status == AssertionStatus::Pending,
-                challengeable: at < entry.created_at + period,
-            })
-        })
-        .collect()
-}
-
 /// The moves `c` makes now ([`honest_moves`] with its own run), sent in order.
 pub fn play_turn<L: L1>(
     chain: &mut Chain<L>,
@@ -1134,17 +1115,7 @@ pub fn play_turn<L: L1>(
     c: &mut Contestant,
 ) -> bool {
     let at = now(chain);
-    let config = *m.mirror.referee.config();
-    let views = views(m, parent, &c.plays_in, at);
-    let tree = m.mirror.referee.nodes().clone();
-    let moves = honest_moves(
-        c.run.as_mut(),
-        &views,
-        &tree,
-        config.arity,
-        config.clock_budget,
-        at,
-    );
+    let moves = m.mirror.moves_of(c, &m.assertions, parent, at);
     for mv in &moves {
         send_move(chain, m, c, mv);
     }
@@ -1372,16 +1343,25 @@ pub fn funded<L: L1>(chain: &mut Chain<L>, seed: &str, n: u64, ether: u128) -> W
     w
 }
 
-/// splitmix64, so every sybil's lie reproduces.
-struct SplitMix(u64);
+/// splitmix64, so every sybil's lie (and every random move) reproduces.
+pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (0 for `n == 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
     }
 }
 

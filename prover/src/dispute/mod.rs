@@ -27,7 +27,9 @@ pub use checkpoints::{checkpoint_count, Checkpoints};
 pub use computation::{Computation, SemanticsChecker};
 pub use driver::{run_dispute, DisputeReport, OneStepRecord, RefusedMove, RoundRecord};
 pub use liar::{Liar, Lie};
-pub use onchain::{play_until_decided, Contestant, DisputeReport as TreeReport, Mirror, OnchainError};
+pub use onchain::{
+    play_until_decided, Contestant, DisputeReport as TreeReport, Mirror, OnchainError,
+};
 pub use replay::{differing_outputs, replay_outputs};
 
 /// Why a dispute could not be played (never "who won": that is in the report).

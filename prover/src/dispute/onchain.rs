@@ -126,6 +126,41 @@ impl Mirror {
             (None, Ok(_)) => Err(disagreement("assert", "accepted", "no record given")),
         }
     }
+
+    /// The moves `c` makes at `at` in the disputes of `parent`'s children ([`honest_moves`] with
+    /// its own run, on the model's tree, which is the contract's).
+    pub fn moves_of(
+        &self,
+        c: &mut Contestant,
+        assertions: &BTreeMap<u64, AssertionRecord>,
+        parent: u64,
+        at: u64,
+    ) -> Vec<TreeMove> {
+        let config = self.referee.config();
+        let views: Vec<AssertionView> = assertions
+            .values()
+            .filter(|a| a.data.parentId == parent && a.id != 0)
+            .filter(|a| c.plays_in.as_ref().is_none_or(|ids| ids.contains(&a.id)))
+            .filter_map(|a| {
+                let entry = self.referee.assertion(a.id)?;
+                Some(AssertionView {
+                    id: a.id,
+                    final_hash: MachineHash(a.data.finalMachineHash.0),
+                    steps: a.data.steps,
+                    pending: entry.status == AssertionStatus::Pending,
+                    challengeable: at < entry.created_at + config.challenge_period,
+                })
+            })
+            .collect();
+        honest_moves(
+            c.run.as_mut(),
+            &views,
+            self.referee.nodes(),
+            config.arity,
+            config.clock_budget,
+            at,
+        )
+    }
 }
 
 fn wei(value: U256) -> u128 {
@@ -375,31 +410,7 @@ pub fn play_until_decided(
             if !c.plays {
                 continue;
             }
-            // The model's tree is the contract's (compared after every block).
-            let tree = mirror.referee.nodes().clone();
-            let views: Vec<AssertionView> = assertions
-                .values()
-                .filter(|a| a.data.parentId == parent && a.id != 0)
-                .filter(|a| c.plays_in.as_ref().is_none_or(|ids| ids.contains(&a.id)))
-                .filter_map(|a| {
-                    let entry = mirror.referee.assertion(a.id)?;
-                    Some(AssertionView {
-                        id: a.id,
-                        final_hash: MachineHash(a.data.finalMachineHash.0),
-                        steps: a.data.steps,
-                        pending: entry.status == AssertionStatus::Pending,
-                        challengeable: at < entry.created_at + config.challenge_period,
-                    })
-                })
-                .collect();
-            let moves = honest_moves(
-                c.run.as_mut(),
-                &views,
-                &tree,
-                config.arity,
-                config.clock_budget,
-                at,
-            );
+            let moves = mirror.moves_of(c, assertions, parent, at);
             for mv in &moves {
                 apply_move(l1, mirror, &cx, c, mv)?;
                 moved = true;

@@ -3,6 +3,6 @@
 
 mod games;
 mod players;
+mod referee;
 mod rules;
 mod toy;
-mod referee;
