@@ -15,11 +15,27 @@
 //! dissection_arity = 32
 //! burn_bps = 5000                   # share of a loser's bond burned
 //! # sequencer = "0x..."             # default: the deploying account
+//! sequencer_timeout = 172800        # no sequencer batch this long: anyone may post batches
+//!
+//! # The guardian (m-of-n EIP-712 signatures): it may pause withdrawal and bond payouts (the
+//! # pause ends by itself) and hold a confirmed assertion's withdrawals for a bounded window.
+//! # It can never move escrow, confirm or reject an assertion, or change code.
+//! guardian_signers = []             # e.g. ["0x..", "0x..", "0x.."]; none: no guardian
+//! guardian_threshold = 0            # signatures an action needs (0 with no signers)
+//! pause_expiry = 7776000            # a pause ends by itself after this (at most 90 days)
+//! withdrawal_threshold = "100000000000000000000" # wei; above it a withdrawal waits longer
+//! large_withdrawal_delay = 86400    # the extra wait of a large withdrawal
+//! guardian_window = 86400           # after confirmation, the guardian may hold withdrawals
+//!
+//! # The node's own (not part of the deployment):
+//! enable_state_caching = true       # keep the trie's nodes in memory between batches
+//! enable_parallel_execution = true  # recover a batch's signatures on every core first
 //! ```
 
 use serde::Deserialize;
 use verifier::l1::{Address, B256, U256};
-use verifier::settlement::{MachineOpening, SettlementConfig};
+use verifier::settlement::contracts::{MAX_GUARDIAN_DELAY, MAX_GUARDIAN_SIGNERS};
+use verifier::settlement::{GuardianConfig, MachineOpening, SettlementConfig};
 
 /// The most transactions the STF guest accepts in one batch (`ledger::Config::default()`).
 pub const GUEST_MAX_TRANSACTIONS: u32 = 1000;
@@ -57,6 +73,16 @@ pub struct RollupConfig {
     pub dissection_arity: u32,
     pub burn_bps: u16,
     pub sequencer: Option<String>,
+    pub sequencer_timeout: u64,
+    pub guardian_signers: Vec<String>,
+    pub guardian_threshold: u8,
+    pub pause_expiry: u64,
+    /// Wei, as a decimal string.
+    pub withdrawal_threshold: String,
+    pub large_withdrawal_delay: u64,
+    pub guardian_window: u64,
+    pub enable_state_caching: bool,
+    pub enable_parallel_execution: bool,
 }
 
 impl Default for RollupConfig {
@@ -75,6 +101,15 @@ impl Default for RollupConfig {
             dissection_arity: verifier::bisection::DEFAULT_ARITY,
             burn_bps: verifier::bisection::DEFAULT_BURN_BPS,
             sequencer: None,
+            sequencer_timeout: 2 * 86_400,
+            guardian_signers: Vec::new(),
+            guardian_threshold: 0,
+            pause_expiry: MAX_GUARDIAN_DELAY,
+            withdrawal_threshold: "100000000000000000000".into(),
+            large_withdrawal_delay: 86_400,
+            guardian_window: 86_400,
+            enable_state_caching: true,
+            enable_parallel_execution: true,
         }
     }
 }
@@ -165,7 +200,71 @@ impl RollupConfig {
             }
         }
         self.sequencer_address()?;
+        if self.sequencer_timeout == 0 {
+            return invalid("sequencer_timeout must not be 0".into());
+        }
+        self.guardian()?;
         Ok(())
+    }
+
+    /// The guardian's part, checked as `RollupConfigs.validate` checks it (signers are sorted
+    /// here, so the file may list them in any order).
+    pub fn guardian(&self) -> Result<GuardianConfig, ConfigError> {
+        let invalid = |why: String| Err(ConfigError::Invalid(why));
+        let mut signers = Vec::with_capacity(self.guardian_signers.len());
+        for text in &self.guardian_signers {
+            let signer = text.parse::<Address>().map_err(|e| {
+                ConfigError::Invalid(format!("guardian_signers: {text:?} is not an address: {e}"))
+            })?;
+            if signer.is_zero() {
+                return invalid("guardian_signers: the zero address cannot sign".into());
+            }
+            signers.push(signer);
+        }
+        signers.sort();
+        if signers.windows(2).any(|pair| pair[0] == pair[1]) {
+            return invalid("guardian_signers: a signer is listed twice".into());
+        }
+        if signers.len() > MAX_GUARDIAN_SIGNERS {
+            return invalid(format!(
+                "guardian_signers: {} signers, at most {MAX_GUARDIAN_SIGNERS}",
+                signers.len()
+            ));
+        }
+        let threshold = usize::from(self.guardian_threshold);
+        if threshold > signers.len() {
+            return invalid(format!(
+                "guardian_threshold = {threshold} is above the {} guardian_signers",
+                signers.len()
+            ));
+        }
+        if threshold == 0 && !signers.is_empty() {
+            return invalid(
+                "guardian_threshold = 0 with guardian_signers: set a threshold, or list no signers for no guardian".into(),
+            );
+        }
+        for (key, value) in [
+            ("pause_expiry", self.pause_expiry),
+            ("large_withdrawal_delay", self.large_withdrawal_delay),
+            ("guardian_window", self.guardian_window),
+        ] {
+            if value > MAX_GUARDIAN_DELAY {
+                return invalid(format!(
+                    "{key} = {value} is above 90 days ({MAX_GUARDIAN_DELAY} s): the guardian's power must be bounded"
+                ));
+            }
+        }
+        if threshold > 0 && self.pause_expiry == 0 {
+            return invalid("pause_expiry must not be 0 with a guardian".into());
+        }
+        Ok(GuardianConfig {
+            signers,
+            threshold: self.guardian_threshold,
+            pause_expiry: self.pause_expiry,
+            withdrawal_threshold: wei("withdrawal_threshold", &self.withdrawal_threshold)?,
+            large_withdrawal_delay: self.large_withdrawal_delay,
+            window: self.guardian_window,
+        })
     }
 
     /// The configured sequencer, if any.
@@ -204,6 +303,8 @@ impl RollupConfig {
         config.clock_budget = self.clock_budget;
         config.arity = self.dissection_arity;
         config.burn_bps = self.burn_bps;
+        config.sequencer_timeout = self.sequencer_timeout;
+        config.guardian = self.guardian()?;
         Ok(config)
     }
 }
@@ -259,6 +360,19 @@ mod tests {
             ("assertion_bond_wei = \"ten\"", "assertion_bond_wei"),
             ("sequencer = \"0x12\"", "sequencer"),
             ("max_transaction_per_batch = 5", "unknown field"),
+            ("sequencer_timeout = 0", "sequencer_timeout"),
+            ("guardian_threshold = 1", "guardian_threshold = 1 is above the 0"),
+            (
+                "guardian_signers = [\"0x00000000000000000000000000000000000000aa\"]",
+                "guardian_threshold = 0 with guardian_signers",
+            ),
+            (
+                "guardian_threshold = 1\nguardian_signers = [\"0x00000000000000000000000000000000000000aa\", \"0x00000000000000000000000000000000000000AA\"]",
+                "listed twice",
+            ),
+            ("pause_expiry = 7776001", "pause_expiry = 7776001 is above 90 days"),
+            ("guardian_window = 9999999", "guardian_window"),
+            ("withdrawal_threshold = \"-1\"", "withdrawal_threshold"),
             ("fraud_proof_timeout = \"soon\"", "fraud_proof_timeout"),
         ] {
             let error = RollupConfig::from_toml(text).unwrap_err().to_string();

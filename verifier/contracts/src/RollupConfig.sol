@@ -5,7 +5,7 @@ pragma solidity 0.8.37;
 /// Rollup checks that by hash); every figure is fixed for the life of the contracts.
 struct RollupConfig {
     uint64 chainId;
-    /// The only account that may post batches.
+    /// The account that posts batches; anyone may while it has posted none for `sequencerTimeout`.
     address sequencer;
     /// A longer inbox message is refused on L1 (and rejected by the STF, whose limit must match;
     /// at most the STF guest's own limit, 262,144).
@@ -35,6 +35,21 @@ struct RollupConfig {
     bytes32 initialStateHash;
     /// The STF module's hash: bytes 109..141 of every hot part of its machine.
     bytes32 moduleHash;
+    /// Seconds without a batch from the sequencer after which anyone may post batches (until the
+    /// sequencer posts again).
+    uint64 sequencerTimeout;
+    /// The guardian's signers, strictly ascending (so none twice); empty when there is no guardian.
+    address[] guardianSigners;
+    /// Signatures an action needs (0: no guardian; at most the number of signers).
+    uint8 guardianThreshold;
+    /// Seconds after which a pause ends by itself (at most 90 days).
+    uint64 pauseExpiry;
+    /// Wei; a withdrawal above it waits `largeWithdrawalDelay` more.
+    uint256 withdrawalThreshold;
+    uint64 largeWithdrawalDelay;
+    /// Seconds after an assertion's confirmation during which the guardian may hold its
+    /// withdrawals (at most 90 days).
+    uint64 guardianWindow;
 }
 
 /// The configuration is refused; `why` says which rule it breaks.
@@ -57,6 +72,10 @@ library RollupConfigs {
     uint256 internal constant MIN_PERIOD = 36;
     /// The STF guest's own limit on an inbox message (`max_batch_bytes` may not exceed it).
     uint256 internal constant STF_MAX_BATCH_BYTES = 262_144;
+    /// The longest a pause lasts, a hold window or a large withdrawal's extra wait can be.
+    uint256 internal constant MAX_GUARDIAN_DELAY = 90 days;
+    /// The most guardian signers (an action's signatures are checked in one transaction).
+    uint256 internal constant MAX_GUARDIAN_SIGNERS = 32;
 
     /// The rules both contracts rely on; the Rust referee refuses the same arities and burns.
     function validate(RollupConfig memory c) internal pure {
@@ -82,6 +101,25 @@ library RollupConfigs {
         if (c.burnBps > BPS_WHOLE) revert BadConfig("burn above the whole bond");
         if (c.initialStateHash == 0) revert BadConfig("no initial state");
         if (c.moduleHash == 0) revert BadConfig("no module hash");
+        if (c.sequencerTimeout == 0) revert BadConfig("sequencer timeout is zero");
+        validateGuardian(c);
+    }
+
+    function validateGuardian(RollupConfig memory c) private pure {
+        uint256 n = c.guardianSigners.length;
+        if (n > MAX_GUARDIAN_SIGNERS) revert BadConfig("more than 32 guardian signers");
+        if (c.guardianThreshold > n) revert BadConfig("guardian threshold above signers");
+        if (c.guardianThreshold == 0 && n != 0) revert BadConfig("guardian signers, no threshold");
+        for (uint256 i = 0; i < n; i++) {
+            if (c.guardianSigners[i] == address(0)) revert BadConfig("zero guardian signer");
+            if (i > 0 && c.guardianSigners[i] <= c.guardianSigners[i - 1]) {
+                revert BadConfig("guardian signers not ascending");
+            }
+        }
+        if (c.pauseExpiry > MAX_GUARDIAN_DELAY) revert BadConfig("pause expiry above 90 days");
+        if (c.guardianWindow > MAX_GUARDIAN_DELAY) revert BadConfig("guardian window above 90 days");
+        if (c.largeWithdrawalDelay > MAX_GUARDIAN_DELAY) revert BadConfig("large delay above 90 days");
+        if (c.guardianThreshold != 0 && c.pauseExpiry == 0) revert BadConfig("pause expiry is zero");
     }
 
     /// The part of `bond` that is burned: `bond * bps / 10_000` rounded down, without overflow

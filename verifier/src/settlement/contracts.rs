@@ -48,7 +48,31 @@ pub struct SettlementConfig {
     /// keccak256 of the STF machine's step-0 opening ([`super::MachineOpening::commitment`]).
     pub initial_state_hash: B256,
     pub module_hash: B256,
+    /// Seconds without a sequencer batch after which anyone may post batches.
+    pub sequencer_timeout: u64,
+    pub guardian: GuardianConfig,
 }
+
+/// The guardian: who signs its actions, how many must, and the bounds of what it can do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuardianConfig {
+    /// Strictly ascending; empty (with threshold 0) for a guardian-free deployment.
+    pub signers: Vec<Address>,
+    pub threshold: u8,
+    /// Seconds after which a pause ends by itself (at most 90 days).
+    pub pause_expiry: u64,
+    /// Wei; withdrawals above it wait `large_withdrawal_delay` more.
+    pub withdrawal_threshold: U256,
+    pub large_withdrawal_delay: u64,
+    /// Seconds after confirmation during which an assertion's withdrawals may be held.
+    pub window: u64,
+}
+
+/// The longest a pause, a hold window or a large withdrawal's extra wait may be
+/// (`RollupConfigs.MAX_GUARDIAN_DELAY`).
+pub const MAX_GUARDIAN_DELAY: u64 = 90 * 86_400;
+/// The most guardian signers (`RollupConfigs.MAX_GUARDIAN_SIGNERS`).
+pub const MAX_GUARDIAN_SIGNERS: usize = 32;
 
 /// One ether in wei.
 pub const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -80,6 +104,11 @@ impl SettlementConfig {
             genesis_state_root,
             initial_state_hash,
             module_hash,
+            sequencer_timeout: 2 * 86_400,
+            guardian: GuardianConfig {
+                pause_expiry: MAX_GUARDIAN_DELAY,
+                ..GuardianConfig::default()
+            },
         }
     }
 
@@ -100,6 +129,13 @@ impl SettlementConfig {
             genesisStateRoot: self.genesis_state_root,
             initialStateHash: self.initial_state_hash,
             moduleHash: self.module_hash,
+            sequencerTimeout: self.sequencer_timeout,
+            guardianSigners: self.guardian.signers.clone(),
+            guardianThreshold: self.guardian.threshold,
+            pauseExpiry: self.guardian.pause_expiry,
+            withdrawalThreshold: self.guardian.withdrawal_threshold,
+            largeWithdrawalDelay: self.guardian.large_withdrawal_delay,
+            guardianWindow: self.guardian.window,
         }
     }
 }

@@ -6,4 +6,4 @@ pub mod commitments;
 pub use commitments::{host_root, BatchCommitment, MachineOpening};
 pub mod contracts;
 
-pub use contracts::{deploy, Deployment, SettlementConfig};
+pub use contracts::{deploy, Deployment, GuardianConfig, SettlementConfig};
