@@ -27,7 +27,7 @@ use prover::node::service::{follow_wall_clock, open_embedded, Node, NodeOptions,
 use prover::node::state::{NodeState, Shared};
 use prover::node::store::Head;
 use prover::node::NodeDb;
-use prover::settlement::{fetch_batch, post_batch};
+use prover::settlement::{fetch_batch, post_batch, L1Log};
 use prover::StfGuest;
 use serde_json::json;
 use verifier::l1::embedded::EmbeddedL1;
@@ -150,7 +150,8 @@ fn follower_benches(c: &mut Criterion) {
 
     // One batch replayed, with and without the signature cache.
     let state = fresh_follower("replay");
-    apply_next(&state, &mut l1, &deployment, &guest).unwrap();
+    let log = L1Log::read(&mut l1, &deployment).unwrap();
+    apply_next(&state, &mut l1, &log, &guest).unwrap();
     let head = state.lock().unwrap().db.head().unwrap();
     let nodes = state.lock().unwrap().db.nodes().clone();
     let batch = fetch_batch(&mut l1, &deployment, 2).unwrap();
@@ -182,10 +183,9 @@ fn follower_benches(c: &mut Criterion) {
                 let state = fresh_follower(&format!("catchup-{run}"));
                 let started = Instant::now();
                 let mut applied = 0;
-                while apply_next(&state, &mut l1, &deployment, &guest)
-                    .unwrap()
-                    .is_some()
-                {
+                // Reading the logs is part of catching up.
+                let log = L1Log::read(&mut l1, &deployment).unwrap();
+                while apply_next(&state, &mut l1, &log, &guest).unwrap().is_some() {
                     applied += 1;
                 }
                 total += started.elapsed();

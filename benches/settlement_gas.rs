@@ -161,13 +161,14 @@ fn force_inclusion(table: &mut Table) {
     let mut chain = chain();
     deposit(&mut chain, [0xCA; 20], ETHER).success().unwrap();
     chain.l1.advance_time(PERIOD).unwrap();
-    let records = prover::settlement::pending_deposits(&mut chain.l1, &chain.deployment).unwrap();
+    let log = prover::settlement::L1Log::read(&mut chain.l1, &chain.deployment).unwrap();
+    let records = prover::settlement::pending_delayed(&mut chain.l1, &log, usize::MAX).unwrap();
     let receipt = contracts::send(
         &mut chain.l1,
         &wallet(0x53),
         chain.deployment.inbox,
         U256::ZERO,
-        Inbox::forceIncludeCall { deposits: records },
+        Inbox::forceIncludeCall { delayed: records },
     )
     .unwrap()
     .success()

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use program::ledger::BatchOutputs;
 use prover::config::RollupConfig;
-use prover::settlement::{deploy_rollup, fetch_assertions};
+use prover::settlement::{assertions_logged, deploy_rollup, L1Log};
 use prover::StfGuest;
 use verifier::l1::rpc::RpcL1;
 use verifier::l1::{Address, Wallet, B256, U256};
@@ -212,8 +212,9 @@ pub fn deposit(args: DepositArgs) -> Result<ExitCode, String> {
 pub fn assertions(args: AssertionsArgs) -> Result<ExitCode, String> {
     let deployment = read_deployment(&args.deployment)?;
     let mut l1 = connect(&args.l1_rpc)?;
-    let all = fetch_assertions(&mut l1, &deployment).map_err(|e| e.to_string())?;
-    let chain = prover::node::chain::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let log = L1Log::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let all = assertions_logged(&mut l1, &log).map_err(|e| e.to_string())?;
+    let chain = prover::node::chain::read(&mut l1, &log).map_err(|e| e.to_string())?;
     let count = view(&mut l1, deployment.rollup, Rollup::assertionCountCall {})
         .map_err(|e| e.to_string())?;
     println!("assertions: {count}");

@@ -196,10 +196,10 @@ impl Progress {
         match &self.bar {
             Some(bar) => bar.inc(1),
             None => tracing::info!(
-                "{}: applied batch {} ({} deposits, {} transactions; wasmtime {:.1} ms), state root {}",
+                "{}: applied batch {} ({} delayed, {} transactions; wasmtime {:.1} ms), state root {}",
                 self.name,
                 applied.number,
-                applied.deposits,
+                applied.delayed,
                 applied.transactions,
                 applied.replay.as_secs_f64() * 1e3,
                 short(&applied.state_root)

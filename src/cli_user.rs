@@ -216,7 +216,8 @@ pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
         siblings,
     };
     let mut l1 = RpcL1::connect(&args.l1_rpc).map_err(|e| format!("{}: {e}", args.l1_rpc))?;
-    let view_of = chain::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let log = prover::settlement::L1Log::read(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let view_of = chain::read(&mut l1, &log).map_err(|e| e.to_string())?;
     // The confirmed assertion of the batch, else one still pending (several may be: rivals).
     let of_batch = || {
         view_of

@@ -164,7 +164,7 @@ fn stf_section() -> Result<StfRun, String> {
     println!(
         "   batch 1: {} signed transfers and withdrawals, {} deposits",
         batch.transactions.len(),
-        batch.deposits.len()
+        batch.delayed.len()
     );
     let (native, _) = run_native(&batch, store.clone());
     let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;

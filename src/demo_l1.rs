@@ -134,7 +134,7 @@ pub fn settlement_section(
     let batch = fetch_batch(&mut l1, &deployment, number).map_err(|x| e(&x))?;
     println!(
         "   batch {number} posted: {} deposit + 202 transactions, {} bytes of calldata: {} gas; L1 commits to the message it built",
-        batch.deposits.len(),
+        batch.delayed.len(),
         section.len(),
         receipt.gas_used
     );
@@ -193,7 +193,8 @@ pub fn settlement_section(
     let withdrawal = Withdrawal {
         l1_recipient: user.address().into_array(),
         amount: ETHER,
-        index: (number << 32) | 1,
+        // Its receipt's place: after the delayed messages and Alice's transfer.
+        index: (number << 32) | (batch.delayed.len() as u64 + 1),
     };
     let leaves: Vec<Withdrawal> = run_withdrawals(&batch, &genesis, genesis_store)?;
     let position = leaves

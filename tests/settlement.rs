@@ -23,8 +23,8 @@ use program::NodeStore;
 use prover::dispute::onchain::Contestant;
 use prover::dispute::tree::LyingTrace;
 use prover::settlement::{
-    assert_batch, fetch_batch, finalize_withdrawal, genesis_assertion, initial_opening, run_claim,
-    withdrawal_proof_of, BatchClaim,
+    assert_batch, fetch_batch, finalize_withdrawal, genesis_assertion, initial_opening,
+    pending_delayed, run_claim, withdrawal_proof_of, BatchClaim, L1Log,
 };
 use prover::StfGuest;
 use verifier::bisection::honest::{segment_is_true, true_dissection, TreeMove};
@@ -713,21 +713,21 @@ fn a_deposit_the_sequencer_ignores_is_forced_in() {
             U256::ZERO,
             Inbox::postBatchCall {
                 transactions: contracts::bytes(&empty),
-                deposits: vec![],
+                delayed: vec![],
             },
         )
         .unwrap()
     };
     skip(&mut chain).success().unwrap();
     let force = |chain: &mut Chain| {
-        let records =
-            prover::settlement::pending_deposits(&mut chain.l1, &chain.deployment).unwrap();
+        let log = L1Log::read(&mut chain.l1, &chain.deployment).unwrap();
+        let records = pending_delayed(&mut chain.l1, &log, usize::MAX).unwrap();
         contracts::send(
             &mut chain.l1,
             &wallet(0x53),
             chain.deployment.inbox,
             U256::ZERO,
-            Inbox::forceIncludeCall { deposits: records },
+            Inbox::forceIncludeCall { delayed: records },
         )
         .unwrap()
     };
@@ -736,14 +736,14 @@ fn a_deposit_the_sequencer_ignores_is_forced_in() {
 
     chain.l1.advance_time(PERIOD).unwrap();
     let refused = skip(&mut chain).outcome.unwrap_err().error;
-    assert!(refused.starts_with("DepositOverdue"), "{refused}");
+    assert!(refused.starts_with("DelayedOverdue"), "{refused}");
     let receipt = force(&mut chain).success().unwrap();
     eprintln!("force inclusion: {} gas", receipt.gas_used);
 
     // Batch 2 is the forced one; asserted on top of batch 1, it credits Carol.
     let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
     let first = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
-    assert!(first.deposits.is_empty());
+    assert!(first.delayed.is_empty());
     let claim = run_claim(&chain.guest, &first, &genesis, NodeStore::new()).unwrap();
     let (one, _) = assert_batch(
         &mut chain.l1,
@@ -756,10 +756,10 @@ fn a_deposit_the_sequencer_ignores_is_forced_in() {
     .unwrap();
     let forced = fetch_batch(&mut chain.l1, &chain.deployment, 2).unwrap();
     assert_eq!(forced.transactions, vec![0]);
-    assert_eq!(forced.deposits.len(), 1);
+    assert_eq!(forced.delayed.len(), 1);
     let claim = run_claim(&chain.guest, &forced, &one, claim.store).unwrap();
     let outputs = program::ledger::BatchOutputs::from_bytes(&claim.outputs).unwrap();
-    assert_eq!((outputs.deposit_count, outputs.tx_count), (1, 0));
+    assert_eq!((outputs.delayed_count, outputs.tx_count), (1, 0));
     let carol_account = program::ledger::PartialTrie::new(outputs.post_state_root)
         .account(
             &mut program::NativeAbi::new(vec![], claim.store.clone()),
@@ -857,7 +857,7 @@ fn every_refusal_of_the_inbox_and_the_assertion_chain() {
             U256::ZERO,
             Inbox::postBatchCall {
                 transactions: contracts::bytes(&bytes),
-                deposits: vec![],
+                delayed: vec![],
             },
         )
         .unwrap()

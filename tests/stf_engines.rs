@@ -40,7 +40,7 @@ fn a_thousand_signed_transactions_agree_on_all_three() {
     let (batch, _) = random_batch(11, 1000, 200, CHAIN_ID, 1, root);
     let (outputs, steps) = agree(&batch, &store);
     assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(outputs.tx_count + outputs.deposit_count, 1000);
+    assert_eq!(outputs.tx_count + outputs.delayed_count, 1000);
     assert!(
         outputs.withdrawal_count > 100,
         "{}",
@@ -102,7 +102,7 @@ fn empty_batch_agrees() {
 fn over_the_limit_is_rejected_identically() {
     let (root, store, _) = random_genesis(4, 50);
     let (mut batch, _) = random_batch(4, 1100, 50, CHAIN_ID, 1, root);
-    batch.deposits.clear();
+    batch.delayed.clear();
     assert!(batch.transactions.len() > 1000);
     let (outputs, _) = agree(&batch, &store);
     assert_eq!(

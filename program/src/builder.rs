@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use k256::ecdsa::SigningKey;
-use ledger::{Account, Address, Batch, Deposit, Hash, Transaction};
+use ledger::{Account, Address, Batch, DelayedMessage, Deposit, Hash, Transaction};
 
 use crate::crypto::{address_of, keccak256, sign_transfer, sign_withdraw};
 use crate::error::Error;
@@ -171,8 +171,12 @@ impl BatchBuilder {
             chain_id: self.chain_id,
             batch_number: self.batch_number,
             pre_state_root: self.pre_state_root,
-            first_deposit: self.first_deposit,
-            deposits: self.deposits.clone(),
+            first_delayed: self.first_deposit,
+            delayed: self
+                .deposits
+                .iter()
+                .map(|d| DelayedMessage::Deposit(*d))
+                .collect(),
             transactions: self.transactions.clone(),
         }
     }

@@ -32,8 +32,9 @@ pub use ledger;
 pub use ledger::commitments::{receipts_root, withdrawals_root};
 pub use ledger::trie::{Account, EMPTY_ROOT};
 pub use ledger::types::{
-    Address, Batch, BatchHeader, BatchOutputs, BatchStatus, Config, Deposit, Hash, InboxMessage,
-    ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal, OUTPUTS_LEN,
+    Address, Batch, BatchHeader, BatchOutputs, BatchStatus, Config, DelayedMessage, Deposit, Hash,
+    InboxMessage, ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal,
+    OUTPUTS_LEN,
 };
 pub use ledger::{execute_batch, Abi, Execution, MAX_CHUNK};
 pub use native::{

@@ -9,8 +9,8 @@ use program::{
     address_of, derive_keys, ecrecover, encode_batch, genesis, keccak256, random_batch,
     random_genesis, run_native, run_native_bytes, sender_of, sign_prehash, sign_transfer,
     sign_withdraw, withdrawals_root, Account, Address, Batch, BatchBuilder, BatchOutputs,
-    BatchStatus, Config, Deposit, Hash, NativeAbi, NodeStore, ReceiptStatus, RejectReason,
-    SigningKey, Transaction, EMPTY_ROOT, GENESIS_BALANCE,
+    BatchStatus, Config, DelayedMessage, Deposit, Hash, NativeAbi, NodeStore, ReceiptStatus,
+    RejectReason, SigningKey, Transaction, EMPTY_ROOT, GENESIS_BALANCE,
 };
 use rs_merkle::{MerkleProof, MerkleTree};
 
@@ -47,7 +47,10 @@ fn model_replay(
 ) -> (Vec<ReceiptStatus>, u128, u128) {
     let mut statuses = Vec::new();
     let (mut deposited, mut withdrawn) = (0u128, 0u128);
-    for deposit in &batch.deposits {
+    for delayed in &batch.delayed {
+        let DelayedMessage::Deposit(deposit) = delayed else {
+            panic!("the model knows deposits only");
+        };
         accounts.entry(deposit.to).or_default().balance += deposit.amount;
         deposited += deposit.amount;
         statuses.push(ReceiptStatus::Ok);
@@ -90,7 +93,7 @@ fn thousand_signed_transactions_over_200_accounts() {
     let seed = 2024;
     let (root, store, keys) = random_genesis(seed, 200);
     let (batch, batch_keys) = random_batch(seed, 1000, 200, CHAIN, 1, root);
-    assert_eq!(batch.deposits.len() + batch.transactions.len(), 1000);
+    assert_eq!(batch.delayed.len() + batch.transactions.len(), 1000);
     assert_eq!(
         keys.iter().map(address_of).collect::<Vec<_>>(),
         batch_keys.iter().map(address_of).collect::<Vec<_>>()
@@ -124,7 +127,7 @@ fn thousand_signed_transactions_over_200_accounts() {
         *outputs
     );
     assert!(execution.receipts.iter().all(|s| *s == ReceiptStatus::Ok));
-    assert_eq!(outputs.tx_count + outputs.deposit_count, 1000);
+    assert_eq!(outputs.tx_count + outputs.delayed_count, 1000);
     // Kinds: transfer 0, withdraw 1 (the variant byte); deposits come from L1.
     let kinds = batch
         .transactions
@@ -135,9 +138,9 @@ fn thousand_signed_transactions_over_200_accounts() {
             n
         });
     assert!(
-        batch.deposits.len() > 10 && kinds[0] > 500 && kinds[1] > 150,
+        batch.delayed.len() > 10 && kinds[0] > 500 && kinds[1] > 150,
         "mix: {} deposits, {kinds:?}",
-        batch.deposits.len()
+        batch.delayed.len()
     );
     assert_eq!(outputs.withdrawal_count as usize, kinds[1]);
 
@@ -270,8 +273,8 @@ fn batch_of(root: Hash, txs: &[Transaction]) -> Batch {
         chain_id: CHAIN,
         batch_number: 3,
         pre_state_root: root,
-        first_deposit: 0,
-        deposits: Vec::new(),
+        first_delayed: 0,
+        delayed: Vec::new(),
         transactions: txs.iter().map(|tx| tx.to_bytes().unwrap()).collect(),
     }
 }
@@ -419,15 +422,15 @@ fn a_deposit_past_u128_max_is_refused_and_the_next_one_applies() {
     let f = fixture();
     let alice = address_of(&f.alice);
     let mut batch = batch_of(f.root, &[]);
-    batch.deposits = vec![
-        Deposit {
+    batch.delayed = vec![
+        DelayedMessage::Deposit(Deposit {
             to: alice,
             amount: u128::MAX,
-        },
-        Deposit {
+        }),
+        DelayedMessage::Deposit(Deposit {
             to: alice,
             amount: 7,
-        },
+        }),
     ];
     let run = run_native_bytes(encode_batch(&batch), f.store.clone(), &Config::default());
     assert_eq!(
@@ -465,11 +468,11 @@ fn batch_at_the_transaction_limit_and_over_it() {
     let (at_limit, _) = random_batch(5, 1000, 50, CHAIN, 8, root);
     let (outputs, _) = run_native(&at_limit, store.clone());
     assert_eq!(outputs.status, BatchStatus::Accepted);
-    assert_eq!(outputs.deposit_count + outputs.tx_count, 1000);
+    assert_eq!(outputs.delayed_count + outputs.tx_count, 1000);
 
     // Over the limit the sequencer's transactions are refused (the deposits, none here, would stand).
     let (mut over, _) = random_batch(5, 1100, 50, CHAIN, 8, root);
-    over.deposits.clear();
+    over.delayed.clear();
     assert!(over.transactions.len() > 1000);
     assert!(encode_batch(&over).len() <= Config::default().max_batch_bytes as usize);
     let run = run_native_bytes(encode_batch(&over), store, &Config::default());

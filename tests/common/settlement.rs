@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use program::ledger::{BatchOutputs, BatchStatus, TransactionList, Withdrawal};
+use program::ledger::{BatchOutputs, BatchStatus, DelayedMessage, TransactionList, Withdrawal};
 use program::{address_of, sign_transfer, sign_withdraw, NodeStore, SigningKey, EMPTY_ROOT};
 use prover::dispute::onchain::{
     apply_move, compare, play_until_decided, posted_records, Contestant, DisputeReport, Mirror,
@@ -193,7 +193,8 @@ pub fn first_withdrawal() -> (Withdrawal, WithdrawalProof) {
     let withdrawal = Withdrawal {
         l1_recipient: user().address().into_array(),
         amount: ETHER,
-        index: 1 << 32 | 1,
+        // Receipt 2: after the batch's deposit and Alice's transfer.
+        index: 1 << 32 | 2,
     };
     let proof = withdrawal_proof_of(&[withdrawal], 0).unwrap();
     (withdrawal, proof)
@@ -510,8 +511,10 @@ pub fn lifecycle<L: L1>(
 
     // Rebuilt from L1 alone (its logs and calldata), the batch commits to what the inbox stored.
     let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
-    assert_eq!(batch.deposits.len(), 1);
-    assert_eq!(batch.deposits[0].amount, 3 * ETHER);
+    assert!(matches!(
+        batch.delayed.as_slice(),
+        [DelayedMessage::Deposit(d)] if d.amount == 3 * ETHER
+    ));
     assert_eq!(batch.transactions, transactions);
     batch.commitment_opening().unwrap();
 
@@ -521,7 +524,7 @@ pub fn lifecycle<L: L1>(
     assert_eq!(outputs.status, BatchStatus::Accepted);
     assert_eq!(
         (
-            outputs.deposit_count,
+            outputs.delayed_count,
             outputs.tx_count,
             outputs.withdrawal_count
         ),

@@ -32,12 +32,13 @@ pub enum Error {
     /// key cannot be told apart from the inserted key below its depth).
     #[error("malformed trie node {}", Hex(.0))]
     CorruptNode(Hash),
-    /// An inbox message shorter than its L1 part (header and deposit records) claims.
-    #[error("the inbox message is shorter than its header and deposit records")]
+    /// An inbox message whose L1 part (header and delayed records) is cut short or holds a
+    /// record L1 never writes.
+    #[error("the inbox message's header and delayed records are cut short or malformed")]
     TruncatedMessage,
-    /// More than `u32::MAX` deposits in one batch.
-    #[error("more deposits than a batch can count")]
-    TooManyDeposits,
+    /// More than `u32::MAX` delayed messages in one batch.
+    #[error("more delayed messages than a batch can count")]
+    TooManyDelayed,
     /// Outputs that are not 158 bytes with a known status and reason.
     #[error("malformed batch outputs")]
     BadOutputs,

@@ -54,8 +54,9 @@ pub use error::Error;
 pub use stf::{execute, execute_batch, Execution};
 pub use trie::{Account, PartialTrie, EMPTY_ROOT};
 pub use types::{
-    Address, Batch, BatchHeader, BatchOutputs, BatchStatus, Config, Deposit, Hash, InboxMessage,
-    ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal, OUTPUTS_LEN,
+    Address, Batch, BatchHeader, BatchOutputs, BatchStatus, Config, DelayedMessage, Deposit, Hash,
+    InboxMessage, ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal,
+    MAX_FORCED_TRANSACTION_BYTES, OUTPUTS_LEN,
 };
 
 #[cfg(test)]

@@ -5,13 +5,15 @@
 //! 2. Read the inbox in `MAX_CHUNK` pieces and split it
 //!    ([`InboxMessage::split`]); an L1 part cut short or
 //!    `batch_number >= 2^32`: reject `Malformed`. (L1 never posts either.)
-//! 3. Apply the deposits in order: `ZeroAmount` (amount 0), `Overflow`
-//!    (credit past `u128::MAX`), else `to` is credited.
+//! 3. Apply the delayed messages in L1's order. A deposit: `ZeroAmount`
+//!    (amount 0), `Overflow` (credit past `u128::MAX`), else `to` is
+//!    credited. A forced transaction: as a sequencer's transaction (step 5),
+//!    its bytes decoded on their own.
 //! 4. Decode the sequencer's transactions section. If it does not decode or
 //!    has trailing bytes (`Malformed`), or holds more than
 //!    `max_transactions` transactions (`TooManyTransactions`), none of them
-//!    is applied and the status is `TransactionsRefused`: the deposits stand,
-//!    whatever the sequencer posted.
+//!    is applied and the status is `TransactionsRefused`: the delayed
+//!    messages stand, whatever the sequencer posted.
 //! 5. Apply the transactions in order, each to the state its predecessors
 //!    left. A transaction that fails a check has no effect and gets the
 //!    status of the first check it fails: `BadSignature` (no key recovers),
@@ -20,13 +22,14 @@
 //!    transfer to oneself only advances the nonce); else the sender is
 //!    debited and its nonce advanced, and the recipient credited (transfer)
 //!    or a withdrawal leaf appended (withdraw) with
-//!    `index = (batch_number << 32) | tx_index`. A transaction whose bytes do
-//!    not decode canonically gets `Malformed`.
+//!    `index = (batch_number << 32) | position`, `position` the transaction's
+//!    receipt's place in the batch (delayed messages first). A transaction
+//!    whose bytes do not decode canonically gets `Malformed`.
 //!
 //!    If a trie node the batch needs cannot be loaded and verified, the whole
 //!    batch is rejected (`UnknownPreimage`) and nothing it did counts.
 //! 6. Compute the post-state root (emitting the new trie nodes), the
-//!    withdrawals root and the receipts root (deposits first, then
+//!    withdrawals root and the receipts root (delayed messages first, then
 //!    transactions), and write the outputs.
 //!
 //! A rejected batch emits no node; its outputs are described on
@@ -40,8 +43,8 @@ use crate::error::Error;
 use crate::signing::recover_sender;
 use crate::trie::{account_key, PartialTrie};
 use crate::types::{
-    BatchHeader, BatchOutputs, BatchStatus, Config, Hash, InboxMessage, ReceiptStatus,
-    RejectReason, Transaction, TransactionList, Withdrawal,
+    BatchHeader, BatchOutputs, BatchStatus, Config, DelayedMessage, Hash, InboxMessage,
+    ReceiptStatus, RejectReason, Transaction, TransactionList, Withdrawal,
 };
 
 /// Everything a batch produced: the outputs the guest writes, and for the
@@ -49,8 +52,8 @@ use crate::types::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Execution {
     pub outputs: BatchOutputs,
-    /// One status per deposit, then one per sequencer transaction, in
-    /// order; empty for a rejected batch.
+    /// One status per delayed message, then one per sequencer transaction,
+    /// in order; empty for a rejected batch.
     pub receipts: Vec<ReceiptStatus>,
     /// The withdrawals under `outputs.withdrawals_root`, in leaf order.
     pub withdrawals: Vec<Withdrawal>,
@@ -104,7 +107,7 @@ impl Rejection {
                 post_state_root: pre_state_root,
                 withdrawals_root: [0; 32],
                 receipts_root: [0; 32],
-                deposit_count: 0,
+                delayed_count: 0,
                 tx_count: 0,
                 withdrawal_count: 0,
                 status: BatchStatus::Rejected(self.reason),
@@ -136,13 +139,15 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejec
         batch_number: header.batch_number,
         withdrawals: Vec::new(),
     };
-    let mut receipts = Vec::with_capacity(message.deposits.len());
-    for deposit in &message.deposits {
-        receipts.push(
-            state
-                .deposit(abi, &deposit.to, deposit.amount)
-                .map_err(unknown_preimage)?,
-        );
+    let mut receipts = Vec::with_capacity(message.delayed.len());
+    for delayed in &message.delayed {
+        let status = match delayed {
+            DelayedMessage::Deposit(deposit) => state.deposit(abi, &deposit.to, deposit.amount),
+            DelayedMessage::Transaction(bytes) => {
+                state.decode_and_apply(abi, receipts.len(), bytes)
+            }
+        };
+        receipts.push(status.map_err(unknown_preimage)?);
     }
 
     let (transactions, status) = match TransactionList::from_bytes(message.transactions) {
@@ -157,11 +162,10 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejec
         Ok(TransactionList(list)) => (list, BatchStatus::Accepted),
     };
     drop(bytes);
-    for (tx_index, tx_bytes) in (0u32..).zip(&transactions) {
-        let status = match Transaction::from_bytes(tx_bytes) {
-            Err(_) => ReceiptStatus::Malformed,
-            Ok(tx) => state.apply(abi, tx_index, &tx).map_err(unknown_preimage)?,
-        };
+    for tx_bytes in &transactions {
+        let status = state
+            .decode_and_apply(abi, receipts.len(), tx_bytes)
+            .map_err(unknown_preimage)?;
         receipts.push(status);
     }
 
@@ -180,7 +184,7 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejec
             post_state_root,
             withdrawals_root: withdrawals_root(abi, &leaves),
             receipts_root: receipts_root(abi, &receipts),
-            deposit_count: header.deposit_count,
+            delayed_count: header.delayed_count,
             tx_count: count(transactions.len()),
             withdrawal_count: count(state.withdrawals.len()),
             status,
@@ -227,12 +231,28 @@ struct BatchState {
 }
 
 impl BatchState {
+    /// Applies the transaction in `bytes`, whose receipt is the batch's `position`-th
+    /// (`Malformed` if they do not decode canonically).
+    fn decode_and_apply<A: Abi + ?Sized>(
+        &mut self,
+        abi: &mut A,
+        position: usize,
+        bytes: &[u8],
+    ) -> Result<ReceiptStatus, Error> {
+        // A batch holds far fewer than 2^32 receipts (it is at most 256 KiB).
+        let (Ok(tx), Ok(position)) = (Transaction::from_bytes(bytes), u32::try_from(position))
+        else {
+            return Ok(ReceiptStatus::Malformed);
+        };
+        self.apply(abi, position, &tx)
+    }
+
     /// Applies one decoded transaction. `Err` only if the trie could not be
     /// loaded (the batch is then rejected); every other failure is a status.
     fn apply<A: Abi + ?Sized>(
         &mut self,
         abi: &mut A,
-        tx_index: u32,
+        position: u32,
         tx: &Transaction,
     ) -> Result<ReceiptStatus, Error> {
         match tx {
@@ -251,7 +271,7 @@ impl BatchState {
                 *amount,
                 Effect::Withdraw {
                     l1_recipient,
-                    tx_index,
+                    position,
                 },
             ),
         }
@@ -320,7 +340,7 @@ impl BatchState {
             }
             Effect::Withdraw {
                 l1_recipient,
-                tx_index,
+                position,
             } => {
                 from.balance = remaining;
                 from.nonce = next_nonce;
@@ -328,7 +348,7 @@ impl BatchState {
                 self.withdrawals.push(Withdrawal {
                     l1_recipient: *l1_recipient,
                     amount,
-                    index: (self.batch_number << 32) | u64::from(tx_index),
+                    index: (self.batch_number << 32) | u64::from(position),
                 });
             }
         }
@@ -343,7 +363,7 @@ enum Effect<'a> {
     /// Withdraw: append a withdrawal leaf.
     Withdraw {
         l1_recipient: &'a [u8; 20],
-        tx_index: u32,
+        position: u32,
     },
 }
 

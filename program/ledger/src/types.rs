@@ -44,15 +44,22 @@
 //! | 0..32 | `pre_state_root`: the parent assertion's state root, leaf 0 of the message's bytes tree so L1 can fold it in at assertion time |
 //! | 32..40 | `chain_id`, u64 BE |
 //! | 40..48 | `batch_number`, u64 BE (1, 2, ...; 0 is genesis) |
-//! | 48..56 | `first_deposit`: L1 index of the first deposit, u64 BE |
-//! | 56..60 | deposit count `n`, u32 BE |
-//! | 60..60+36n | per deposit: `to` (20), `amount` in wei (u128 BE, 16) |
+//! | 48..56 | `first_delayed`: L1 queue index of the first delayed message, u64 BE |
+//! | 56..60 | delayed message count `n`, u32 BE |
+//! | 60.. | the `n` delayed messages, in L1 queue order (below) |
 //! | rest | the sequencer's transactions, exactly as posted: count (int), then per transaction its length (int) and its encoded bytes |
+//!
+//! The delayed messages are what L1 queued, in the one order it queued them:
+//!
+//! | kind | bytes |
+//! |---|---|
+//! | deposit | `0x00`, `to` (20), `amount` in wei (u128 BE, 16): 37 bytes |
+//! | forced transaction | `0x01`, length `len` (u32 BE, 1..=[`MAX_FORCED_TRANSACTION_BYTES`]), the transaction's `len` bytes as the user submitted them |
 //!
 //! Each transaction is a separate byte string so that one that does not
 //! decode costs only its own receipt (`Malformed`), not the batch; a
 //! transactions section that does not decode (or has too many) costs only
-//! the sequencer's transactions, never the deposits the bridge escrowed.
+//! the sequencer's transactions, never the delayed messages L1 queued.
 //!
 //! # [`BatchOutputs`] (what the guest writes with `write_output`; L1 parses it)
 //!
@@ -66,7 +73,7 @@
 //! | 48..80 | `post_state_root` |
 //! | 80..112 | `withdrawals_root` |
 //! | 112..144 | `receipts_root` |
-//! | 144..148 | `deposit_count` |
+//! | 144..148 | `delayed_count`: deposits and forced transactions |
 //! | 148..152 | `tx_count` |
 //! | 152..156 | `withdrawal_count` |
 //! | 156 | status: `0` accepted, `1` transactions refused, `2` rejected |
@@ -144,9 +151,90 @@ pub struct Deposit {
     pub amount: u128,
 }
 
+/// What L1 queued for L2, in its one order: a deposit, or a signed transaction anyone submitted
+/// there (so that a sequencer cannot keep it out forever).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DelayedMessage {
+    Deposit(Deposit),
+    /// A transaction's bytes as the user submitted them (decoded like a sequencer's).
+    Transaction(Vec<u8>),
+}
+
+impl From<Deposit> for DelayedMessage {
+    fn from(deposit: Deposit) -> Self {
+        DelayedMessage::Deposit(deposit)
+    }
+}
+
+impl DelayedMessage {
+    /// Its record in the message (layout in the module docs).
+    pub fn write_record(&self, out: &mut Vec<u8>) {
+        match self {
+            DelayedMessage::Deposit(deposit) => {
+                out.push(DELAYED_DEPOSIT);
+                out.extend_from_slice(&deposit.to);
+                out.extend_from_slice(&deposit.amount.to_be_bytes());
+            }
+            DelayedMessage::Transaction(bytes) => {
+                out.push(DELAYED_TRANSACTION);
+                // L1 refuses longer ones; a record is never built from more.
+                let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(bytes);
+            }
+        }
+    }
+
+    /// Bytes of its record.
+    pub fn record_len(&self) -> usize {
+        match self {
+            DelayedMessage::Deposit(_) => DEPOSIT_RECORD_LEN,
+            DelayedMessage::Transaction(bytes) => FORCED_RECORD_HEADER_LEN + bytes.len(),
+        }
+    }
+
+    /// Reads one record from the front of `bytes`: it and the bytes after it. `None` if cut
+    /// short, of an unknown kind, or a forced transaction's length is 0 or above the limit
+    /// (L1 never writes such a record).
+    fn read_record(bytes: &[u8]) -> Option<(DelayedMessage, &[u8])> {
+        let (&kind, rest) = bytes.split_first()?;
+        match kind {
+            DELAYED_DEPOSIT => {
+                let to = rest.get(0..20)?.try_into().ok()?;
+                let amount = u128::from_be_bytes(rest.get(20..36)?.try_into().ok()?);
+                Some((
+                    DelayedMessage::Deposit(Deposit { to, amount }),
+                    rest.get(36..)?,
+                ))
+            }
+            DELAYED_TRANSACTION => {
+                let len = u32::from_be_bytes(rest.get(0..4)?.try_into().ok()?);
+                let len = usize::try_from(len).ok()?;
+                if len == 0 || len > MAX_FORCED_TRANSACTION_BYTES {
+                    return None;
+                }
+                let end = 4usize.checked_add(len)?;
+                Some((
+                    DelayedMessage::Transaction(rest.get(4..end)?.to_vec()),
+                    rest.get(end..)?,
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The kind byte of a deposit's record.
+pub const DELAYED_DEPOSIT: u8 = 0;
+/// The kind byte of a forced transaction's record.
+pub const DELAYED_TRANSACTION: u8 = 1;
 /// Bytes of one deposit record in the message.
-pub const DEPOSIT_RECORD_LEN: usize = 36;
-/// Bytes of the message before the deposit records.
+pub const DEPOSIT_RECORD_LEN: usize = 37;
+/// Bytes of a forced transaction's record before the transaction.
+pub const FORCED_RECORD_HEADER_LEN: usize = 5;
+/// The longest transaction L1 queues (`Inbox.MAX_FORCED_TRANSACTION_BYTES`).
+pub const MAX_FORCED_TRANSACTION_BYTES: usize = 16_384;
+/// Bytes of the message before the delayed messages.
 pub const BATCH_HEADER_LEN: usize = 60;
 
 /// The part of the message L1 writes: everything but the sequencer's
@@ -156,8 +244,8 @@ pub struct BatchHeader {
     pub pre_state_root: Hash,
     pub chain_id: u64,
     pub batch_number: u64,
-    pub first_deposit: u64,
-    pub deposit_count: u32,
+    pub first_delayed: u64,
+    pub delayed_count: u32,
 }
 
 impl BatchHeader {
@@ -166,13 +254,21 @@ impl BatchHeader {
             pre_state_root: bytes.get(0..32)?.try_into().ok()?,
             chain_id: u64::from_be_bytes(bytes.get(32..40)?.try_into().ok()?),
             batch_number: u64::from_be_bytes(bytes.get(40..48)?.try_into().ok()?),
-            first_deposit: u64::from_be_bytes(bytes.get(48..56)?.try_into().ok()?),
-            deposit_count: u32::from_be_bytes(bytes.get(56..60)?.try_into().ok()?),
+            first_delayed: u64::from_be_bytes(bytes.get(48..56)?.try_into().ok()?),
+            delayed_count: u32::from_be_bytes(bytes.get(56..60)?.try_into().ok()?),
         })
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.pre_state_root);
+        out.extend_from_slice(&self.chain_id.to_be_bytes());
+        out.extend_from_slice(&self.batch_number.to_be_bytes());
+        out.extend_from_slice(&self.first_delayed.to_be_bytes());
+        out.extend_from_slice(&self.delayed_count.to_be_bytes());
     }
 }
 
-/// One inbox message: the bridge's deposits and the transactions a sequencer
+/// One inbox message: what L1 queued and the transactions a sequencer
 /// posted for a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
@@ -180,44 +276,42 @@ pub struct Batch {
     pub batch_number: u64,
     /// The state root the batch applies to; the guest loads the trie from it.
     pub pre_state_root: Hash,
-    /// L1 index of `deposits[0]`.
-    pub first_deposit: u64,
-    pub deposits: Vec<Deposit>,
+    /// L1 queue index of `delayed[0]`.
+    pub first_delayed: u64,
+    pub delayed: Vec<DelayedMessage>,
     /// Each transaction encoded on its own ([`Transaction::to_bytes`]).
     pub transactions: Vec<Vec<u8>>,
 }
 
 /// A message split at its one seam: what L1 wrote, and the sequencer's
-/// section, which is decoded separately so that it cannot spoil the deposits.
+/// section, which is decoded separately so that it cannot spoil the delayed messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboxMessage<'a> {
     pub header: BatchHeader,
-    pub deposits: Vec<Deposit>,
+    pub delayed: Vec<DelayedMessage>,
     pub transactions: &'a [u8],
 }
 
 impl<'a> InboxMessage<'a> {
-    /// Splits a message; `None` if the L1 part is cut short (L1 never posts such a message).
+    /// Splits a message; `None` if the L1 part is cut short or holds a record L1 never writes.
     pub fn split(bytes: &'a [u8]) -> Option<InboxMessage<'a>> {
         let header = BatchHeader::decode(bytes)?;
-        let records_len = usize::try_from(header.deposit_count)
-            .ok()?
-            .checked_mul(DEPOSIT_RECORD_LEN)?;
-        let records = bytes.get(BATCH_HEADER_LEN..BATCH_HEADER_LEN.checked_add(records_len)?)?;
-        let deposits = records
-            .chunks_exact(DEPOSIT_RECORD_LEN)
-            .map(|record| {
-                let (to, amount) = record.split_at(20);
-                Some(Deposit {
-                    to: to.try_into().ok()?,
-                    amount: u128::from_be_bytes(amount.try_into().ok()?),
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let mut rest = bytes.get(BATCH_HEADER_LEN..)?;
+        // Every record takes at least 6 bytes of the message, so the count is bounded by it.
+        let count = usize::try_from(header.delayed_count).ok()?;
+        if count > rest.len() / (FORCED_RECORD_HEADER_LEN + 1) + 1 {
+            return None;
+        }
+        let mut delayed = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (message, after) = DelayedMessage::read_record(rest)?;
+            delayed.push(message);
+            rest = after;
+        }
         Some(InboxMessage {
             header,
-            deposits,
-            transactions: bytes.get(BATCH_HEADER_LEN + records_len..)?,
+            delayed,
+            transactions: rest,
         })
     }
 }
@@ -291,9 +385,8 @@ impl Batch {
             pre_state_root: self.pre_state_root,
             chain_id: self.chain_id,
             batch_number: self.batch_number,
-            first_deposit: self.first_deposit,
-            deposit_count: u32::try_from(self.deposits.len())
-                .map_err(|_| Error::TooManyDeposits)?,
+            first_delayed: self.first_delayed,
+            delayed_count: u32::try_from(self.delayed.len()).map_err(|_| Error::TooManyDelayed)?,
         })
     }
 
@@ -301,17 +394,11 @@ impl Batch {
     pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         let header = self.header()?;
         let transactions = TransactionList(self.transactions.clone()).to_bytes()?;
-        let mut bytes = Vec::with_capacity(
-            BATCH_HEADER_LEN + DEPOSIT_RECORD_LEN * self.deposits.len() + transactions.len(),
-        );
-        bytes.extend_from_slice(&header.pre_state_root);
-        bytes.extend_from_slice(&header.chain_id.to_be_bytes());
-        bytes.extend_from_slice(&header.batch_number.to_be_bytes());
-        bytes.extend_from_slice(&header.first_deposit.to_be_bytes());
-        bytes.extend_from_slice(&header.deposit_count.to_be_bytes());
-        for deposit in &self.deposits {
-            bytes.extend_from_slice(&deposit.to);
-            bytes.extend_from_slice(&deposit.amount.to_be_bytes());
+        let records: usize = self.delayed.iter().map(DelayedMessage::record_len).sum();
+        let mut bytes = Vec::with_capacity(BATCH_HEADER_LEN + records + transactions.len());
+        header.write(&mut bytes);
+        for message in &self.delayed {
+            message.write_record(&mut bytes);
         }
         bytes.extend_from_slice(&transactions);
         Ok(bytes)
@@ -325,8 +412,8 @@ impl Batch {
             chain_id: message.header.chain_id,
             batch_number: message.header.batch_number,
             pre_state_root: message.header.pre_state_root,
-            first_deposit: message.header.first_deposit,
-            deposits: message.deposits,
+            first_delayed: message.header.first_delayed,
+            delayed: message.delayed,
             transactions,
         })
     }
@@ -433,11 +520,11 @@ pub struct BatchOutputs {
     /// rs_merkle-shaped keccak256 tree over the withdrawal leaf hashes, in
     /// order ([`crate::commitments::withdrawals_root`]).
     pub withdrawals_root: Hash,
-    /// Commitment to every deposit's and transaction's status
+    /// Commitment to every delayed message's and transaction's status
     /// ([`crate::commitments::receipts_root`]).
     pub receipts_root: Hash,
-    /// Deposits in the batch, applied or not.
-    pub deposit_count: u32,
+    /// Delayed messages (deposits and forced transactions) in the batch, applied or not.
+    pub delayed_count: u32,
     /// Sequencer transactions in the batch, valid or not (0 when refused).
     pub tx_count: u32,
     /// Leaves under `withdrawals_root`.
@@ -461,7 +548,7 @@ impl BatchOutputs {
             &self.post_state_root,
             &self.withdrawals_root,
             &self.receipts_root,
-            &self.deposit_count.to_be_bytes(),
+            &self.delayed_count.to_be_bytes(),
             &self.tx_count.to_be_bytes(),
             &self.withdrawal_count.to_be_bytes(),
             &[status],
@@ -516,7 +603,7 @@ impl BatchOutputs {
             post_state_root: hash(48)?,
             withdrawals_root: hash(80)?,
             receipts_root: hash(112)?,
-            deposit_count: word(144)?,
+            delayed_count: word(144)?,
             tx_count: word(148)?,
             withdrawal_count: word(152)?,
             status,

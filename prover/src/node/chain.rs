@@ -13,7 +13,7 @@ use verifier::settlement::contracts::{events, view, Deployment, Rollup};
 
 use super::NodeError;
 use crate::dispute::tree::read_tree;
-use crate::settlement::{fetch_assertions, AssertionRecord};
+use crate::settlement::{assertions_logged, AssertionRecord, L1Log};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -122,16 +122,17 @@ pub fn stake_of(
     }))
 }
 
-/// Reads the assertions and their disputes from L1.
-pub fn read(l1: &mut dyn L1, deployment: &Deployment) -> Result<ChainView, NodeError> {
+/// Reads the assertions and their disputes: what `log` holds of them, and their state from L1.
+pub fn read(l1: &mut dyn L1, log: &L1Log) -> Result<ChainView, NodeError> {
+    let deployment = log.deployment();
     let rollup = deployment.rollup;
-    let (head, head_time) = l1.head()?;
+    let (_, head_time) = l1.head()?;
     let now = head_time.max(unix_now());
-    let logs = l1.logs(rollup, deployment.first_block, head)?;
+    let logs = log.rollup_logs();
     let confirmed = ids::<Rollup::AssertionConfirmed>(&logs, |e| e.id);
     let rejected = ids::<Rollup::AssertionRejected>(&logs, |e| e.id);
     let mut assertions = Vec::new();
-    for record in fetch_assertions(l1, deployment)? {
+    for record in assertions_logged(l1, log)? {
         let id = record.id;
         let status = if id == 0 || confirmed.contains(&id) {
             Status::Confirmed
@@ -163,7 +164,7 @@ pub fn read(l1: &mut dyn L1, deployment: &Deployment) -> Result<ChainView, NodeE
         clock_budget: view(l1, rollup, Rollup::clockBudgetCall {})?,
         arity: view(l1, rollup, Rollup::arityCall {})?,
         assertions,
-        tree: read_tree(l1, deployment, &logs)?,
+        tree: read_tree(l1, deployment, logs)?,
     })
 }
 

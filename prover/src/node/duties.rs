@@ -25,12 +25,10 @@ use verifier::settlement::contracts::{self, view, Deployment, Rollup};
 use verifier::settlement::MachineOpening;
 
 use super::chain::{stake_of, AssertionState, ChainView, Status};
-use super::follower::outputs_of;
+use super::follower::{applied, applied_batch, outputs_of};
 use super::state::{lock_state, Shared};
 use super::NodeError;
-use crate::settlement::{
-    assert_batch, back, confirm, fetch_batch, run_claim_with, AssertionRecord, BatchClaim,
-};
+use crate::settlement::{assert_batch, back, confirm, run_claim_with, AssertionRecord, BatchClaim};
 use crate::StfGuest;
 
 /// At most this many assertions in one turn, so that a long catch-up still lets the node play
@@ -48,6 +46,9 @@ pub enum Fault {
     /// Against every assertion it did not post, `n` rival assertions with wrong claims, each from
     /// its own key, played like liars.
     Sybil(u32),
+    /// A sequencer that never includes this sender's transactions, and holds the delayed queue
+    /// back at the sender's forced transactions until they are overdue.
+    Censor(program::ledger::Address),
 }
 
 /// Something the node did on L1.
@@ -146,7 +147,6 @@ impl Duties {
     pub fn own_claim(
         &mut self,
         state: &Shared,
-        l1: &mut dyn L1,
         guest: &StfGuest,
         parent: &AssertionRecord,
     ) -> Result<Option<Arc<OwnClaim>>, NodeError> {
@@ -154,10 +154,9 @@ impl Duties {
         if let Some(claim) = self.claims.get(&batch_number) {
             return Ok(Some(claim.clone()));
         }
-        if outputs_of(state, batch_number)?.is_none() {
+        let Some(batch) = applied_batch(state, batch_number)? else {
             return Ok(None);
-        }
-        let batch = fetch_batch(l1, &self.deployment, batch_number)?;
+        };
         let (nodes, recovered) = {
             let node = lock_state(state);
             (node.db.nodes().clone(), node.recovered.clone())
@@ -187,7 +186,6 @@ impl Duties {
     fn judge(
         &mut self,
         state: &Shared,
-        l1: &mut dyn L1,
         guest: &StfGuest,
         chain: &ChainView,
     ) -> Result<(), NodeError> {
@@ -205,7 +203,7 @@ impl Duties {
                         // Outputs that differ from the replay's need no interpreter run.
                         Some(_) if !same_outputs(state, &a.record)? => false,
                         Some(parent) => self
-                            .own_claim(state, l1, guest, &parent.record)?
+                            .own_claim(state, guest, &parent.record)?
                             .is_some_and(|mine| mine.agrees_with(&a.record)),
                         None => false,
                     }
@@ -233,7 +231,7 @@ impl Duties {
         guest: &StfGuest,
         chain: &ChainView,
     ) -> Result<Vec<Action>, NodeError> {
-        self.judge(state, l1, guest, chain)?;
+        self.judge(state, guest, chain)?;
         let mut actions = Vec::new();
         for a in chain
             .assertions
@@ -352,7 +350,7 @@ impl Duties {
         actions: &mut Vec<Action>,
     ) -> Result<Option<(AssertionRecord, bool)>, NodeError> {
         let next = tip.data.batchNumber + 1;
-        let Some(mine) = self.own_claim(state, l1, guest, tip)? else {
+        let Some(mine) = self.own_claim(state, guest, tip)? else {
             self.waiting = None;
             return Ok(None);
         };
@@ -387,7 +385,7 @@ impl Duties {
                 }
             }
         }
-        let batch = fetch_batch(l1, &self.deployment, next)?;
+        let batch = applied(state, next)?;
         let mut claim = mine.as_batch_claim();
         let lie = self.fault == Some(Fault::WrongRoot) && !self.lied;
         if lie {

@@ -19,7 +19,7 @@ use super::state::{lock_state, NodeState, Shared};
 use super::store::{BatchCommit, Head, StoredBatch, StoredWithdrawal, TxLocation};
 use super::NodeError;
 use crate::runner::Engine;
-use crate::settlement::{fetch_batch, withdrawal_proof_of, PostedBatch};
+use crate::settlement::{rebuild_batch, withdrawal_proof_of, L1Log, PostedBatch};
 use crate::StfGuest;
 
 /// Whether a replay recovers the batch's signatures on every core first (the same results:
@@ -35,7 +35,8 @@ pub enum SignatureCache {
 #[derive(Clone, Debug)]
 pub struct Applied {
     pub number: u64,
-    pub deposits: usize,
+    /// Deposits and forced transactions.
+    pub delayed: usize,
     pub transactions: usize,
     pub state_root: Hash,
     /// The replay's time: signatures recovered, then wasmtime and the native ledger side by side.
@@ -47,12 +48,12 @@ pub fn posted_batches(l1: &mut dyn L1, deployment: &Deployment) -> Result<u64, N
     Ok(view(l1, deployment.inbox, Inbox::batchCountCall {})?)
 }
 
-/// Applies the next posted batch after the store's head, if there is one. The state is read and
-/// written under the lock; the replay runs outside it, so the RPC keeps answering.
+/// Applies the next batch `log` holds after the store's head, if there is one. The state is
+/// read and written under the lock; the replay runs outside it, so the RPC keeps answering.
 pub fn apply_next(
     state: &Shared,
     l1: &mut dyn L1,
-    deployment: &Deployment,
+    log: &L1Log,
     guest: &StfGuest,
 ) -> Result<Option<Applied>, NodeError> {
     let (head, nodes, senders) = {
@@ -63,10 +64,11 @@ pub fn apply_next(
             node.senders.clone(),
         )
     };
-    if head.batch >= posted_batches(l1, deployment)? {
+    if head.batch >= log.batch_count() {
         return Ok(None);
     }
-    let batch = fetch_batch(l1, deployment, head.batch + 1)?;
+    let batch = rebuild_batch(l1, log, head.batch + 1)
+        .map_err(|e| NodeError::Unreadable(head.batch + 1, e.to_string()))?;
     // A sequencer recovered its own transactions' senders at admission.
     let signatures =
         RecoveredSignatures::of_section_known(batch.chain_id, &batch.transactions, |tx| {
@@ -121,22 +123,29 @@ fn replay_with(
         return Err(NodeError::EnginesDisagree(batch.number));
     }
     let execution = &native.execution;
-    let deposits = batch.deposits.len();
+    let delayed = batch.delayed.len();
     // A section that does not decode was refused whole: its transactions have no receipts.
     let transactions = TransactionList::from_bytes(&batch.transactions)
         .map(|list| list.0)
         .unwrap_or_default();
-    let hashes: Vec<Hash> = transactions
-        .iter()
-        .map(|tx| mempool::transaction_hash(tx))
-        .collect();
+    // Each receipt's transaction hash (none for a deposit), in receipt order: the delayed
+    // messages, then the sequencer's transactions.
+    let mut hashes: Vec<Option<Hash>> = vec![None; delayed];
+    for (position, bytes) in batch.forced_transactions() {
+        hashes[position] = Some(mempool::transaction_hash(bytes));
+    }
+    hashes.extend(
+        transactions
+            .iter()
+            .map(|tx| Some(mempool::transaction_hash(tx))),
+    );
     let receipts = hashes
         .iter()
         .enumerate()
         .filter_map(|(position, hash)| {
-            let status = execution.receipts.get(deposits + position)?;
+            let status = execution.receipts.get(position)?;
             Some((
-                *hash,
+                (*hash)?,
                 TxLocation {
                     batch: batch.number,
                     position: position as u32,
@@ -150,10 +159,10 @@ fn replay_with(
         .iter()
         .enumerate()
         .filter_map(|(position, w)| {
-            let tx = hashes.get((w.index & 0xFFFF_FFFF) as usize)?;
+            let tx = (*hashes.get((w.index & 0xFFFF_FFFF) as usize)?)?;
             let proof = withdrawal_proof_of(&execution.withdrawals, position)?;
             Some((
-                *tx,
+                tx,
                 StoredWithdrawal {
                     batch: batch.number,
                     l1_recipient: w.l1_recipient,
@@ -189,19 +198,36 @@ fn replay_with(
         receipts,
         withdrawals,
         // Posted means no longer waiting, whatever the receipt says.
-        consumed: hashes,
+        consumed: hashes.into_iter().flatten().collect(),
         l1_cursor: batch.l1_block,
     };
     Ok((
         commit,
         Applied {
             number: batch.number,
-            deposits,
+            delayed,
             transactions: transactions.len(),
             state_root,
             replay: replay_time,
         },
     ))
+}
+
+/// Batch `number` as the node applied it (read back from L1 and checked then), if it has.
+pub fn applied_batch(state: &Shared, number: u64) -> Result<Option<PostedBatch>, NodeError> {
+    let node = lock_state(state);
+    let Some(stored) = node.db.batch(number)? else {
+        return Ok(None);
+    };
+    PostedBatch::from_message(&stored.message, stored.l1_block)
+        .map(Some)
+        .map_err(|e| NodeError::Unreadable(number, e.to_string()))
+}
+
+/// [`applied_batch`] for a batch the caller knows the node applied (it holds a claim of it).
+pub fn applied(state: &Shared, number: u64) -> Result<PostedBatch, NodeError> {
+    applied_batch(state, number)?
+        .ok_or_else(|| NodeError::Unreadable(number, "the node has not applied it".into()))
 }
 
 /// The outputs the node computed for batch `number`, if it has applied it.

@@ -43,6 +43,10 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error("the wasmtime replay's outputs differ from the native ledger's for batch {0}")]
     EnginesDisagree(u64),
+    /// L1 (or the provider in front of it) does not give back a batch that commits to what the
+    /// inbox stored: the node cannot follow past it, and says so.
+    #[error("batch {0} cannot be rebuilt from L1: {1}")]
+    Unreadable(u64, String),
     #[error("encoding: {0}")]
     Encode(String),
     #[error("{0}")]

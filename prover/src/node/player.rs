@@ -20,12 +20,14 @@ use verifier::settlement::contracts::{view, Deployment, Rollup};
 
 use super::chain::{AssertionState, ChainView, Status};
 use super::duties::{Duties, Fault, OwnClaim};
+use super::follower::applied;
+use super::state::Shared;
 use super::NodeError;
 use crate::dispute::tree::{
     move_name, send_tree_move, LyingTrace, MoveContext, RunKnowledge, RunTrace,
 };
 use crate::dispute::{checkpoint_count, Checkpoints, Computation};
-use crate::settlement::{assert_batch, fetch_batch, AssertionRecord, BatchClaim};
+use crate::settlement::{assert_batch, AssertionRecord, BatchClaim};
 use crate::StfGuest;
 
 /// A thrower challenges its own assertion this many seconds (at most a quarter of the period)
@@ -94,7 +96,7 @@ impl Player {
         &mut self,
         l1: &mut dyn L1,
         duties: &mut Duties,
-        state: &super::state::Shared,
+        state: &Shared,
         guest: &StfGuest,
         chain: &ChainView,
         nodes: &NodeStore,
@@ -133,25 +135,17 @@ impl Player {
             if !disputed && !sybil_targets && !throw_due {
                 continue;
             }
-            let Some(own) = duties.own_claim(state, l1, guest, &parent.record)? else {
+            let Some(own) = duties.own_claim(state, guest, &parent.record)? else {
                 continue;
             };
             let batch = parent.batch() + 1;
             live_batches.push(batch);
             if !self.runs.contains_key(&batch) {
-                let run = self.run_of(
-                    l1,
-                    &duties.deployment,
-                    guest,
-                    parent,
-                    &own,
-                    nodes,
-                    chain.arity,
-                )?;
+                let run = self.run_of(state, guest, parent, &own, nodes, chain.arity)?;
                 self.runs.insert(batch, run);
             }
             if sybil_targets {
-                played.extend(self.post_sybil_rivals(l1, duties, chain, parent, &own)?);
+                played.extend(self.post_sybil_rivals(l1, state, duties, chain, parent, &own)?);
             }
             let Some(run) = self.runs.get_mut(&batch) else {
                 continue;
@@ -262,13 +256,14 @@ impl Player {
     fn post_sybil_rivals(
         &mut self,
         l1: &mut dyn L1,
+        state: &Shared,
         duties: &Duties,
         chain: &ChainView,
         parent: &AssertionState,
         own: &OwnClaim,
     ) -> Result<Vec<Played>, NodeError> {
         let mut played = Vec::new();
-        let batch = fetch_batch(l1, &duties.deployment, parent.batch() + 1)?;
+        let batch = applied(state, parent.batch() + 1)?;
         let stake = view(l1, duties.deployment.rollup, Rollup::assertionBondCall {})?;
         for (k, key) in self.sybil_keys.clone().iter().enumerate() {
             if chain
@@ -300,18 +295,16 @@ impl Player {
     }
 
     /// The node's run of the batch after `parent`, checkpointed for the disputes.
-    #[allow(clippy::too_many_arguments)]
     fn run_of(
         &self,
-        l1: &mut dyn L1,
-        deployment: &Deployment,
+        state: &Shared,
         guest: &StfGuest,
         parent: &AssertionState,
         own: &OwnClaim,
         nodes: &NodeStore,
         arity: u32,
     ) -> Result<RunTrace, NodeError> {
-        let batch = fetch_batch(l1, deployment, parent.batch() + 1)?;
+        let batch = applied(state, parent.batch() + 1)?;
         let message = batch.message(&parent.record.post_state_root()?);
         let computation = Computation::stf_message(guest, message, nodes.clone())
             .map_err(|e| NodeError::Game(format!("batch {}: {e}", batch.number)))?;

@@ -25,12 +25,12 @@ use super::follower::{apply_next, posted_batches, readmit, Applied};
 use super::mempool::Pending;
 use super::player::{Played, Player};
 use super::rpc;
-use super::sequencer::{post_next_batch, Posted};
+use super::sequencer::{may_post, post_next_batch, Posted};
 use super::state::{lock_state, L1Summary, NodeState, Shared};
 use super::store::Head;
 use super::{NodeDb, NodeError};
 use crate::config::RollupConfig;
-use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening};
+use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening, L1Log};
 use crate::StfGuest;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +62,9 @@ pub struct Turn {
     pub posted: Option<Posted>,
     pub actions: Vec<Action>,
     pub played: Vec<Played>,
+    /// What the node could not do and an operator must look at (a batch it cannot rebuild or
+    /// replay): the turn goes on without it.
+    pub alerts: Vec<String>,
 }
 
 impl Turn {
@@ -82,6 +85,8 @@ pub struct Node {
     pub deployment: Deployment,
     state: Shared,
     guest: StfGuest,
+    /// What the inbox and the rollup logged, read on from its cursor every turn.
+    log: L1Log,
     duties: Duties,
     player: Player,
     max_transactions: usize,
@@ -157,6 +162,7 @@ impl Node {
         let player = Player::new(&options.wallet, options.fault);
         Ok(Node {
             role: options.role,
+            log: L1Log::new(&options.deployment),
             deployment: options.deployment,
             state,
             guest,
@@ -197,20 +203,27 @@ impl Node {
         progress: &mut dyn FnMut(&Applied),
     ) -> Result<Turn, NodeError> {
         let mut turn = Turn::default();
-        self.catch_up(l1, &mut turn, progress)?;
-        if self.role == Role::Sequencer && self.post_due()? {
+        self.log.sync(l1)?;
+        self.catch_up(l1, &mut turn, progress);
+        if self.post_due()? && self.may_post(l1)? {
             self.last_post = Instant::now();
+            let censored = match self.duties.fault {
+                Some(Fault::Censor(address)) => Some(address),
+                _ => None,
+            };
             turn.posted = post_next_batch(
                 &self.state,
                 l1,
                 &self.duties.wallet,
-                &self.deployment,
+                &self.log,
                 self.max_transactions,
+                censored,
             )?;
-            self.catch_up(l1, &mut turn, progress)?;
+            self.log.sync(l1)?;
+            self.catch_up(l1, &mut turn, progress);
         }
-        let view = chain::read(l1, &self.deployment)?;
-        let summary = summarize(&view, posted_batches(l1, &self.deployment)?);
+        let view = chain::read(l1, &self.log)?;
+        let summary = summarize(&view, self.log.batch_count());
         lock_state(&self.state).l1 = summary;
         turn.actions = self.duties.perform(&self.state, l1, &self.guest, &view)?;
         let nodes = lock_state(&self.state).db.nodes().clone();
@@ -225,17 +238,32 @@ impl Node {
         Ok(turn)
     }
 
-    fn catch_up(
-        &mut self,
-        l1: &mut dyn L1,
-        turn: &mut Turn,
-        progress: &mut dyn FnMut(&Applied),
-    ) -> Result<(), NodeError> {
-        while let Some(applied) = apply_next(&self.state, l1, &self.deployment, &self.guest)? {
-            progress(&applied);
-            turn.applied.push(applied);
+    /// Applies every batch the log holds beyond the store's head. One the node cannot rebuild or
+    /// replay stops the following there (nothing after it can be applied) and is an alert; the
+    /// duties and games on everything else go on.
+    fn catch_up(&mut self, l1: &mut dyn L1, turn: &mut Turn, progress: &mut dyn FnMut(&Applied)) {
+        loop {
+            match apply_next(&self.state, l1, &self.log, &self.guest) {
+                Ok(Some(applied)) => {
+                    progress(&applied);
+                    turn.applied.push(applied);
+                }
+                Ok(None) => return,
+                Err(error) => {
+                    turn.alerts.push(error.to_string());
+                    return;
+                }
+            }
         }
-        Ok(())
+    }
+
+    /// The sequencer posts; a validator only once the sequencer has been silent past the
+    /// inbox's timeout (then it carries the chain).
+    fn may_post(&self, l1: &mut dyn L1) -> Result<bool, NodeError> {
+        match self.role {
+            Role::Sequencer => Ok(true),
+            Role::Validator => may_post(l1, &self.log, &self.duties.wallet),
+        }
     }
 
     /// A full batch waits, or the interval has passed (whether anything waits is

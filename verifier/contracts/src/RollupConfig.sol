@@ -10,8 +10,9 @@ struct RollupConfig {
     /// A longer inbox message is refused on L1 (and rejected by the STF, whose limit must match;
     /// at most the STF guest's own limit, 262,144).
     uint32 maxBatchBytes;
+    /// Delayed messages (deposits and forced transactions) a batch may consume.
     uint32 maxDepositsPerBatch;
-    /// Seconds after which a pending deposit may be force-included and must not be skipped.
+    /// Seconds after which a pending delayed message may be force-included and must not be skipped.
     uint64 forceInclusionDelay;
     /// Seconds an assertion can be challenged, and waits before it can be confirmed (at least 36).
     uint64 challengePeriod;
@@ -56,10 +57,14 @@ struct RollupConfig {
 error BadConfig(bytes32 why);
 
 library RollupConfigs {
-    /// Bytes of an inbox message before its deposit records.
+    /// Bytes of an inbox message before its delayed records.
     uint256 internal constant MESSAGE_HEADER_BYTES = 60;
-    /// Bytes of one deposit record in an inbox message.
-    uint256 internal constant DEPOSIT_RECORD_BYTES = 36;
+    /// Bytes of one deposit record in an inbox message (kind, to, amount).
+    uint256 internal constant DEPOSIT_RECORD_BYTES = 37;
+    /// Bytes of a forced transaction's record before the transaction (kind, uint32 length).
+    uint256 internal constant FORCED_RECORD_HEADER_BYTES = 5;
+    /// The longest forced transaction (`ledger::MAX_FORCED_TRANSACTION_BYTES`).
+    uint256 internal constant MAX_FORCED_TRANSACTION_BYTES = 16_384;
     /// Largest arity: one round's hashes must fit one L1 transaction (verifier::bisection::MAX_ARITY).
     uint256 internal constant MAX_ARITY = 1024;
     uint256 internal constant BPS_WHOLE = 10_000;
@@ -82,9 +87,12 @@ library RollupConfigs {
         if (c.chainId == 0) revert BadConfig("chain id is zero");
         if (c.sequencer == address(0)) revert BadConfig("no sequencer");
         if (c.maxDepositsPerBatch == 0) revert BadConfig("no deposits per batch");
-        // A forced batch (every deposit slot used, one transactions byte) must always fit.
+        // A forced batch (every delayed slot a deposit, one transactions byte) must always fit,
+        // and so must one of the longest forced transaction.
         uint256 forced = MESSAGE_HEADER_BYTES + DEPOSIT_RECORD_BYTES * uint256(c.maxDepositsPerBatch) + 1;
         if (c.maxBatchBytes < forced) revert BadConfig("batch bytes below a forced batch");
+        uint256 longest = MESSAGE_HEADER_BYTES + FORCED_RECORD_HEADER_BYTES + MAX_FORCED_TRANSACTION_BYTES + 1;
+        if (c.maxBatchBytes < longest) revert BadConfig("batch bytes below a forced tx");
         if (c.maxBatchBytes > STF_MAX_BATCH_BYTES) revert BadConfig("batch bytes above the STF limit");
         if (c.forceInclusionDelay == 0) revert BadConfig("force inclusion delay is zero");
         if (c.challengePeriod == 0) revert BadConfig("challenge period is zero");

@@ -24,7 +24,7 @@ mod rollup_abi {
 }
 pub use rollup_abi::Rollup;
 
-pub use Inbox::DepositRecord;
+pub use Inbox::DelayedRecord;
 pub use Rollup::{AssertionData, NodeInfo, WithdrawalProof};
 
 /// The seed's `OptimisticRollupConfig` for settlement, with what the contracts need besides.
@@ -232,27 +232,6 @@ pub fn returned<C: SolCall>(receipt: &TxReceipt) -> Result<C::Return, L1Error> {
         Ok(data) => C::abi_decode_returns(data).map_err(|_| L1Error::BadReturn(C::SIGNATURE)),
         Err(revert) => Err(L1Error::Reverted(revert.clone())),
     }
-}
-
-/// The deposit records an inbox message of `count` deposits from `first` carries, rebuilt from
-/// the inbox's `DepositQueued` events (what a sequencer passes to `postBatch`).
-pub fn deposit_records(logs: &[Log], first: u64, count: u64) -> Vec<DepositRecord> {
-    let mut records: Vec<(u64, DepositRecord)> = events::<Inbox::DepositQueued>(logs)
-        .into_iter()
-        .filter(|(event, _)| (first..first.saturating_add(count)).contains(&event.index))
-        .map(|(event, _)| {
-            (
-                event.index,
-                DepositRecord {
-                    to: event.l2Recipient,
-                    amount: event.amount,
-                    timestamp: event.timestamp,
-                },
-            )
-        })
-        .collect();
-    records.sort_by_key(|(index, _)| *index);
-    records.into_iter().map(|(_, record)| record).collect()
 }
 
 /// Bytes as `alloy` wants them.

@@ -9,7 +9,7 @@ use super::*;
 use crate::signing::signing_hash;
 use crate::test_abi::{keccak, mock_sign, TestAbi};
 use crate::trie::{Account, EMPTY_ROOT};
-use crate::types::{Address, Batch, Deposit};
+use crate::types::{Address, Batch, DelayedMessage, Deposit};
 
 const CHAIN: u64 = 5;
 const ALICE: Address = [0xA1; 20];
@@ -95,8 +95,11 @@ fn batch_with(number: u64, pre: Hash, deposits: &[Deposit], txs: &[Transaction])
         chain_id: CHAIN,
         batch_number: number,
         pre_state_root: pre,
-        first_deposit: 0,
-        deposits: deposits.to_vec(),
+        first_delayed: 0,
+        delayed: deposits
+            .iter()
+            .map(|d| DelayedMessage::Deposit(*d))
+            .collect(),
         transactions: txs.iter().map(|tx| tx.to_bytes().unwrap()).collect(),
     }
 }
@@ -137,7 +140,7 @@ fn valid_transactions_move_value() {
     assert_eq!(execution.receipts, vec![ReceiptStatus::Ok; 1 + txs.len()]);
     assert_eq!(
         (
-            outputs.deposit_count,
+            outputs.delayed_count,
             outputs.tx_count,
             outputs.withdrawal_count
         ),
@@ -172,18 +175,19 @@ fn valid_transactions_move_value() {
         }
     );
 
+    // Indices count receipts: the batch's one deposit is receipt 0, its transactions 1 on.
     assert_eq!(
         execution.withdrawals,
         vec![
             Withdrawal {
                 l1_recipient: L1,
                 amount: 100,
-                index: (3 << 32) | 1
+                index: (3 << 32) | 2
             },
             Withdrawal {
                 l1_recipient: L1,
                 amount: 1,
-                index: (3 << 32) | 3
+                index: (3 << 32) | 4
             },
         ]
     );
@@ -283,7 +287,7 @@ fn every_invalid_transaction_has_its_status_and_no_effect() {
         execution.receipts,
         vec![ReceiptStatus::ZeroAmount, ReceiptStatus::Overflow]
     );
-    assert_eq!(execution.outputs.deposit_count, 2);
+    assert_eq!(execution.outputs.delayed_count, 2);
     assert_eq!(execution.outputs.post_state_root, root);
     assert!(abi.emitted.is_empty());
 }
@@ -369,7 +373,7 @@ fn transaction_limit() {
         BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions)
     );
     assert_eq!(
-        (execution.outputs.deposit_count, execution.outputs.tx_count),
+        (execution.outputs.delayed_count, execution.outputs.tx_count),
         (1, 0)
     );
     assert_eq!(execution.receipts, vec![ReceiptStatus::Ok]);
@@ -618,7 +622,7 @@ fn arbitrary_inbox_bytes_never_panic() {
             accepted += 1;
             assert_eq!(
                 execution.receipts.len() as u32,
-                execution.outputs.deposit_count + execution.outputs.tx_count
+                execution.outputs.delayed_count + execution.outputs.tx_count
             );
         }
     }
@@ -626,4 +630,79 @@ fn arbitrary_inbox_bytes_never_panic() {
         accepted > 100,
         "mutations should often leave a decodable batch ({accepted})"
     );
+}
+
+/// A forced transaction is checked like any other (signature, nonce, balance), in L1's order
+/// among the deposits; one that does not decode costs only its own receipt; and a refused
+/// sequencer section cannot spoil any of them.
+#[test]
+fn forced_transactions_apply_in_queue_order_with_every_check() {
+    let (root, store) = genesis(&[(ALICE, 10)]);
+    let forced = |tx: &Transaction| DelayedMessage::Transaction(tx.to_bytes().unwrap());
+    let mut wrong_key = transfer(&ALICE, BOB, 1, 0);
+    if let Transaction::Transfer { signature, .. } = &mut wrong_key {
+        signature[64] = 9;
+    }
+    let delayed = vec![
+        // Carol's withdrawal spends the deposit queued before it...
+        DelayedMessage::Deposit(deposit(CAROL, 5)),
+        forced(&withdraw(&CAROL, L1, 5, 0)),
+        // ...and the same again is a replay.
+        forced(&withdraw(&CAROL, L1, 5, 0)),
+        forced(&wrong_key),
+        DelayedMessage::Transaction(vec![0xFF, 0x00]),
+        forced(&transfer(&ALICE, BOB, 11, 0)),
+        forced(&transfer(&ALICE, BOB, 4, 0)),
+    ];
+    let batch = Batch {
+        delayed,
+        ..batch(7, root, &[transfer(&ALICE, BOB, 1, 1)])
+    };
+    let (execution, mut abi) = run(&batch, &store);
+    assert_eq!(execution.outputs.status, BatchStatus::Accepted);
+    assert_eq!(
+        execution.receipts,
+        vec![
+            ReceiptStatus::Ok,
+            ReceiptStatus::Ok,
+            ReceiptStatus::BadNonce,
+            ReceiptStatus::BadSignature,
+            ReceiptStatus::Malformed,
+            ReceiptStatus::InsufficientBalance,
+            ReceiptStatus::Ok,
+            // The sequencer's transaction sees the forced ones' effects (nonce 1 is next).
+            ReceiptStatus::Ok,
+        ]
+    );
+    assert_eq!(
+        (execution.outputs.delayed_count, execution.outputs.tx_count),
+        (7, 1)
+    );
+    assert_eq!(
+        execution.withdrawals,
+        vec![Withdrawal {
+            l1_recipient: L1,
+            amount: 5,
+            index: (7 << 32) | 1
+        }]
+    );
+    let post = execution.outputs.post_state_root;
+    assert_eq!(account(&mut abi, post, &BOB).balance, 5);
+    assert_eq!(account(&mut abi, post, &CAROL).balance, 0);
+
+    // A section that does not decode: the forced transactions stand all the same.
+    let mut bytes = Batch {
+        transactions: Vec::new(),
+        ..batch.clone()
+    }
+    .to_bytes()
+    .unwrap();
+    bytes.pop();
+    bytes.extend_from_slice(&[0x05, 0x01]);
+    let (refused, _) = run_with(bytes, &store, &Config::default());
+    assert_eq!(
+        refused.outputs.status,
+        BatchStatus::TransactionsRefused(RejectReason::Malformed)
+    );
+    assert_eq!(refused.receipts, execution.receipts[..7].to_vec());
 }

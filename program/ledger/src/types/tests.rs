@@ -112,11 +112,14 @@ fn batch_layout() {
         chain_id: 1,
         batch_number: 2,
         pre_state_root: [0x44; 32],
-        first_deposit: 0x0102,
-        deposits: vec![Deposit {
-            to: [0x66; 20],
-            amount: 0x0A0B,
-        }],
+        first_delayed: 0x0102,
+        delayed: vec![
+            DelayedMessage::Deposit(Deposit {
+                to: [0x66; 20],
+                amount: 0x0A0B,
+            }),
+            DelayedMessage::Transaction(vec![0x77; 3]),
+        ],
         transactions: vec![vec![1, 2, 3], vec![], vec![0xEE; 300]],
     };
     let expected = concat(&[
@@ -124,10 +127,13 @@ fn batch_layout() {
         &[0, 0, 0, 0, 0, 0, 0, 1],
         &[0, 0, 0, 0, 0, 0, 0, 2],
         &[0, 0, 0, 0, 0, 0, 0x01, 0x02],
-        &[0, 0, 0, 1],
+        &[0, 0, 0, 2],
+        &[0x00],
         &repeat(0x66, 20),
         &repeat(0, 14),
         &[0x0A, 0x0B],
+        &[0x01, 0, 0, 0, 3],
+        &repeat(0x77, 3),
         &[0x03],
         &[0x03, 1, 2, 3],
         &[0x00],
@@ -138,19 +144,43 @@ fn batch_layout() {
     assert_eq!(Batch::from_bytes(&expected).unwrap(), batch);
     let message = InboxMessage::split(&expected).unwrap();
     assert_eq!(message.header, batch.header().unwrap());
-    assert_eq!(message.transactions, &expected[60 + 36..]);
+    assert_eq!(message.transactions, &expected[60 + 37 + 8..]);
 }
 
 #[test]
 fn message_cut_short_does_not_split() {
     let header = concat(&[&repeat(0x44, 32), &[0; 24], &[0, 0, 0, 2]]);
     // Two deposit records claimed, one and a half present.
-    let short = concat(&[&header, &repeat(7, 54)]);
+    let short = concat(&[&header, &[0], &repeat(7, 36), &[0], &repeat(7, 18)]);
     assert_eq!(InboxMessage::split(&short), None);
     assert_eq!(InboxMessage::split(&header[..59]), None);
     // A billion records claimed: refused without allocating.
     let many = concat(&[&header[..56], &[0x3B, 0x9A, 0xCA, 0x00]]);
     assert_eq!(InboxMessage::split(&many), None);
+}
+
+#[test]
+fn delayed_records_l1_never_writes_do_not_split() {
+    let one = concat(&[&repeat(0x44, 32), &[0; 24], &[0, 0, 0, 1]]);
+    let forced = |len: u32, present: usize| {
+        concat(&[&one, &[0x01], &len.to_be_bytes(), &repeat(9, present), &[0]])
+    };
+    // A well-formed one, for contrast: the section after it is the one byte 0.
+    let good = forced(4, 4);
+    assert_eq!(InboxMessage::split(&good).unwrap().transactions, &[0]);
+    // Unknown kind, empty transaction, above the limit, claimed but absent.
+    assert_eq!(
+        InboxMessage::split(&concat(&[&one, &[0x02], &[0; 36]])),
+        None
+    );
+    assert_eq!(InboxMessage::split(&forced(0, 0)), None);
+    let limit = MAX_FORCED_TRANSACTION_BYTES;
+    assert!(InboxMessage::split(&forced(limit as u32, limit)).is_some());
+    assert_eq!(
+        InboxMessage::split(&forced(limit as u32 + 1, limit + 1)),
+        None
+    );
+    assert_eq!(InboxMessage::split(&forced(u32::MAX, 10)), None);
 }
 
 #[test]
@@ -180,7 +210,7 @@ fn outputs_layout() {
         post_state_root: [2; 32],
         withdrawals_root: [3; 32],
         receipts_root: [4; 32],
-        deposit_count: 5,
+        delayed_count: 5,
         tx_count: 1000,
         withdrawal_count: 2,
         status: BatchStatus::TransactionsRefused(RejectReason::Malformed),

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use program::ledger::commitments::withdrawal_proof;
-use program::ledger::{BatchOutputs, Deposit, Hash, Withdrawal};
+use program::ledger::types::BATCH_HEADER_LEN;
+use program::ledger::{BatchOutputs, DelayedMessage, Deposit, Hash, InboxMessage, Withdrawal};
 use program::NodeStore;
 use verifier::l1::{L1Error, TxReceipt, Wallet, L1};
 use verifier::settlement::contracts::{
-    self, bytes, events, view, AssertionData, Deployment, DepositRecord, Inbox, Rollup,
+    self, bytes, events, view, AssertionData, DelayedRecord, Deployment, Inbox, Rollup,
     WithdrawalProof,
 };
 use verifier::settlement::{BatchCommitment, MachineOpening};
@@ -30,16 +31,18 @@ pub enum SettleError {
     Mismatch(String),
 }
 
-/// The header fields of an inbox message: what L1 writes before the deposits.
-const HEADER_LEN: usize = 60;
+mod l1_log;
+
+pub use l1_log::{BatchEvent, L1Log, MAX_LOG_BLOCKS};
 
 /// A batch as the inbox holds it: everything of its message but leaf 0, the pre-state root.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostedBatch {
     pub number: u64,
     pub chain_id: u64,
-    pub first_deposit: u64,
-    pub deposits: Vec<Deposit>,
+    pub first_delayed: u64,
+    /// The deposits and forced transactions it consumes, in queue order.
+    pub delayed: Vec<DelayedMessage>,
     /// The sequencer's transactions section as posted (`0x00` for a forced batch).
     pub transactions: Vec<u8>,
     /// What the inbox stored ([`BatchCommitment::hash`]).
@@ -50,18 +53,48 @@ pub struct PostedBatch {
 impl PostedBatch {
     /// The inbox message the guest reads, with `pre_state_root` as leaf 0.
     pub fn message(&self, pre_state_root: &Hash) -> Vec<u8> {
-        let mut message = Vec::with_capacity(HEADER_LEN + 36 * self.deposits.len());
+        let records: usize = self.delayed.iter().map(DelayedMessage::record_len).sum();
+        let mut message = Vec::with_capacity(BATCH_HEADER_LEN + records + self.transactions.len());
         message.extend_from_slice(pre_state_root);
         message.extend_from_slice(&self.chain_id.to_be_bytes());
         message.extend_from_slice(&self.number.to_be_bytes());
-        message.extend_from_slice(&self.first_deposit.to_be_bytes());
-        message.extend_from_slice(&(self.deposits.len() as u32).to_be_bytes());
-        for deposit in &self.deposits {
-            message.extend_from_slice(&deposit.to);
-            message.extend_from_slice(&deposit.amount.to_be_bytes());
+        message.extend_from_slice(&self.first_delayed.to_be_bytes());
+        message.extend_from_slice(&(self.delayed.len() as u32).to_be_bytes());
+        for delayed in &self.delayed {
+            delayed.write_record(&mut message);
         }
         message.extend_from_slice(&self.transactions);
         message
+    }
+
+    /// A batch from its whole message (as a node stores it), its commitment recomputed.
+    pub fn from_message(message: &[u8], l1_block: u64) -> Result<PostedBatch, SettleError> {
+        let split = InboxMessage::split(message)
+            .ok_or_else(|| SettleError::Mismatch("a stored message does not split".into()))?;
+        let mut batch = PostedBatch {
+            number: split.header.batch_number,
+            chain_id: split.header.chain_id,
+            first_delayed: split.header.first_delayed,
+            delayed: split.delayed,
+            transactions: split.transactions.to_vec(),
+            commitment: B256::ZERO,
+            l1_block,
+        };
+        let opening = BatchCommitment::of_message(&batch.message(&[0; 32]))
+            .ok_or_else(|| SettleError::Mismatch("message longer than 4 GiB".into()))?;
+        batch.commitment = B256::from(opening.hash());
+        Ok(batch)
+    }
+
+    /// The forced transactions among the delayed messages: their receipt positions and bytes.
+    pub fn forced_transactions(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        self.delayed
+            .iter()
+            .enumerate()
+            .filter_map(|(position, delayed)| match delayed {
+                DelayedMessage::Transaction(bytes) => Some((position, bytes.as_slice())),
+                DelayedMessage::Deposit(_) => None,
+            })
     }
 
     /// The commitment opening the asserter passes to L1; checked against what the inbox stored.
@@ -80,33 +113,50 @@ impl PostedBatch {
     }
 }
 
-/// All logs of one contract since the deployment.
-fn logs_of(
-    l1: &mut dyn L1,
-    deployment: &Deployment,
-    address: Address,
-) -> Result<Vec<verifier::l1::Log>, SettleError> {
-    let (head, _) = l1.head()?;
-    Ok(l1.logs(address, deployment.first_block, head)?)
+/// A delayed record as the STF reads it.
+pub fn delayed_message(record: &DelayedRecord) -> DelayedMessage {
+    if record.transaction.is_empty() {
+        DelayedMessage::Deposit(Deposit {
+            to: record.to.into_array(),
+            amount: record.amount,
+        })
+    } else {
+        DelayedMessage::Transaction(record.transaction.to_vec())
+    }
 }
 
 /// Posts `transactions` (a sequencer's encoded transactions section) as the next batch, with
-/// every pending deposit (up to the per-batch maximum). Returns the batch number and the receipt.
+/// as many pending delayed messages as fit. Returns the batch number and the receipt.
 pub fn post_batch(
     l1: &mut dyn L1,
-    sequencer: &Wallet,
+    poster: &Wallet,
     deployment: &Deployment,
     transactions: &[u8],
 ) -> Result<(u64, TxReceipt), SettleError> {
-    let records = pending_deposits(l1, deployment)?;
+    let log = L1Log::read(l1, deployment)?;
+    let max_bytes = view(l1, deployment.inbox, Inbox::maxBatchBytesCall {})? as usize;
+    let budget = max_bytes.saturating_sub(BATCH_HEADER_LEN + transactions.len());
+    let delayed = pending_delayed(l1, &log, budget)?;
+    post_batch_with(l1, poster, deployment, transactions, delayed)
+}
+
+/// Posts `transactions` (a sequencer's encoded transactions section) as the next batch, with
+/// `delayed`, the next pending delayed messages. Returns the batch number and the receipt.
+pub fn post_batch_with(
+    l1: &mut dyn L1,
+    poster: &Wallet,
+    deployment: &Deployment,
+    transactions: &[u8],
+    delayed: Vec<DelayedRecord>,
+) -> Result<(u64, TxReceipt), SettleError> {
     let receipt = contracts::send(
         l1,
-        sequencer,
+        poster,
         deployment.inbox,
         U256::ZERO,
         Inbox::postBatchCall {
             transactions: bytes(transactions),
-            deposits: records,
+            delayed,
         },
     )?
     .success()?;
@@ -117,70 +167,169 @@ pub fn post_batch(
     Ok((event.batchNumber, receipt))
 }
 
-/// The deposits not yet in a batch, oldest first, at most one batch's worth.
-pub fn pending_deposits(
+/// The delayed messages not yet in a batch, oldest first: as many as one batch may carry whose
+/// records fit in `record_bytes`.
+pub fn pending_delayed(
     l1: &mut dyn L1,
-    deployment: &Deployment,
-) -> Result<Vec<DepositRecord>, SettleError> {
-    let consumed = view(l1, deployment.inbox, Inbox::depositsConsumedCall {})?;
-    let count = view(l1, deployment.inbox, Inbox::depositCountCall {})?;
+    log: &L1Log,
+    record_bytes: usize,
+) -> Result<Vec<DelayedRecord>, SettleError> {
+    let deployment = log.deployment();
+    let consumed = view(l1, deployment.inbox, Inbox::delayedConsumedCall {})?;
     let max = view(l1, deployment.inbox, Inbox::maxDepositsPerBatchCall {})?;
-    let logs = logs_of(l1, deployment, deployment.inbox)?;
-    let take = (count - consumed).min(u64::from(max));
-    Ok(contracts::deposit_records(&logs, consumed, take))
+    let pending = log
+        .delayed(consumed, log.delayed_count().saturating_sub(consumed))
+        .unwrap_or_default();
+    let mut taken = Vec::new();
+    let mut used = 0usize;
+    for record in pending.iter().take(max as usize) {
+        let len = delayed_message(record).record_len();
+        if used + len > record_bytes {
+            break;
+        }
+        used += len;
+        taken.push(record.clone());
+    }
+    Ok(taken)
 }
 
-/// Batch `number` as L1 holds it: its `BatchPosted` event, the transactions from the calldata
-/// of the transaction that emitted it, and the deposits from the inbox's `DepositQueued` events.
+/// The records' bytes in an inbox message.
+pub fn records_len(records: &[DelayedRecord]) -> usize {
+    records
+        .iter()
+        .map(|record| delayed_message(record).record_len())
+        .sum()
+}
+
+/// Batch `number` as L1 holds it, read afresh (a node keeps an [`L1Log`] instead).
 pub fn fetch_batch(
     l1: &mut dyn L1,
     deployment: &Deployment,
     number: u64,
 ) -> Result<PostedBatch, SettleError> {
-    let logs = logs_of(l1, deployment, deployment.inbox)?;
-    let (event, log) = events::<Inbox::BatchPosted>(&logs)
-        .into_iter()
-        .find(|(event, _)| event.batchNumber == number)
+    let log = L1Log::read(l1, deployment)?;
+    rebuild_batch(l1, &log, number)
+}
+
+/// Batch `number` rebuilt from what L1 logged: its transactions from `BatchData`, or from the
+/// calldata of the transaction that posted it (an account without code calling `postBatch`
+/// directly), or the byte 0x00 of a forced batch; its delayed messages from the queue's events.
+/// The rebuilt message must commit to what the inbox stored, so a provider that lies about any
+/// of it is caught here.
+pub fn rebuild_batch(
+    l1: &mut dyn L1,
+    log: &L1Log,
+    number: u64,
+) -> Result<PostedBatch, SettleError> {
+    let deployment = log.deployment();
+    let batch = log
+        .batch(number)
         .ok_or_else(|| SettleError::Missing(format!("batch {number}")))?;
-    let input = l1.transaction_input(log.tx_hash)?;
-    let transactions = if let Ok(call) = Inbox::postBatchCall::abi_decode(&input) {
-        call.transactions.to_vec()
-    } else if Inbox::forceIncludeCall::abi_decode(&input).is_ok() {
+    let event = &batch.posted;
+    let transactions = if let Some(data) = &batch.data {
+        data.to_vec()
+    } else if event.transactionsHash == B256::from(program::keccak256(&[0])) {
         vec![0]
     } else {
-        return Err(SettleError::Mismatch(format!(
-            "batch {number} was posted by a transaction that is neither postBatch nor forceInclude"
-        )));
+        let input = l1.transaction_input(batch.tx_hash)?;
+        Inbox::postBatchCall::abi_decode(&input)
+            .map(|call| call.transactions.to_vec())
+            .map_err(|_| {
+                SettleError::Mismatch(format!(
+                    "batch {number}: its transaction {} is not a direct postBatch call and no BatchData was logged",
+                    batch.tx_hash
+                ))
+            })?
     };
     if B256::from(program::keccak256(&transactions)) != event.transactionsHash {
         return Err(SettleError::Mismatch(format!(
-            "batch {number}: the calldata does not hash to the posted transactions hash"
+            "batch {number}: the transactions read back do not hash to the posted transactions hash"
         )));
     }
-    let records =
-        contracts::deposit_records(&logs, event.firstDeposit, u64::from(event.depositCount));
-    if records.len() != event.depositCount as usize {
-        return Err(SettleError::Missing(format!(
-            "deposits {}.. of batch {number}",
-            event.firstDeposit
-        )));
-    }
-    let chain_id = view(l1, deployment.rollup, Rollup::chainIdCall {})?;
-    Ok(PostedBatch {
+    let records = log
+        .delayed(event.firstDelayed, u64::from(event.delayedCount))
+        .ok_or_else(|| {
+            SettleError::Missing(format!(
+                "delayed messages {}..{} of batch {number}",
+                event.firstDelayed,
+                event.firstDelayed + u64::from(event.delayedCount)
+            ))
+        })?;
+    let chain_id = view(l1, deployment.inbox, Inbox::chainIdCall {})?;
+    let posted = PostedBatch {
         number,
         chain_id,
-        first_deposit: event.firstDeposit,
-        deposits: records
-            .iter()
-            .map(|record| Deposit {
-                to: record.to.into_array(),
-                amount: record.amount,
-            })
-            .collect(),
+        first_delayed: event.firstDelayed,
+        delayed: records.iter().map(delayed_message).collect(),
         transactions,
-        commitment: event.commitment,
-        l1_block: log.block,
-    })
+        commitment: view(l1, deployment.inbox, Inbox::batchCommitmentCall(number))?,
+        l1_block: batch.block,
+    };
+    // Against the stored commitment, not the event's: the logs are what a provider might forge.
+    posted.commitment_opening()?;
+    Ok(posted)
+}
+
+/// Queues `transaction` (a signed L2 transaction's bytes) in the inbox's delayed queue; its
+/// queue index and the receipt.
+pub fn force_transaction(
+    l1: &mut dyn L1,
+    payer: &Wallet,
+    deployment: &Deployment,
+    transaction: &[u8],
+) -> Result<(u64, TxReceipt), SettleError> {
+    let receipt = contracts::send(
+        l1,
+        payer,
+        deployment.inbox,
+        U256::ZERO,
+        Inbox::forceTransactionCall {
+            transaction: bytes(transaction),
+        },
+    )?
+    .success()?;
+    let queued = events::<Inbox::TransactionForced>(&receipt.logs);
+    let (event, _) = queued
+        .first()
+        .ok_or_else(|| SettleError::Missing("TransactionForced event".into()))?;
+    Ok((event.index, receipt))
+}
+
+/// Forces every overdue delayed message into batches of their own (as many as one batch may
+/// carry each); the batch numbers posted. Nothing overdue: none.
+pub fn force_include_overdue(
+    l1: &mut dyn L1,
+    sender: &Wallet,
+    deployment: &Deployment,
+) -> Result<Vec<u64>, SettleError> {
+    let delay = view(l1, deployment.inbox, Inbox::forceInclusionDelayCall {})?;
+    let max_bytes = view(l1, deployment.inbox, Inbox::maxBatchBytesCall {})? as usize;
+    let mut posted = Vec::new();
+    loop {
+        let log = L1Log::read(l1, deployment)?;
+        let (_, now) = l1.head()?;
+        let budget = max_bytes.saturating_sub(BATCH_HEADER_LEN + 1);
+        let overdue: Vec<DelayedRecord> = pending_delayed(l1, &log, budget)?
+            .into_iter()
+            .take_while(|record| record.timestamp.saturating_add(delay) <= now)
+            .collect();
+        if overdue.is_empty() {
+            return Ok(posted);
+        }
+        let receipt = contracts::send(
+            l1,
+            sender,
+            deployment.inbox,
+            U256::ZERO,
+            Inbox::forceIncludeCall { delayed: overdue },
+        )?
+        .success()?;
+        let batch = events::<Inbox::BatchPosted>(&receipt.logs)
+            .first()
+            .map(|(event, _)| event.batchNumber)
+            .ok_or_else(|| SettleError::Missing("BatchPosted event".into()))?;
+        posted.push(batch);
+    }
 }
 
 /// An assertion as L1 stores it (its data is what the stored hash commits to) and its outputs.
@@ -227,9 +376,17 @@ pub fn fetch_assertions(
     l1: &mut dyn L1,
     deployment: &Deployment,
 ) -> Result<Vec<AssertionRecord>, SettleError> {
-    let mut all = vec![genesis_assertion(l1, deployment)?];
-    let logs = logs_of(l1, deployment, deployment.rollup)?;
-    for (event, _) in events::<Rollup::AssertionPosted>(&logs) {
+    let log = L1Log::read(l1, deployment)?;
+    assertions_logged(l1, &log)
+}
+
+/// Every assertion `log` holds, by id (genesis first).
+pub fn assertions_logged(
+    l1: &mut dyn L1,
+    log: &L1Log,
+) -> Result<Vec<AssertionRecord>, SettleError> {
+    let mut all = vec![genesis_assertion(l1, log.deployment())?];
+    for (event, _) in events::<Rollup::AssertionPosted>(log.rollup_logs()) {
         all.push(AssertionRecord {
             id: event.id,
             data: event.data,
