@@ -8,11 +8,11 @@
 //! | `hb_getWithdrawal` | transaction hash | `{"batch", "recipient", "amount", "index", "position", "proof"}` or `null` (`proof`: the outbox siblings, leaf up) |
 //! | `hb_latestBatch` | — | `{"batch", "state_root", "assertion", "assertion_batch", "assertion_status", "confirmed_assertion", "confirmed_batch"}` |
 //! | `hb_syncStatus` | — | `{"chain_id", "sequencer", "batch", "l1_cursor", "l1_batches", "mempool"}` |
-//! | `hb_sendTransaction` | encoded transaction (0x + hex) | its hash; sequencer only |
+//! | `hb_sendTransaction` | encoded transaction (0x + hex) | its hash; on a sequencer, or a validator standing in for a silent one (`sequencer` in `hb_syncStatus`) |
 //!
 //! Errors: the standard JSON-RPC codes for malformed JSON (-32700), unknown methods (-32601) and
 //! bad parameters (-32602); a refused transaction is -32003 with the reason in `message` and
-//! `data.reason`; a node that is not a sequencer refuses `hb_sendTransaction` with -32004; a store
+//! `data.reason`; a node that does not take transactions refuses `hb_sendTransaction` with -32004; a store
 //! failure is -32000. Bodies over [`MAX_BODY_BYTES`] are refused before they are parsed.
 
 use std::net::SocketAddr;
@@ -36,7 +36,7 @@ pub const NOT_A_SEQUENCER: i32 = -32004;
 /// What the RPC methods see: the node's state, and on a sequencer the mempool's committer.
 pub struct Context {
     pub state: Shared,
-    pub admissions: Option<Admissions>,
+    pub admissions: Admissions,
 }
 
 fn invalid(what: &str) -> ErrorObjectOwned {
@@ -139,7 +139,7 @@ pub fn module(
         let head = node.db.head().map_err(store_failed)?;
         Ok::<Value, ErrorObjectOwned>(json!({
             "chain_id": node.chain_id,
-            "sequencer": node.sequencer,
+            "sequencer": node.accepts_transactions,
             "batch": head.batch,
             "l1_cursor": node.db.l1_cursor().map_err(store_failed)?,
             "l1_batches": node.l1.posted_batches,
@@ -151,13 +151,14 @@ pub fn module(
             .one()
             .map_err(|_| invalid("an encoded transaction, 0x + hex"))?;
         let bytes = hex_bytes(&text).ok_or_else(|| invalid("an encoded transaction, 0x + hex"))?;
-        let Some(admissions) = &context.admissions else {
+        if !lock_state(&context.state).accepts_transactions {
             return Err(ErrorObject::owned(
                 NOT_A_SEQUENCER,
-                "this node is not a sequencer",
+                "this node is not a sequencer (a validator takes transactions once the sequencer has been silent past its timeout)",
                 None::<()>,
             ));
-        };
+        }
+        let admissions = &context.admissions;
         // On disk before the answer: an acknowledged transaction survives a crash.
         match admissions.admit(bytes).await {
             Ok(hash) => Ok::<String, ErrorObjectOwned>(hex(&hash)),
@@ -184,15 +185,10 @@ pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, Serve
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr().map_err(|e| e.to_string())?;
-    let sequencer = lock_state(&state).sequencer;
-    let admissions = match sequencer {
-        true => Some(
-            Admissions::start(state.clone())
-                .map_err(|e| format!("cannot start the mempool committer: {e}"))?
-                .0,
-        ),
-        false => None,
-    };
+    // Every node can take transactions: a validator does once the sequencer is gone.
+    let admissions = Admissions::start(state.clone())
+        .map_err(|e| format!("cannot start the mempool committer: {e}"))?
+        .0;
     let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
     Ok((bound, server.start(module)))
 }
@@ -254,7 +250,7 @@ mod tests {
         let state = Arc::new(Mutex::new(NodeState {
             db,
             chain_id: CHAIN,
-            sequencer: true,
+            accepts_transactions: true,
             pending: Pending::default(),
             l1: Default::default(),
             senders: Default::default(),

@@ -131,7 +131,7 @@ impl Node {
         let mut node = NodeState {
             db,
             chain_id,
-            sequencer: options.role == Role::Sequencer,
+            accepts_transactions: options.role == Role::Sequencer,
             pending: Pending::default(),
             l1: Default::default(),
             senders: Default::default(),
@@ -205,7 +205,9 @@ impl Node {
         let mut turn = Turn::default();
         self.log.sync(l1)?;
         self.catch_up(l1, &mut turn, progress);
-        if self.post_due()? && self.may_post(l1)? {
+        let may_post = self.may_post(l1)?;
+        lock_state(&self.state).accepts_transactions = may_post;
+        if may_post && self.post_due()? {
             self.last_post = Instant::now();
             let censored = match self.duties.fault {
                 Some(Fault::Censor(address)) => Some(address),

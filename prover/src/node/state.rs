@@ -13,7 +13,9 @@ use super::store::NodeDb;
 pub struct NodeState {
     pub db: NodeDb,
     pub chain_id: u64,
-    pub sequencer: bool,
+    /// Whether `hb_sendTransaction` takes transactions: always on a sequencer, on a validator
+    /// once the sequencer has been silent past the inbox's timeout (it posts them then).
+    pub accepts_transactions: bool,
     /// The mempool's transactions' effects, on top of the head.
     pub pending: Pending,
     /// What the node last read from L1 about the assertion chain.
