@@ -126,7 +126,7 @@ fn lifecycle(table: &mut Table) {
         last_gas(&m, who, before),
         "the stake paid out".into(),
     );
-    let (withdrawal, proof) = first_withdrawal();
+    let (withdrawal, proof) = first_withdrawal(&batch);
     let receipt = withdraw(&mut chain, &withdrawal, proof).success().unwrap();
     table.row(
         "finalize withdrawal",
@@ -156,24 +156,71 @@ fn post_batch_per_kib(table: &mut Table) {
     );
 }
 
-/// A deposit the sequencer leaves out, forced in after the delay.
+/// A deposit and a signed withdrawal the sequencer leaves out, forced in after the delay; and a
+/// batch posted by anyone once the sequencer has been silent past its timeout.
 fn force_inclusion(table: &mut Table) {
     let mut chain = chain();
     deposit(&mut chain, [0xCA; 20], ETHER).success().unwrap();
     chain.l1.advance_time(PERIOD).unwrap();
-    let log = prover::settlement::L1Log::read(&mut chain.l1, &chain.deployment).unwrap();
-    let records = prover::settlement::pending_delayed(&mut chain.l1, &log, usize::MAX).unwrap();
-    let receipt = contracts::send(
+    let force = |chain: &mut Chain| {
+        let log = prover::settlement::L1Log::read(&mut chain.l1, &chain.deployment).unwrap();
+        let records = prover::settlement::pending_delayed(&mut chain.l1, &log, usize::MAX).unwrap();
+        contracts::send(
+            &mut chain.l1,
+            &wallet(0x53),
+            chain.deployment.inbox,
+            U256::ZERO,
+            Inbox::forceIncludeCall { delayed: records },
+        )
+        .unwrap()
+        .success()
+        .unwrap()
+    };
+    let receipt = force(&mut chain);
+    table.row("forceInclude", receipt.gas_used, "1 deposit".into());
+
+    let withdraw = program::sign_withdraw(&alice(), CHAIN_ID, [0xCA; 20], 1, 0)
+        .to_bytes()
+        .unwrap();
+    let (_, receipt) = prover::settlement::force_transaction(
         &mut chain.l1,
         &wallet(0x53),
-        chain.deployment.inbox,
-        U256::ZERO,
-        Inbox::forceIncludeCall { delayed: records },
+        &chain.deployment,
+        &withdraw,
     )
-    .unwrap()
-    .success()
     .unwrap();
-    table.row("forceInclude", receipt.gas_used, "1 deposit".into());
+    table.row(
+        "forceTransaction",
+        receipt.gas_used,
+        format!("a {}-byte withdrawal", withdraw.len()),
+    );
+    chain.l1.advance_time(PERIOD).unwrap();
+    let receipt = force(&mut chain);
+    table.row(
+        "forceInclude",
+        receipt.gas_used,
+        "1 forced transaction".into(),
+    );
+
+    let timeout = contracts::view(
+        &mut chain.l1,
+        chain.deployment.inbox,
+        Inbox::sequencerTimeoutCall {},
+    )
+    .unwrap();
+    chain.l1.advance_time(timeout).unwrap();
+    let (_, receipt) = post_batch(
+        &mut chain.l1,
+        &wallet(0x53),
+        &chain.deployment,
+        &empty_transactions(),
+    )
+    .unwrap();
+    table.row(
+        "postBatch by anyone",
+        receipt.gas_used,
+        "sequencer silent past its timeout".into(),
+    );
 }
 
 /// Every kind of move, from a dispute over batch 1 (8,548 steps, arity 32) between the honest

@@ -143,7 +143,7 @@ fn write_secret(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn connect(url: &str) -> Result<RpcL1, String> {
+pub fn connect(url: &str) -> Result<RpcL1, String> {
     RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))
 }
 

@@ -36,15 +36,22 @@ fn parse_fault(text: &str) -> Result<Fault, String> {
     match text {
         "wrong-root" => Ok(Fault::WrongRoot),
         "throw" => Ok(Fault::Throw),
-        _ => match text.strip_prefix("sybil:") {
-            Some(n) => match n.parse::<u32>() {
-                Ok(n) if (1..=1000).contains(&n) => Ok(Fault::Sybil(n)),
-                _ => Err(format!("sybil:N needs N in 1..=1000, got {n:?}")),
-            },
-            None => Err(format!(
-                "unknown fault {text:?}: wrong-root, throw or sybil:N"
-            )),
-        },
+        _ => {
+            if let Some(n) = text.strip_prefix("sybil:") {
+                return match n.parse::<u32>() {
+                    Ok(n) if (1..=1000).contains(&n) => Ok(Fault::Sybil(n)),
+                    _ => Err(format!("sybil:N needs N in 1..=1000, got {n:?}")),
+                };
+            }
+            if let Some(address) = text.strip_prefix("censor:") {
+                let address = crate::cli_l1::parse_address(address)
+                    .map_err(|e| format!("censor:ADDR: {e}"))?;
+                return Ok(Fault::Censor(address.into_array()));
+            }
+            Err(format!(
+                "unknown fault {text:?}: wrong-root, throw, sybil:N or censor:ADDR"
+            ))
+        }
     }
 }
 

@@ -5,11 +5,13 @@
 //! one-step proofs; `dispute` plays the bisection game over a batch between an honest party and a
 //! liar; `demo` tells the whole story; `wallet`, `deploy`, `deposit` and `assertions` talk to an
 //! L1 node; `node` and `devnet` run the rollup; `send`, `withdraw`, `balance`, `status` and
-//! `claim` are its users' commands.
+//! `claim` are its users' commands, `force-tx` and `force-include` their way out without the
+//! operator.
 
 mod cli_batch;
 mod cli_dispute;
 mod cli_exec;
+mod cli_exit;
 mod cli_l1;
 mod cli_node;
 mod cli_prove;
@@ -72,6 +74,11 @@ enum Command {
     Status(cli_user::StatusArgs),
     /// Finalize a withdrawal on L1 with the node's proof.
     Claim(cli_user::ClaimArgs),
+    /// Put a signed L2 transfer or withdrawal in the L1 inbox's delayed queue: the sequencer must
+    /// include it once it has waited the force-inclusion delay, and anyone may force it in then.
+    ForceTx(cli_exit::ForceTxArgs),
+    /// Post every overdue delayed message (deposits and forced transactions) as batches.
+    ForceInclude(cli_exit::ForceIncludeArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +101,8 @@ fn main() -> ExitCode {
         Command::Balance(args) => cli_user::balance(args),
         Command::Status(args) => cli_user::status(args),
         Command::Claim(args) => cli_user::claim(args),
+        Command::ForceTx(args) => cli_exit::force_tx(args),
+        Command::ForceInclude(args) => cli_exit::force_include(args),
     };
     match result {
         Ok(code) => code,

@@ -624,3 +624,121 @@ fn a_fresh_validator_catches_up_on_many_deposits_through_a_capped_provider() {
     seq.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn refusal(receipt: verifier::l1::TxReceipt) -> String {
+    receipt.outcome.unwrap_err().error
+}
+
+/// The inbox's rules for forced transactions and the sequencer's timeout, each refusal by name.
+#[test]
+fn the_inbox_takes_forced_transactions_and_opens_to_all_after_the_timeout() {
+    let (sequencer, user) = (wallet(0x51), wallet(0x53));
+    let (dir, mut l1, deployment) = chain("inbox-rules", &sequencer, &[&user]);
+    let inbox = deployment.inbox;
+    let force = |l1: &mut EmbeddedL1, bytes: Vec<u8>| {
+        contracts::send(
+            l1,
+            &user,
+            inbox,
+            U256::ZERO,
+            Inbox::forceTransactionCall {
+                transaction: contracts::bytes(&bytes),
+            },
+        )
+        .unwrap()
+    };
+    let limit = program::ledger::MAX_FORCED_TRANSACTION_BYTES;
+    assert!(refusal(force(&mut l1, vec![])).starts_with("BadForcedTransaction(0)"));
+    assert!(refusal(force(&mut l1, vec![7; limit + 1])).starts_with("BadForcedTransaction"));
+    // The longest is queued (and, not decoding, will cost only its own receipt).
+    force(&mut l1, vec![7; limit]).success().unwrap();
+    let bytes = sign_withdraw(&alice(), 77, user.address().into_array(), 1, 0)
+        .to_bytes()
+        .unwrap();
+    force(&mut l1, bytes.clone()).success().unwrap();
+    assert_eq!(view(&mut l1, inbox, Inbox::delayedCountCall {}).unwrap(), 2);
+
+    let post = |l1: &mut EmbeddedL1, from: &Wallet, delayed| {
+        contracts::send(
+            l1,
+            from,
+            inbox,
+            U256::ZERO,
+            Inbox::postBatchCall {
+                transactions: contracts::bytes(&[0]),
+                delayed,
+            },
+        )
+        .unwrap()
+    };
+    let log = L1Log::read(&mut l1, &deployment).unwrap();
+    let pending = pending_delayed(&mut l1, &log, usize::MAX).unwrap();
+    assert_eq!(pending.len(), 2);
+    // A record that is not what was queued: other bytes, or the two out of order.
+    let mut forged = pending.clone();
+    forged[1].transaction = contracts::bytes(&bytes[..bytes.len() - 1]);
+    assert_eq!(
+        refusal(post(&mut l1, &sequencer, forged)),
+        "BadDelayedRecords()"
+    );
+    let swapped = vec![pending[1].clone(), pending[0].clone()];
+    assert_eq!(
+        refusal(post(&mut l1, &sequencer, swapped)),
+        "BadDelayedRecords()"
+    );
+    // Anyone else is refused until the sequencer has been silent for the timeout.
+    let refused = refusal(post(&mut l1, &user, vec![]));
+    assert!(refused.starts_with("NotSequencer"), "{refused}");
+    // Overdue messages must be consumed, by any poster.
+    l1.advance_time(SEQUENCER_TIMEOUT).unwrap();
+    let overdue = refusal(post(&mut l1, &user, vec![]));
+    assert!(overdue.starts_with("DelayedOverdue(0"), "{overdue}");
+    let receipt = post(&mut l1, &user, vec![pending[0].clone()])
+        .success()
+        .unwrap();
+    assert!(contracts::events::<Inbox::BatchData>(&receipt.logs).is_empty());
+    // The sequencer posts again: the inbox is its own once more.
+    post(&mut l1, &sequencer, vec![pending[1].clone()])
+        .success()
+        .unwrap();
+    let refused = refusal(post(&mut l1, &user, vec![]));
+    assert!(refused.starts_with("NotSequencer"), "{refused}");
+
+    // Both batches rebuild from L1 and commit to what the inbox stored.
+    let first = prover::settlement::fetch_batch(&mut l1, &deployment, 1).unwrap();
+    let second = prover::settlement::fetch_batch(&mut l1, &deployment, 2).unwrap();
+    assert_eq!(
+        first.delayed,
+        vec![program::ledger::DelayedMessage::Transaction(vec![7; limit])]
+    );
+    assert_eq!(
+        second.delayed,
+        vec![program::ledger::DelayedMessage::Transaction(bytes)]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A deployment whose batches could not carry the longest forced transaction is refused.
+#[test]
+fn a_batch_limit_below_the_longest_forced_transaction_is_refused() {
+    let sequencer = wallet(0x51);
+    let mut l1 = EmbeddedL1::new().unwrap();
+    l1.set_balance(sequencer.address(), U256::from(ETHER))
+        .unwrap();
+    let guest = prover::StfGuest::new(program::STF_WASM).unwrap();
+    let opening = prover::settlement::initial_opening(&guest).unwrap();
+    let mut config = exits_config()
+        .settlement(sequencer.address(), program::EMPTY_ROOT.into(), &opening)
+        .unwrap();
+    config.max_deposits_per_batch = 10;
+    config.max_batch_bytes = 16_449;
+    let refused = verifier::settlement::deploy(&mut l1, &sequencer, &config).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("batch bytes below a forced tx"),
+        "{refused}"
+    );
+    config.max_batch_bytes = 16_450;
+    verifier::settlement::deploy(&mut l1, &sequencer, &config).unwrap();
+}

@@ -188,13 +188,13 @@ pub fn empty_transactions() -> Vec<u8> {
     TransactionList(vec![]).to_bytes().unwrap()
 }
 
-/// Alice's withdrawal in batch 1, the only one of its outputs, with its proof.
-pub fn first_withdrawal() -> (Withdrawal, WithdrawalProof) {
+/// Alice's withdrawal in `batch` (batch 1), the only one of its outputs, with its proof.
+pub fn first_withdrawal(batch: &PostedBatch) -> (Withdrawal, WithdrawalProof) {
     let withdrawal = Withdrawal {
         l1_recipient: user().address().into_array(),
         amount: ETHER,
-        // Receipt 2: after the batch's deposit and Alice's transfer.
-        index: 1 << 32 | 2,
+        // Its receipt's place: after the batch's deposits and Alice's transfer.
+        index: 1 << 32 | (batch.delayed.len() as u64 + 1),
     };
     let proof = withdrawal_proof_of(&[withdrawal], 0).unwrap();
     (withdrawal, proof)
@@ -548,7 +548,7 @@ pub fn lifecycle<L: L1>(
     let early = confirm(&mut chain.l1, &user, &chain.deployment, &assertion).unwrap();
     let error = refusal(chain, &early, &refused);
     assert!(error.starts_with("ChallengePeriodRunning"), "{error}");
-    let (withdrawal, proof) = first_withdrawal();
+    let (withdrawal, proof) = first_withdrawal(&batch);
     let early_withdrawal = withdraw(chain, &withdrawal, proof.clone());
     let error = refusal(chain, &early_withdrawal, &refused);
     assert!(error.starts_with("NotConfirmed"), "{error}");

@@ -1,0 +1,152 @@
+//! Exits without the operator: `force-tx` puts a signed L2 transaction (a transfer or a
+//! withdrawal) in the L1 inbox's delayed queue, which every batch must consume once it has waited
+//! the force-inclusion delay; `force-include` posts everything overdue as batches of its own.
+//! Each prints `key: value` lines; a refusal on L1 exits 1 with the contract's reason, a bad
+//! argument or an unreachable node exits 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use program::ledger::Transaction;
+use prover::node::client::NodeClient;
+use prover::settlement::{force_include_overdue, force_transaction, SettleError};
+use serde_json::json;
+use verifier::l1::L1Error;
+use verifier::settlement::contracts::{view, Inbox};
+
+use crate::cli_l1::{connect, hex, parse_address, parse_key, read_deployment, read_key_file};
+
+#[derive(Args)]
+pub struct ForceTxArgs {
+    #[arg(long)]
+    l1_rpc: String,
+    #[arg(long)]
+    deployment: PathBuf,
+    /// The L1 key that pays for the L1 transaction (anyone's).
+    #[arg(long)]
+    key: String,
+    /// The L2 sender's key file (`rollup wallet new`): it signs the L2 transaction.
+    #[arg(long)]
+    key_file: PathBuf,
+    /// Recipient: an L2 account, or with --withdraw an L1 account.
+    #[arg(long)]
+    to: String,
+    /// Wei.
+    #[arg(long)]
+    amount: String,
+    /// A withdrawal to L1 instead of a transfer on L2.
+    #[arg(long)]
+    withdraw: bool,
+    /// A node's JSON-RPC URL, for the sender's next nonce.
+    #[arg(long, conflicts_with = "nonce")]
+    rpc: Option<String>,
+    /// The sender's next nonce, without --rpc (no node needed).
+    #[arg(long, required_unless_present = "rpc")]
+    nonce: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct ForceIncludeArgs {
+    #[arg(long)]
+    l1_rpc: String,
+    #[arg(long)]
+    deployment: PathBuf,
+    /// The L1 key that pays for the batches (anyone's).
+    #[arg(long)]
+    key: String,
+}
+
+/// A refusal by the contracts is exit 1 with its reason; anything else is an error (exit 2).
+fn refused(error: SettleError) -> Result<ExitCode, String> {
+    match error {
+        SettleError::L1(L1Error::Reverted(revert)) => {
+            println!("refused: {revert}");
+            Ok(ExitCode::from(1))
+        }
+        other => Err(other.to_string()),
+    }
+}
+
+pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
+    let payer = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let signer = read_key_file(&args.key_file)?;
+    let deployment = read_deployment(&args.deployment)?;
+    let to = parse_address(&args.to).map_err(|e| format!("--to: {e}"))?;
+    let amount: u128 = args
+        .amount
+        .parse()
+        .map_err(|e| format!("--amount {}: not a wei amount: {e}", args.amount))?;
+    let mut l1 = connect(&args.l1_rpc)?;
+    let chain_id =
+        view(&mut l1, deployment.inbox, Inbox::chainIdCall {}).map_err(|e| e.to_string())?;
+    let nonce = match (args.nonce, &args.rpc) {
+        (Some(nonce), _) => nonce,
+        (None, Some(url)) => {
+            let node = NodeClient::new(url).map_err(|e| e.to_string())?;
+            let account = node
+                .call("hb_getBalance", json!([hex(signer.address().as_slice())]))
+                .map_err(|e| e.to_string())?;
+            account["pending_nonce"]
+                .as_u64()
+                .ok_or("the node's answer has no pending_nonce")?
+        }
+        (None, None) => return Err("--nonce N or --rpc URL".into()),
+    };
+    let secret = signer.key();
+    let tx: Transaction = if args.withdraw {
+        program::sign_withdraw(secret, chain_id, to.into_array(), amount, nonce)
+    } else {
+        program::sign_transfer(secret, chain_id, to.into_array(), amount, nonce)
+    };
+    let bytes = tx.to_bytes().map_err(|e| e.to_string())?;
+    let (index, receipt) = match force_transaction(&mut l1, &payer, &deployment, &bytes) {
+        Ok(queued) => queued,
+        Err(error) => return refused(error),
+    };
+    let delay = view(&mut l1, deployment.inbox, Inbox::forceInclusionDelayCall {})
+        .map_err(|e| e.to_string())?;
+    let queued_at = view(&mut l1, deployment.inbox, Inbox::delayedAccCall(index + 1))
+        .map_err(|e| e.to_string())?;
+    // The accumulator word's last 8 bytes are the time the message was queued.
+    let queued_at = u64::from_be_bytes(queued_at.0[24..].try_into().unwrap_or_default());
+    println!("tx: {}", hex(&program::keccak256(&bytes)));
+    println!("from: {}", signer.address());
+    println!("nonce: {nonce}");
+    println!("l1_tx: {}", receipt.hash);
+    println!("queue_index: {index}");
+    println!("forceable_at: {}", queued_at.saturating_add(delay));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn force_include(args: ForceIncludeArgs) -> Result<ExitCode, String> {
+    let sender = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let deployment = read_deployment(&args.deployment)?;
+    let mut l1 = connect(&args.l1_rpc)?;
+    let batches = match force_include_overdue(&mut l1, &sender, &deployment) {
+        Ok(batches) => batches,
+        Err(error) => return refused(error),
+    };
+    for batch in &batches {
+        println!("batch: {batch}");
+    }
+    println!("forced_batches: {}", batches.len());
+    let consumed = view(&mut l1, deployment.inbox, Inbox::delayedConsumedCall {})
+        .map_err(|e| e.to_string())?;
+    let queued =
+        view(&mut l1, deployment.inbox, Inbox::delayedCountCall {}).map_err(|e| e.to_string())?;
+    println!("pending: {}", queued.saturating_sub(consumed));
+    if consumed < queued {
+        let delay = view(&mut l1, deployment.inbox, Inbox::forceInclusionDelayCall {})
+            .map_err(|e| e.to_string())?;
+        let word = view(
+            &mut l1,
+            deployment.inbox,
+            Inbox::delayedAccCall(consumed + 1),
+        )
+        .map_err(|e| e.to_string())?;
+        let queued_at = u64::from_be_bytes(word.0[24..].try_into().unwrap_or_default());
+        println!("next_forceable_at: {}", queued_at.saturating_add(delay));
+    }
+    Ok(ExitCode::SUCCESS)
+}
