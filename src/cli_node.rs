@@ -129,10 +129,14 @@ fn short(hash: &[u8]) -> String {
 
 /// Logs what a turn did, under `name`.
 fn log_turn(name: &str, turn: &Turn) {
+    for alert in &turn.alerts {
+        tracing::error!("{name}: alert: {alert}");
+    }
     if let Some(posted) = &turn.posted {
         tracing::info!(
-            "{name}: posted batch {} ({} transactions)",
+            "{name}: posted batch {} ({} delayed, {} transactions)",
             posted.batch,
+            posted.delayed,
             posted.transactions
         );
     }

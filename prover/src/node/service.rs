@@ -213,14 +213,19 @@ impl Node {
                 Some(Fault::Censor(address)) => Some(address),
                 _ => None,
             };
-            turn.posted = post_next_batch(
+            // Refused (another poster got there first, past the sequencer's timeout): said, and
+            // tried again next turn; the duties go on.
+            match post_next_batch(
                 &self.state,
                 l1,
                 &self.duties.wallet,
                 &self.log,
                 self.max_transactions,
                 censored,
-            )?;
+            ) {
+                Ok(posted) => turn.posted = posted,
+                Err(error) => turn.alerts.push(format!("posting a batch: {error}")),
+            }
             self.log.sync(l1)?;
             self.catch_up(l1, &mut turn, progress);
         }
