@@ -4,10 +4,14 @@
 //!   `rollup claim` pays it on L1;
 //! - the sequencer killed for good: after `sequencer_timeout` the validator takes Alice's
 //!   withdrawal, posts it, asserts it, and `rollup claim` pays it on L1.
-//! The two run side by side, each on its own anvil.
+//! - many deposits, then fresh validators catching up through providers that cap `eth_getLogs`
+//!   (a proxy in front of anvil).
+//! They run side by side, each on its own anvil.
 
 #[path = "common/anvil.rs"]
 mod anvil_node;
+#[path = "common/log_proxy.rs"]
+mod log_proxy;
 #[path = "common/processes.rs"]
 mod processes;
 #[path = "common/rollup_cli.rs"]
@@ -287,5 +291,99 @@ fn a_validator_carries_the_chain_when_the_sequencer_is_gone_on_anvil() {
     let paid = claim_until_paid(&anvil, &validator, &deployment, &tx, 180);
     assert_eq!(field(&paid, "paid"), Some(TWO_ETH), "{paid}");
     drop(validator);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Deposits of 1 wei (20,000; 2,000 under CI; `EXITS_DEPOSITS` to choose), batched by the
+/// sequencer; then fresh validators catch up through providers that cap `eth_getLogs`: the
+/// issue's (1,000 blocks, 10,000 logs a request) and a meaner one (100 blocks, 50 logs) that
+/// refuses the node's first pages, which it halves.
+#[test]
+fn fresh_validators_catch_up_on_many_deposits_through_capped_providers_on_anvil() {
+    let count: u64 = std::env::var("EXITS_DEPOSITS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if std::env::var_os("CI").is_some() {
+            2_000
+        } else {
+            20_000
+        });
+    let mut anvil = Anvil::start();
+    let mut l1 = anvil.connect();
+    let dir = fresh_dir("exit-capped");
+    let (deployment, config) = deploy_exits(&anvil, &dir, 3600, 3600);
+    let parsed = read_deployment(&deployment);
+    let user = wallet_of(USER_KEY);
+    let started = Instant::now();
+    for i in 0..count {
+        let mut to = [0xD0; 20];
+        to[12..].copy_from_slice(&i.to_be_bytes());
+        verifier::settlement::contracts::send(
+            &mut l1,
+            &user,
+            parsed.inbox,
+            verifier::l1::U256::from(1),
+            verifier::settlement::contracts::Inbox::depositCall {
+                l2Recipient: to.into(),
+            },
+        )
+        .unwrap()
+        .success()
+        .unwrap();
+    }
+    eprintln!(
+        "{count} deposits on anvil in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let sequencer = spawn_node(
+        &dir,
+        "seq",
+        "sequencer",
+        DEPLOYER_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &[],
+    );
+    let batches = count.div_ceil(1000);
+    let head = wait_for(&sequencer, 300, "every deposit applied", |latest| {
+        latest["batch"].as_u64() == Some(batches)
+    });
+    for (name, max_blocks, max_results) in [("val", 1_000, 10_000), ("val-mean", 100, 50)] {
+        let proxy = log_proxy::LogProxy::start(&anvil.url, max_blocks, max_results);
+        let mut args = node_args(
+            &dir.join(name),
+            "validator",
+            VALIDATOR_KEY,
+            &anvil,
+            &deployment,
+            &config,
+            &[],
+        );
+        let at = args.iter().position(|a| a == "--l1-rpc").unwrap();
+        args[at + 1] = proxy.url.clone();
+        let validator = NodeProcess::spawn(&args, &dir.join(format!("{name}.log")));
+        let caught_up = wait_for(&validator, 300, "caught up", |latest| {
+            latest["batch"].as_u64() == Some(batches)
+        });
+        assert_eq!(caught_up["state_root"], head["state_root"]);
+        let counts = &proxy.counts;
+        let (answered, refused, widest) = (
+            counts
+                .logs_answered
+                .load(std::sync::atomic::Ordering::Relaxed),
+            counts
+                .logs_refused
+                .load(std::sync::atomic::Ordering::Relaxed),
+            counts.widest.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        eprintln!("{name}: caps {max_blocks} blocks / {max_results} logs: {answered} log requests answered, {refused} refused, widest {widest} blocks");
+        assert!(widest <= max_blocks);
+        if max_results == 50 {
+            assert!(refused > 0, "the mean provider refused pages");
+        }
+        drop(validator);
+    }
+    drop(sequencer);
     std::fs::remove_dir_all(&dir).unwrap();
 }
