@@ -487,10 +487,17 @@ fn a_provider_that_forges_a_batch_raises_an_alert_and_the_game_goes_on() {
             None,
         )
     };
-    deposit(&mut l1, &user, &deployment, [0xA1; 20], ETHER);
+    // Batches 1 and 2 before the validator's first turn: it applies batch 1, cannot rebuild
+    // batch 2 (its provider forges that deposit), and must still play the game over batch 1.
+    for (n, to) in [(1, [0xA1; 20]), (2, [0xA2; 20])] {
+        deposit(&mut l1, &user, &deployment, to, ETHER);
+        turns_until(&mut [&mut seq], &mut l1, |l1, _| {
+            view(l1, deployment.inbox, Inbox::batchCountCall {}).unwrap() >= n
+        });
+    }
     let mut alerts = Vec::new();
     let mut played = Vec::new();
-    let mut second_deposit = false;
+    let mut moves_after_alert = 0;
     for _ in 0..600 {
         let seq_turn = seq.turn(&mut l1, &mut |_| {}).unwrap();
         let val_turn = {
@@ -499,12 +506,17 @@ fn a_provider_that_forges_a_batch_raises_an_alert_and_the_game_goes_on() {
         };
         alerts.extend(val_turn.alerts.clone());
         played.extend(val_turn.played.clone());
-        // Batch 2 (the forged deposit's) once the lie about batch 1 is out.
-        if !second_deposit
-            && view(&mut l1, deployment.rollup, Rollup::assertionCountCall {}).unwrap() > 1
-        {
-            deposit(&mut l1, &user, &deployment, [0xA2; 20], ETHER);
-            second_deposit = true;
+        eprintln!(
+            "seq {:?} {:?} / val {:?} {:?}",
+            seq_turn.actions, seq_turn.played, val_turn.actions, val_turn.played
+        );
+        // Moves the validator made after it first raised the alert: the game went on.
+        if !alerts.is_empty() {
+            moves_after_alert += val_turn
+                .played
+                .iter()
+                .filter(|p| p.refused.is_none())
+                .count();
         }
         let lie = view(&mut l1, deployment.rollup, Rollup::assertionCall { id: 1 }).unwrap();
         if lie.status == 3 {
@@ -515,7 +527,6 @@ fn a_provider_that_forges_a_batch_raises_an_alert_and_the_game_goes_on() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(second_deposit);
     let lie = view(&mut l1, deployment.rollup, Rollup::assertionCall { id: 1 }).unwrap();
     assert_eq!(
         lie.status, 3,
@@ -533,6 +544,7 @@ fn a_provider_that_forges_a_batch_raises_an_alert_and_the_game_goes_on() {
             .any(|a| a.contains("batch 2 cannot be rebuilt")),
         "{alerts:?}"
     );
+    assert!(moves_after_alert > 0, "{played:?}");
     let latest = url(&val).call("hb_latestBatch", json!([])).unwrap();
     assert_eq!(
         latest["batch"], 1,
@@ -741,4 +753,60 @@ fn a_batch_limit_below_the_longest_forced_transaction_is_refused() {
     );
     config.max_batch_bytes = 16_450;
     verifier::settlement::deploy(&mut l1, &sequencer, &config).unwrap();
+}
+
+/// A provider that forges a batch's calldata: the transactions no longer hash to what the inbox
+/// logged, so the validator raises an alert and does not follow past the batch before it.
+#[test]
+fn a_provider_that_forges_calldata_is_caught() {
+    let (sequencer, validator, user) = (wallet(0x51), wallet(0x52), wallet(0x53));
+    let alice_key = alice();
+    let alice = address_of(&alice_key);
+    let (dir, mut l1, deployment) = chain("forged-calldata", &sequencer, &[&validator, &user]);
+    let mut seq = node(
+        &dir,
+        "seq",
+        Role::Sequencer,
+        &sequencer,
+        &deployment,
+        &mut l1,
+        None,
+    );
+    deposit(&mut l1, &user, &deployment, alice, 5 * ETHER);
+    settle(&mut [&mut seq], &mut l1);
+    send(
+        &url(&seq),
+        sign_transfer(&alice_key, 77, [0xB0; 20], ETHER, 0),
+    )
+    .unwrap();
+    settle(&mut [&mut seq], &mut l1);
+    assert_eq!(
+        view(&mut l1, deployment.inbox, Inbox::batchCountCall {}).unwrap(),
+        2
+    );
+
+    let mut filter = providers::honest();
+    let mut provider = Provider::new(&mut l1, &mut filter);
+    provider.forge_calldata = true;
+    let mut val = node(
+        &dir,
+        "val",
+        Role::Validator,
+        &validator,
+        &deployment,
+        &mut provider,
+        None,
+    );
+    let turn = val.turn(&mut provider, &mut |_| {}).unwrap();
+    let forged = turn
+        .alerts
+        .iter()
+        .any(|a| a.contains("batch 2 cannot be rebuilt"));
+    assert!(forged, "{:?}", turn.alerts);
+    let latest = url(&val).call("hb_latestBatch", json!([])).unwrap();
+    assert_eq!(latest["batch"], 1);
+    drop(provider);
+    seq.stop();
+    val.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

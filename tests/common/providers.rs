@@ -15,6 +15,8 @@ pub struct Provider<'a> {
     /// `logs` requests answered and refused.
     pub requests: u64,
     pub refused: u64,
+    /// Flip the last byte of every transaction's calldata it returns.
+    pub forge_calldata: bool,
 }
 
 impl<'a> Provider<'a> {
@@ -24,8 +26,14 @@ impl<'a> Provider<'a> {
             filter,
             requests: 0,
             refused: 0,
+            forge_calldata: false,
         }
     }
+}
+
+/// Logs as they are.
+pub fn honest() -> LogFilter {
+    Box::new(|_, _, logs| Ok(logs))
 }
 
 /// A provider's limits on one `eth_getLogs`: blocks spanned and logs returned.
@@ -80,7 +88,15 @@ impl L1 for Provider<'_> {
         answer
     }
     fn transaction_input(&mut self, hash: B256) -> Result<Bytes, L1Error> {
-        self.inner.transaction_input(hash)
+        let input = self.inner.transaction_input(hash)?;
+        if !self.forge_calldata {
+            return Ok(input);
+        }
+        let mut forged = input.to_vec();
+        if let Some(last) = forged.last_mut() {
+            *last ^= 1;
+        }
+        Ok(forged.into())
     }
     fn fee(&mut self, hash: B256) -> Result<U256, L1Error> {
         self.inner.fee(hash)
