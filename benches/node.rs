@@ -111,11 +111,12 @@ fn fresh_follower(name: &str) -> Shared {
     Arc::new(Mutex::new(NodeState {
         db,
         chain_id: CHAIN_ID,
-        sequencer: false,
+        accepts_transactions: false,
         pending: Pending::default(),
         l1: Default::default(),
         senders: Default::default(),
         recovered: None,
+        next_batch: None,
     }))
 }
 

@@ -15,7 +15,7 @@ use verifier::l1::L1;
 use verifier::settlement::contracts::{view, Deployment, Inbox};
 
 use super::mempool::{self, Pending};
-use super::state::{lock_state, NodeState, Shared};
+use super::state::{lock_state, NextBatch, NodeState, Shared};
 use super::store::{BatchCommit, Head, StoredBatch, StoredWithdrawal, TxLocation};
 use super::NodeError;
 use crate::runner::Engine;
@@ -50,35 +50,67 @@ pub fn posted_batches(l1: &mut dyn L1, deployment: &Deployment) -> Result<u64, N
 
 /// Applies the next batch `log` holds after the store's head, if there is one. The state is
 /// read and written under the lock; the replay runs outside it, so the RPC keeps answering.
+///
+/// While wasmtime replays the batch on one core (the native ledger is done long before it), the
+/// batch after it is rebuilt and its signatures recovered on the other: a node catching up
+/// spends on each batch the replay's time, not the replay's and the recovery's.
 pub fn apply_next(
     state: &Shared,
     l1: &mut dyn L1,
     log: &L1Log,
     guest: &StfGuest,
 ) -> Result<Option<Applied>, NodeError> {
-    let (head, nodes, senders) = {
-        let node = lock_state(state);
+    let (head, nodes, senders, prefetched) = {
+        let mut node = lock_state(state);
         (
             node.db.head()?,
             node.db.nodes().clone(),
             node.senders.clone(),
+            node.next_batch.take(),
         )
     };
+    let number = head.batch + 1;
     if head.batch >= log.batch_count() {
         return Ok(None);
     }
-    let batch = rebuild_batch(l1, log, head.batch + 1)
-        .map_err(|e| NodeError::Unreadable(head.batch + 1, e.to_string()))?;
+    let rebuild = |l1: &mut dyn L1, number| {
+        rebuild_batch(l1, log, number).map_err(|e| NodeError::Unreadable(number, e.to_string()))
+    };
     // A sequencer recovered its own transactions' senders at admission.
-    let signatures =
-        RecoveredSignatures::of_section_known(batch.chain_id, &batch.transactions, |tx| {
-            senders.get(tx).copied()
-        });
-    let signatures = Arc::new(signatures);
-    let (commit, applied) = replay_with(guest, &batch, &head, nodes, Some(signatures.clone()))?;
+    let recover = |batch: &PostedBatch| {
+        Arc::new(RecoveredSignatures::of_section_known(
+            batch.chain_id,
+            &batch.transactions,
+            |tx| senders.get(tx).copied(),
+        ))
+    };
+    let NextBatch { batch, signatures } = match prefetched {
+        Some(next) if next.batch.number == number => next,
+        _ => {
+            let batch = rebuild(l1, number)?;
+            let signatures = recover(&batch);
+            NextBatch { batch, signatures }
+        }
+    };
+    // The next one is read from L1 here (the L1 client is not shared); an error reading it is
+    // met again, and reported, when it is applied.
+    let next = (number < log.batch_count())
+        .then(|| rebuild(l1, number + 1).ok())
+        .flatten();
+    let (replayed, next) = rayon::join(
+        || replay_with(guest, &batch, &head, nodes, Some(signatures.clone())),
+        || {
+            next.map(|batch| NextBatch {
+                signatures: recover(&batch),
+                batch,
+            })
+        },
+    );
+    let (commit, applied) = replayed?;
     let mut node = lock_state(state);
     node.db.commit_batch(commit)?;
     node.recovered = Some((batch.number, signatures));
+    node.next_batch = next;
     readmit(&mut node)?;
     Ok(Some(applied))
 }

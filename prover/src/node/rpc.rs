@@ -255,6 +255,7 @@ mod tests {
             l1: Default::default(),
             senders: Default::default(),
             recovered: None,
+            next_batch: None,
         }));
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (addr, handle) = runtime

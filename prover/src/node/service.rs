@@ -136,6 +136,7 @@ impl Node {
             l1: Default::default(),
             senders: Default::default(),
             recovered: None,
+            next_batch: None,
         };
         readmit(&mut node)?;
         let state: Shared = Arc::new(Mutex::new(node));

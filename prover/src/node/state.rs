@@ -8,6 +8,7 @@ use program::ledger::Hash;
 
 use super::mempool::Pending;
 use super::store::NodeDb;
+use crate::settlement::PostedBatch;
 
 /// What the RPC reads and, on a sequencer, adds to.
 pub struct NodeState {
@@ -25,6 +26,14 @@ pub struct NodeState {
     pub senders: BTreeMap<Hash, program::ledger::Address>,
     /// The signatures of the batch applied last (the one asserted next, usually).
     pub recovered: Option<(u64, Arc<program::RecoveredSignatures>)>,
+    /// The batch after the head, read and its signatures recovered while the head's replayed.
+    pub next_batch: Option<NextBatch>,
+}
+
+/// A batch read back from L1 ahead of its turn, with its signatures recovered.
+pub struct NextBatch {
+    pub batch: PostedBatch,
+    pub signatures: Arc<program::RecoveredSignatures>,
 }
 
 /// The assertion chain as the node last read it (zeros before its first turn).
