@@ -5,11 +5,12 @@
 //! one-step proofs; `dispute` plays the bisection game over a batch between an honest party and a
 //! liar; `demo` tells the whole story; `wallet`, `deploy`, `deposit` and `assertions` talk to an
 //! L1 node; `node` and `devnet` run the rollup; `send`, `withdraw`, `balance`, `status` and
-//! `claim` are its users' commands.
+//! `claim` are its users' commands; `guardian sign` and `guardian submit` its guardian's.
 
 mod cli_batch;
 mod cli_dispute;
 mod cli_exec;
+mod cli_guardian;
 mod cli_l1;
 mod cli_node;
 mod cli_prove;
@@ -72,6 +73,9 @@ enum Command {
     Status(cli_user::StatusArgs),
     /// Finalize a withdrawal on L1 with the node's proof.
     Claim(cli_user::ClaimArgs),
+    /// The m-of-n guardian: sign an action (pause, unpause, hold), or submit the signatures.
+    #[command(subcommand)]
+    Guardian(cli_guardian::GuardianCommand),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Balance(args) => cli_user::balance(args),
         Command::Status(args) => cli_user::status(args),
         Command::Claim(args) => cli_user::claim(args),
+        Command::Guardian(command) => cli_guardian::guardian(command),
     };
     match result {
         Ok(code) => code,
