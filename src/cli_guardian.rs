@@ -160,7 +160,10 @@ fn submit(args: SubmitArgs) -> Result<ExitCode, String> {
     }
     let receipt = submit_action(&mut l1, &payer, &deployment, action, &signatures)
         .map_err(|e| e.to_string())?;
-    println!("l1_tx: {}", receipt.hash);
+    // A JSON-RPC node's refusal comes from the gas estimate: nothing was sent (hash zero).
+    if !receipt.hash.is_zero() {
+        println!("l1_tx: {}", receipt.hash);
+    }
     if let Err(revert) = &receipt.outcome {
         println!("refused: {revert}");
         return Ok(ExitCode::from(1));
