@@ -591,9 +591,9 @@ fn the_guardian_cannot_touch_escrow() {
     // The guardian's last possible delays: the pause's expiry, the held large withdrawal.
     let latest = (now(&mut chain) + EXPIRY).max(confirmed_at + WINDOW + LARGE_DELAY);
     wait_until(&mut chain, latest);
-    // The same signatures, replayed, do nothing more.
-    let replay = act_raw(&mut chain, 3, 1, Vec::new());
-    assert_eq!(refused(replay), "TooFewSignatures(0, 2)");
+    // Without signatures nothing is done for anyone.
+    let unsigned = act_raw(&mut chain, 3, 1, Vec::new());
+    assert_eq!(refused(unsigned), "TooFewSignatures(0, 2)");
     // Everything pays in full, the pause never lifted.
     let user_before = chain.l1.balance(user().address()).unwrap();
     claim(&mut chain).success().unwrap();
