@@ -2,7 +2,8 @@
 //! posting a batch (per KiB of transactions), a forced inclusion, an assertion (a fresh stake, a
 //! moving one), backing, every move of a dispute (`challengeAssertion`, `dissect`, `challenge`,
 //! `proveStep` with and without the one-step checker's own gas, `proveHalted`, `resolve`), a
-//! confirmation, withdrawing a stake and credits, finalizing a withdrawal; the honest side's
+//! confirmation, withdrawing a stake and credits, finalizing a withdrawal (with and without a
+//! guardian), the guardian's actions (pause, unpause, hold; 2 of 3 signatures); the honest side's
 //! total against 100 sybils (the case `tests/settlement.rs` plays); and a rival dispute over a
 //! 1,000-transaction batch played by `play_until_decided` (a watcher against a liar asserting a
 //! wrong state root, every move down to the one-step proof). Every dispute here runs with the
@@ -126,15 +127,107 @@ fn lifecycle(table: &mut Table) {
         last_gas(&m, who, before),
         "the stake paid out".into(),
     );
+    // The withdrawal delay counts from confirmation.
+    chain.l1.advance_time(PERIOD / 2).unwrap();
     let (withdrawal, proof) = first_withdrawal(&batch);
     let receipt = withdraw(&mut chain, &withdrawal, proof).success().unwrap();
     table.row(
         "finalize withdrawal",
         receipt.gas_used,
-        "existing recipient".into(),
+        "existing recipient, no guardian".into(),
     );
     cash_out(&mut chain, &mut m, &backer);
     rollup_money_is_conserved(&mut chain, &m);
+}
+
+/// A 2-of-3 guardian's actions (pause, unpause, hold, each with two signatures) and a
+/// withdrawal's finalization under a guardian (one more storage read: the pause).
+fn guardian_actions(table: &mut Table) {
+    use program::{NodeStore, SigningKey, EMPTY_ROOT};
+    use prover::settlement::{assert_batch, confirm};
+    use verifier::l1::embedded::EmbeddedL1;
+    use verifier::settlement::guardian::{
+        action_digest, sign_digest, submit_action, GuardianAction,
+    };
+    use verifier::settlement::GuardianConfig;
+
+    let mut keys: Vec<SigningKey> = [0x61u8, 0x62, 0x63]
+        .iter()
+        .map(|b| SigningKey::from_slice(&[*b; 32]).unwrap())
+        .collect();
+    keys.sort_by_key(|k| program::address_of(k));
+    let signers = keys
+        .iter()
+        .map(|k| verifier::l1::Address::from(program::address_of(k)))
+        .collect();
+    let mut chain = chain_configured(
+        EmbeddedL1::new().unwrap(),
+        EMPTY_ROOT,
+        NodeStore::new(),
+        |c| {
+            c.guardian = GuardianConfig {
+                signers,
+                threshold: 2,
+                pause_expiry: 3_000,
+                withdrawal_threshold: U256::from(10 * ETHER),
+                large_withdrawal_delay: 1_000,
+                window: 1_000,
+            }
+        },
+    );
+    let (batch, genesis, claim) = first_batch(&mut chain);
+    let (assertion, _) = assert_batch(
+        &mut chain.l1,
+        &chain.sequencer,
+        &chain.deployment,
+        &genesis,
+        &batch,
+        &claim,
+    )
+    .unwrap();
+    chain.l1.advance_time(PERIOD).unwrap();
+    confirm(
+        &mut chain.l1,
+        &chain.sequencer,
+        &chain.deployment,
+        &assertion,
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    let payer = wallet(0x55);
+    let act = |chain: &mut Chain, action: GuardianAction, nonce: u64| {
+        let digest = action_digest(chain.l1.chain_id(), chain.deployment.rollup, action, nonce);
+        let signatures = [
+            sign_digest(&keys[0], &digest),
+            sign_digest(&keys[2], &digest),
+        ];
+        submit_action(
+            &mut chain.l1,
+            &payer,
+            &chain.deployment,
+            action,
+            &signatures,
+        )
+        .unwrap()
+        .success()
+        .unwrap()
+        .gas_used
+    };
+    let pause = act(&mut chain, GuardianAction::Pause, 0);
+    table.row("guardianAct: pause", pause, "2 of 3 signatures".into());
+    let unpause = act(&mut chain, GuardianAction::Unpause, 1);
+    table.row("guardianAct: unpause", unpause, "2 of 3 signatures".into());
+    let hold = act(&mut chain, GuardianAction::Hold(assertion.id), 2);
+    table.row("guardianAct: hold", hold, "2 of 3 signatures".into());
+    chain.l1.advance_time(1_000).unwrap();
+    let (withdrawal, proof) = first_withdrawal(&batch);
+    let receipt = withdraw(&mut chain, &withdrawal, proof).success().unwrap();
+    table.row(
+        "finalize withdrawal",
+        receipt.gas_used,
+        "existing recipient, with a guardian (held, not paused)".into(),
+    );
 }
 
 /// Posting batches of 1 KiB and 64 KiB of transactions: the slope is the cost per KiB.
@@ -457,6 +550,7 @@ fn thousand_transaction_dispute(table: &mut Table) {
 fn gas_table() {
     let mut table = Table(Vec::new());
     lifecycle(&mut table);
+    guardian_actions(&mut table);
     post_batch_per_kib(&mut table);
     force_inclusion(&mut table);
     dispute_moves(&mut table);

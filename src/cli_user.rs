@@ -234,9 +234,10 @@ pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
     };
     let id = assertion.record.id;
     if assertion.status != Status::Confirmed {
-        let at = assertion.created_at + view_of.challenge_period.max(view_of.withdrawal_delay);
+        // The withdrawal delay counts from confirmation (a large amount waits longer).
+        let at = assertion.created_at + view_of.challenge_period + view_of.withdrawal_delay;
         println!(
-            "refused: assertion {id} (batch {batch}) is not confirmed yet; claimable from unix time {at} (in about {} s), if no challenge is open",
+            "refused: assertion {id} (batch {batch}) is not confirmed yet; claimable from about unix time {at} (in about {} s) at the earliest, if no challenge is open",
             at.saturating_sub(view_of.now)
         );
         return Ok(ExitCode::from(1));
@@ -245,15 +246,22 @@ pub fn claim(args: ClaimArgs) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?;
     if let Err(revert) = &receipt.outcome {
         if revert.error.starts_with("WithdrawalNotYetPayable") {
-            // A settled assertion's creation time is not in the chain view: one read.
-            let created_at = view(&mut l1, deployment.rollup, Rollup::assertionCall { id })
-                .map_err(|e| e.to_string())?
-                .createdAt;
-            let payable = created_at + view_of.withdrawal_delay;
+            // From confirmation, later if large or held by the guardian: the contract says when.
+            let payable = view(
+                &mut l1,
+                deployment.rollup,
+                Rollup::withdrawalPayableAtCall {
+                    id,
+                    amount: withdrawal.amount,
+                },
+            )
+            .map_err(|e| e.to_string())?;
             println!(
                 "refused: {revert}; claimable from unix time {payable} (in about {} s)",
                 payable.saturating_sub(view_of.now)
             );
+        } else if revert.error.starts_with("Paused") {
+            println!("refused: {revert}; the guardian paused payouts until that unix time (or an unpause)");
         } else {
             println!("refused: {revert}");
         }

@@ -184,10 +184,14 @@ pub fn settlement_section(
         .confirm(now, assertion.id)
         .map_err(|x| format!("the model refuses the confirmation: {x}"))?;
     println!(
-        "   ... {} days pass unchallenged; confirm: {} gas; its withdrawals root is now claimable",
+        "   ... {} days pass unchallenged; confirm: {} gas; its withdrawals are claimable {} day later",
         config.challenge_period / DAY,
-        receipt.gas_used
+        receipt.gas_used,
+        config.withdrawal_delay / DAY
     );
+    // The withdrawal delay counts from confirmation.
+    l1.advance_time(config.withdrawal_delay)
+        .map_err(|x| e(&x))?;
 
     // Alice's withdrawal paid on L1, once.
     let withdrawal = Withdrawal {

@@ -6,12 +6,13 @@
 //! liar; `demo` tells the whole story; `wallet`, `deploy`, `deposit` and `assertions` talk to an
 //! L1 node; `node` and `devnet` run the rollup; `send`, `withdraw`, `balance`, `status` and
 //! `claim` are its users' commands, `force-tx` and `force-include` their way out without the
-//! operator.
+//! operator; `guardian sign` and `guardian submit` its guardian's.
 
 mod cli_batch;
 mod cli_dispute;
 mod cli_exec;
 mod cli_exit;
+mod cli_guardian;
 mod cli_l1;
 mod cli_node;
 mod cli_prove;
@@ -79,6 +80,9 @@ enum Command {
     ForceTx(cli_exit::ForceTxArgs),
     /// Post every overdue delayed message (deposits and forced transactions) as batches.
     ForceInclude(cli_exit::ForceIncludeArgs),
+    /// The m-of-n guardian: sign an action (pause, unpause, hold), or submit the signatures.
+    #[command(subcommand)]
+    Guardian(cli_guardian::GuardianCommand),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Claim(args) => cli_user::claim(args),
         Command::ForceTx(args) => cli_exit::force_tx(args),
         Command::ForceInclude(args) => cli_exit::force_include(args),
+        Command::Guardian(command) => cli_guardian::guardian(command),
     };
     match result {
         Ok(code) => code,

@@ -307,3 +307,157 @@ fn cli_wallet_deploy_deposit_and_assertions_against_anvil() {
     assert!(err.starts_with("error:"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `rollup guardian sign` by two of three signers (one offline with `--nonce`), `submit` in any
+/// order from a payer that is no signer; 1-of-3 and a replay refused by name; bad input exits 2.
+#[test]
+fn cli_guardian_sign_and_submit_against_anvil() {
+    let mut anvil = Anvil::start();
+    let _ = anvil.connect();
+    let url = anvil.url.clone();
+    let dir = std::env::temp_dir().join(format!("rollup-guardian-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let _ = std::fs::remove_file(path("deployment.json"));
+    let keys: Vec<String> = (1..=3u8)
+        .map(|b| format!("0x{}", format!("{b:02x}").repeat(32)))
+        .collect();
+    let mut signers: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let secret: [u8; 32] = k.parse::<B256>().unwrap().0;
+            verifier::l1::Wallet::from_secret(&secret)
+                .unwrap()
+                .address()
+                .to_string()
+        })
+        .collect();
+    signers.sort_by_key(|a| a.to_lowercase());
+    let list = signers
+        .iter()
+        .map(|a| format!("{a:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    std::fs::write(
+        path("rollup.toml"),
+        format!("chain_id = 7\nguardian_signers = [{list}]\nguardian_threshold = 2\npause_expiry = 600\n"),
+    )
+    .unwrap();
+    let (code, _, err) = rollup(&[
+        "deploy",
+        "--l1-rpc",
+        &url,
+        "--key",
+        ANVIL_KEY,
+        "--config",
+        &path("rollup.toml"),
+        "--out",
+        &path("deployment.json"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let deployment = path("deployment.json");
+    let sign = |key: &str, extra: &[&str]| {
+        let mut args = vec![
+            "guardian",
+            "sign",
+            "--key",
+            key,
+            "--action",
+            "pause",
+            "--deployment",
+            &deployment,
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = rollup(&args);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(field(&out, "nonce"), Some("0"));
+        field(&out, "signature").unwrap().to_string()
+    };
+    let online = sign(&keys[0], &["--l1-rpc", &url]);
+    let offline = sign(&keys[2], &["--nonce", "0"]);
+    assert_eq!(online.len(), 2 + 130);
+    let submit = |sigs: &str| {
+        rollup(&[
+            "guardian",
+            "submit",
+            "--l1-rpc",
+            &url,
+            "--deployment",
+            &deployment,
+            "--key",
+            ANVIL_KEY,
+            "--action",
+            "pause",
+            "--sigs",
+            sigs,
+        ])
+    };
+    let (code, out, err) = submit(&online);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("refused: TooFewSignatures(1, 2)"), "{out}");
+    let (code, out, err) = submit(&format!("{offline},{online}"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(field(&out, "l1_tx").is_some_and(|t| t.len() == 66), "{out}");
+    assert!(field(&out, "paused_until").is_some(), "{out}");
+    assert_eq!(field(&out, "nonce"), Some("1"));
+    // The same signatures again: their nonce is spent.
+    let (code, out, _) = submit(&format!("{online},{offline}"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refused: NotGuardianSigner("), "{out}");
+    // Bad input: an error line and exit 2, never a panic.
+    for args in [
+        vec![
+            "guardian",
+            "sign",
+            "--key",
+            &keys[0],
+            "--action",
+            "hold",
+            "--deployment",
+            &deployment,
+            "--nonce",
+            "1",
+        ],
+        vec![
+            "guardian",
+            "sign",
+            "--key",
+            "0x12",
+            "--action",
+            "pause",
+            "--deployment",
+            &deployment,
+            "--nonce",
+            "1",
+        ],
+        vec![
+            "guardian",
+            "sign",
+            "--key",
+            &keys[0],
+            "--action",
+            "pause",
+            "--deployment",
+            &deployment,
+        ],
+        vec![
+            "guardian",
+            "submit",
+            "--l1-rpc",
+            &url,
+            "--deployment",
+            &deployment,
+            "--key",
+            ANVIL_KEY,
+            "--action",
+            "unpause",
+            "--sigs",
+            "0xzz",
+        ],
+    ] {
+        let (code, _, err) = rollup(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error:"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

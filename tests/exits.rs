@@ -175,6 +175,18 @@ fn claim(
             .map(|s| s.as_str().unwrap().parse().unwrap())
             .collect(),
     };
+    // The withdrawal delay counts from the confirmation.
+    let payable_at = view(
+        l1,
+        deployment.rollup,
+        Rollup::withdrawalPayableAtCall {
+            id: assertion.id,
+            amount,
+        },
+    )
+    .unwrap();
+    let (_, now) = l1.head().unwrap();
+    l1.advance_time(payable_at.saturating_sub(now)).unwrap();
     let before = l1.balance(recipient.address()).unwrap();
     let paid = finalize_withdrawal(
         l1,

@@ -204,6 +204,8 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
             .map(|s| s.as_str().unwrap().parse().unwrap())
             .collect(),
     };
+    // The withdrawal delay counts from the confirmation.
+    l1.advance_time(PERIOD).unwrap();
     let before = l1.balance(user.address()).unwrap();
     let paid = finalize_withdrawal(
         &mut l1,

@@ -5,7 +5,7 @@
 //! chain_id = 1                      # the rollup's chain id (signatures commit to it)
 //! max_transactions_per_batch = 1000 # at most the STF guest's limit (1000)
 //! state_commitment_interval = 300   # the sequencer posts a batch at least this often
-//! withdrawal_delay = 86400          # from an assertion's creation to its withdrawals being payable
+//! withdrawal_delay = 86400          # from an assertion's confirmation to its withdrawals being payable
 //! fraud_proof_timeout = 604800      # the challenge period
 //! force_inclusion_delay = 86400     # a deposit older than this may be forced into a batch
 //! max_deposits_per_batch = 1000

@@ -457,7 +457,8 @@ fn refusal<L: L1>(
 /// The whole life of a deposit and a withdrawal: 3 ETH deposited on L1 for Alice, batch 1 (the
 /// deposit, a transfer to Bob, Alice's 1 ETH withdrawal to the user) posted, rebuilt from L1 and
 /// asserted; confirming and withdrawing refused before the challenge period is over, the
-/// assertion confirmed after it; a forged withdrawal proof refused, the real one paid once.
+/// assertion confirmed after it; the withdrawal refused until `withdrawal_delay` after the
+/// confirmation; a forged withdrawal proof refused, the real one paid once.
 /// Balances are checked net of what each transaction paid ([`L1::fee`]), so they hold on every
 /// backend; `refused` adds what the backend says of each refusal. The receipts of the
 /// transactions that went through: the deposit, batch 1, its assertion, the confirmation and
@@ -597,6 +598,18 @@ pub fn lifecycle<L: L1>(
         .unwrap(),
         1
     );
+
+    // The withdrawal delay counts from confirmation.
+    let before = chain.l1.balance(user.address()).unwrap();
+    let early = withdraw(chain, &withdrawal, proof.clone());
+    let error = refusal(chain, &early, &refused);
+    assert!(error.starts_with("WithdrawalNotYetPayable"), "{error}");
+    let fee = chain.l1.fee(early.hash).unwrap();
+    assert_eq!(chain.l1.balance(user.address()).unwrap(), before - fee);
+    chain
+        .l1
+        .advance_time(chain.config.withdrawal_delay)
+        .unwrap();
 
     // A forged proof (another amount) is refused; the real one pays once.
     let forged = Withdrawal {

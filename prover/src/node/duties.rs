@@ -297,7 +297,8 @@ impl Duties {
             self.deployment.rollup,
             Rollup::creditsCall(self.wallet.address()),
         )?;
-        if credits > U256::ZERO {
+        // While the guardian's pause lasts the payout would only be refused: wait it out.
+        if credits > U256::ZERO && !view(l1, self.deployment.rollup, Rollup::pausedCall {})? {
             let receipt = self.send(l1, Rollup::withdrawCreditsCall {})?;
             actions.push(outcome(
                 &receipt,

@@ -36,12 +36,14 @@ struct Stake {
     uint64 since;
 }
 
-/// What the outbox needs of a confirmed assertion with withdrawals (two slots, written at confirm).
+/// What the outbox needs of a confirmed assertion with withdrawals (two slots, written at confirm;
+/// the guardian's `hold` sets `held`). The withdrawal delay counts from `confirmedAt`.
 struct WithdrawalSet {
     bytes32 root;
     uint64 batchNumber;
     uint32 count;
-    uint64 payableAt;
+    uint64 confirmedAt;
+    bool held;
 }
 
 error WrongBond(uint256 sent, uint256 expected);
@@ -67,6 +69,7 @@ error AlreadyBacking(uint64 id);
 error NoStake();
 error StakeNotFree(uint64 latest);
 error ParentNotConfirmed(uint64 parentId);
+error NotConfirmed(uint64 assertionId);
 error ChallengePeriodRunning(uint256 endsAt);
 /// The assertion's root challenge (`key`) is open.
 error DisputeOpen(bytes32 key);
@@ -286,7 +289,8 @@ abstract contract AssertionChain {
                 BatchExecution.withdrawalsRoot(outputs),
                 data.batchNumber,
                 count,
-                uint64(a.createdAt + uint256(withdrawalDelay))
+                uint64(block.timestamp),
+                false
             );
         }
         emit AssertionConfirmed(id);
@@ -309,6 +313,7 @@ abstract contract AssertionChain {
 
     /// Pays out the caller's credits.
     function withdrawCredits() external {
+        requirePayoutsOpen();
         uint256 amount = credits[msg.sender];
         if (amount == 0) revert NoCredits();
         credits[msg.sender] = 0;
@@ -339,6 +344,9 @@ abstract contract AssertionChain {
     function genesisOutputs() external view returns (bytes memory) {
         return BatchExecution.genesisOutputs(genesisStateRoot);
     }
+
+    /// Reverts while the guardian has paused payouts (Guardian.sol).
+    function requirePayoutsOpen() internal view virtual;
 
     /// The key of assertion `id`'s root challenge if it is open, else zero.
     function openDispute(uint64 id) internal view virtual returns (bytes32);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {AssertionChain, WithdrawalSet} from "./AssertionChain.sol";
+import {WithdrawalSet, NotConfirmed} from "./AssertionChain.sol";
+import {Guardian} from "./Guardian.sol";
 
 /// A withdrawal's place in its batch's withdrawals tree: its leaf position and the siblings on
 /// its path, bottom up, exactly those the tree's shape has (none where a node is promoted).
@@ -10,7 +11,6 @@ struct WithdrawalProof {
     bytes32[] siblings;
 }
 
-error NotConfirmed(uint64 assertionId);
 /// The assertion was rejected. (The event of the same name is AssertionChain's; the error is
 /// named apart so that bindings can tell them by name.)
 error RejectedAssertion(uint64 assertionId);
@@ -26,7 +26,11 @@ error AlreadyPaid(uint64 index);
 /// nodes left to right, parent keccak256(left ‖ right), an odd last node is promoted unchanged.
 /// `index` is (batch_number << 32) | tx_index, unique across the chain; its batch must be the
 /// assertion's.
-abstract contract Outbox is AssertionChain {
+///
+/// A withdrawal is payable `withdrawalDelay` after its assertion's confirmation, later if the
+/// guardian held the assertion or the amount is above `withdrawalThreshold` (Guardian.sol); never
+/// while the guardian's pause lasts.
+abstract contract Outbox is Guardian {
     /// One bit per withdrawal index: word index >> 8, bit index & 255.
     mapping(uint256 => uint256) private spent;
 
@@ -39,6 +43,7 @@ abstract contract Outbox is AssertionChain {
         uint64 index,
         WithdrawalProof calldata proof
     ) external {
+        requirePayoutsOpen();
         WithdrawalSet storage set = withdrawalSets[assertionId];
         uint32 count = set.count;
         if (count == 0) {
@@ -48,8 +53,8 @@ abstract contract Outbox is AssertionChain {
             if (status != CONFIRMED) revert NotConfirmed(assertionId);
             revert BadWithdrawalProof();
         }
-        uint64 payableAt = set.payableAt;
-        if (block.timestamp < payableAt) revert WithdrawalNotYetPayable(payableAt);
+        uint256 due = payableAt(set.confirmedAt, set.held, amount);
+        if (block.timestamp < due) revert WithdrawalNotYetPayable(uint64(due));
         if (index >> 32 != set.batchNumber) revert BadWithdrawalProof();
         bytes32 leaf = keccak256(abi.encodePacked(recipient, amount, index));
         if (!proves(proof, leaf, count, set.root)) revert BadWithdrawalProof();

@@ -16,7 +16,7 @@ struct RollupConfig {
     uint64 forceInclusionDelay;
     /// Seconds an assertion can be challenged, and waits before it can be confirmed (at least 36).
     uint64 challengePeriod;
-    /// Seconds from an assertion's creation until its withdrawals are payable (once confirmed).
+    /// Seconds from an assertion's confirmation until its withdrawals are payable.
     uint64 withdrawalDelay;
     /// Wei; the stake: what an address without one sends with `assert` or `back`. One stake
     /// covers a whole chain of assertions; it is slashed if one it posted loses its dispute.

@@ -5,5 +5,6 @@ pub mod commitments;
 
 pub use commitments::{host_root, BatchCommitment, MachineOpening};
 pub mod contracts;
+pub mod guardian;
 
 pub use contracts::{deploy, Deployment, GuardianConfig, SettlementConfig};
