@@ -150,7 +150,7 @@ fn follower_benches(c: &mut Criterion) {
 
     // One batch replayed, with and without the signature cache.
     let state = fresh_follower("replay");
-    apply_next(&state, &mut l1, &deployment, &guest).unwrap();
+    apply_next(&state, &mut l1, &deployment, &guest, SignatureCache::On).unwrap();
     let head = state.lock().unwrap().db.head().unwrap();
     let nodes = state.lock().unwrap().db.nodes().clone();
     let batch = fetch_batch(&mut l1, &deployment, 2).unwrap();
@@ -182,7 +182,7 @@ fn follower_benches(c: &mut Criterion) {
                 let state = fresh_follower(&format!("catchup-{run}"));
                 let started = Instant::now();
                 let mut applied = 0;
-                while apply_next(&state, &mut l1, &deployment, &guest)
+                while apply_next(&state, &mut l1, &deployment, &guest, SignatureCache::On)
                     .unwrap()
                     .is_some()
                 {

@@ -54,6 +54,7 @@ pub fn apply_next(
     l1: &mut dyn L1,
     deployment: &Deployment,
     guest: &StfGuest,
+    cache: SignatureCache,
 ) -> Result<Option<Applied>, NodeError> {
     let (head, nodes, senders) = {
         let node = lock_state(state);
@@ -68,15 +69,17 @@ pub fn apply_next(
     }
     let batch = fetch_batch(l1, deployment, head.batch + 1)?;
     // A sequencer recovered its own transactions' senders at admission.
-    let signatures =
-        RecoveredSignatures::of_section_known(batch.chain_id, &batch.transactions, |tx| {
-            senders.get(tx).copied()
-        });
-    let signatures = Arc::new(signatures);
-    let (commit, applied) = replay_with(guest, &batch, &head, nodes, Some(signatures.clone()))?;
+    let signatures = (cache == SignatureCache::On).then(|| {
+        Arc::new(RecoveredSignatures::of_section_known(
+            batch.chain_id,
+            &batch.transactions,
+            |tx| senders.get(tx).copied(),
+        ))
+    });
+    let (commit, applied) = replay_with(guest, &batch, &head, nodes, signatures.clone())?;
     let mut node = lock_state(state);
     node.db.commit_batch(commit)?;
-    node.recovered = Some((batch.number, signatures));
+    node.recovered = signatures.map(|signatures| (batch.number, signatures));
     readmit(&mut node)?;
     Ok(Some(applied))
 }
