@@ -158,3 +158,32 @@ fn rpc_l1_works_against_it_and_bad_requests_get_typed_errors() {
     handle.stop().unwrap();
     runtime.block_on(handle.stopped());
 }
+
+/// A raw transaction is journaled as received: the chain reopened from its journal has run it
+/// again as the same sender, under the same hash.
+#[test]
+fn a_raw_transaction_survives_reopening_the_journal() {
+    let path = std::env::temp_dir().join(format!("l1-raw-{}.journal", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let alice = Wallet::from_secret(&[0xA2; 32]).unwrap();
+    let bob = Address::with_last_byte(0xB1);
+    let hash = {
+        let mut l1 = EmbeddedL1::open(&path).unwrap();
+        l1.set_balance(alice.address(), U256::from(1_000u64))
+            .unwrap();
+        let hash = l1
+            .send_raw(&signed_transfer(&alice, 0, EMBEDDED_CHAIN_ID, bob))
+            .unwrap();
+        assert!(l1
+            .send_raw(&signed_transfer(&alice, 0, EMBEDDED_CHAIN_ID, bob))
+            .is_err());
+        hash
+    };
+    let mut l1 = EmbeddedL1::open(&path).unwrap();
+    assert_eq!(l1.balance(bob).unwrap(), U256::from(5));
+    assert_eq!(l1.nonce(alice.address()), 1);
+    let mined = l1.transaction(&hash).expect("the same hash");
+    assert_eq!(mined.from, alice.address());
+    assert!(mined.outcome.is_ok());
+    std::fs::remove_file(&path).unwrap();
+}

@@ -875,7 +875,8 @@ fn devnet_serves_funded_accounts_and_restarts_on_its_data_dir() {
 /// `rollup devnet` serves its L1 over Ethereum JSON-RPC: `rollup deposit` and `rollup
 /// assertions` reach it with the URL and deployment file it prints, and an independent `rollup
 /// node --role validator` started beside it follows the batches the devnet's sequencer posts, to
-/// the same state root, and reads its assertions from the served chain.
+/// the same state root, and reads its assertions from the served chain; a withdrawal is claimed
+/// through it once `evm_increaseTime` has moved the chain past its delays.
 #[test]
 fn devnet_serves_its_l1_to_the_l1_commands_and_an_independent_validator() {
     use std::io::{BufRead, BufReader};
@@ -1000,6 +1001,59 @@ fn devnet_serves_its_l1_to_the_l1_commands_and_an_independent_validator() {
     let now = devnet.client().call("hb_latestBatch", json!([])).unwrap();
     assert_eq!(now["batch"], posted["batch"], "nothing else was posted");
     assert_eq!(followed["state_root"], now["state_root"]);
+
+    // A withdrawal claimed on the served L1, its wait skipped with anvil's evm_increaseTime.
+    let key_file = dir.join("account0.key");
+    std::fs::write(&key_file, format!("{}\n", key("account 0"))).unwrap();
+    let recipient = "0x00000000000000000000000000000000000000e1";
+    let (code, out, err) = rollup(&[
+        "withdraw",
+        "--rpc",
+        &devnet.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        recipient,
+        "--amount",
+        "4242",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let tx = field(&out, "tx").unwrap().to_string();
+    wait_for(&devnet, 60, "the withdrawal applied", |latest| {
+        latest["batch"].as_u64() >= Some(3) && latest["assertion_batch"].as_u64() >= Some(3)
+    });
+    let mut l1 = verifier::l1::rpc::RpcL1::connect(&l1_rpc).unwrap();
+    l1.advance_time(3600).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, out, err) = rollup(&[
+            "claim",
+            "--rpc",
+            &devnet.rpc,
+            "--l1-rpc",
+            &l1_rpc,
+            "--deployment",
+            &deployment,
+            "--key",
+            &key("account 0"),
+            "--tx",
+            &tx,
+        ]);
+        if code == 0 {
+            assert_eq!(field(&out, "paid"), Some("4242"), "{out}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never claimable: {out}{err}\n{}",
+            devnet.output()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        l1.balance(recipient.parse().unwrap()).unwrap(),
+        U256::from(4242)
+    );
     validator.terminate();
     devnet.terminate_in_place();
     std::fs::remove_dir_all(&dir).unwrap();
