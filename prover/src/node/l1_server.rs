@@ -1,8 +1,9 @@
 //! The embedded L1 served over Ethereum JSON-RPC 2.0 on HTTP (jsonrpsee), so that what reaches a
 //! real chain reaches the devnet's too: [`verifier::l1::rpc::RpcL1`] (a `rollup node` beside the
 //! devnet, the user commands), cast and ethers. The chain is shared with the devnet's own nodes
-//! through [`SharedL1`], which locks it per call: a node's turn and a request interleave call by
-//! call, never inside one.
+//! through [`SharedL1`], which runs every call as one job on the chain's own thread: a node's turn
+//! and a request interleave call by call, never inside one. The devnet's own nodes' transactions
+//! carry no signature: they are served as legacy transactions with a placeholder one.
 //!
 //! | method | params | note |
 //! |---|---|---|
@@ -10,7 +11,7 @@
 //! | `eth_getBlockByNumber` | tag, full | `null` past the head; hashes are keccak256(label ‖ number) |
 //! | `eth_getBalance`, `eth_getTransactionCount`, `eth_getCode` | address, tag | the latest state only |
 //! | `eth_call` | request, tag | latest; an older block only to replay the next block's transaction |
-//! | `eth_estimateGas` | request | gas spent before refunds, on the latest state |
+//! | `eth_estimateGas` | request | gas spent before refunds and 1/32 more, on the latest state |
 //! | `eth_gasPrice`, `eth_maxPriorityFeePerGas`, `eth_feeHistory` | | all 0: gas is never charged |
 //! | `eth_sendRawTransaction` | EIP-2718 bytes | legacy (EIP-155), 2930, 1559; mined at once |
 //! | `eth_getTransactionByHash`, `eth_getTransactionReceipt` | hash | `null` if unknown |
