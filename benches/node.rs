@@ -152,7 +152,7 @@ fn follower_benches(c: &mut Criterion) {
     // One batch replayed, with and without the signature cache.
     let state = fresh_follower("replay");
     let log = L1Log::read(&mut l1, &deployment).unwrap();
-    apply_next(&state, &mut l1, &log, &guest).unwrap();
+    apply_next(&state, &mut l1, &log, &guest, SignatureCache::On).unwrap();
     let head = state.lock().unwrap().db.head().unwrap();
     let nodes = state.lock().unwrap().db.nodes().clone();
     let batch = fetch_batch(&mut l1, &deployment, 2).unwrap();
@@ -186,7 +186,10 @@ fn follower_benches(c: &mut Criterion) {
                 let mut applied = 0;
                 // Reading the logs is part of catching up.
                 let log = L1Log::read(&mut l1, &deployment).unwrap();
-                while apply_next(&state, &mut l1, &log, &guest).unwrap().is_some() {
+                while apply_next(&state, &mut l1, &log, &guest, SignatureCache::On)
+                    .unwrap()
+                    .is_some()
+                {
                     applied += 1;
                 }
                 total += started.elapsed();

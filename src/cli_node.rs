@@ -1,24 +1,25 @@
 //! `rollup node` and `rollup devnet`: the node process (one role, on an L1 node or on the
 //! embedded chain kept in its data dir) and a whole local rollup in one command.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use prover::config::RollupConfig;
+use prover::node::devnet::{self, Devnet, DevnetOptions, Event};
 use prover::node::duties::{Action, Fault};
 use prover::node::follower::Applied;
-use prover::node::service::{
-    self, follow_wall_clock, open_embedded, Node, NodeOptions, Role, Turn,
-};
+use prover::node::pacing::{pause, Backoff};
+use prover::node::service::{follow_wall_clock, open_embedded, Node, NodeOptions, Role, Turn};
 use verifier::l1::rpc::RpcL1;
-use verifier::l1::{Wallet, L1, U256};
-use verifier::settlement::contracts::{self, view, Inbox, Rollup};
+use verifier::l1::L1;
+use verifier::settlement::contracts::{view, Rollup};
 
 use crate::cli_l1::{hex, parse_key, read_deployment};
 
@@ -93,6 +94,9 @@ pub struct DevnetArgs {
     /// The sequencer's RPC port; the validator's is the next one (0: any free ports).
     #[arg(long, default_value_t = 8547)]
     rpc_port: u16,
+    /// Where the devnet serves its L1 over Ethereum JSON-RPC (0: any free port).
+    #[arg(long, default_value_t = 8545)]
+    l1_port: u16,
     /// TOML with the rollup's config; without it, the devnet's short periods (printed).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -241,40 +245,6 @@ fn turn(
     Ok(turn)
 }
 
-/// Waits after a failed turn: doubling from the poll interval up to 30 s.
-struct Backoff {
-    first: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    fn new(poll: Duration) -> Backoff {
-        let first = poll.max(Duration::from_millis(500));
-        Backoff {
-            first,
-            current: first,
-        }
-    }
-
-    fn next(&mut self) -> Duration {
-        let wait = self.current;
-        self.current = (self.current * 2).min(Duration::from_secs(30));
-        wait
-    }
-
-    fn reset(&mut self) {
-        self.current = self.first;
-    }
-}
-
-/// Sleeps `poll` unless `stop` is set first.
-fn pause(poll: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + poll;
-    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
     init_logs();
     let wallet = parse_key(&args.key).map_err(|e| format!("--key: {e}"))?;
@@ -367,151 +337,80 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The devnet's well-known keys: keccak256("hauptbuch devnet key " ‖ i). For local use only.
-fn devnet_wallet(i: u32) -> Result<Wallet, String> {
-    let secret = program::keccak256(format!("hauptbuch devnet key {i}").as_bytes());
-    Wallet::from_secret(&secret).ok_or_else(|| format!("devnet key {i} is not a valid secret"))
-}
-
-/// Accounts the devnet funds on L1 and deposits to L2 for.
-const DEVNET_USERS: u32 = 4;
-const ETHER: u128 = 1_000_000_000_000_000_000;
-
 pub fn devnet(args: DevnetArgs) -> Result<ExitCode, String> {
     init_logs();
     let config = match &args.config {
         Some(path) => load_config(Some(path))?,
-        // Minutes instead of days, so a withdrawal completes while you watch.
-        None => RollupConfig {
-            state_commitment_interval: 2,
-            fraud_proof_timeout: 60,
-            withdrawal_delay: 60,
-            clock_budget: 120,
-            force_inclusion_delay: 600,
-            ..RollupConfig::default()
-        },
+        None => devnet::default_config(),
     };
-    let sequencer = devnet_wallet(0)?;
-    let validator = devnet_wallet(1)?;
-    let fresh = !args.data_dir.join("deployment.json").exists();
-    let (mut l1, deployment) =
-        open_embedded(&args.data_dir, &sequencer, &config).map_err(|e| e.to_string())?;
-    let users: Vec<Wallet> = (0..DEVNET_USERS)
-        .map(|i| devnet_wallet(2 + i))
-        .collect::<Result<_, _>>()?;
-    if fresh {
-        l1.set_balance(validator.address(), U256::from(service::EMBEDDED_FUNDING))
-            .map_err(|e| e.to_string())?;
-        for user in &users {
-            l1.set_balance(user.address(), U256::from(1000 * ETHER))
-                .map_err(|e| e.to_string())?;
-            contracts::send(
-                &mut l1,
-                user,
-                deployment.inbox,
-                U256::from(100 * ETHER),
-                Inbox::depositCall {
-                    l2Recipient: user.address(),
-                },
-            )
-            .and_then(|receipt| receipt.success())
-            .map_err(|e| e.to_string())?;
+    let options = DevnetOptions {
+        data_dir: args.data_dir.clone(),
+        rpc_port: args.rpc_port,
+        l1_addr: SocketAddr::from(([127, 0, 0, 1], args.l1_port)),
+        config,
+    };
+    let mut devnet = Devnet::start(options).map_err(|e| e.to_string())?;
+    for (name, addr) in devnet.node_addrs() {
+        match name {
+            "sequencer" => println!("rpc: http://{addr}"),
+            name => println!("{name}_rpc: http://{addr}"),
         }
     }
-    let port = |offset: u16| {
-        let port = if args.rpc_port == 0 {
-            0
-        } else {
-            args.rpc_port + offset
-        };
-        SocketAddr::from(([127, 0, 0, 1], port))
-    };
-    let options = |role, wallet: &Wallet, dir: &str, addr| NodeOptions {
-        data_dir: args.data_dir.join(dir),
-        role,
-        wallet: wallet.clone(),
-        deployment: deployment.clone(),
-        rpc_addr: addr,
-        config: config.clone(),
-        fault: None,
-    };
-    let mut nodes = [
-        (
-            "sequencer",
-            Node::start(
-                options(Role::Sequencer, &sequencer, "sequencer", port(0)),
-                &mut l1,
-            )
-            .map_err(|e| e.to_string())?,
-            Progress::new("sequencer"),
-        ),
-        (
-            "validator",
-            Node::start(
-                options(Role::Validator, &validator, "validator", port(1)),
-                &mut l1,
-            )
-            .map_err(|e| e.to_string())?,
-            Progress::new("validator"),
-        ),
-    ];
-    println!("rpc: http://{}", nodes[0].1.rpc_addr());
-    println!("validator_rpc: http://{}", nodes[1].1.rpc_addr());
-    println!(
-        "l1: embedded ({})",
-        args.data_dir.join("l1.journal").display()
-    );
-    println!("inbox: {}", deployment.inbox);
-    println!("rollup: {}", deployment.rollup);
+    println!("l1_rpc: http://{}", devnet.l1_addr());
+    println!("deployment: {}", devnet.deployment_path.display());
+    println!("l1: embedded ({})", devnet.journal_path.display());
+    println!("inbox: {}", devnet.deployment.inbox);
+    println!("rollup: {}", devnet.deployment.rollup);
+    let config = &devnet.config;
     println!(
         "periods: batch every {} s, challenge period {} s, withdrawal delay {} s",
         config.state_commitment_interval, config.fraud_proof_timeout, config.withdrawal_delay
     );
-    println!(
-        "sequencer: {} key {}",
-        sequencer.address(),
-        hex(&sequencer.key().to_bytes())
-    );
-    println!(
-        "validator: {} key {}",
-        validator.address(),
-        hex(&validator.key().to_bytes())
-    );
-    for (i, user) in users.iter().enumerate() {
+    for (name, wallet) in [
+        ("sequencer", &devnet.sequencer),
+        ("validator", &devnet.validator),
+    ] {
         println!(
-            "account {i}: {} key {} (100 ETH deposited to L2, 900 ETH on L1)",
+            "{name}: {} key {}",
+            wallet.address(),
+            hex(&wallet.key().to_bytes())
+        );
+    }
+    for (i, user) in devnet.users.iter().enumerate() {
+        println!(
+            "account {i}: {} key {} ({} ETH deposited to L2, {} ETH on L1)",
             user.address(),
-            hex(&user.key().to_bytes())
+            hex(&user.key().to_bytes()),
+            devnet::USER_DEPOSIT / devnet::ETHER,
+            (devnet::USER_FUNDING - devnet::USER_DEPOSIT) / devnet::ETHER
         );
     }
     let stop = stop_flag()?;
-    let poll = Duration::from_millis(250);
-    let mut backoff = Backoff::new(poll);
-    while !stop.load(Ordering::SeqCst) {
-        follow_wall_clock(&mut l1).map_err(|e| e.to_string())?;
-        let mut idle = true;
-        let mut failed = false;
-        for (name, node, progress) in nodes.iter_mut() {
-            match turn(node, &mut l1, progress, name) {
-                Ok(done) => idle &= done.is_idle(),
-                Err(e) => {
-                    tracing::error!("{e}");
-                    failed = true;
-                }
+    let mut progress: BTreeMap<&str, Progress> = BTreeMap::new();
+    let result = devnet.run(&stop, &mut |event| match event {
+        Event::Behind { node, batches } => progress
+            .entry(node)
+            .or_insert_with(|| Progress::new(node))
+            .begin(batches),
+        Event::Applied { node, applied } => progress
+            .entry(node)
+            .or_insert_with(|| Progress::new(node))
+            .applied(applied),
+        Event::Turn { node, turn } => {
+            if let Some(progress) = progress.get_mut(node) {
+                progress.end();
             }
+            log_turn(node, turn);
         }
-        if failed {
-            pause(backoff.next(), &stop);
-        } else {
-            backoff.reset();
-            if idle {
-                pause(poll, &stop);
+        Event::Failed { node, error } => {
+            if let Some(progress) = progress.get_mut(node) {
+                progress.end();
             }
+            tracing::error!("{node}: {error}");
         }
-    }
+    });
     tracing::info!("devnet: stopping");
-    for (_, node, _) in nodes {
-        node.stop();
-    }
+    devnet.stop();
+    result.map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }

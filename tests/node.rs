@@ -11,6 +11,7 @@ mod harness;
 use harness::*;
 use program::ledger::Withdrawal;
 use program::{address_of, sign_transfer, sign_withdraw, SigningKey};
+use prover::config::RollupConfig;
 use prover::node::client::ClientError;
 use prover::node::duties::{Action, Fault};
 use prover::node::service::{follow_wall_clock, open_embedded, Role};
@@ -323,5 +324,100 @@ fn right_outputs_with_a_wrong_machine_or_step_count_are_challenged_and_rejected(
         done.actions
     );
     node.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn state_caching_and_parallel_recovery_off_give_the_same_state_by_the_slow_path() {
+    let dir = fresh_dir("switches");
+    let sequencer = wallet(0x61);
+    let validator = wallet(0x62);
+    let user = wallet(0x63);
+    let alice_key = SigningKey::from_slice(&[0xA2; 32]).unwrap();
+    let alice = address_of(&alice_key);
+
+    let (mut l1, deployment) = open_embedded(&dir.join("l1"), &sequencer, &config()).unwrap();
+    follow_wall_clock(&mut l1).unwrap();
+    l1.set_balance(validator.address(), U256::from(100 * ETHER))
+        .unwrap();
+    l1.set_balance(user.address(), U256::from(100 * ETHER))
+        .unwrap();
+    // The sequencer with the defaults (both on), the validator with both off.
+    let mut seq = start(
+        &dir.join("seq"),
+        Role::Sequencer,
+        &sequencer,
+        &deployment,
+        &mut l1,
+        None,
+    );
+    let mut val = start_with(
+        RollupConfig {
+            enable_state_caching: false,
+            enable_parallel_execution: false,
+            ..config()
+        },
+        &dir.join("val"),
+        Role::Validator,
+        &validator,
+        &deployment,
+        &mut l1,
+        None,
+    );
+    contracts::send(
+        &mut l1,
+        &user,
+        deployment.inbox,
+        U256::from(5 * ETHER),
+        Inbox::depositCall {
+            l2Recipient: alice.into(),
+        },
+    )
+    .unwrap()
+    .success()
+    .unwrap();
+    settle(&mut [&mut seq, &mut val], &mut l1);
+    let rpc = url(&seq);
+    send(&rpc, sign_transfer(&alice_key, 77, [0xB1; 20], ETHER, 0)).unwrap();
+    send(&rpc, sign_transfer(&alice_key, 77, [0xB2; 20], ETHER, 1)).unwrap();
+    let done = settle(&mut [&mut seq, &mut val], &mut l1);
+    assert!(
+        done.actions
+            .iter()
+            .all(|a| !matches!(a, Action::Asserted { lie: true, .. })),
+        "{:?}",
+        done.actions
+    );
+
+    let (seq_head, seq_loads, seq_recovered) = {
+        let node = seq.state().lock().unwrap();
+        (
+            node.db.head().unwrap(),
+            node.db.node_loads(),
+            node.recovered.is_some(),
+        )
+    };
+    let (val_head, val_loads, val_recovered) = {
+        let node = val.state().lock().unwrap();
+        (
+            node.db.head().unwrap(),
+            node.db.node_loads(),
+            node.recovered.is_some(),
+        )
+    };
+    assert!(seq_head.batch >= 2, "{seq_head:?}");
+    assert_eq!(
+        seq_head, val_head,
+        "the same batches give the same state root"
+    );
+    assert_eq!(balance(&url(&val), [0xB2; 20]), ETHER);
+    // The paths taken: kept in memory and recovered up front, against read again from disk
+    // after every batch (and the genesis head) and recovered one by one inside the run.
+    assert_eq!(seq_loads, 1);
+    assert_eq!(val_loads, 1 + 1 + seq_head.batch);
+    assert!(seq_recovered);
+    assert!(!val_recovered);
+    seq.stop();
+    val.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -3,7 +3,8 @@
 //!   which challenges and wins; the bond moves; the honest chain goes on; users deposit, send,
 //!   withdraw and claim on L1 through the CLI; SIGTERM stops a node cleanly;
 //! - kill -9 of both parties in the middle of that game: restarted, they finish it from L1;
-//! - `rollup devnet` as a process, restarted on its data dir;
+//! - `rollup devnet` as a process, restarted on its data dir; its L1 served over JSON-RPC to the
+//!   L1 commands and an independent validator;
 //! - kill -9 of the sequencer and the validator at random moments during a load of 10,000
 //!   transactions: no acknowledged transaction is lost, every node's root equals a clean replay
 //!   of the posted batches by a fresh validator, and L1's assertions agree with the nodes.
@@ -15,6 +16,7 @@ mod processes;
 #[path = "common/rollup_cli.rs"]
 mod rollup_cli;
 
+use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -493,6 +495,8 @@ fn devnet_serves_funded_accounts_and_restarts_on_its_data_dir() {
                 dir.to_str().unwrap(),
                 "--rpc-port",
                 "0",
+                "--l1-port",
+                "0",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -587,6 +591,193 @@ fn devnet_serves_funded_accounts_and_restarts_on_its_data_dir() {
     ]);
     assert_eq!(field(&out, "balance"), Some("777"));
     devnet.terminate();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `rollup devnet` serves its L1 over Ethereum JSON-RPC: `rollup deposit` and `rollup
+/// assertions` reach it with the URL and deployment file it prints, and an independent `rollup
+/// node --role validator` started beside it follows the batches the devnet's sequencer posts, to
+/// the same state root, and reads its assertions from the served chain; a withdrawal is claimed
+/// through it once `evm_increaseTime` has moved the chain past its delays.
+#[test]
+fn devnet_serves_its_l1_to_the_l1_commands_and_an_independent_validator() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = fresh_dir("devnet-l1");
+    let log = dir.join("devnet.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollup"))
+        .args([
+            "devnet",
+            "--data-dir",
+            dir.join("devnet").to_str().unwrap(),
+            "--rpc-port",
+            "0",
+            "--l1-port",
+            "0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    while !lines.iter().any(|l: &String| l.starts_with("account 3:")) {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "devnet ended early: {lines:?}"
+        );
+        lines.push(line.trim_end().to_string());
+    }
+    let out = lines.join("\n");
+    let mut devnet = NodeProcess {
+        child,
+        args: vec![],
+        log,
+        rpc: field(&out, "rpc").unwrap().to_string(),
+    };
+    let l1_rpc = field(&out, "l1_rpc").unwrap().to_string();
+    let deployment = field(&out, "deployment").unwrap().to_string();
+    assert!(l1_rpc.starts_with("http://127.0.0.1:"), "{out}");
+    assert!(Path::new(&deployment).exists(), "{out}");
+    let key = |account: &str| {
+        let line = field(&out, account).unwrap().to_string();
+        line.split_whitespace().nth(2).unwrap().to_string()
+    };
+
+    // The funding deposits make batch 1; one more through the served L1 makes batch 2.
+    wait_for(&devnet, 60, "the funding deposits applied", |latest| {
+        latest["batch"].as_u64() >= Some(1)
+    });
+    let (code, out, err) = rollup(&[
+        "deposit",
+        "--l1-rpc",
+        &l1_rpc,
+        "--deployment",
+        &deployment,
+        "--key",
+        &key("account 0"),
+        "--to",
+        "0x00000000000000000000000000000000000000a1",
+        "--amount",
+        "1000",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(field(&out, "tx").is_some(), "{out}");
+    let posted = wait_for(&devnet, 60, "the deposit applied", |latest| {
+        latest["batch"].as_u64() >= Some(2)
+    });
+    let (code, out, err) = rollup(&[
+        "balance",
+        "--rpc",
+        &devnet.rpc,
+        "0x00000000000000000000000000000000000000a1",
+    ]);
+    assert_eq!((code, field(&out, "balance")), (0, Some("1000")), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, out, err) = rollup(&[
+            "assertions",
+            "--l1-rpc",
+            &l1_rpc,
+            "--deployment",
+            &deployment,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        if out.contains(" batch 2 ") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "batch 2 never asserted:\n{out}\n{}",
+            devnet.output()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // An independent validator on the served L1: no config, its chain id is the deployment's.
+    let args: Vec<String> = [
+        "--data-dir",
+        dir.join("validator").to_str().unwrap(),
+        "--role",
+        "validator",
+        "--key",
+        &key("account 3"),
+        "--l1-rpc",
+        &l1_rpc,
+        "--deployment",
+        &deployment,
+        "--rpc-addr",
+        &format!("127.0.0.1:{}", free_port()),
+        "--poll-ms",
+        "200",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let validator = NodeProcess::spawn(&args, &dir.join("validator.log"));
+    let followed = wait_for(&validator, 120, "the validator followed", |latest| {
+        latest["batch"] == posted["batch"] && latest["assertion"].as_u64() >= Some(1)
+    });
+    let now = devnet.client().call("hb_latestBatch", json!([])).unwrap();
+    assert_eq!(now["batch"], posted["batch"], "nothing else was posted");
+    assert_eq!(followed["state_root"], now["state_root"]);
+
+    // A withdrawal claimed on the served L1, its wait skipped with anvil's evm_increaseTime.
+    let key_file = dir.join("account0.key");
+    std::fs::write(&key_file, format!("{}\n", key("account 0"))).unwrap();
+    let recipient = "0x00000000000000000000000000000000000000e1";
+    let (code, out, err) = rollup(&[
+        "withdraw",
+        "--rpc",
+        &devnet.rpc,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        recipient,
+        "--amount",
+        "4242",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let tx = field(&out, "tx").unwrap().to_string();
+    wait_for(&devnet, 60, "the withdrawal applied", |latest| {
+        latest["batch"].as_u64() >= Some(3) && latest["assertion_batch"].as_u64() >= Some(3)
+    });
+    let mut l1 = verifier::l1::rpc::RpcL1::connect(&l1_rpc).unwrap();
+    l1.advance_time(3600).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, out, err) = rollup(&[
+            "claim",
+            "--rpc",
+            &devnet.rpc,
+            "--l1-rpc",
+            &l1_rpc,
+            "--deployment",
+            &deployment,
+            "--key",
+            &key("account 0"),
+            "--tx",
+            &tx,
+        ]);
+        if code == 0 {
+            assert_eq!(field(&out, "paid"), Some("4242"), "{out}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never claimable: {out}{err}\n{}",
+            devnet.output()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        l1.balance(recipient.parse().unwrap()).unwrap(),
+        U256::from(4242)
+    );
+    validator.terminate();
+    devnet.terminate_in_place();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -31,6 +31,12 @@
 //! enable_state_caching = true       # keep the trie's nodes in memory between batches
 //! enable_parallel_execution = true  # recover a batch's signatures on every core first
 //! ```
+//!
+//! The node's two switches change how fast it gets to a state, never which: with
+//! `enable_state_caching = false` the trie's nodes are read again whole from the store after
+//! every batch (`NodeDb::with_state_caching`) instead of the in-memory copy being extended; with
+//! `enable_parallel_execution = false` a batch's signatures are recovered one by one inside its
+//! replay and its claim's run (`SignatureCache::Off`) instead of on every core first.
 
 use serde::Deserialize;
 use verifier::l1::{Address, B256, U256};

@@ -38,7 +38,7 @@ pub const CALL_GAS_LIMIT: u64 = revm::primitives::eip7825::TX_GAS_LIMIT_CAP;
 /// checker is split into contracts by op class to fit it; compile.js prints every size).
 pub const CODE_SIZE_LIMIT: usize = 24_576;
 /// Far above any transaction here: the block never limits one call.
-pub(crate) const BLOCK_GAS_LIMIT: u64 = 1 << 40;
+pub const BLOCK_GAS_LIMIT: u64 = 1 << 40;
 /// What every transaction pays before its calldata and execution.
 const TX_BASE_GAS: u64 = 21_000;
 /// EIP-2028 calldata cost per byte.

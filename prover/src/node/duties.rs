@@ -25,7 +25,7 @@ use verifier::settlement::contracts::{self, view, Deployment, Rollup};
 use verifier::settlement::MachineOpening;
 
 use super::chain::{stake_of, AssertionState, ChainView, Status};
-use super::follower::{applied, applied_batch, outputs_of};
+use super::follower::{applied, applied_batch, outputs_of, SignatureCache};
 use super::state::{lock_state, Shared};
 use super::NodeError;
 use crate::settlement::{assert_batch, back, confirm, run_claim_with, AssertionRecord, BatchClaim};
@@ -117,6 +117,8 @@ pub struct Duties {
     claims: BTreeMap<u64, Arc<OwnClaim>>,
     /// The assertions it agrees with, this turn (genesis and every confirmed one included).
     pub agreed: BTreeSet<u64>,
+    /// Whether a claim's run has the batch's signatures recovered on every core first.
+    pub signatures: SignatureCache,
 }
 
 impl Duties {
@@ -139,6 +141,7 @@ impl Duties {
             waiting: None,
             claims: BTreeMap::new(),
             agreed: BTreeSet::new(),
+            signatures: SignatureCache::On,
         }
     }
 
@@ -163,14 +166,15 @@ impl Duties {
         };
         // The interpreter asks for every signature in turn: recover them on every core first
         // (the follower usually just did, for this very batch).
-        let signatures = match recovered {
-            Some((number, signatures)) if number == batch_number => signatures,
-            _ => Arc::new(RecoveredSignatures::of_section(
+        let signatures = match (self.signatures, recovered) {
+            (SignatureCache::Off, _) => None,
+            (_, Some((number, signatures))) if number == batch_number => Some(signatures),
+            _ => Some(Arc::new(RecoveredSignatures::of_section(
                 batch.chain_id,
                 &batch.transactions,
-            )),
+            ))),
         };
-        let run = run_claim_with(guest, &batch, parent, nodes, Some(signatures))?;
+        let run = run_claim_with(guest, &batch, parent, nodes, signatures)?;
         let claim = Arc::new(OwnClaim {
             outputs: run.outputs,
             final_hash: run.final_hash,

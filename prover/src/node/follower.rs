@@ -59,6 +59,7 @@ pub fn apply_next(
     l1: &mut dyn L1,
     log: &L1Log,
     guest: &StfGuest,
+    cache: SignatureCache,
 ) -> Result<Option<Applied>, NodeError> {
     let (head, nodes, senders, prefetched) = {
         let mut node = lock_state(state);
@@ -78,11 +79,13 @@ pub fn apply_next(
     };
     // A sequencer recovered its own transactions' senders at admission.
     let recover = |batch: &PostedBatch| {
-        Arc::new(RecoveredSignatures::of_section_known(
-            batch.chain_id,
-            &batch.transactions,
-            |tx| senders.get(tx).copied(),
-        ))
+        (cache == SignatureCache::On).then(|| {
+            Arc::new(RecoveredSignatures::of_section_known(
+                batch.chain_id,
+                &batch.transactions,
+                |tx| senders.get(tx).copied(),
+            ))
+        })
     };
     let NextBatch { batch, signatures } = match prefetched {
         Some(next) if next.batch.number == number => next,
@@ -94,11 +97,11 @@ pub fn apply_next(
     };
     // The next one is read from L1 here (the L1 client is not shared); an error reading it is
     // met again, and reported, when it is applied.
-    let next = (number < log.batch_count())
+    let next = (cache == SignatureCache::On && number < log.batch_count())
         .then(|| rebuild(l1, number + 1).ok())
         .flatten();
     let (replayed, next) = rayon::join(
-        || replay_with(guest, &batch, &head, nodes, Some(signatures.clone())),
+        || replay_with(guest, &batch, &head, nodes, signatures.clone()),
         || {
             next.map(|batch| NextBatch {
                 signatures: recover(&batch),
@@ -109,7 +112,7 @@ pub fn apply_next(
     let (commit, applied) = replayed?;
     let mut node = lock_state(state);
     node.db.commit_batch(commit)?;
-    node.recovered = Some((batch.number, signatures));
+    node.recovered = signatures.map(|signatures| (batch.number, signatures));
     node.next_batch = next;
     readmit(&mut node)?;
     Ok(Some(applied))

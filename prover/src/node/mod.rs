@@ -15,13 +15,19 @@
 //! | [`player`] | every dispute of a batch it agrees with the parent of (and a fault's attacks), from L1 every turn |
 //! | [`client`] | a blocking JSON-RPC client for the node (user commands, tests, benches) |
 //! | [`service`] | a node: its turn, its RPC server, the embedded L1 kept in a data dir, the wall clock |
+//! | [`pacing`] | how a loop of turns waits: the poll interval, the backoff after a failure, a stop |
+//! | [`l1_server`] | the embedded L1, shared by call, served over Ethereum JSON-RPC |
+//! | [`devnet`] | a whole local rollup in one process: the served L1, a sequencer and a validator |
 
 pub mod admission;
 pub mod chain;
 pub mod client;
+pub mod devnet;
 pub mod duties;
 pub mod follower;
+pub mod l1_server;
 pub mod mempool;
+pub mod pacing;
 pub mod player;
 pub mod rpc;
 pub mod sequencer;

@@ -21,7 +21,7 @@ use verifier::settlement::contracts::{view, Deployment, Rollup};
 
 use super::chain::{self, unix_now};
 use super::duties::{Action, Duties, Fault};
-use super::follower::{apply_next, posted_batches, readmit, Applied};
+use super::follower::{apply_next, posted_batches, readmit, Applied, SignatureCache};
 use super::mempool::Pending;
 use super::player::{Played, Player};
 use super::rpc;
@@ -89,6 +89,9 @@ pub struct Node {
     log: L1Log,
     duties: Duties,
     player: Player,
+    /// Whether batches' signatures are recovered on every core before a run
+    /// (`enable_parallel_execution`).
+    signatures: SignatureCache,
     max_transactions: usize,
     interval: Duration,
     last_post: Instant,
@@ -121,7 +124,8 @@ impl Node {
                 "the deployment's genesis state is not empty: this node only follows rollups whose balances all come through the bridge".into(),
             ));
         }
-        let mut db = NodeDb::open(&options.data_dir.join("node"))?;
+        let mut db = NodeDb::open(&options.data_dir.join("node"))?
+            .with_state_caching(options.config.enable_state_caching);
         if db.head()? == Head::default() {
             db.set_head(Head {
                 batch: 0,
@@ -151,7 +155,12 @@ impl Node {
             .map_err(NodeError::Setup)?;
         let initial = initial_opening(&guest)?;
         let interval = Duration::from_secs(options.config.state_commitment_interval);
-        let duties = Duties::new(
+        let signatures = if options.config.enable_parallel_execution {
+            SignatureCache::On
+        } else {
+            SignatureCache::Off
+        };
+        let mut duties = Duties::new(
             options.wallet.clone(),
             options.deployment.clone(),
             initial,
@@ -160,6 +169,7 @@ impl Node {
             interval.max(VALIDATOR_MIN_GRACE),
             options.fault,
         );
+        duties.signatures = signatures;
         let player = Player::new(&options.wallet, options.fault);
         Ok(Node {
             role: options.role,
@@ -169,6 +179,7 @@ impl Node {
             guest,
             duties,
             player,
+            signatures,
             max_transactions: options.config.max_transactions_per_batch as usize,
             interval,
             last_post: Instant::now(),
@@ -251,7 +262,7 @@ impl Node {
     /// duties and games on everything else go on.
     fn catch_up(&mut self, l1: &mut dyn L1, turn: &mut Turn, progress: &mut dyn FnMut(&Applied)) {
         loop {
-            match apply_next(&self.state, l1, &self.log, &self.guest) {
+            match apply_next(&self.state, l1, &self.log, &self.guest, self.signatures) {
                 Ok(Some(applied)) => {
                     progress(&applied);
                     turn.applied.push(applied);

@@ -33,7 +33,7 @@ pub struct NodeState {
 /// A batch read back from L1 ahead of its turn, with its signatures recovered.
 pub struct NextBatch {
     pub batch: PostedBatch,
-    pub signatures: Arc<program::RecoveredSignatures>,
+    pub signatures: Option<Arc<program::RecoveredSignatures>>,
 }
 
 /// The assertion chain as the node last read it (zeros before its first turn).

@@ -5,7 +5,10 @@
 //! committed ([`NodeDb::admit`]), so an acknowledged transaction survives kill -9.
 //!
 //! The trie nodes are also kept in memory (a [`NodeStore`], loaded at open): the guest's preimage
-//! oracle reads them there, the store is where they survive.
+//! oracle reads them there, the store is where they survive. With state caching off (the config's
+//! `enable_state_caching = false`) the memory copy is not extended after a batch but read again
+//! from the store whole: slower, and the state served is always what the disk holds, as after a
+//! restart.
 
 use std::path::Path;
 
@@ -112,6 +115,10 @@ pub struct NodeDb {
     db: Database,
     /// Every trie node, in memory for the guest's preimage oracle.
     nodes: NodeStore,
+    /// Extend `nodes` after a batch (on) or read them all again from disk (off).
+    state_caching: bool,
+    /// How many times `nodes` was read whole from disk (open included).
+    node_loads: u64,
 }
 
 impl NodeDb {
@@ -129,9 +136,33 @@ impl NodeDb {
         write.open_table(MEMPOOL_INDEX).map_err(failed)?;
         write.open_table(META).map_err(failed)?;
         write.commit().map_err(failed)?;
+        let mut store = NodeDb {
+            db,
+            nodes: NodeStore::new(),
+            state_caching: true,
+            node_loads: 0,
+        };
+        store.load_nodes()?;
+        Ok(store)
+    }
+
+    /// Whether the trie's nodes are kept in memory between batches (the default) or read again
+    /// from disk after each one.
+    pub fn with_state_caching(mut self, on: bool) -> NodeDb {
+        self.state_caching = on;
+        self
+    }
+
+    /// How many times the trie's nodes were read whole from disk: once at open, and after every
+    /// batch with state caching off.
+    pub fn node_loads(&self) -> u64 {
+        self.node_loads
+    }
+
+    fn load_nodes(&mut self) -> Result<(), StoreError> {
         let mut nodes = NodeStore::new();
         {
-            let read = db.begin_read().map_err(failed)?;
+            let read = self.db.begin_read().map_err(failed)?;
             let table = read.open_table(NODES).map_err(failed)?;
             for entry in table.iter().map_err(failed)? {
                 let (_, node) = entry.map_err(failed)?;
@@ -139,7 +170,9 @@ impl NodeDb {
             }
         }
         nodes.settle();
-        Ok(NodeDb { db, nodes })
+        self.nodes = nodes;
+        self.node_loads += 1;
+        Ok(())
     }
 
     /// The trie nodes, for the guest's preimage oracle.
@@ -216,6 +249,9 @@ impl NodeDb {
                 .map_err(failed)?;
         }
         write.commit().map_err(failed)?;
+        if !self.state_caching {
+            return self.load_nodes();
+        }
         for node in &commit.new_nodes {
             self.nodes.insert(node);
         }

@@ -3,9 +3,17 @@
 //! time is fixed and transaction hashes are keccak256(sender ‖ nonce), so two runs of the demo
 //! print the same addresses, hashes and gas. [`EmbeddedL1::open`] keeps the chain in a file: every
 //! change is journaled before it is made and replayed on the next open ([`super::journal`]).
+//!
+//! Signed transactions from outside ([`EmbeddedL1::send_raw`], what a JSON-RPC front serves as
+//! `eth_sendRawTransaction`) run as their recovered sender under their own hash, with geth's
+//! refusals (`nonce too low`, `insufficient funds ...`). Gas is counted, never charged: every
+//! transaction runs at gas price 0, whatever fees it offers.
 
 use std::collections::BTreeMap;
 
+use alloy::consensus::{SignableTransaction, Signed, Transaction as _, TxEnvelope};
+use alloy::eips::Decodable2718;
+use alloy::primitives::TxKind;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use revm::context::result::ExecutionResult;
 use revm::context::{BlockEnv, Context, TxEnv};
@@ -26,8 +34,40 @@ pub const GENESIS_TIME: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 type Evm = MainnetEvm<MainnetContext<InMemoryDB>>;
 
-struct MinedTx {
-    input: Bytes,
+/// A mined transaction, kept whole: what a JSON-RPC front answers about it.
+#[derive(Clone, Debug)]
+pub struct MinedTx {
+    pub hash: B256,
+    pub block: u64,
+    pub from: Address,
+    /// `None` for a contract creation.
+    pub to: Option<Address>,
+    pub nonce: u64,
+    pub value: U256,
+    pub input: Bytes,
+    pub gas_limit: u64,
+    pub gas_used: u64,
+    /// The contract a successful creation made.
+    pub created: Option<Address>,
+    /// The return data, or the revert.
+    pub outcome: Result<Bytes, Revert>,
+    /// The run halted exceptionally (out of gas, an invalid opcode): the chain's refusal, not
+    /// the contract's.
+    pub halted: bool,
+    pub logs: Vec<Log>,
+    /// The signed transaction as it came in ([`EmbeddedL1::send_raw`]); `None` for one the chain
+    /// ran for a [`Wallet`] (its hash is keccak256(sender ‖ nonce), it has no signature).
+    pub signed: Option<TxEnvelope>,
+}
+
+/// A transaction run on the latest state and thrown away ([`EmbeddedL1::simulate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulated {
+    /// Gas spent before refunds (or the EIP-7623 floor): what the transaction needs to run.
+    pub gas_needed: u64,
+    pub outcome: Result<Bytes, Revert>,
+    /// It halted exceptionally (out of gas, an invalid opcode) rather than reverted.
+    pub halted: bool,
 }
 
 pub struct EmbeddedL1 {
@@ -37,6 +77,10 @@ pub struct EmbeddedL1 {
     timestamp: u64,
     logs: Vec<Log>,
     transactions: BTreeMap<B256, MinedTx>,
+    /// Every block's timestamp, by number (block 0 is genesis).
+    block_times: Vec<u64>,
+    /// The transaction of each block that has one.
+    block_txs: BTreeMap<u64, B256>,
     /// Where changes are journaled; `None` for a chain that lives in memory only.
     journal: Option<Journal>,
 }
@@ -67,6 +111,8 @@ impl EmbeddedL1 {
             timestamp: GENESIS_TIME,
             logs: Vec::new(),
             transactions: BTreeMap::new(),
+            block_times: vec![GENESIS_TIME],
+            block_txs: BTreeMap::new(),
             journal: None,
         })
     }
@@ -106,6 +152,10 @@ impl EmbeddedL1 {
                 self.next_block();
                 Ok(())
             }
+            Change::Raw(raw) => {
+                let (envelope, from) = self.check_raw(raw)?;
+                self.run_signed(envelope, from).map(|_| ())
+            }
             Change::SetBalance(who, wei) => {
                 let mut info = self.account(*who);
                 info.balance = *wei;
@@ -135,62 +185,49 @@ impl EmbeddedL1 {
         self.number += 1;
         self.evm.ctx.block.number = U256::from(self.number);
         self.evm.ctx.block.timestamp = U256::from(self.timestamp);
+        self.block_times.push(self.timestamp);
     }
 
-    fn execute(&mut self, from: Address, tx: TxEnv) -> Result<(B256, ExecutionResult), L1Error> {
-        let nonce = tx.nonce;
+    /// The transaction `tx` from `from`, at gas price 0.
+    fn tx_env(from: Address, nonce: u64, to: TxKind, value: U256, data: Bytes, gas: u64) -> TxEnv {
+        let builder = TxEnv::builder()
+            .caller(from)
+            .nonce(nonce)
+            .chain_id(Some(EMBEDDED_CHAIN_ID))
+            .gas_limit(gas)
+            .gas_price(0)
+            .value(value)
+            .data(data);
+        match to {
+            TxKind::Create => builder.create(),
+            TxKind::Call(to) => builder.call(to),
+        }
+        .build_fill()
+    }
+
+    /// Mines `tx` in a block of its own under `hash` (by default keccak256(sender ‖ nonce)).
+    fn execute(
+        &mut self,
+        tx: TxEnv,
+        hash: Option<B256>,
+        signed: Option<TxEnvelope>,
+    ) -> Result<&MinedTx, L1Error> {
+        let (from, nonce, to, value, gas_limit) =
+            (tx.caller, tx.nonce, tx.kind, tx.value, tx.gas_limit);
         let input = tx.data.clone();
         self.next_block();
         let result = self
             .evm
             .transact_commit(tx)
             .map_err(|e| L1Error::Rejected(e.to_string()))?;
-        let mut preimage = from.to_vec();
-        preimage.extend_from_slice(&nonce.to_be_bytes());
-        let hash = keccak256(&preimage);
-        self.transactions.insert(hash, MinedTx { input });
-        Ok((hash, result))
-    }
-
-    fn deploy_from(&mut self, from: Address, init_code: Vec<u8>) -> Result<Address, L1Error> {
-        let nonce = self.account(from).nonce;
-        let tx = TxEnv::builder()
-            .caller(from)
-            .nonce(nonce)
-            .chain_id(Some(EMBEDDED_CHAIN_ID))
-            .gas_limit(CALL_GAS_LIMIT)
-            .create()
-            .data(init_code.into())
-            .build_fill();
-        let (_, result) = self.execute(from, tx)?;
-        match result {
-            ExecutionResult::Success { .. } => result
-                .created_address()
-                .ok_or_else(|| L1Error::Rejected("the deployment created no contract".into())),
-            ExecutionResult::Revert { output, .. } => Err(L1Error::Reverted(self.revert(&output))),
-            ExecutionResult::Halt { reason, .. } => Err(L1Error::Rejected(describe_halt(&reason))),
-        }
-    }
-
-    fn send_from(
-        &mut self,
-        from: Address,
-        to: Address,
-        value: U256,
-        data: Vec<u8>,
-    ) -> Result<TxReceipt, L1Error> {
-        let nonce = self.account(from).nonce;
-        let tx = TxEnv::builder()
-            .caller(from)
-            .nonce(nonce)
-            .chain_id(Some(EMBEDDED_CHAIN_ID))
-            .gas_limit(CALL_GAS_LIMIT)
-            .call(to)
-            .value(value)
-            .data(data.into())
-            .build_fill();
-        let (hash, result) = self.execute(from, tx)?;
+        let hash = hash.unwrap_or_else(|| {
+            let mut preimage = from.to_vec();
+            preimage.extend_from_slice(&nonce.to_be_bytes());
+            keccak256(&preimage)
+        });
         let gas_used = result.gas().tx_gas_used();
+        let created = result.created_address();
+        let halted = matches!(result, ExecutionResult::Halt { .. });
         let (outcome, logs) = match result {
             ExecutionResult::Success { output, logs, .. } => {
                 let logs = logs
@@ -215,13 +252,240 @@ impl EmbeddedL1 {
             ),
         };
         self.logs.extend(logs.iter().cloned());
-        Ok(TxReceipt {
+        self.block_txs.insert(self.number, hash);
+        let mined = MinedTx {
             hash,
             block: self.number,
+            from,
+            to: to.to().copied(),
+            nonce,
+            value,
+            input,
+            gas_limit,
             gas_used,
-            logs,
+            created: if outcome.is_ok() { created } else { None },
             outcome,
+            halted,
+            logs,
+            signed,
+        };
+        Ok(self.transactions.entry(hash).or_insert(mined))
+    }
+
+    fn deploy_from(&mut self, from: Address, init_code: Vec<u8>) -> Result<Address, L1Error> {
+        let nonce = self.account(from).nonce;
+        let tx = Self::tx_env(
+            from,
+            nonce,
+            TxKind::Create,
+            U256::ZERO,
+            init_code.into(),
+            CALL_GAS_LIMIT,
+        );
+        let mined = self.execute(tx, None, None)?;
+        match &mined.outcome {
+            Ok(_) => mined
+                .created
+                .ok_or_else(|| L1Error::Rejected("the deployment created no contract".into())),
+            Err(revert) if mined.halted => Err(L1Error::Rejected(revert.error.clone())),
+            Err(revert) => Err(L1Error::Reverted(revert.clone())),
+        }
+    }
+
+    fn send_from(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+        data: Vec<u8>,
+    ) -> Result<TxReceipt, L1Error> {
+        let nonce = self.account(from).nonce;
+        let tx = Self::tx_env(
+            from,
+            nonce,
+            TxKind::Call(to),
+            value,
+            data.into(),
+            CALL_GAS_LIMIT,
+        );
+        let mined = self.execute(tx, None, None)?;
+        Ok(TxReceipt {
+            hash: mined.hash,
+            block: mined.block,
+            gas_used: mined.gas_used,
+            logs: mined.logs.clone(),
+            outcome: mined.outcome.clone(),
         })
+    }
+
+    /// Decodes and checks a signed transaction as geth would before its pool takes it: the
+    /// envelope and its sender, with the chain's refusals in geth's words.
+    fn check_raw(&mut self, raw: &[u8]) -> Result<(TxEnvelope, Address), L1Error> {
+        let envelope = TxEnvelope::decode_2718(&mut &raw[..])
+            .map_err(|e| L1Error::Rejected(format!("invalid transaction: {e}")))?;
+        match envelope {
+            TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
+            _ => return Err(L1Error::Rejected("transaction type not supported".into())),
+        }
+        match envelope.chain_id() {
+            Some(EMBEDDED_CHAIN_ID) => {}
+            Some(_) => return Err(L1Error::Rejected("invalid chain id for signer".into())),
+            // geth's default refusal of replayable legacy transactions.
+            None => {
+                return Err(L1Error::Rejected(
+                    "only replay-protected (EIP-155) transactions allowed over RPC".into(),
+                ))
+            }
+        }
+        let from =
+            sender_of(&envelope).ok_or_else(|| L1Error::Rejected("invalid sender".into()))?;
+        if self.transactions.contains_key(envelope.tx_hash()) {
+            return Err(L1Error::Rejected("already known".into()));
+        }
+        let account = self.account(from);
+        let nonce = envelope.nonce();
+        if nonce < account.nonce {
+            return Err(L1Error::Rejected(format!(
+                "nonce too low: next nonce {}, tx nonce {nonce}",
+                account.nonce
+            )));
+        }
+        // One transaction a block, mined at once: there is no pool to wait in.
+        if nonce > account.nonce {
+            return Err(L1Error::Rejected(format!(
+                "nonce too high: next nonce {}, tx nonce {nonce}",
+                account.nonce
+            )));
+        }
+        if envelope.gas_limit() > CALL_GAS_LIMIT {
+            return Err(L1Error::Rejected(format!(
+                "transaction gas limit too high (cap: {CALL_GAS_LIMIT}, tx: {})",
+                envelope.gas_limit()
+            )));
+        }
+        if account.balance < envelope.value() {
+            return Err(L1Error::Rejected(format!(
+                "insufficient funds for gas * price + value: address {from} have {} want {}",
+                account.balance,
+                envelope.value()
+            )));
+        }
+        // What else revm refuses (intrinsic gas, ...) is found on a run thrown away, so that a
+        // refused transaction leaves no block behind.
+        let tx = Self::signed_env(&envelope, from);
+        self.evm
+            .transact(tx)
+            .map_err(|e| L1Error::Rejected(e.to_string()))?;
+        Ok((envelope, from))
+    }
+
+    fn signed_env(envelope: &TxEnvelope, from: Address) -> TxEnv {
+        Self::tx_env(
+            from,
+            envelope.nonce(),
+            envelope.kind(),
+            envelope.value(),
+            envelope.input().clone(),
+            envelope.gas_limit(),
+        )
+    }
+
+    fn run_signed(&mut self, envelope: TxEnvelope, from: Address) -> Result<B256, L1Error> {
+        let tx = Self::signed_env(&envelope, from);
+        let hash = *envelope.tx_hash();
+        self.execute(tx, Some(hash), Some(envelope))
+            .map(|mined| mined.hash)
+    }
+
+    /// Runs a signed transaction (EIP-2718 bytes: legacy with EIP-155, EIP-2930 or EIP-1559) as
+    /// its recovered sender, mined at once under its own hash. Refusals (a bad signature, another
+    /// chain's id, a nonce not the sender's next, funds short of the value) change nothing.
+    pub fn send_raw(&mut self, raw: &[u8]) -> Result<B256, L1Error> {
+        let (envelope, from) = self.check_raw(raw)?;
+        self.record(&Change::Raw(raw.to_vec()))?;
+        self.run_signed(envelope, from)
+    }
+
+    /// Runs a transaction from `from` (no signature needed) on the latest state and throws its
+    /// changes away: `eth_call` and `eth_estimateGas` with a sender.
+    pub fn simulate(
+        &mut self,
+        from: Address,
+        to: TxKind,
+        value: U256,
+        data: Bytes,
+        gas_limit: Option<u64>,
+    ) -> Result<Simulated, L1Error> {
+        let account = self.account(from);
+        if account.balance < value {
+            return Err(L1Error::Rejected(format!(
+                "insufficient funds for gas * price + value: address {from} have {} want {value}",
+                account.balance
+            )));
+        }
+        let gas = gas_limit.unwrap_or(CALL_GAS_LIMIT).min(CALL_GAS_LIMIT);
+        let tx = Self::tx_env(from, account.nonce, to, value, data, gas);
+        let outcome = self
+            .evm
+            .transact(tx)
+            .map_err(|e| L1Error::Rejected(e.to_string()))?;
+        let spent = outcome.result.gas();
+        let gas_needed = spent.total_gas_spent().max(spent.floor_gas());
+        let halted = matches!(outcome.result, ExecutionResult::Halt { .. });
+        let outcome = match outcome.result {
+            ExecutionResult::Success { output, .. } => Ok(output.into_data()),
+            ExecutionResult::Revert { output, .. } => Err(self.revert(&output)),
+            ExecutionResult::Halt { reason, .. } => Err(Revert {
+                error: describe_halt(&reason),
+                raw: Bytes::new(),
+            }),
+        };
+        Ok(Simulated {
+            gas_needed,
+            outcome,
+            halted,
+        })
+    }
+
+    /// A mined transaction by hash.
+    pub fn transaction(&self, hash: &B256) -> Option<&MinedTx> {
+        self.transactions.get(hash)
+    }
+
+    /// Block `number`'s timestamp and the hash of its transaction (if it has one); `None` past
+    /// the head.
+    pub fn block(&self, number: u64) -> Option<(u64, Option<B256>)> {
+        let time = *self.block_times.get(usize::try_from(number).ok()?)?;
+        Some((time, self.block_txs.get(&number).copied()))
+    }
+
+    /// The transactions mined in blocks `from..=to`, in chain order.
+    pub fn transactions_in(&self, from: u64, to: u64) -> impl Iterator<Item = &MinedTx> {
+        let range = if from <= to { from..=to } else { 1..=0 };
+        self.block_txs
+            .range(range)
+            .filter_map(|(_, hash)| self.transactions.get(hash))
+    }
+
+    /// The account's next nonce.
+    pub fn nonce(&self, who: Address) -> u64 {
+        self.account(who).nonce
+    }
+
+    /// The account's code (empty for none).
+    pub fn code(&self, who: Address) -> Bytes {
+        let info = self.account(who);
+        match info.code {
+            Some(code) => code.original_bytes(),
+            None => self
+                .evm
+                .ctx
+                .journaled_state
+                .database
+                .code_by_hash_ref(info.code_hash)
+                .map(|code| code.original_bytes())
+                .unwrap_or_default(),
+        }
     }
 
     fn revert(&self, output: &[u8]) -> Revert {
@@ -229,6 +493,27 @@ impl EmbeddedL1 {
             error: self.reverts.describe(output),
             raw: Bytes::copy_from_slice(output),
         }
+    }
+}
+
+/// The signer of a transaction: EIP-2's low s, k256's recovery (which verifies the signature).
+fn sender_of(envelope: &TxEnvelope) -> Option<Address> {
+    fn recover<T: SignableTransaction<alloy::primitives::Signature>>(
+        signed: &Signed<T>,
+    ) -> Option<Address> {
+        let signature = signed.signature();
+        let mut sig = [0u8; 65];
+        sig[..32].copy_from_slice(&signature.r().to_be_bytes::<32>());
+        sig[32..64].copy_from_slice(&signature.s().to_be_bytes::<32>());
+        sig[64] = u8::from(signature.v());
+        let hash = signed.signature_hash();
+        program::crypto::ecrecover_reference(&hash.0, &sig).map(Address::from)
+    }
+    match envelope {
+        TxEnvelope::Legacy(signed) => recover(signed),
+        TxEnvelope::Eip2930(signed) => recover(signed),
+        TxEnvelope::Eip1559(signed) => recover(signed),
+        _ => None,
     }
 }
 

@@ -15,6 +15,7 @@
 //! | 1 send | from (20), to (20), value (32, BE), data length (u32 LE), data |
 //! | 2 advance time | seconds (u64 LE) |
 //! | 3 set balance | account (20), wei (32, BE) |
+//! | 4 signed transaction | length (u32 LE), its EIP-2718 bytes as received |
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -39,6 +40,8 @@ pub enum Change {
     },
     AdvanceTime(u64),
     SetBalance(Address, U256),
+    /// A signed transaction from outside: replayed, it is checked and recovered again.
+    Raw(Vec<u8>),
 }
 
 fn bytes_field(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -76,6 +79,10 @@ impl Change {
                 out.extend_from_slice(who.as_slice());
                 out.extend_from_slice(&wei.to_be_bytes::<32>());
             }
+            Change::Raw(raw) => {
+                out.push(4);
+                bytes_field(&mut out, raw);
+            }
         }
         out
     }
@@ -98,6 +105,7 @@ impl Change {
                 Address::from_slice(reader.take(20)?),
                 U256::from_be_slice(reader.take(32)?),
             ),
+            4 => Change::Raw(reader.bytes()?),
             _ => return None,
         };
         reader.0.is_empty().then_some(change)
@@ -215,6 +223,7 @@ mod tests {
                 value: U256::from(5),
                 data: vec![1, 2, 3],
             },
+            Change::Raw(vec![0x02, 0xc0]),
             Change::AdvanceTime(86_400),
         ]
     }
@@ -237,19 +246,19 @@ mod tests {
         for cut in [whole.len() - 1, whole.len() - 9, whole.len() - 16] {
             std::fs::write(&path, &whole[..cut]).unwrap();
             let (mut journal, found) = Journal::open(&path).unwrap();
-            assert_eq!(found, changes()[..3].to_vec(), "cut at {cut}");
+            assert_eq!(found, changes()[..4].to_vec(), "cut at {cut}");
             // Appending after the repair continues a valid journal.
             journal.append(&Change::AdvanceTime(1)).unwrap();
             drop(journal);
             let (_, found) = Journal::open(&path).unwrap();
-            assert_eq!(found.len(), 4);
-            assert_eq!(found[3], Change::AdvanceTime(1));
+            assert_eq!(found.len(), 5);
+            assert_eq!(found[4], Change::AdvanceTime(1));
         }
         let mut flipped = whole.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         std::fs::write(&path, &flipped).unwrap();
-        assert_eq!(Journal::open(&path).unwrap().1.len(), 3, "bad checksum");
+        assert_eq!(Journal::open(&path).unwrap().1.len(), 4, "bad checksum");
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -44,6 +44,9 @@ pub const DEFAULT_RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long one request may take before the node counts as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most blocks one `eth_getLogs` asks for: what hosted nodes and the devnet accept.
+pub const LOG_PAGE_BLOCKS: u64 = 10_000;
+
 /// Receipt polling: the first pause, doubled up to the last.
 const FIRST_POLL: Duration = Duration::from_millis(5);
 const MAX_POLL: Duration = Duration::from_millis(250);
@@ -447,17 +450,26 @@ impl L1 for RpcL1 {
         from_block: u64,
         to_block: u64,
     ) -> Result<Vec<Log>, L1Error> {
-        if from_block > to_block {
-            return Ok(Vec::new());
+        let mut found = Vec::new();
+        // In pages: nodes refuse wide ranges (hosted ones, the devnet's), and a rollup's history
+        // only grows.
+        let mut start = from_block;
+        while start <= to_block {
+            let end = to_block.min(start.saturating_add(LOG_PAGE_BLOCKS - 1));
+            let filter = Filter::new()
+                .address(address)
+                .from_block(start)
+                .to_block(end);
+            found.extend(
+                self.runtime
+                    .block_on(self.provider.get_logs(&filter))
+                    .map_err(node)?,
+            );
+            match end.checked_add(1) {
+                Some(next) => start = next,
+                None => break,
+            }
         }
-        let filter = Filter::new()
-            .address(address)
-            .from_block(from_block)
-            .to_block(to_block);
-        let found = self
-            .runtime
-            .block_on(self.provider.get_logs(&filter))
-            .map_err(node)?;
         let mut logs = Vec::with_capacity(found.len());
         for log in found {
             let (Some(block), Some(tx_hash)) = (log.block_number, log.transaction_hash) else {
