@@ -60,20 +60,7 @@ fn deploy_exits(
 }
 
 fn deposit_to_alice(anvil: &Anvil, deployment: &Path) {
-    let (code, out, err) = rollup(&[
-        "deposit",
-        "--l1-rpc",
-        &anvil.url,
-        "--deployment",
-        deployment.to_str().unwrap(),
-        "--key",
-        USER_KEY,
-        "--to",
-        &alice(),
-        "--amount",
-        "5000000000000000000",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
+    deposit_with_cli(anvil, deployment, &alice(), "5000000000000000000");
 }
 
 fn l2_balance(node: &NodeProcess, who: &str) -> u128 {

@@ -770,12 +770,58 @@ fn devnet_serves_its_l1_to_the_l1_commands_and_an_independent_validator() {
             "never claimable: {out}{err}\n{}",
             devnet.output()
         );
+        // The withdrawal delay counts from the confirmation, which comes after the first skip.
+        l1.advance_time(30).unwrap();
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(
         l1.balance(recipient.parse().unwrap()).unwrap(),
         U256::from(4242)
     );
+
+    // A transfer forced through the served L1, without the sequencer's RPC (`--nonce`): the
+    // devnet's sequencer includes it with the next batch, the validator follows.
+    let (code, out, err) = rollup(&[
+        "force-tx",
+        "--l1-rpc",
+        &l1_rpc,
+        "--deployment",
+        &deployment,
+        "--key",
+        &key("account 1"),
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--to",
+        "0x00000000000000000000000000000000000000b2",
+        "--amount",
+        "55",
+        "--nonce",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        field(&out, "l1_tx").is_some() && field(&out, "forceable_at").is_some(),
+        "{out}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for node in [&devnet, &validator] {
+        loop {
+            let (_, out, _) = rollup(&[
+                "balance",
+                "--rpc",
+                &node.rpc,
+                "0x00000000000000000000000000000000000000b2",
+            ]);
+            if field(&out, "balance") == Some("55") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the forced transfer never applied: {out}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
     validator.terminate();
     devnet.terminate_in_place();
     std::fs::remove_dir_all(&dir).unwrap();

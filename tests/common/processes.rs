@@ -227,6 +227,16 @@ pub fn spawn_node(
 
 /// A deposit of 1,000 wei through the CLI: it makes the next batch.
 pub fn deposit_a_little(anvil: &Anvil, deployment: &Path) {
+    deposit_with_cli(
+        anvil,
+        deployment,
+        "0x00000000000000000000000000000000000000a1",
+        "1000",
+    );
+}
+
+/// `rollup deposit` of `wei` to L2 account `to`, paid by the user's key.
+pub fn deposit_with_cli(anvil: &Anvil, deployment: &Path, to: &str, wei: &str) {
     let (code, out, err) = rollup(&[
         "deposit",
         "--l1-rpc",
@@ -236,9 +246,9 @@ pub fn deposit_a_little(anvil: &Anvil, deployment: &Path) {
         "--key",
         USER_KEY,
         "--to",
-        "0x00000000000000000000000000000000000000a1",
+        to,
         "--amount",
-        "1000",
+        wei,
     ]);
     assert_eq!(code, 0, "{out}{err}");
 }

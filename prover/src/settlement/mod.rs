@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use program::ledger::commitments::withdrawal_proof;
 use program::ledger::types::BATCH_HEADER_LEN;
 use program::ledger::{BatchOutputs, DelayedMessage, Deposit, Hash, InboxMessage, Withdrawal};
@@ -113,6 +113,15 @@ impl PostedBatch {
     }
 }
 
+/// The first `E` a successful transaction logged.
+fn first_event<E: SolEvent>(receipt: &TxReceipt) -> Result<E, SettleError> {
+    events::<E>(&receipt.logs)
+        .into_iter()
+        .next()
+        .map(|(event, _)| event)
+        .ok_or_else(|| SettleError::Missing(format!("{} event", E::SIGNATURE)))
+}
+
 /// A delayed record as the STF reads it.
 pub fn delayed_message(record: &DelayedRecord) -> DelayedMessage {
     if record.transaction.is_empty() {
@@ -160,10 +169,7 @@ pub fn post_batch_with(
         },
     )?
     .success()?;
-    let posted = events::<Inbox::BatchPosted>(&receipt.logs);
-    let (event, _) = posted
-        .first()
-        .ok_or_else(|| SettleError::Missing("BatchPosted event".into()))?;
+    let event: Inbox::BatchPosted = first_event(&receipt)?;
     Ok((event.batchNumber, receipt))
 }
 
@@ -288,10 +294,7 @@ pub fn force_transaction(
         },
     )?
     .success()?;
-    let queued = events::<Inbox::TransactionForced>(&receipt.logs);
-    let (event, _) = queued
-        .first()
-        .ok_or_else(|| SettleError::Missing("TransactionForced event".into()))?;
+    let event: Inbox::TransactionForced = first_event(&receipt)?;
     Ok((event.index, receipt))
 }
 
@@ -324,11 +327,8 @@ pub fn force_include_overdue(
             Inbox::forceIncludeCall { delayed: overdue },
         )?
         .success()?;
-        let batch = events::<Inbox::BatchPosted>(&receipt.logs)
-            .first()
-            .map(|(event, _)| event.batchNumber)
-            .ok_or_else(|| SettleError::Missing("BatchPosted event".into()))?;
-        posted.push(batch);
+        let event: Inbox::BatchPosted = first_event(&receipt)?;
+        posted.push(event.batchNumber);
     }
 }
 
@@ -488,11 +488,7 @@ pub fn assert_batch(
         },
     )?
     .success()?;
-    let posted = events::<Rollup::AssertionPosted>(&receipt.logs);
-    let (event, _) = posted
-        .into_iter()
-        .next()
-        .ok_or_else(|| SettleError::Missing("AssertionPosted event".into()))?;
+    let event: Rollup::AssertionPosted = first_event(&receipt)?;
     Ok((
         AssertionRecord {
             id: event.id,
@@ -610,10 +606,7 @@ pub fn challenge_assertion(
         },
     )?
     .success()?;
-    let opened = events::<Rollup::ChallengeOpened>(&receipt.logs);
-    let (event, _) = opened
-        .first()
-        .ok_or_else(|| SettleError::Missing("ChallengeOpened event".into()))?;
+    let event: Rollup::ChallengeOpened = first_event(&receipt)?;
     Ok((event.key, receipt))
 }
 
