@@ -7,9 +7,9 @@
 //! | [`mempool`] | what the sequencer admits, each refusal named |
 //! | [`admission`] | admission with group commit: durable before acknowledged, one sync per group |
 //! | [`state`] | what a turn writes and the RPC reads, behind one lock |
-//! | [`rpc`] | JSON-RPC 2.0 over HTTP: the reads, and `hb_sendTransaction` on a sequencer |
-//! | [`sequencer`] | posting the next batch from the mempool and pending deposits |
-//! | [`follower`] | applying every posted batch in order (wasmtime, the native ledger alongside) |
+//! | [`rpc`] | JSON-RPC 2.0 over HTTP: the reads, and `hb_sendTransaction` on a sequencer (or a validator standing in for a silent one) |
+//! | [`sequencer`] | posting the next batch from the mempool and the pending delayed messages; who may post |
+//! | [`follower`] | applying every posted batch in order, rebuilt from L1's logs and checked against the stored commitment (wasmtime, the native ledger alongside; the next batch read ahead) |
 //! | [`chain`] | the assertions and their dispute tree as L1 shows them |
 //! | [`duties`] | judge whole claims, assert with a moving stake, confirm, reject the voided, withdraw stake and credits |
 //! | [`player`] | every dispute of a batch it agrees with the parent of (and a fault's attacks), from L1 every turn |
