@@ -99,7 +99,7 @@ fn table() -> (MachineHash, Vec<u8>) {
     let (mut m, mut host) = guest.start(&batch, store).unwrap();
     let mut i = 0u64;
     while *m.status() == Status::Running {
-        if i % 97 == 0 || matches!(m.next_op(), Some(Op::CallHost { .. })) {
+        if i.is_multiple_of(97) || matches!(m.next_op(), Some(Op::CallHost { .. })) {
             s.step(&mut m, &mut host);
         } else {
             m.step(&mut host);

@@ -52,7 +52,7 @@ fn table() -> (Machine, Machine) {
     while *m.status() == Status::Running {
         let op = m.next_op().unwrap();
         // Every 97th step (a prime stride spreads over all code) and every host call.
-        if i % 97 == 0 || matches!(op, Op::CallHost { .. }) {
+        if i.is_multiple_of(97) || matches!(op, Op::CallHost { .. }) {
             let pre = m.hash();
             let t = Instant::now();
             let proof = m.prove_step(&host, &StfSemantics).unwrap();

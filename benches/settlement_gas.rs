@@ -155,7 +155,7 @@ fn guardian_actions(table: &mut Table) {
         .iter()
         .map(|b| SigningKey::from_slice(&[*b; 32]).unwrap())
         .collect();
-    keys.sort_by_key(|k| program::address_of(k));
+    keys.sort_by_key(program::address_of);
     let signers = keys
         .iter()
         .map(|k| verifier::l1::Address::from(program::address_of(k)))

@@ -326,7 +326,7 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
             // An L1 node that does not answer, a transaction that was not mined: the turn is
             // taken again later, from what L1 and the store say then.
             Err(e) => {
-                let wait = backoff.next();
+                let wait = backoff.next_wait();
                 tracing::error!("{e}; trying again in {:.1} s", wait.as_secs_f64());
                 pause(wait, &stop);
             }

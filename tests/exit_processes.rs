@@ -6,6 +6,7 @@
 //!   withdrawal, posts it, asserts it, and `rollup claim` pays it on L1.
 //! - many deposits, then fresh validators catching up through providers that cap `eth_getLogs`
 //!   (a proxy in front of anvil).
+//!
 //! They run side by side, each on its own anvil.
 
 #[path = "common/anvil.rs"]

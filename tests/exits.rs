@@ -817,7 +817,6 @@ fn a_provider_that_forges_calldata_is_caught() {
     assert!(forged, "{:?}", turn.alerts);
     let latest = url(&val).call("hb_latestBatch", json!([])).unwrap();
     assert_eq!(latest["batch"], 1);
-    drop(provider);
     seq.stop();
     val.stop();
     std::fs::remove_dir_all(&dir).unwrap();

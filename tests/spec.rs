@@ -83,7 +83,7 @@ fn prove_steps(inst: &mut Instance, limit: u64) -> Result<(), String> {
         // The Solidity checker must answer as the rollup's Rust checker does (a `spectest` host
         // call is refused by both: neither knows that host).
         let n = STEPS_PROVEN.with(|n| n.get());
-        if n % EVM_EVERY.with(|e| *e) == 0 {
+        if n.is_multiple_of(EVM_EVERY.with(|e| *e)) {
             let _ = evm::both(&evm::class_of(op), &pre, &bytes);
         }
         inst.machine.step(&mut inst.host);

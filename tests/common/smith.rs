@@ -19,39 +19,40 @@ const GUEST_FUEL: u32 = 10_000;
 /// `unreachable` more often than not, so half the cases avoid traps to get long computations
 /// whose results are compared.
 fn smith_config(disallow_traps: bool) -> wasm_smith::Config {
-    let mut c = wasm_smith::Config::default();
-    c.simd_enabled = false;
-    c.relaxed_simd_enabled = false;
-    c.threads_enabled = false;
-    c.shared_everything_threads_enabled = false;
-    c.tail_call_enabled = false;
-    c.gc_enabled = false;
-    c.exceptions_enabled = false;
-    c.memory64_enabled = false;
-    c.max_memories = 1;
-    c.extended_const_enabled = false;
-    c.custom_page_sizes_enabled = false;
-    c.wide_arithmetic_enabled = false;
-    c.bulk_memory_enabled = true;
-    c.reference_types_enabled = true;
-    c.multi_value_enabled = true;
-    c.sign_extension_ops_enabled = true;
-    c.saturating_float_to_int_enabled = true;
-    c.max_imports = 0;
-    // NaN canonicalization is the engines' job, not the generator's.
-    c.canonicalize_nans = false;
-    c.export_everything = true;
-    c.disallow_traps = disallow_traps;
-    c.min_types = 1;
-    c.min_funcs = 4;
-    c.max_funcs = 30;
-    c.max_instructions = 200;
-    c.max_memory32_bytes = 16 * 65536;
-    // Every memory declares a maximum, so memory stays small enough to compare after every call.
-    c.memory_max_size_required = true;
-    c.max_tables = 2;
-    c.max_table_elements = 1000;
-    c
+    wasm_smith::Config {
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        threads_enabled: false,
+        shared_everything_threads_enabled: false,
+        tail_call_enabled: false,
+        gc_enabled: false,
+        exceptions_enabled: false,
+        memory64_enabled: false,
+        max_memories: 1,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        bulk_memory_enabled: true,
+        reference_types_enabled: true,
+        multi_value_enabled: true,
+        sign_extension_ops_enabled: true,
+        saturating_float_to_int_enabled: true,
+        max_imports: 0,
+        // NaN canonicalization is the engines' job, not the generator's.
+        canonicalize_nans: false,
+        export_everything: true,
+        disallow_traps,
+        min_types: 1,
+        min_funcs: 4,
+        max_funcs: 30,
+        max_instructions: 200,
+        max_memory32_bytes: 16 * 65536,
+        // Every memory declares a maximum, so memory stays small enough to compare after every call.
+        memory_max_size_required: true,
+        max_tables: 2,
+        max_table_elements: 1000,
+        ..wasm_smith::Config::default()
+    }
 }
 
 /// The module of case `case`, rewritten by [`Rewrite`]. `None` if wasm-smith could not build one

@@ -129,8 +129,8 @@ pub fn read(l1: &mut dyn L1, log: &L1Log) -> Result<ChainView, NodeError> {
     let (_, head_time) = l1.head()?;
     let now = head_time.max(unix_now());
     let logs = log.rollup_logs();
-    let confirmed = ids::<Rollup::AssertionConfirmed>(&logs, |e| e.id);
-    let rejected = ids::<Rollup::AssertionRejected>(&logs, |e| e.id);
+    let confirmed = ids::<Rollup::AssertionConfirmed>(logs, |e| e.id);
+    let rejected = ids::<Rollup::AssertionRejected>(logs, |e| e.id);
     let mut assertions = Vec::new();
     for record in assertions_logged(l1, log)? {
         let id = record.id;

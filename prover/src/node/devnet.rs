@@ -252,7 +252,7 @@ impl Devnet {
                 }
             }
             if failed {
-                pause(backoff.next(), stop);
+                pause(backoff.next_wait(), stop);
             } else {
                 backoff.reset();
                 if idle {

@@ -19,7 +19,8 @@ impl Backoff {
         }
     }
 
-    pub fn next(&mut self) -> Duration {
+    /// The wait after one more failure (doubling up to 30 s).
+    pub fn next_wait(&mut self) -> Duration {
         let wait = self.current;
         self.current = (self.current * 2).min(Duration::from_secs(30));
         wait

@@ -461,9 +461,11 @@ impl EmbeddedL1 {
 
     /// The transactions mined in blocks `from..=to`, in chain order.
     pub fn transactions_in(&self, from: u64, to: u64) -> impl Iterator<Item = &MinedTx> {
-        let range = if from <= to { from..=to } else { 1..=0 };
-        self.block_txs
-            .range(range)
+        // `range` panics on a reversed range: a reversed one holds nothing.
+        (from <= to)
+            .then(|| self.block_txs.range(from..=to))
+            .into_iter()
+            .flatten()
             .filter_map(|(_, hash)| self.transactions.get(hash))
     }
 

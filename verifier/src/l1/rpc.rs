@@ -534,13 +534,17 @@ mod tests {
     #[test]
     fn an_unreachable_node_is_a_node_error_not_a_panic() {
         // Port 9 (discard) on loopback: nothing listens in the test environment.
-        match RpcL1::connect("http://127.0.0.1:9") {
-            Err(L1Error::Node(_)) => {}
-            other => panic!("{other:?}"),
-        }
-        match RpcL1::connect("not a url") {
-            Err(L1Error::Node(message)) => assert!(message.contains("bad node URL"), "{message}"),
-            other => panic!("{other:?}"),
-        }
+        let unreachable = RpcL1::connect("http://127.0.0.1:9");
+        assert!(
+            matches!(unreachable, Err(L1Error::Node(_))),
+            "{:?}",
+            unreachable.err()
+        );
+        let bad = RpcL1::connect("not a url");
+        assert!(
+            matches!(&bad, Err(L1Error::Node(message)) if message.contains("bad node URL")),
+            "{:?}",
+            bad.err()
+        );
     }
 }
