@@ -557,6 +557,12 @@ fn a_provider_that_forges_a_batch_raises_an_alert_and_the_game_goes_on() {
         "{alerts:?}"
     );
     assert!(moves_after_alert > 0, "{played:?}");
+    // Raised once for as long as it lasts, not every turn.
+    let raised = alerts
+        .iter()
+        .filter(|a| a.contains("batch 2 cannot be rebuilt"))
+        .count();
+    assert_eq!(raised, 1, "{alerts:?}");
     let latest = url(&val).call("hb_latestBatch", json!([])).unwrap();
     assert_eq!(
         latest["batch"], 1,

@@ -95,6 +95,8 @@ pub struct Node {
     max_transactions: usize,
     interval: Duration,
     last_post: Instant,
+    /// The alert the following stopped at, already raised.
+    stuck_on: Option<String>,
     rpc_addr: SocketAddr,
     rpc: ServerHandle,
     // Serves the RPC; dropped (and its threads stopped) with the node.
@@ -183,6 +185,7 @@ impl Node {
             max_transactions: options.config.max_transactions_per_batch as usize,
             interval,
             last_post: Instant::now(),
+            stuck_on: None,
             rpc_addr,
             rpc,
             _runtime: runtime,
@@ -258,18 +261,23 @@ impl Node {
     }
 
     /// Applies every batch the log holds beyond the store's head. One the node cannot rebuild or
-    /// replay stops the following there (nothing after it can be applied) and is an alert; the
-    /// duties and games on everything else go on.
+    /// replay stops the following there (nothing after it can be applied) and is an alert, raised
+    /// once for as long as it lasts; the duties and games on everything else go on.
     fn catch_up(&mut self, l1: &mut dyn L1, turn: &mut Turn, progress: &mut dyn FnMut(&Applied)) {
         loop {
             match apply_next(&self.state, l1, &self.log, &self.guest, self.signatures) {
                 Ok(Some(applied)) => {
+                    self.stuck_on = None;
                     progress(&applied);
                     turn.applied.push(applied);
                 }
                 Ok(None) => return,
                 Err(error) => {
-                    turn.alerts.push(error.to_string());
+                    let alert = error.to_string();
+                    if self.stuck_on.as_ref() != Some(&alert) {
+                        turn.alerts.push(alert.clone());
+                        self.stuck_on = Some(alert);
+                    }
                     return;
                 }
             }
