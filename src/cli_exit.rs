@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 use program::ledger::Transaction;
 use prover::node::client::NodeClient;
-use prover::settlement::{force_include_overdue, force_transaction, SettleError};
+use prover::settlement::{force_include_overdue, force_transaction, forceable_at, SettleError};
 use serde_json::json;
 use verifier::l1::L1Error;
 use verifier::settlement::contracts::{view, Inbox};
@@ -104,18 +104,13 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
         Ok(queued) => queued,
         Err(error) => return refused(error),
     };
-    let delay = view(&mut l1, deployment.inbox, Inbox::forceInclusionDelayCall {})
-        .map_err(|e| e.to_string())?;
-    let queued_at = view(&mut l1, deployment.inbox, Inbox::delayedAccCall(index + 1))
-        .map_err(|e| e.to_string())?;
-    // The accumulator word's last 8 bytes are the time the message was queued.
-    let queued_at = u64::from_be_bytes(queued_at.0[24..].try_into().unwrap_or_default());
+    let forceable_at = forceable_at(&mut l1, &deployment, index).map_err(|e| e.to_string())?;
     println!("tx: {}", hex(&program::keccak256(&bytes)));
     println!("from: {}", signer.address());
     println!("nonce: {nonce}");
     println!("l1_tx: {}", receipt.hash);
     println!("queue_index: {index}");
-    println!("forceable_at: {}", queued_at.saturating_add(delay));
+    println!("forceable_at: {forceable_at}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -137,16 +132,8 @@ pub fn force_include(args: ForceIncludeArgs) -> Result<ExitCode, String> {
         view(&mut l1, deployment.inbox, Inbox::delayedCountCall {}).map_err(|e| e.to_string())?;
     println!("pending: {}", queued.saturating_sub(consumed));
     if consumed < queued {
-        let delay = view(&mut l1, deployment.inbox, Inbox::forceInclusionDelayCall {})
-            .map_err(|e| e.to_string())?;
-        let word = view(
-            &mut l1,
-            deployment.inbox,
-            Inbox::delayedAccCall(consumed + 1),
-        )
-        .map_err(|e| e.to_string())?;
-        let queued_at = u64::from_be_bytes(word.0[24..].try_into().unwrap_or_default());
-        println!("next_forceable_at: {}", queued_at.saturating_add(delay));
+        let at = forceable_at(&mut l1, &deployment, consumed).map_err(|e| e.to_string())?;
+        println!("next_forceable_at: {at}");
     }
     Ok(ExitCode::SUCCESS)
 }

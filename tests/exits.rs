@@ -685,8 +685,17 @@ fn the_inbox_takes_forced_transactions_and_opens_to_all_after_the_timeout() {
     let bytes = sign_withdraw(&alice(), 77, user.address().into_array(), 1, 0)
         .to_bytes()
         .unwrap();
-    force(&mut l1, bytes.clone()).success().unwrap();
+    let queued = force(&mut l1, bytes.clone()).success().unwrap();
     assert_eq!(view(&mut l1, inbox, Inbox::delayedCountCall {}).unwrap(), 2);
+    // When it may be forced, as read back from its accumulator word: its queueing time + delay.
+    let (event, _) = contracts::events::<Inbox::TransactionForced>(&queued.logs)
+        .pop()
+        .unwrap();
+    assert_eq!(event.index, 1);
+    assert_eq!(
+        prover::settlement::forceable_at(&mut l1, &deployment, 1).unwrap(),
+        event.timestamp + FORCE_DELAY
+    );
 
     let post = |l1: &mut EmbeddedL1, from: &Wallet, delayed| {
         contracts::send(

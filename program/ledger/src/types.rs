@@ -259,7 +259,8 @@ impl BatchHeader {
         })
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    /// The header's 60 bytes, as the L1 inbox writes them (leaf 0 included).
+    pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.pre_state_root);
         out.extend_from_slice(&self.chain_id.to_be_bytes());
         out.extend_from_slice(&self.batch_number.to_be_bytes());

@@ -8,7 +8,9 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use program::ledger::commitments::withdrawal_proof;
 use program::ledger::types::BATCH_HEADER_LEN;
-use program::ledger::{BatchOutputs, DelayedMessage, Deposit, Hash, InboxMessage, Withdrawal};
+use program::ledger::{
+    BatchHeader, BatchOutputs, DelayedMessage, Deposit, Hash, InboxMessage, Withdrawal,
+};
 use program::NodeStore;
 use verifier::l1::{L1Error, TxReceipt, Wallet, L1};
 use verifier::settlement::contracts::{
@@ -55,11 +57,15 @@ impl PostedBatch {
     pub fn message(&self, pre_state_root: &Hash) -> Vec<u8> {
         let records: usize = self.delayed.iter().map(DelayedMessage::record_len).sum();
         let mut message = Vec::with_capacity(BATCH_HEADER_LEN + records + self.transactions.len());
-        message.extend_from_slice(pre_state_root);
-        message.extend_from_slice(&self.chain_id.to_be_bytes());
-        message.extend_from_slice(&self.number.to_be_bytes());
-        message.extend_from_slice(&self.first_delayed.to_be_bytes());
-        message.extend_from_slice(&(self.delayed.len() as u32).to_be_bytes());
+        BatchHeader {
+            pre_state_root: *pre_state_root,
+            chain_id: self.chain_id,
+            batch_number: self.number,
+            first_delayed: self.first_delayed,
+            // L1 never queues a batch of more (it is at most 256 KiB).
+            delayed_count: self.delayed.len() as u32,
+        }
+        .write(&mut message);
         for delayed in &self.delayed {
             delayed.write_record(&mut message);
         }
@@ -80,9 +86,7 @@ impl PostedBatch {
             commitment: B256::ZERO,
             l1_block,
         };
-        let opening = BatchCommitment::of_message(&batch.message(&[0; 32]))
-            .ok_or_else(|| SettleError::Mismatch("message longer than 4 GiB".into()))?;
-        batch.commitment = B256::from(opening.hash());
+        batch.commitment = B256::from(batch.rebuilt_opening()?.hash());
         Ok(batch)
     }
 
@@ -99,8 +103,7 @@ impl PostedBatch {
 
     /// The commitment opening the asserter passes to L1; checked against what the inbox stored.
     pub fn commitment_opening(&self) -> Result<BatchCommitment, SettleError> {
-        let opening = BatchCommitment::of_message(&self.message(&[0; 32]))
-            .ok_or_else(|| SettleError::Mismatch("message longer than 4 GiB".into()))?;
+        let opening = self.rebuilt_opening()?;
         if B256::from(opening.hash()) != self.commitment {
             return Err(SettleError::Mismatch(format!(
                 "batch {}: rebuilt message commits to {}, the inbox stored {}",
@@ -110,6 +113,12 @@ impl PostedBatch {
             )));
         }
         Ok(opening)
+    }
+
+    /// The commitment opening of the message as rebuilt here (leaf 0 unknown, zero).
+    fn rebuilt_opening(&self) -> Result<BatchCommitment, SettleError> {
+        BatchCommitment::of_message(&self.message(&[0; 32]))
+            .ok_or_else(|| SettleError::Mismatch("message longer than 4 GiB".into()))
     }
 }
 
@@ -197,14 +206,6 @@ pub fn pending_delayed(
         taken.push(record.clone());
     }
     Ok(taken)
-}
-
-/// The records' bytes in an inbox message.
-pub fn records_len(records: &[DelayedRecord]) -> usize {
-    records
-        .iter()
-        .map(|record| delayed_message(record).record_len())
-        .sum()
 }
 
 /// Batch `number` as L1 holds it, read afresh (a node keeps an [`L1Log`] instead).
@@ -296,6 +297,20 @@ pub fn force_transaction(
     .success()?;
     let event: Inbox::TransactionForced = first_event(&receipt)?;
     Ok((event.index, receipt))
+}
+
+/// When delayed message `index` may be forced in (and must be in the next batch): the time
+/// it was queued, which the last 8 bytes of its accumulator word hold, plus the delay.
+pub fn forceable_at(
+    l1: &mut dyn L1,
+    deployment: &Deployment,
+    index: u64,
+) -> Result<u64, SettleError> {
+    let delay = view(l1, deployment.inbox, Inbox::forceInclusionDelayCall {})?;
+    let word = view(l1, deployment.inbox, Inbox::delayedAccCall(index + 1))?;
+    let mut queued_at = [0u8; 8];
+    queued_at.copy_from_slice(&word[24..]);
+    Ok(u64::from_be_bytes(queued_at).saturating_add(delay))
 }
 
 /// Forces every overdue delayed message into batches of their own (as many as one batch may
