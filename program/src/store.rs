@@ -141,7 +141,7 @@ impl NodeStore {
             }
             match fetch_node(&mut reader, &hash)? {
                 Node::Empty => {}
-                Node::Leaf { key, account } => leaves.push((key, account)),
+                Node::Leaf { key, value } => leaves.push((key, value)),
                 Node::Branch { left, right } => pending.extend([right, left]),
             }
         }

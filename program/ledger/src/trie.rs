@@ -1,4 +1,4 @@
-//! The state trie: a compact binary trie over `keccak256(address)`.
+//! The state trie: a compact binary trie over 32-byte keys (`keccak256(address)` for the ledger).
 //!
 //! A key's bits are read most significant first (bit 0 is the top bit of
 //! byte 0). A subtree holding no account is `Empty`, one holding exactly one
@@ -8,14 +8,21 @@
 //! `log2(accounts)` nodes instead of the 256 of a sparse Merkle tree: with the
 //! ~11,200 WebAssembly instructions a pure-wasm keccak of 64 bytes costs, the
 //! difference was the largest item in a transaction's step count after
-//! signature recovery (DESIGN.md). Accounts are never deleted.
+//! signature recovery (DESIGN.md). The ledger never deletes an account; the
+//! EVM guest deletes keys ([`BinaryTrie::remove`]) and the trie collapses back
+//! to the one shape its remaining keys have.
+//!
+//! The trie is generic over its leaves' value ([`LeafValue`]: a fixed-length
+//! encoding per trie): the ledger's [`Account`] (24 bytes) here, the EVM
+//! guest's accounts and storage slots in `program/evm`. [`PartialTrie`] is the
+//! ledger's trie.
 //!
 //! # Nodes
 //!
 //! | node | encoding | length |
 //! |---|---|---|
 //! | `Empty` | none; its hash is 32 zero bytes | 0 |
-//! | `Leaf` | `0x00`, key (32), balance (u128 LE), nonce (u64 LE) | 57 |
+//! | `Leaf` | `0x00`, key (32), value (`V::LEN` bytes; the ledger's account: balance u128 LE, nonce u64 LE) | 33 + `V::LEN` (57) |
 //! | `Branch` | `0x01`, left child hash (32), right child hash (32) | 65 |
 //!
 //! A node's hash is keccak256 of its encoding; the state root is the root
@@ -48,12 +55,24 @@ pub const EMPTY_ROOT: Hash = [0; 32];
 pub const LEAF_TAG: u8 = 0;
 /// First byte of a branch's encoding.
 pub const BRANCH_TAG: u8 = 1;
-/// Length of a leaf's encoding.
-pub const LEAF_LEN: usize = 57;
+/// Length of a ledger leaf's encoding.
+pub const LEAF_LEN: usize = 33 + Account::LEN;
 /// Length of a branch's encoding.
 pub const BRANCH_LEN: usize = 65;
 /// Bits in a key; a branch can split on bits `0 .. KEY_BITS`.
 const KEY_BITS: usize = 256;
+/// The longest leaf value any trie may have, so that a node is read in one fixed buffer.
+pub const MAX_VALUE_LEN: usize = 192;
+
+/// A leaf's value: a fixed-length encoding, the same for every leaf of one trie.
+pub trait LeafValue: Copy + core::fmt::Debug + PartialEq {
+    /// Bytes in the encoding; at most [`MAX_VALUE_LEN`].
+    const LEN: usize;
+    /// Writes the encoding into `out` (exactly `LEN` bytes).
+    fn write(&self, out: &mut [u8]);
+    /// Decodes `LEN` bytes; `None` if they are not a valid encoding.
+    fn read(bytes: &[u8]) -> Option<Self>;
+}
 
 /// An account's state. An account never written to reads as the default:
 /// balance 0, nonce 0.
@@ -65,6 +84,24 @@ pub struct Account {
     pub nonce: u64,
 }
 
+impl LeafValue for Account {
+    const LEN: usize = 24;
+
+    fn write(&self, out: &mut [u8]) {
+        let (balance, nonce) = out.split_at_mut(16);
+        balance.copy_from_slice(&self.balance.to_le_bytes());
+        nonce.copy_from_slice(&self.nonce.to_le_bytes());
+    }
+
+    fn read(bytes: &[u8]) -> Option<Self> {
+        let (balance, nonce) = bytes.split_at_checked(16)?;
+        Some(Account {
+            balance: u128::from_le_bytes(balance.try_into().ok()?),
+            nonce: u64::from_le_bytes(nonce.try_into().ok()?),
+        })
+    }
+}
+
 /// The trie key of `address`: keccak256 of its 20 bytes.
 pub fn account_key<A: Abi + ?Sized>(abi: &mut A, address: &Address) -> Hash {
     abi.keccak256(address)
@@ -72,41 +109,40 @@ pub fn account_key<A: Abi + ?Sized>(abi: &mut A, address: &Address) -> Hash {
 
 /// A decoded trie node (children by hash).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node {
+pub enum TrieNode<V> {
     Empty,
-    Leaf { key: Hash, account: Account },
+    Leaf { key: Hash, value: V },
     Branch { left: Hash, right: Hash },
 }
 
-impl Node {
+/// A node of the ledger's trie.
+pub type Node = TrieNode<Account>;
+
+impl<V: LeafValue> TrieNode<V> {
     /// The node's encoding (empty for `Empty`).
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            Node::Empty => Vec::new(),
-            Node::Leaf { key, account } => encode_leaf(key, account).to_vec(),
-            Node::Branch { left, right } => encode_branch(left, right).to_vec(),
+            TrieNode::Empty => Vec::new(),
+            TrieNode::Leaf { key, value } => leaf_bytes(key, value),
+            TrieNode::Branch { left, right } => encode_branch(left, right).to_vec(),
         }
     }
 
     /// Decodes a leaf or branch; `None` for anything that is neither
     /// (the empty string is not a node: `Empty` is never stored).
-    pub fn decode(bytes: &[u8]) -> Option<Node> {
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
         let (&tag, body) = bytes.split_first()?;
         match (tag, body.len()) {
-            (LEAF_TAG, 56) => {
-                let (key, rest) = body.split_at(32);
-                let (balance, nonce) = rest.split_at(16);
-                Some(Node::Leaf {
+            (LEAF_TAG, len) if len == 32 + V::LEN => {
+                let (key, value) = body.split_at(32);
+                Some(TrieNode::Leaf {
                     key: key.try_into().ok()?,
-                    account: Account {
-                        balance: u128::from_le_bytes(balance.try_into().ok()?),
-                        nonce: u64::from_le_bytes(nonce.try_into().ok()?),
-                    },
+                    value: V::read(value)?,
                 })
             }
             (BRANCH_TAG, 64) => {
                 let (left, right) = body.split_at(32);
-                Some(Node::Branch {
+                Some(TrieNode::Branch {
                     left: left.try_into().ok()?,
                     right: right.try_into().ok()?,
                 })
@@ -116,17 +152,27 @@ impl Node {
     }
 }
 
-/// `0x00 || key || balance LE || nonce LE`.
+/// A ledger leaf: `0x00 || key || balance LE || nonce LE`.
 pub fn encode_leaf(key: &Hash, account: &Account) -> [u8; LEAF_LEN] {
     let mut bytes = [0u8; LEAF_LEN];
-    let (tag, rest) = bytes.split_at_mut(1);
-    tag.fill(LEAF_TAG);
-    let (key_bytes, rest) = rest.split_at_mut(32);
-    key_bytes.copy_from_slice(key);
-    let (balance, nonce) = rest.split_at_mut(16);
-    balance.copy_from_slice(&account.balance.to_le_bytes());
-    nonce.copy_from_slice(&account.nonce.to_le_bytes());
+    write_leaf(key, account, &mut bytes);
     bytes
+}
+
+/// `0x00 || key || value` as a vector.
+pub fn leaf_bytes<V: LeafValue>(key: &Hash, value: &V) -> Vec<u8> {
+    let mut bytes = alloc::vec![0u8; 33 + V::LEN];
+    write_leaf(key, value, &mut bytes);
+    bytes
+}
+
+/// Writes `0x00 || key || value` into `out` (`33 + V::LEN` bytes).
+fn write_leaf<V: LeafValue>(key: &Hash, value: &V, out: &mut [u8]) {
+    let (tag, rest) = out.split_at_mut(1);
+    tag.fill(LEAF_TAG);
+    let (key_bytes, value_bytes) = rest.split_at_mut(32);
+    key_bytes.copy_from_slice(key);
+    value.write(value_bytes);
 }
 
 /// `0x01 || left || right`.
@@ -165,13 +211,13 @@ fn child(children: [NodeId; 2], right: bool) -> NodeId {
 /// One node of the partial trie. `hash` is `Some` for a node as loaded (or
 /// as last committed) and `None` once it, or anything below it, changed.
 #[derive(Clone, Copy, Debug)]
-enum Slot {
+enum Slot<V> {
     Empty,
     /// Known only by hash; loaded on first use.
     Unloaded(Hash),
     Leaf {
         key: Hash,
-        account: Account,
+        value: V,
         hash: Option<Hash>,
     },
     Branch {
@@ -180,29 +226,27 @@ enum Slot {
     },
 }
 
-/// The part of the state trie a batch has touched, loaded lazily from the
+/// The ledger's partial trie: leaves are [`Account`]s.
+pub type PartialTrie = BinaryTrie<Account>;
+
+/// The part of a trie a batch has touched, loaded lazily from the
 /// preimage oracle (see the module docs).
 #[derive(Clone, Debug)]
-pub struct PartialTrie {
+pub struct BinaryTrie<V> {
     /// Arena of nodes; a `NodeId` indexes it. Slots are only ever pushed or
     /// overwritten, never removed, so every id handed out stays valid.
-    slots: Vec<Slot>,
+    slots: Vec<Slot<V>>,
     root: NodeId,
     /// Nodes fetched from the oracle so far.
     loaded: u32,
 }
 
-impl PartialTrie {
-    /// The trie with root `root` (`EMPTY_ROOT` for no accounts), nothing
+impl<V: LeafValue> BinaryTrie<V> {
+    /// The trie with root `root` (`EMPTY_ROOT` for no keys), nothing
     /// loaded yet.
     pub fn new(root: Hash) -> Self {
-        let slot = if root == EMPTY_ROOT {
-            Slot::Empty
-        } else {
-            Slot::Unloaded(root)
-        };
         Self {
-            slots: alloc::vec![slot],
+            slots: alloc::vec![Self::reference(root)],
             root: 0,
             loaded: 0,
         }
@@ -213,12 +257,8 @@ impl PartialTrie {
         self.loaded
     }
 
-    /// The account stored under `key`, `None` if there is none.
-    pub fn get<A: Abi + ?Sized>(
-        &mut self,
-        abi: &mut A,
-        key: &Hash,
-    ) -> Result<Option<Account>, Error> {
+    /// The value stored under `key`, `None` if there is none.
+    pub fn get<A: Abi + ?Sized>(&mut self, abi: &mut A, key: &Hash) -> Result<Option<V>, Error> {
         let mut id = self.root;
         let mut depth = 0;
         loop {
@@ -226,10 +266,8 @@ impl PartialTrie {
             match self.slot(id) {
                 Slot::Empty => return Ok(None),
                 Slot::Leaf {
-                    key: stored,
-                    account,
-                    ..
-                } => return Ok((stored == key).then_some(*account)),
+                    key: stored, value, ..
+                } => return Ok((stored == key).then_some(*value)),
                 Slot::Branch { children, hash } => {
                     let right =
                         bit(key, depth).ok_or(Error::CorruptNode(hash.unwrap_or_default()))?;
@@ -241,12 +279,12 @@ impl PartialTrie {
         }
     }
 
-    /// Stores `account` under `key`, creating the leaf if needed.
+    /// Stores `value` under `key`, creating the leaf if needed.
     pub fn insert<A: Abi + ?Sized>(
         &mut self,
         abi: &mut A,
         key: &Hash,
-        account: Account,
+        value: V,
     ) -> Result<(), Error> {
         let mut id = self.root;
         let mut depth = 0;
@@ -256,21 +294,21 @@ impl PartialTrie {
                 slot @ Slot::Empty => {
                     *slot = Slot::Leaf {
                         key: *key,
-                        account,
+                        value,
                         hash: None,
                     };
                     return Ok(());
                 }
                 Slot::Leaf {
                     key: stored,
-                    account: stored_account,
+                    value: stored_value,
                     hash,
                 } if stored == key => {
-                    *stored_account = account;
+                    *stored_value = value;
                     *hash = None;
                     return Ok(());
                 }
-                Slot::Leaf { .. } => return self.split_leaf(id, depth, key, account),
+                Slot::Leaf { .. } => return self.split_leaf(id, depth, key, value),
                 Slot::Branch { children, hash } => {
                     let right =
                         bit(key, depth).ok_or(Error::CorruptNode(hash.unwrap_or_default()))?;
@@ -285,25 +323,68 @@ impl PartialTrie {
         }
     }
 
-    /// The account of `address`, the default (zero) account if absent.
-    pub fn account<A: Abi + ?Sized>(
-        &mut self,
-        abi: &mut A,
-        address: &Address,
-    ) -> Result<Account, Error> {
-        let key = account_key(abi, address);
-        Ok(self.get(abi, &key)?.unwrap_or_default())
-    }
-
-    /// Stores `account` for `address`.
-    pub fn set_account<A: Abi + ?Sized>(
-        &mut self,
-        abi: &mut A,
-        address: &Address,
-        account: Account,
-    ) -> Result<(), Error> {
-        let key = account_key(abi, address);
-        self.insert(abi, &key, account)
+    /// Removes `key` if present. The trie keeps its one shape: a branch left
+    /// with a single leaf below it and nothing else becomes that leaf, and so
+    /// on upwards, so the root is what inserting the remaining keys alone gives.
+    pub fn remove<A: Abi + ?Sized>(&mut self, abi: &mut A, key: &Hash) -> Result<(), Error> {
+        // The branches passed on the way down (at most KEY_BITS of them).
+        let mut path: Vec<NodeId> = Vec::new();
+        let mut id = self.root;
+        let mut depth = 0;
+        loop {
+            self.load(abi, id)?;
+            match self.slot(id) {
+                Slot::Empty => return Ok(()),
+                Slot::Leaf { key: stored, .. } if stored != key => return Ok(()),
+                Slot::Leaf { .. } => break,
+                Slot::Branch { children, hash } => {
+                    let right =
+                        bit(key, depth).ok_or(Error::CorruptNode(hash.unwrap_or_default()))?;
+                    path.push(id);
+                    id = child(*children, right);
+                    depth += 1;
+                }
+                Slot::Unloaded(hash) => return Err(Error::CorruptNode(*hash)),
+            }
+        }
+        *self.slot_mut(id) = Slot::Empty;
+        // Walk back up: the emptied (or collapsed) subtree at `id` may pull its parent down.
+        let mut below = Slot::Empty;
+        let mut collapsing = true;
+        while let Some(parent) = path.pop() {
+            let Slot::Branch { children, .. } = *self.slot(parent) else {
+                return Err(Error::CorruptNode(EMPTY_ROOT));
+            };
+            if collapsing {
+                let sibling = if children[0] == id {
+                    children[1]
+                } else {
+                    children[0]
+                };
+                self.load(abi, sibling)?;
+                match (below, *self.slot(sibling)) {
+                    // Nothing left below the parent: it is empty.
+                    (Slot::Empty, Slot::Empty) => below = Slot::Empty,
+                    // One leaf and nothing else below the parent: the leaf moves up.
+                    (Slot::Empty, leaf @ Slot::Leaf { .. })
+                    | (leaf @ Slot::Leaf { .. }, Slot::Empty) => below = leaf,
+                    // Two subtrees remain: the parent stays a branch, with the new child.
+                    _ => collapsing = false,
+                }
+                if collapsing {
+                    *self.slot_mut(parent) = below;
+                    id = parent;
+                    continue;
+                }
+                // The child at `id` already holds `below`.
+                *self.slot_mut(id) = below;
+            }
+            if let Slot::Branch { hash, .. } = self.slot_mut(parent) {
+                *hash = None;
+            }
+            id = parent;
+        }
+        Ok(())
     }
 
     /// Hashes every node changed since it was loaded or last committed,
@@ -325,12 +406,14 @@ impl PartialTrie {
             } => hash,
             Slot::Leaf {
                 key,
-                account,
+                value,
                 hash: None,
             } => {
-                let bytes = encode_leaf(&key, &account);
-                let hash = abi.keccak256(&bytes);
-                abi.emit_node(&bytes);
+                let mut buf = [0u8; 33 + MAX_VALUE_LEN];
+                let bytes = buf.get_mut(..33 + V::LEN).unwrap_or_default();
+                write_leaf(&key, &value, bytes);
+                let hash = abi.keccak256(bytes);
+                abi.emit_node(bytes);
                 if let Slot::Leaf {
                     hash: slot_hash, ..
                 } = self.slot_mut(id)
@@ -362,13 +445,7 @@ impl PartialTrie {
 
     /// Turns the leaf at `id` (depth `depth`, another key than `key`) into
     /// the branches that separate it from a new leaf for `key`.
-    fn split_leaf(
-        &mut self,
-        id: NodeId,
-        depth: usize,
-        key: &Hash,
-        account: Account,
-    ) -> Result<(), Error> {
+    fn split_leaf(&mut self, id: NodeId, depth: usize, key: &Hash, value: V) -> Result<(), Error> {
         let existing = *self.slot(id);
         let Slot::Leaf {
             key: existing_key,
@@ -383,10 +460,11 @@ impl PartialTrie {
         let split_at = first_difference(key, &existing_key, depth)
             .ok_or(Error::CorruptNode(existing_hash.unwrap_or_default()))?;
         let key_goes_right = bit(key, split_at).unwrap_or_default();
+        // The moved leaf keeps its encoding (its hash does not depend on its depth).
         let old_leaf = self.push(existing);
         let new_leaf = self.push(Slot::Leaf {
             key: *key,
-            account,
+            value,
             hash: None,
         });
         let mut children = if key_goes_right {
@@ -419,14 +497,14 @@ impl PartialTrie {
         let Slot::Unloaded(hash) = *self.slot(id) else {
             return Ok(());
         };
-        let loaded = match fetch_node(abi, &hash)? {
-            Node::Empty => return Err(Error::CorruptNode(hash)),
-            Node::Leaf { key, account } => Slot::Leaf {
+        let loaded = match fetch_trie_node::<A, V>(abi, &hash)? {
+            TrieNode::Empty => return Err(Error::CorruptNode(hash)),
+            TrieNode::Leaf { key, value } => Slot::Leaf {
                 key,
-                account,
+                value,
                 hash: Some(hash),
             },
-            Node::Branch { left, right } => {
+            TrieNode::Branch { left, right } => {
                 let left = self.push(Self::reference(left));
                 let right = self.push(Self::reference(right));
                 Slot::Branch {
@@ -440,7 +518,7 @@ impl PartialTrie {
         Ok(())
     }
 
-    fn reference(hash: Hash) -> Slot {
+    fn reference(hash: Hash) -> Slot<V> {
         if hash == EMPTY_ROOT {
             Slot::Empty
         } else {
@@ -448,38 +526,71 @@ impl PartialTrie {
         }
     }
 
-    fn push(&mut self, slot: Slot) -> NodeId {
+    fn push(&mut self, slot: Slot<V>) -> NodeId {
         self.slots.push(slot);
         self.slots.len() - 1
     }
 
     #[allow(clippy::indexing_slicing)] // ids come only from `push` and slots are never removed
-    fn slot(&self, id: NodeId) -> &Slot {
+    fn slot(&self, id: NodeId) -> &Slot<V> {
         &self.slots[id]
     }
 
     #[allow(clippy::indexing_slicing)] // ids come only from `push` and slots are never removed
-    fn slot_mut(&mut self, id: NodeId) -> &mut Slot {
+    fn slot_mut(&mut self, id: NodeId) -> &mut Slot<V> {
         &mut self.slots[id]
     }
 }
 
+impl PartialTrie {
+    /// The account of `address`, the default (zero) account if absent.
+    pub fn account<A: Abi + ?Sized>(
+        &mut self,
+        abi: &mut A,
+        address: &Address,
+    ) -> Result<Account, Error> {
+        let key = account_key(abi, address);
+        Ok(self.get(abi, &key)?.unwrap_or_default())
+    }
+
+    /// Stores `account` for `address`.
+    pub fn set_account<A: Abi + ?Sized>(
+        &mut self,
+        abi: &mut A,
+        address: &Address,
+        account: Account,
+    ) -> Result<(), Error> {
+        let key = account_key(abi, address);
+        self.insert(abi, &key, account)
+    }
+}
+
+/// Fetches the ledger trie's node with hash `hash` (see [`fetch_trie_node`]).
+pub fn fetch_node<A: Abi + ?Sized>(abi: &mut A, hash: &Hash) -> Result<Node, Error> {
+    fetch_trie_node::<A, Account>(abi, hash)
+}
+
 /// Fetches the node with hash `hash` from the preimage oracle and checks
 /// that it hashes to `hash` and is a well-formed leaf or branch.
-pub fn fetch_node<A: Abi + ?Sized>(abi: &mut A, hash: &Hash) -> Result<Node, Error> {
-    let mut buf = [0u8; BRANCH_LEN];
+pub fn fetch_trie_node<A: Abi + ?Sized, V: LeafValue>(
+    abi: &mut A,
+    hash: &Hash,
+) -> Result<TrieNode<V>, Error> {
+    let mut buf = [0u8; 33 + MAX_VALUE_LEN];
+    let longest = BRANCH_LEN.max(33 + V::LEN);
+    let window = buf.get_mut(..longest).ok_or(Error::CorruptNode(*hash))?;
     let total = abi
-        .read_preimage(hash, 0, &mut buf)
+        .read_preimage(hash, 0, window)
         .ok_or(Error::UnknownPreimage(*hash))?;
     // Longer than any node: whatever it is, it is not a trie node.
     let bytes = usize::try_from(total)
         .ok()
-        .and_then(|len| buf.get(..len))
+        .and_then(|len| window.get(..len))
         .ok_or(Error::CorruptNode(*hash))?;
     if abi.keccak256(bytes) != *hash {
         return Err(Error::PreimageMismatch(*hash));
     }
-    Node::decode(bytes).ok_or(Error::CorruptNode(*hash))
+    TrieNode::decode(bytes).ok_or(Error::CorruptNode(*hash))
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ fn keccak_is_keccak256() {
 fn node_encodings_round_trip() {
     let leaf = Node::Leaf {
         key: [7; 32],
-        account: Account {
+        value: Account {
             balance: 0x0102,
             nonce: 3,
         },
@@ -108,6 +108,72 @@ fn random_operations_match_the_model() {
         }
         assert_eq!(trie.commit(&mut abi), model_root(&model));
     }
+}
+
+/// Removals (the EVM guest's deleted accounts and zeroed slots) against the model: after any mix
+/// of inserts and removes, committed or not, the root is the one the remaining keys alone give.
+#[test]
+fn removals_leave_the_trie_of_the_remaining_keys() {
+    for seed in 0..8 {
+        let mut rng = Rng(100 + seed);
+        let mut abi = TestAbi::default();
+        let mut model = BTreeMap::new();
+        // Few keys, so that removals often hit present keys and collapse long branch chains.
+        let addresses: Vec<Address> = (0..12).map(|_| rng.address()).collect();
+        let mut trie = PartialTrie::new(EMPTY_ROOT);
+        for op in 0..600 {
+            let address = addresses[rng.below(addresses.len() as u64) as usize];
+            let key = keccak(&address);
+            if rng.below(2) == 0 {
+                trie.remove(&mut abi, &key).unwrap();
+                model.remove(&key);
+            } else {
+                let account = Account {
+                    balance: u128::from(rng.next()),
+                    nonce: rng.below(10),
+                };
+                trie.insert(&mut abi, &key, account).unwrap();
+                model.insert(key, account);
+            }
+            if op % 7 == 6 {
+                let root = trie.commit(&mut abi);
+                assert_eq!(root, model_root(&model), "seed {seed} op {op}");
+                if op % 21 == 20 {
+                    trie = PartialTrie::new(root);
+                }
+            }
+        }
+        for address in &addresses {
+            let key = keccak(address);
+            assert_eq!(trie.get(&mut abi, &key).unwrap(), model.get(&key).copied());
+        }
+        // Removing everything gives the empty trie.
+        for address in &addresses {
+            trie.remove(&mut abi, &keccak(address)).unwrap();
+        }
+        assert_eq!(trie.commit(&mut abi), EMPTY_ROOT);
+    }
+}
+
+/// Keys sharing a long prefix make a long chain of branches with empty siblings; removing one
+/// must pull the other leaf all the way back up.
+#[test]
+fn removing_one_of_two_close_keys_collapses_the_chain() {
+    let mut abi = TestAbi::default();
+    let a = [0u8; 32];
+    let mut b = [0u8; 32];
+    b[31] = 1;
+    let account = Account { balance: 5, nonce: 1 };
+    let mut trie = PartialTrie::new(EMPTY_ROOT);
+    trie.insert(&mut abi, &a, account).unwrap();
+    let alone = trie.commit(&mut abi);
+    trie.insert(&mut abi, &b, account).unwrap();
+    let both = trie.commit(&mut abi);
+    assert_ne!(both, alone);
+    let mut reloaded = PartialTrie::new(both);
+    reloaded.remove(&mut abi, &b).unwrap();
+    assert_eq!(reloaded.commit(&mut abi), alone);
+    assert_eq!(alone, keccak(&encode_leaf(&a, &account)));
 }
 
 #[test]
