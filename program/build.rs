@@ -15,6 +15,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "build_hooks.rs"]
+mod hooks;
+
 const GUEST_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() {
@@ -40,6 +43,23 @@ fn main() {
         &["pure-crypto"],
         "stf_pure",
     );
+    // The EVM guest depends on the EVM STF and the ledger crates by path.
+    for watched in ["evm/src", "evm/Cargo.toml"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest_dir.join(watched).display()
+        );
+    }
+    let evm = build_guest(
+        &manifest_dir.join("evm-guest"),
+        "evm_stf_guest",
+        &[],
+        "evm_stf",
+    );
+    let bytes = fs::read(&evm).unwrap_or_else(|err| panic!("reading {}: {err}", evm.display()));
+    let resolved = hooks::resolve_hook_imports(&bytes)
+        .unwrap_or_else(|err| panic!("resolving the EVM guest's hook imports: {err}"));
+    fs::write(&evm, resolved).unwrap_or_else(|err| panic!("writing {}: {err}", evm.display()));
 }
 
 /// Builds the guest crate at `crate_dir` in release mode for

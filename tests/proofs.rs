@@ -203,7 +203,7 @@ fn evm_refuses(code: u8) -> bool {
 /// no op of its lowered code is one the EVM refuses (and the refused set is exactly the float
 /// arithmetic the agreement rule of `common/evm.rs` allows).
 #[test]
-fn stf_guest_has_no_float_arithmetic() {
+fn stf_guests_have_no_float_arithmetic() {
     for code in 0..=255u8 {
         assert_eq!(
             evm_refuses(code),
@@ -211,17 +211,22 @@ fn stf_guest_has_no_float_arithmetic() {
             "opcode {code:#04x}"
         );
     }
-    let module = Module::new(program::STF_WASM).unwrap();
-    let mut counted = 0;
-    for pc in 0..module.code_len() as u32 {
-        let (leaf, _) = module.code_proof(pc).unwrap();
-        let half = (pc as usize % 2) * vm::code::OP_BYTES;
-        let op = Op::decode(leaf[half..half + vm::code::OP_BYTES].try_into().unwrap()).unwrap();
-        assert!(
-            !evm_refuses(op.encode()[0]),
-            "the STF guest has float arithmetic at pc {pc}: {op:?}"
-        );
-        counted += 1;
+    for (name, wasm) in [
+        ("ledger", program::STF_WASM),
+        ("EVM", program::EVM_STF_WASM),
+    ] {
+        let module = Module::new(wasm).unwrap();
+        let mut counted = 0;
+        for pc in 0..module.code_len() as u32 {
+            let (leaf, _) = module.code_proof(pc).unwrap();
+            let half = (pc as usize % 2) * vm::code::OP_BYTES;
+            let op = Op::decode(leaf[half..half + vm::code::OP_BYTES].try_into().unwrap()).unwrap();
+            assert!(
+                !evm_refuses(op.encode()[0]),
+                "the {name} STF guest has float arithmetic at pc {pc}: {op:?}"
+            );
+            counted += 1;
+        }
+        assert!(counted > 5_000, "{name}: {counted} ops");
     }
-    assert!(counted > 5_000, "{counted} ops");
 }

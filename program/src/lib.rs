@@ -11,12 +11,14 @@
 //! | [`native`] | [`NativeAbi`] and [`run_native`]: the ledger run natively, the reference for both VM engines |
 //! | [`signatures`] | [`RecoveredSignatures`]: a batch's signatures recovered ahead, in parallel, for `ecrecover` |
 //! | [`builder`] | [`BatchBuilder`] and the deterministic [`random_batch`] |
+//! | [`evm`] | the EVM STF (`program/evm`) on the host: genesis, native runs, reading state back |
 //!
 //! No wasmtime and no interpreter here: running the guest belongs to `prover`.
 
 pub mod builder;
 pub mod crypto;
 pub mod error;
+pub mod evm;
 pub mod native;
 pub mod signatures;
 pub mod store;
@@ -68,3 +70,8 @@ pub const STF_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stf.wasm")
 /// The same STF with keccak256 and secp256k1 recovery compiled into the guest (no precompile
 /// imports): the pure-WebAssembly baseline the precompiles are measured against.
 pub const STF_PURE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stf_pure.wasm"));
+
+/// The rollup's product STF, the EVM (`program/evm-guest` over `program/evm`): exports `run: [] ->
+/// []` (one batch) and `run_state_test: [] -> []` (one Ethereum state-test case), imports the
+/// `hauptbuch` host ABI with keccak256 and ecrecover as host precompiles.
+pub const EVM_STF_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/evm_stf.wasm"));

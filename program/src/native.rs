@@ -2,7 +2,9 @@
 //! wasmtime and on the interpreter) must agree with, and the fast path for
 //! building states in tests and tools.
 
-use ledger::{Abi, Batch, BatchOutputs, Config, Execution};
+use ledger::{Abi, Batch, BatchOutputs, Config, Execution, Hash};
+
+use std::collections::BTreeMap;
 
 use std::sync::Arc;
 
@@ -23,6 +25,9 @@ pub struct NativeAbi {
     pub emitted: usize,
     /// Signatures recovered ahead (same results, sooner); the rest are recovered on demand.
     pub signatures: Option<Arc<RecoveredSignatures>>,
+    /// When `Some`, the preimage of every 20- and 32-byte keccak256 the guest asks for: the
+    /// addresses and slots behind the EVM state's trie keys, so the host can list the state.
+    pub key_preimages: Option<BTreeMap<Hash, Vec<u8>>>,
 }
 
 impl NativeAbi {
@@ -33,7 +38,14 @@ impl NativeAbi {
             outputs: None,
             emitted: 0,
             signatures: None,
+            key_preimages: None,
         }
+    }
+
+    /// Records the trie keys' preimages (see [`NativeAbi::key_preimages`]).
+    pub fn recording_keys(mut self) -> Self {
+        self.key_preimages.get_or_insert_with(BTreeMap::new);
+        self
     }
 
     /// Serves `ecrecover` from `signatures` where it can.
@@ -71,7 +83,13 @@ impl Abi for NativeAbi {
     }
 
     fn keccak256(&mut self, data: &[u8]) -> [u8; 32] {
-        keccak256(data)
+        let hash = keccak256(data);
+        if let Some(keys) = self.key_preimages.as_mut() {
+            if data.len() == 20 || data.len() == 32 {
+                keys.insert(hash, data.to_vec());
+            }
+        }
+        hash
     }
 
     fn ecrecover(&mut self, msg_hash: &[u8; 32], sig: &[u8; 65]) -> Option<[u8; 20]> {

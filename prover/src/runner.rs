@@ -137,10 +137,25 @@ impl StfGuest {
     /// Runs the message in `abi` against its trie on `engine`, `ecrecover` served from its
     /// signature cache where it has one.
     pub fn run_abi(&self, engine: Engine, abi: NativeAbi) -> Result<BatchRun, RunError> {
+        let run = self.run_entry(engine, "run", abi)?;
+        finish(run.host, run.steps, run.elapsed, run.final_state)
+    }
+
+    /// Runs the guest's export `entry` (`run`, or the EVM guest's `run_state_test`) on `engine`
+    /// to the end, its host serving `abi`; what the guest wrote is in the returned host.
+    pub fn run_entry(
+        &self,
+        engine: Engine,
+        entry: &str,
+        abi: NativeAbi,
+    ) -> Result<EntryRun, RunError> {
         let started = Instant::now();
         match engine {
             Engine::Interp => {
-                let (mut machine, mut host) = self.start_abi(abi)?;
+                let mut host = StfHost::new(abi);
+                let mut machine =
+                    Machine::instantiate(self.module.clone(), &mut host, BATCH_STEP_LIMIT)?;
+                machine.invoke(entry, &[])?;
                 // Steps of the claim: from the machine `start_message` returns, as disputes count them.
                 let origin = machine.steps();
                 match machine.run(&mut host, BATCH_STEP_LIMIT) {
@@ -149,23 +164,42 @@ impl StfGuest {
                     RunOutcome::StepLimit => return Err(RunError::Trap(Trap::StepLimitReached)),
                     RunOutcome::Idle => return Err(RunError::NoOutputs),
                 }
-                let elapsed = started.elapsed();
-                let state = machine.hash_inputs();
-                finish(host, machine.steps() - origin, elapsed, Some(state))
+                Ok(EntryRun {
+                    steps: machine.steps() - origin,
+                    elapsed: started.elapsed(),
+                    final_state: Some(machine.hash_inputs()),
+                    host,
+                })
             }
             Engine::Native => {
                 let host = StfHost::new(abi);
                 let mut instance = NativeInstance::new(&self.native, host, BATCH_STEP_LIMIT)?;
-                match instance.invoke("run", &[], BATCH_STEP_LIMIT) {
+                match instance.invoke(entry, &[], BATCH_STEP_LIMIT) {
                     Ok(_) => {}
                     Err(NativeError::Trap(trap)) => return Err(RunError::Trap(trap)),
                     Err(NativeError::Vm(e)) => return Err(RunError::Vm(e)),
                 }
-                let elapsed = started.elapsed();
-                finish(instance.into_host(), 0, elapsed, None)
+                Ok(EntryRun {
+                    steps: 0,
+                    elapsed: started.elapsed(),
+                    final_state: None,
+                    host: instance.into_host(),
+                })
             }
         }
     }
+}
+
+/// A finished run of one guest export.
+pub struct EntryRun {
+    /// The host after the run: its `abi` holds the outputs, the store with the emitted nodes and
+    /// any recorded key preimages.
+    pub host: StfHost,
+    /// Interpreter steps (0 on wasmtime).
+    pub steps: u64,
+    pub elapsed: Duration,
+    /// What the final machine hash is computed from (interpreter only).
+    pub final_state: Option<HashInputs>,
 }
 
 /// Runs `batch` against the trie in `store` on `engine`, with the STF guest `wasm` (loaded for

@@ -22,7 +22,14 @@ const SRC = path.join(__dirname, "src");
 const ARTIFACTS = path.join(__dirname, "artifacts");
 
 // The sources compiled, relative to src/, with everything they import.
-const ENTRY_SOURCES = ["OneStepVerifier.sol", "Inbox.sol", "Rollup.sol"];
+const ENTRY_SOURCES = [
+  "OneStepVerifier.sol",
+  "Inbox.sol",
+  "Rollup.sol",
+  // L2 contracts: the predeployed withdrawal contract and the demo ERC-20.
+  "l2/L2Withdrawals.sol",
+  "l2/DemoToken.sol",
+];
 
 // What `EvmChecker` deploys, in this order. Each contract's constructor takes, in order, the
 // addresses of the earlier-deployed contracts named in its `constructorArgs`.

@@ -118,6 +118,8 @@ struct PlannedContract {
 #[derive(Deserialize)]
 struct Artifact {
     bytecode: Bytes,
+    #[serde(rename = "deployedBytecode")]
+    deployed_bytecode: Bytes,
 }
 
 #[derive(Deserialize)]
@@ -274,7 +276,18 @@ fn deploy(
     }
 }
 
-pub(crate) fn artifact_bytecode(name: &str) -> Result<Vec<u8>, EvmError> {
+/// The init code of the compiled contract `name` (an artifact in `contracts/artifacts/`).
+pub fn artifact_bytecode(name: &str) -> Result<Vec<u8>, EvmError> {
+    Ok(artifact(name)?.bytecode.to_vec())
+}
+
+/// The runtime code of the compiled contract `name`: what a predeploy holds (the L2 withdrawal
+/// contract in the EVM rollup's genesis).
+pub fn artifact_deployed_bytecode(name: &str) -> Result<Vec<u8>, EvmError> {
+    Ok(artifact(name)?.deployed_bytecode.to_vec())
+}
+
+fn artifact(name: &str) -> Result<Artifact, EvmError> {
     let artifact_error = |reason: String| EvmError::Artifact {
         name: name.to_string(),
         reason,
@@ -287,7 +300,7 @@ pub(crate) fn artifact_bytecode(name: &str) -> Result<Vec<u8>, EvmError> {
     if artifact.bytecode.is_empty() {
         return Err(artifact_error("has no bytecode to deploy".into()));
     }
-    Ok(artifact.bytecode.to_vec())
+    Ok(artifact)
 }
 
 fn calldata_gas(calldata: &[u8]) -> u64 {

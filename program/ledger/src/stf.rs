@@ -196,7 +196,7 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejec
 }
 
 /// Reads the whole inbox message, refusing it unread if it is too long.
-fn read_inbox<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Vec<u8>, RejectReason> {
+pub fn read_inbox<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Vec<u8>, RejectReason> {
     let len = abi.inbox_len();
     if len > config.max_batch_bytes {
         return Err(RejectReason::TooLarge);

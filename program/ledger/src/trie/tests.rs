@@ -163,7 +163,10 @@ fn removing_one_of_two_close_keys_collapses_the_chain() {
     let a = [0u8; 32];
     let mut b = [0u8; 32];
     b[31] = 1;
-    let account = Account { balance: 5, nonce: 1 };
+    let account = Account {
+        balance: 5,
+        nonce: 1,
+    };
     let mut trie = PartialTrie::new(EMPTY_ROOT);
     trie.insert(&mut abi, &a, account).unwrap();
     let alone = trie.commit(&mut abi);

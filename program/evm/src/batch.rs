@@ -1,0 +1,468 @@
+//! The EVM STF over one inbox message: a [`ledger::Batch`]-shaped message in, the same
+//! [`BatchOutputs`] out, so settlement, assertions and disputes do not change.
+//!
+//! # The message
+//!
+//! Header and delayed records exactly as for the ledger ([`ledger::InboxMessage`]): a deposit
+//! credits `to` with the wei the bridge escrowed; a forced transaction is an Ethereum transaction
+//! (EIP-2718 bytes). The sequencer section is a bincode [`BlockList`]: per L2 block its timestamp,
+//! fee recipient and transactions (each EIP-2718 bytes). If it does not decode, has trailing
+//! bytes or more than `max_transactions` transactions, none of it is applied
+//! (`TransactionsRefused`); the delayed messages stand.
+//!
+//! # Execution
+//!
+//! The delayed messages go first, at the start of the batch's first block (a block of their own
+//! when the sequencer section is empty or refused). Each block follows [`crate::block`]'s rules.
+//! A transaction that does not decode, whose signature recovers no key, or that revm refuses
+//! (nonce, funds, intrinsic gas, fee cap, chain id) changes nothing and gets a `Refused`
+//! receipt; an executed one, successful or not, pays its gas. A successful transaction's logs of
+//! the [`WITHDRAWAL_EVENT`] from [`WITHDRAWALS`] become withdrawal leaves, index
+//! `(batch_number << 32) | position among the batch's withdrawals`; the withdrawal contract's
+//! balance is burned after every transaction. A state node that cannot be loaded rejects the
+//! batch (`UnknownPreimage`): nothing it did counts.
+//!
+//! # Outputs
+//!
+//! As the ledger's: `post_state_root` is the world trie's root ([`crate::state`]),
+//! `receipts_root` the receipts chain ([`crate::receipts`]), `tx_count` the sequencer's
+//! transactions over all blocks.
+
+use alloc::vec::Vec;
+
+use alloy_primitives::{Address, B256, U256};
+use bincode::{Decode, Encode};
+use ledger::commitments::withdrawals_root;
+use ledger::{
+    Abi, BatchHeader, BatchOutputs, BatchStatus, Config, DelayedMessage, Hash, InboxMessage,
+    RejectReason, Withdrawal,
+};
+use revm::context::result::ExecutionResult;
+use revm::context::BlockEnv;
+use revm::primitives::hardfork::SpecId;
+
+use crate::block::{BlockHeader, Head, BLOCK_GAS_LIMIT};
+use crate::execution::{run_transaction, wei, BlockContext, TxRun};
+use crate::receipts::{EntryKind, Outcome, Receipt, ReceiptsChain, Refusal};
+use crate::state::{BlockHashes, StateDb, StateError};
+use crate::system::{WITHDRAWALS, WITHDRAWAL_EVENT};
+use crate::transaction::{decode, Undecodable};
+
+/// The hardfork whose rules the L2 follows.
+pub const L2_SPEC: SpecId = SpecId::OSAKA;
+
+/// One L2 block as the sequencer posts it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct L2Block {
+    pub timestamp: u64,
+    pub fee_recipient: [u8; 20],
+    /// EIP-2718 transactions.
+    pub transactions: Vec<Vec<u8>>,
+}
+
+/// The sequencer section of an EVM batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct BlockList(pub Vec<L2Block>);
+
+impl BlockList {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        bincode::encode_to_vec(self, bincode::config::standard()).unwrap_or_default()
+    }
+
+    /// `None` unless `bytes` is exactly one encoded list. Lengths are bounded by the bytes there
+    /// are: bincode allocates per element decoded, never from a claimed length alone.
+    pub fn from_bytes(bytes: &[u8]) -> Option<BlockList> {
+        let (list, read) = bincode::decode_from_slice(bytes, bincode::config::standard()).ok()?;
+        (read == bytes.len()).then_some(list)
+    }
+
+    pub fn transaction_count(&self) -> usize {
+        self.0.iter().map(|block| block.transactions.len()).sum()
+    }
+}
+
+/// A block the batch made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedBlock {
+    pub header: BlockHeader,
+    pub hash: B256,
+    /// Its entries: `receipts[first_receipt .. first_receipt + receipt_count]` of the batch.
+    pub first_receipt: usize,
+    pub receipt_count: usize,
+}
+
+/// Everything a batch produced: the outputs, and for the host its blocks and receipts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvmExecution {
+    pub outputs: BatchOutputs,
+    pub blocks: Vec<SealedBlock>,
+    pub receipts: Vec<Receipt>,
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+/// Runs the batch in the inbox, writes its outputs and returns everything. Never panics.
+pub fn execute<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> EvmExecution {
+    let execution = match run(abi, config) {
+        Ok(execution) => execution,
+        Err((reason, header)) => rejected(reason, header),
+    };
+    abi.write_output(&execution.outputs.to_bytes());
+    execution
+}
+
+fn rejected(reason: RejectReason, header: BatchHeader) -> EvmExecution {
+    EvmExecution {
+        outputs: BatchOutputs {
+            batch_number: header.batch_number,
+            chain_id: header.chain_id,
+            pre_state_root: header.pre_state_root,
+            post_state_root: header.pre_state_root,
+            withdrawals_root: [0; 32],
+            receipts_root: [0; 32],
+            delayed_count: 0,
+            tx_count: 0,
+            withdrawal_count: 0,
+            status: BatchStatus::Rejected(reason),
+        },
+        blocks: Vec::new(),
+        receipts: Vec::new(),
+        withdrawals: Vec::new(),
+    }
+}
+
+type Rejection = (RejectReason, BatchHeader);
+
+fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<EvmExecution, Rejection> {
+    let headless = |reason| (reason, BatchHeader::default());
+    let bytes = ledger::stf::read_inbox(abi, config).map_err(headless)?;
+    let message = InboxMessage::split(&bytes).ok_or(headless(RejectReason::Malformed))?;
+    let header = message.header;
+    if header.batch_number > u64::from(u32::MAX) {
+        return Err(headless(RejectReason::Malformed));
+    }
+    let (mut blocks, status) = match BlockList::from_bytes(message.transactions) {
+        None => (
+            Vec::new(),
+            BatchStatus::TransactionsRefused(RejectReason::Malformed),
+        ),
+        Some(list) if list.transaction_count() > config.max_transactions as usize => (
+            Vec::new(),
+            BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions),
+        ),
+        Some(BlockList(blocks)) => (blocks, BatchStatus::Accepted),
+    };
+    let tx_count = blocks
+        .iter()
+        .map(|block| block.transactions.len())
+        .sum::<usize>();
+    let unknown = |_: StateError| (RejectReason::UnknownPreimage, header);
+
+    let mut db = StateDb::new(abi, header.pre_state_root, L2_SPEC, BlockHashes::History);
+    let mut run = BatchRun {
+        head: Head::read(&mut db).map_err(unknown)?,
+        db,
+        header,
+        chain: ReceiptsChain::default(),
+        receipts: Vec::new(),
+        blocks: Vec::new(),
+        withdrawals: Vec::new(),
+    };
+    if blocks.is_empty() && !message.delayed.is_empty() {
+        blocks.push(L2Block {
+            timestamp: run.head.timestamp,
+            fee_recipient: [0; 20],
+            transactions: Vec::new(),
+        });
+    }
+    for (position, block) in blocks.iter().enumerate() {
+        let mut open = run.open_block(block);
+        if position == 0 {
+            for delayed in &message.delayed {
+                match delayed {
+                    DelayedMessage::Deposit(deposit) => {
+                        run.deposit(&mut open, &Address::from(deposit.to), deposit.amount)
+                    }
+                    DelayedMessage::Transaction(bytes) => {
+                        run.transaction(&mut open, EntryKind::ForcedTransaction, bytes)
+                    }
+                }
+                .map_err(unknown)?;
+            }
+        }
+        for bytes in &block.transactions {
+            run.transaction(&mut open, EntryKind::Transaction, bytes)
+                .map_err(unknown)?;
+        }
+        run.seal_block(open).map_err(unknown)?;
+    }
+    drop(bytes);
+
+    let post_state_root = run.db.finish().map_err(unknown)?;
+    let BatchRun {
+        db,
+        chain,
+        receipts,
+        blocks,
+        withdrawals,
+        ..
+    } = run;
+    drop(db);
+    let leaves: Vec<Hash> = withdrawals
+        .iter()
+        .map(|withdrawal| withdrawal.leaf_hash(abi))
+        .collect();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(EvmExecution {
+        outputs: BatchOutputs {
+            batch_number: header.batch_number,
+            chain_id: header.chain_id,
+            pre_state_root: header.pre_state_root,
+            post_state_root,
+            withdrawals_root: withdrawals_root(abi, &leaves),
+            receipts_root: chain.0 .0,
+            delayed_count: header.delayed_count,
+            tx_count: count(tx_count),
+            withdrawal_count: count(withdrawals.len()),
+            status,
+        },
+        blocks,
+        receipts,
+        withdrawals,
+    })
+}
+
+/// The batch as it is being executed.
+struct BatchRun<'a, A: Abi + ?Sized> {
+    db: StateDb<'a, A>,
+    header: BatchHeader,
+    head: Head,
+    chain: ReceiptsChain,
+    receipts: Vec<Receipt>,
+    blocks: Vec<SealedBlock>,
+    withdrawals: Vec<Withdrawal>,
+}
+
+/// The block being filled.
+struct OpenBlock {
+    context: BlockContext,
+    gas_used: u64,
+    first_receipt: usize,
+}
+
+impl<A: Abi + ?Sized> BatchRun<'_, A> {
+    fn open_block(&self, block: &L2Block) -> OpenBlock {
+        let env = BlockEnv {
+            number: U256::from(self.head.number + 1),
+            beneficiary: Address::from(block.fee_recipient),
+            timestamp: U256::from(block.timestamp.max(self.head.timestamp)),
+            gas_limit: BLOCK_GAS_LIMIT,
+            basefee: self.head.next_base_fee(),
+            difficulty: U256::ZERO,
+            prevrandao: Some(self.head.hash),
+            blob_excess_gas_and_price: BlockContext::blob_pricing(0, L2_SPEC),
+            ..BlockEnv::default()
+        };
+        OpenBlock {
+            context: BlockContext {
+                env,
+                spec: L2_SPEC,
+                chain_id: self.header.chain_id,
+            },
+            gas_used: 0,
+            first_receipt: self.receipts.len(),
+        }
+    }
+
+    fn seal_block(&mut self, block: OpenBlock) -> Result<(), StateError> {
+        let header = BlockHeader {
+            parent_hash: self.head.hash,
+            number: block.context.number(),
+            timestamp: block.context.env.timestamp.saturating_to(),
+            fee_recipient: block.context.env.beneficiary,
+            gas_limit: BLOCK_GAS_LIMIT,
+            gas_used: block.gas_used,
+            base_fee: block.context.base_fee(),
+            receipts_hash: self.chain.0,
+        };
+        let hash = header.hash(self.db.abi());
+        self.head = Head {
+            number: header.number,
+            timestamp: header.timestamp,
+            hash,
+            base_fee: header.base_fee,
+            gas_used: header.gas_used,
+        };
+        self.head.write(&mut self.db)?;
+        self.blocks.push(SealedBlock {
+            header,
+            hash,
+            first_receipt: block.first_receipt,
+            receipt_count: self.receipts.len() - block.first_receipt,
+        });
+        Ok(())
+    }
+
+    fn push(&mut self, receipt: Receipt) {
+        self.chain.push(self.db.abi(), &receipt);
+        self.receipts.push(receipt);
+    }
+
+    fn deposit(
+        &mut self,
+        block: &mut OpenBlock,
+        to: &Address,
+        amount: u128,
+    ) -> Result<(), StateError> {
+        let outcome = if amount == 0 {
+            Outcome::Refused(Refusal::ZeroDeposit)
+        } else if self.db.credit(to, wei(amount))? {
+            Outcome::Success
+        } else {
+            Outcome::Refused(Refusal::DepositOverflow)
+        };
+        self.push(Receipt {
+            kind: EntryKind::Deposit,
+            outcome,
+            block_number: block.context.number(),
+            tx_hash: B256::ZERO,
+            from: Address::ZERO,
+            gas_used: 0,
+            effective_gas_price: 0,
+            logs: Vec::new(),
+            contract_address: None,
+            output: Default::default(),
+            detail: None,
+        });
+        Ok(())
+    }
+
+    fn transaction(
+        &mut self,
+        block: &mut OpenBlock,
+        kind: EntryKind,
+        bytes: &[u8],
+    ) -> Result<(), StateError> {
+        let refused = |refusal, hash, from, detail| Receipt {
+            kind,
+            outcome: Outcome::Refused(refusal),
+            block_number: block.context.number(),
+            tx_hash: hash,
+            from,
+            gas_used: 0,
+            effective_gas_price: 0,
+            logs: Vec::new(),
+            contract_address: None,
+            output: Default::default(),
+            detail,
+        };
+        let tx = match decode(self.db.abi(), bytes, false) {
+            Ok(tx) => tx,
+            Err(undecodable) => {
+                let refusal = match undecodable {
+                    Undecodable::Malformed => Refusal::Malformed,
+                    Undecodable::BlobTransaction => Refusal::BlobTransaction,
+                    Undecodable::BadSignature => Refusal::BadSignature,
+                };
+                let hash = alloy_primitives::keccak256(bytes);
+                self.push(refused(refusal, hash, Address::ZERO, None));
+                return Ok(());
+            }
+        };
+        let tx_env = tx.tx_env(self.db.abi());
+        if tx_env.gas_limit > BLOCK_GAS_LIMIT - block.gas_used {
+            self.push(refused(
+                Refusal::BlockGasExhausted,
+                tx.hash,
+                tx.sender,
+                None,
+            ));
+            return Ok(());
+        }
+        let base_fee = u128::from(block.context.base_fee());
+        let effective_gas_price = match tx_env.gas_priority_fee {
+            Some(tip) => tx_env.gas_price.min(base_fee.saturating_add(tip)),
+            None => tx_env.gas_price,
+        };
+        let result = match run_transaction(&mut self.db, &block.context, tx_env)? {
+            TxRun::Executed(result) => result,
+            TxRun::Invalid(detail) => {
+                self.push(refused(Refusal::Invalid, tx.hash, tx.sender, detail));
+                return Ok(());
+            }
+        };
+        let gas_used = result.gas().tx_gas_used();
+        block.gas_used = block.gas_used.saturating_add(gas_used);
+        let contract_address = result.created_address();
+        let (outcome, logs, output) = match result {
+            ExecutionResult::Success { logs, output, .. } => {
+                (Outcome::Success, logs, output.into_data())
+            }
+            ExecutionResult::Revert { output, logs, .. } => (Outcome::Revert, logs, output),
+            ExecutionResult::Halt { logs, .. } => (Outcome::Halt, logs, Default::default()),
+        };
+        if outcome == Outcome::Success {
+            self.take_withdrawals(&logs);
+        }
+        self.db.set_balance(&WITHDRAWALS, U256::ZERO)?;
+        self.push(Receipt {
+            kind,
+            outcome,
+            block_number: block.context.number(),
+            tx_hash: tx.hash,
+            from: tx.sender,
+            gas_used,
+            effective_gas_price,
+            logs,
+            contract_address,
+            output,
+            detail: None,
+        });
+        Ok(())
+    }
+
+    /// Withdrawal leaves for the withdrawal contract's events among `logs`.
+    fn take_withdrawals(&mut self, logs: &[alloy_primitives::Log]) {
+        for log in logs {
+            let topics = log.data.topics();
+            let (Some(event), Some(recipient)) = (topics.first(), topics.get(2)) else {
+                continue;
+            };
+            if log.address != WITHDRAWALS || *event != WITHDRAWAL_EVENT || topics.len() != 3 {
+                continue;
+            }
+            let Ok(amount) = U256::try_from_be_slice(&log.data.data)
+                .ok_or(())
+                .and_then(|amount| u128::try_from(amount).map_err(|_| ()))
+            else {
+                continue;
+            };
+            let position = self.withdrawals.len() as u64;
+            self.withdrawals.push(Withdrawal {
+                l1_recipient: Address::from_word(*recipient).0 .0,
+                amount,
+                index: (self.header.batch_number << 32) | position,
+            });
+        }
+    }
+}
+
+/// The inbox message L1 builds for `header` (its `delayed_count` set to `delayed.len()`), the
+/// delayed messages and the sequencer's `blocks`: what tests, tools and the node's sequencer
+/// hand the STF.
+pub fn encode_message(
+    header: &BatchHeader,
+    delayed: &[DelayedMessage],
+    blocks: &BlockList,
+) -> Vec<u8> {
+    let header = BatchHeader {
+        delayed_count: u32::try_from(delayed.len()).unwrap_or(u32::MAX),
+        ..*header
+    };
+    let mut message = Vec::new();
+    header.write(&mut message);
+    for record in delayed {
+        record.write_record(&mut message);
+    }
+    message.extend_from_slice(&blocks.to_bytes());
+    message
+}
