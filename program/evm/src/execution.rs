@@ -6,7 +6,7 @@ use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
 use revm::context::{BlockEnv, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
 use revm::primitives::hardfork::SpecId;
-use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+use revm::{Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 
 use crate::state::{StateDb, StateError};
 
@@ -62,6 +62,32 @@ pub fn run_transaction<A: Abi + ?Sized>(
         .build_mainnet();
     match evm.transact_commit(tx) {
         Ok(result) => Ok(TxRun::Executed(result)),
+        Err(EVMError::Database(error)) => Err(error),
+        Err(EVMError::Transaction(invalid)) => Ok(TxRun::Invalid(Some(invalid))),
+        Err(_) => Ok(TxRun::Invalid(None)),
+    }
+}
+
+/// Executes `tx` in `block` and throws its changes away: `eth_call` and `eth_estimateGas`. The
+/// nonce is not checked (a call has none to check); everything else is as for a transaction.
+pub fn simulate<A: Abi + ?Sized>(
+    db: &mut StateDb<'_, A>,
+    block: &BlockContext,
+    tx: TxEnv,
+) -> Result<TxRun, StateError> {
+    let spec = block.spec;
+    let chain_id = block.chain_id;
+    let mut evm = Context::mainnet()
+        .with_db(&mut *db)
+        .with_block(block.env.clone())
+        .modify_cfg_chained(|cfg| {
+            cfg.set_spec_and_mainnet_gas_params(spec);
+            cfg.chain_id = chain_id;
+            cfg.disable_nonce_check = true;
+        })
+        .build_mainnet();
+    match evm.transact(tx) {
+        Ok(outcome) => Ok(TxRun::Executed(outcome.result)),
         Err(EVMError::Database(error)) => Err(error),
         Err(EVMError::Transaction(invalid)) => Ok(TxRun::Invalid(Some(invalid))),
         Err(_) => Ok(TxRun::Invalid(None)),
