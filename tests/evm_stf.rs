@@ -6,12 +6,12 @@
 #[path = "common/l2.rs"]
 mod l2;
 
-use alloy::primitives::{keccak256, Address, TxKind, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use l2::*;
 use program::evm::evm_stf::receipts::{Outcome, Refusal};
 use program::evm::evm_stf::system::WITHDRAWALS;
 use program::evm::{run_evm_native, EvmStateReader};
-use program::{BatchStatus, Config, DelayedMessage, Deposit, NativeAbi};
+use program::{BatchStatus, Config, NativeAbi};
 use prover::{Engine, StfGuest};
 
 fn token_balance_slot(owner: Address) -> U256 {
@@ -25,92 +25,15 @@ fn token_balance_slot(owner: Address) -> U256 {
 
 #[test]
 fn a_batch_of_contract_calls_runs_alike_on_every_engine() {
-    let alice = key(0);
-    let bob = key(1);
-    let carol = Address::repeat_byte(0xca);
-    let l1_recipient = Address::repeat_byte(0x11);
-    let (root, store) = genesis(&[alice.address(), bob.address()]);
-
-    let token = alice.address().create(1);
-    // Delayed messages lead the batch: the forced transaction takes Bob's nonce 0.
-    let delayed = vec![
-        DelayedMessage::Deposit(Deposit {
-            to: carol.0 .0,
-            amount: 7,
-        }),
-        DelayedMessage::Transaction(sign_1559(
-            &bob,
-            0,
-            TxKind::Call(carol),
-            U256::from(5u64),
-            vec![],
-            21_000,
-        )),
-    ];
-    let blocks = vec![
-        (
-            GENESIS_TIME + 2,
-            vec![
-                sign_1559(
-                    &alice,
-                    0,
-                    TxKind::Call(carol),
-                    U256::from(ONE_ETH),
-                    vec![],
-                    21_000,
-                ),
-                sign_1559(
-                    &alice,
-                    1,
-                    TxKind::Create,
-                    U256::ZERO,
-                    demo_token_deploy(1_000_000),
-                    1_500_000,
-                ),
-                sign_legacy(
-                    &alice,
-                    2,
-                    TxKind::Call(token),
-                    U256::ZERO,
-                    erc20_transfer(carol, 250),
-                    100_000,
-                ),
-            ],
-        ),
-        (
-            GENESIS_TIME + 4,
-            vec![
-                // Bob holds no tokens: reverts with InsufficientBalance.
-                sign_1559(
-                    &bob,
-                    1,
-                    TxKind::Call(token),
-                    U256::ZERO,
-                    erc20_transfer(carol, 1),
-                    100_000,
-                ),
-                sign_1559(
-                    &bob,
-                    2,
-                    TxKind::Call(WITHDRAWALS),
-                    U256::from(2 * ONE_ETH),
-                    withdraw_call(l1_recipient),
-                    100_000,
-                ),
-                // A replayed nonce: refused, changes nothing.
-                sign_1559(
-                    &bob,
-                    2,
-                    TxKind::Call(carol),
-                    U256::from(1u64),
-                    vec![],
-                    21_000,
-                ),
-            ],
-        ),
-    ];
-    let message = message(root, 1, &delayed, blocks);
-
+    let MixedBatch {
+        message,
+        store,
+        alice,
+        carol,
+        l1_recipient,
+        token,
+        ..
+    } = MixedBatch::new();
     let native = run_evm_native(message.clone(), store.clone(), &Config::default());
     let execution = &native.execution;
     assert_eq!(execution.outputs.status, BatchStatus::Accepted);

@@ -8,6 +8,8 @@
 mod common;
 #[path = "common/evm.rs"]
 mod evm;
+#[path = "common/l2.rs"]
+mod l2;
 
 use std::sync::Arc;
 
@@ -72,17 +74,45 @@ fn stf_batch_steps_prove() {
     let (root, store, _) = random_genesis(5, 40);
     let (batch, _) = program::random_batch(5, 60, 40, 1, 1, root);
     let guest = StfGuest::new(program::STF_WASM).unwrap();
+    let message = program::encode_batch(&batch);
+    let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000);
+    let samples = env_u64("PROOF_SAMPLES", 10_000);
+    let host_calls = prove_batch("stf", &guest, message, store, prefix, samples);
+    assert!(host_calls > 300, "every host call is proven");
+}
+
+/// The EVM guest on a batch with ETH transfers, an ERC-20 deployed and used, a revert and a
+/// withdrawal: the steps inside revm prove like any other.
+#[test]
+fn evm_stf_batch_steps_prove() {
+    let (message, store) = l2::mixed_batch();
+    let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
+    let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000) / 4;
+    let samples = env_u64("PROOF_SAMPLES", 10_000) / 3;
+    let host_calls = prove_batch("evm", &guest, message, store, prefix, samples);
+    assert!(host_calls > 100, "every host call is proven ({host_calls})");
+}
+
+/// Proves every step of a prefix, every host call and `samples` random steps of the batch
+/// `message` on `guest`, each through both checkers; returns the host calls proven.
+fn prove_batch(
+    name: &str,
+    guest: &StfGuest,
+    message: Vec<u8>,
+    store: program::NodeStore,
+    prefix: u64,
+    samples: u64,
+) -> u64 {
     // A first pass counts the steps, so the sample spreads over the whole run.
-    let (mut probe, mut probe_host) = guest.start(&batch, store.clone()).unwrap();
+    let (mut probe, mut probe_host) = guest.start_message(message.clone(), store.clone()).unwrap();
     probe.run(&mut probe_host, u64::MAX);
     let total = probe.steps();
     assert_eq!(*probe.status(), Status::Finished);
 
-    let (mut m, mut host) = guest.start(&batch, store).unwrap();
+    let (mut m, mut host) = guest.start_message(message, store).unwrap();
     let start = m.steps();
     let total = total - start;
-    let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000).min(total);
-    let samples = env_u64("PROOF_SAMPLES", 10_000);
+    let prefix = prefix.min(total);
     let mut rng = SplitMix(7);
     let mut sampled: Vec<u64> = (0..samples)
         .map(|_| prefix + rng.next() % (total - prefix))
@@ -110,16 +140,16 @@ fn stf_batch_steps_prove() {
     prove_and_step(&mut m, &mut host, &StfSemantics, true);
     report(evm::take_tally());
     println!(
-        "stf: {total} steps, {proven} proven ({host_calls} host calls, {} sampled), largest proof {max_bytes} bytes",
+        "{name}: {total} steps, {proven} proven ({host_calls} host calls, {} sampled), largest proof {max_bytes} bytes",
         sampled.len()
     );
-    assert!(host_calls > 300, "every host call is proven");
     // Sampled steps lie past the prefix and are distinct, so each is proven once on top of it.
     assert!(
         sampled.len() as u64 >= samples * 95 / 100,
         "sample collapsed"
     );
     assert!(proven >= prefix + sampled.len() as u64);
+    host_calls
 }
 
 #[path = "common/smith.rs"]

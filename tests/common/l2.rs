@@ -1,4 +1,5 @@
 //! L2 (EVM guest) helpers: keys, signed Ethereum transactions, genesis states and inbox messages.
+#![allow(dead_code)] // each test binary uses its own part of these helpers
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
 use alloy::eips::eip2718::Encodable2718;
@@ -139,4 +140,122 @@ pub fn message(
             .collect(),
     );
     encode_message(&header, delayed, &blocks)
+}
+
+/// The scenario of `evm_stf.rs` and `proofs.rs`: a deposit and a forced transaction, then two
+/// blocks with an ETH transfer, an ERC-20 deployed and used, a revert, a withdrawal and a replayed
+/// nonce. Returns the message of batch 1 and the genesis store.
+pub fn mixed_batch() -> (Vec<u8>, NodeStore) {
+    let scenario = MixedBatch::new();
+    (scenario.message, scenario.store)
+}
+
+/// [`mixed_batch`] with the actors, for assertions.
+pub struct MixedBatch {
+    pub message: Vec<u8>,
+    pub store: NodeStore,
+    pub alice: PrivateKeySigner,
+    pub bob: PrivateKeySigner,
+    pub carol: Address,
+    pub l1_recipient: Address,
+    pub token: Address,
+}
+
+impl MixedBatch {
+    pub fn new() -> MixedBatch {
+        use program::evm::evm_stf::system::WITHDRAWALS;
+        use program::Deposit;
+        let alice = key(0);
+        let bob = key(1);
+        let carol = Address::repeat_byte(0xca);
+        let l1_recipient = Address::repeat_byte(0x11);
+        let (root, store) = genesis(&[alice.address(), bob.address()]);
+        let token = alice.address().create(1);
+        // Delayed messages lead the batch: the forced transaction takes Bob's nonce 0.
+        let delayed = vec![
+            DelayedMessage::Deposit(Deposit {
+                to: carol.0 .0,
+                amount: 7,
+            }),
+            DelayedMessage::Transaction(sign_1559(
+                &bob,
+                0,
+                TxKind::Call(carol),
+                U256::from(5u64),
+                vec![],
+                21_000,
+            )),
+        ];
+        let blocks = vec![
+            (
+                GENESIS_TIME + 2,
+                vec![
+                    sign_1559(
+                        &alice,
+                        0,
+                        TxKind::Call(carol),
+                        U256::from(ONE_ETH),
+                        vec![],
+                        21_000,
+                    ),
+                    sign_1559(
+                        &alice,
+                        1,
+                        TxKind::Create,
+                        U256::ZERO,
+                        demo_token_deploy(1_000_000),
+                        1_500_000,
+                    ),
+                    sign_legacy(
+                        &alice,
+                        2,
+                        TxKind::Call(token),
+                        U256::ZERO,
+                        erc20_transfer(carol, 250),
+                        100_000,
+                    ),
+                ],
+            ),
+            (
+                GENESIS_TIME + 4,
+                vec![
+                    // Bob holds no tokens: reverts with InsufficientBalance.
+                    sign_1559(
+                        &bob,
+                        1,
+                        TxKind::Call(token),
+                        U256::ZERO,
+                        erc20_transfer(carol, 1),
+                        100_000,
+                    ),
+                    sign_1559(
+                        &bob,
+                        2,
+                        TxKind::Call(WITHDRAWALS),
+                        U256::from(2 * ONE_ETH),
+                        withdraw_call(l1_recipient),
+                        100_000,
+                    ),
+                    // A replayed nonce: refused, changes nothing.
+                    sign_1559(
+                        &bob,
+                        2,
+                        TxKind::Call(carol),
+                        U256::from(1u64),
+                        vec![],
+                        21_000,
+                    ),
+                ],
+            ),
+        ];
+        MixedBatch {
+            message: message(root, 1, &delayed, blocks),
+            store,
+            alice,
+            bob,
+            carol,
+            l1_recipient,
+            token,
+        }
+    }
 }
