@@ -6,7 +6,8 @@
 //! liar; `demo` tells the whole story; `wallet`, `deploy`, `deposit` and `assertions` talk to an
 //! L1 node; `node` and `devnet` run the rollup; `send`, `withdraw`, `balance`, `status` and
 //! `claim` are its users' commands, `force-tx` and `force-include` their way out without the
-//! operator; `guardian sign` and `guardian submit` its guardian's.
+//! operator; `guardian sign` and `guardian submit` its guardian's; `state-test` runs Ethereum's
+//! General State Tests on an EVM executor.
 
 mod cli_batch;
 mod cli_dispute;
@@ -16,6 +17,7 @@ mod cli_guardian;
 mod cli_l1;
 mod cli_node;
 mod cli_prove;
+mod cli_state_test;
 mod cli_user;
 mod demo;
 mod demo_l1;
@@ -83,6 +85,8 @@ enum Command {
     /// The m-of-n guardian: sign an action (pause, unpause, hold), or submit the signatures.
     #[command(subcommand)]
     Guardian(cli_guardian::GuardianCommand),
+    /// Run Ethereum's General State Tests (fixture files or folders) on one EVM executor.
+    StateTest(cli_state_test::StateTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::ForceTx(args) => cli_exit::force_tx(args),
         Command::ForceInclude(args) => cli_exit::force_include(args),
         Command::Guardian(command) => cli_guardian::guardian(command),
+        Command::StateTest(args) => cli_state_test::run(args),
     };
     match result {
         Ok(code) => code,

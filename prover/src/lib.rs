@@ -8,6 +8,7 @@ pub mod dispute;
 pub mod node;
 pub mod runner;
 pub mod settlement;
+pub mod state_test;
 pub mod stf_host;
 
 pub use runner::{run_batch, BatchRun, Engine, RunError, StfGuest};
