@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use prover::state_test::{load_cases, run_cases, CaseExecutor, NativeRevm, Tally, Verdict};
+use prover::state_test::{
+    load_cases, run_cases, CaseExecutor, GuestExecutor, NativeRevm, Tally, Verdict,
+};
+use prover::Engine;
 
 /// Who executes the cases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -38,9 +41,8 @@ const PROGRESS_EVERY: usize = 1_000;
 fn executor_for(engine: StateTestEngine) -> Result<Box<dyn CaseExecutor>, String> {
     match engine {
         StateTestEngine::Revm => Ok(Box::new(NativeRevm)),
-        StateTestEngine::Native | StateTestEngine::Interp => {
-            Err("the EVM guest executor is not wired yet".into())
-        }
+        StateTestEngine::Native => Ok(Box::new(GuestExecutor::new(Engine::Native)?)),
+        StateTestEngine::Interp => Ok(Box::new(GuestExecutor::new(Engine::Interp)?)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Ethereum's General State Tests (`../shared/ethereum-tests/GeneralStateTests`) on the native
-//! revm executor, the runner's judgement, the state root against independent values, and the
+//! revm executor and through the EVM guest (all on wasmtime, a sample on the interpreter), the
+//! runner's judgement, the state root against independent values, and the
 //! `rollup state-test` command.
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,9 +11,10 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{address, b256, bytes, Address, U256};
 use prover::state_test::skips::EIP7610_REASON;
 use prover::state_test::{
-    judge, load_cases, run_cases, state_root, CaseExecutor, CaseResult, NativeRevm, PreAccount,
-    SpecId, StateTestCase, Tally, Verdict,
+    judge, load_cases, run_cases, state_root, CaseExecutor, CaseResult, GuestExecutor, NativeRevm,
+    PreAccount, SpecId, StateTestCase, Tally, Verdict,
 };
+use prover::Engine;
 
 #[path = "common/rollup_cli.rs"]
 mod rollup_cli;
@@ -58,24 +60,62 @@ impl CaseExecutor for Timed<'_> {
         self.times.lock().unwrap().push((elapsed, case.label()));
         result
     }
+
+    fn skip_reason(&self, case: &StateTestCase) -> Option<String> {
+        self.inner.skip_reason(case)
+    }
 }
 
 #[test]
 fn every_fixture_passes_or_is_skipped_with_a_reason_on_native_revm() {
+    let passed = run_all(all_cases(), &NativeRevm);
+    // Nearly all of the ~20,000 cases run: a loader that silently dropped fixtures would show here.
+    assert!(passed > 20_000, "only {passed} passed");
+}
+
+/// The product: every case through the EVM guest on wasmtime, the post-state read back from the
+/// nodes it emitted and hashed as Ethereum's Merkle-Patricia trie.
+#[test]
+fn every_fixture_passes_or_is_skipped_with_a_reason_on_the_guest_on_wasmtime() {
+    let guest = GuestExecutor::new(Engine::Native).unwrap();
+    let passed = run_all(all_cases(), &guest);
+    assert!(passed > 20_000, "only {passed} passed");
+}
+
+/// The provable interpreter on a spread sample (every `STATE_TEST_INTERP_EVERY`-th case: 10 by
+/// default, so ~2,000 cases; 1 runs them all).
+#[test]
+fn a_sample_passes_on_the_guest_on_the_interpreter() {
+    let every: usize = std::env::var("STATE_TEST_INTERP_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+        .max(1);
+    let sample: Vec<StateTestCase> = all_cases().iter().step_by(every).cloned().collect();
+    let guest = GuestExecutor::new(Engine::Interp).unwrap();
+    let passed = run_all(&sample, &guest);
+    assert!(
+        passed * 100 >= sample.len() * 99,
+        "only {passed} of {} passed",
+        sample.len()
+    );
+}
+
+/// Runs `cases` on `executor`, prints the tally, the slowest cases and every skip reason, fails on
+/// any failure; returns how many passed.
+fn run_all(cases: &[StateTestCase], executor: &dyn CaseExecutor) -> usize {
     let started = Instant::now();
-    let cases = all_cases();
-    let loaded = started.elapsed();
     let timed = Timed {
-        inner: &NativeRevm,
+        inner: executor,
         times: Mutex::new(Vec::new()),
     };
     let verdicts = run_cases(cases, &timed, |_, _| {});
     let tally = Tally::of(verdicts.iter().map(|(_, v)| v));
     println!(
-        "{} cases: {tally} (loaded in {:.1} s, run in {:.1} s)",
+        "{}: {} cases: {tally} in {:.1} s",
+        executor.name(),
         cases.len(),
-        loaded.as_secs_f64(),
-        (started.elapsed() - loaded).as_secs_f64()
+        started.elapsed().as_secs_f64()
     );
 
     let mut times = timed.times.into_inner().unwrap();
@@ -108,12 +148,12 @@ fn every_fixture_passes_or_is_skipped_with_a_reason_on_native_revm() {
     }
     assert!(
         failures.is_empty(),
-        "{} cases failed on native revm:\n{}",
+        "{} cases failed on {}:\n{}",
         failures.len(),
+        executor.name(),
         failures.join("\n")
     );
-    // Nearly all of the ~20,000 cases run: a loader that silently dropped fixtures would show here.
-    assert!(tally.passed > 20_000, "only {tally}");
+    tally.passed
 }
 
 /// The list of revm's known deviations must stay true: each listed case really fails natively.
@@ -355,21 +395,23 @@ fn the_command_exits_one_with_a_fail_line_on_a_tampered_expected_root() {
 }
 
 #[test]
-fn the_command_exits_two_on_a_missing_path_or_an_unwired_engine() {
+fn the_command_exits_two_on_a_missing_path_and_runs_the_guest_by_default() {
     let (code, out, err) = rollup(&["state-test", "/no/such/fixtures", "--engine", "revm"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("/no/such/fixtures"), "{err}");
 
+    // The default engine is the guest on wasmtime; the interpreter runs the same cases.
     let folder = fixtures_dir().join("stExample");
-    for engine in ["native", "interp"] {
-        let (code, _, err) = rollup(&["state-test", folder.to_str().unwrap(), "--engine", engine]);
-        assert_eq!(code, 2, "{engine}");
+    for engine in [None, Some("interp")] {
+        let mut args = vec!["state-test", folder.to_str().unwrap()];
+        args.extend(engine.iter().flat_map(|e| ["--engine", *e]));
+        let (code, out, err) = rollup(&args);
+        assert_eq!(code, 0, "{engine:?}: {out}{err}");
+        let summary = out.lines().last().unwrap_or_default();
         assert!(
-            err.contains("the EVM guest executor is not wired yet"),
-            "{engine}: {err}"
+            summary.ends_with("0 failed, 0 skipped"),
+            "{engine:?}: {out}"
         );
+        assert!(err.contains("guest on"), "{engine:?}: {err}");
     }
-    // The default engine is the guest on wasmtime.
-    let (code, _, err) = rollup(&["state-test", folder.to_str().unwrap()]);
-    assert_eq!(code, 2, "{err}");
 }

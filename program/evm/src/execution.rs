@@ -3,7 +3,7 @@
 use alloy_primitives::U256;
 use ledger::Abi;
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
-use revm::context::{BlockEnv, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
 use revm::primitives::hardfork::SpecId;
 use revm::{Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
@@ -55,10 +55,7 @@ pub fn run_transaction<A: Abi + ?Sized>(
     let mut evm = Context::mainnet()
         .with_db(&mut *db)
         .with_block(block.env.clone())
-        .modify_cfg_chained(|cfg| {
-            cfg.set_spec_and_mainnet_gas_params(spec);
-            cfg.chain_id = chain_id;
-        })
+        .modify_cfg_chained(|cfg| configure(cfg, spec, chain_id))
         .build_mainnet();
     match evm.transact_commit(tx) {
         Ok(result) => Ok(TxRun::Executed(result)),
@@ -81,8 +78,7 @@ pub fn simulate<A: Abi + ?Sized>(
         .with_db(&mut *db)
         .with_block(block.env.clone())
         .modify_cfg_chained(|cfg| {
-            cfg.set_spec_and_mainnet_gas_params(spec);
-            cfg.chain_id = chain_id;
+            configure(cfg, spec, chain_id);
             cfg.disable_nonce_check = true;
         })
         .build_mainnet();
@@ -91,6 +87,26 @@ pub fn simulate<A: Abi + ?Sized>(
         Err(EVMError::Database(error)) => Err(error),
         Err(EVMError::Transaction(invalid)) => Ok(TxRun::Invalid(Some(invalid))),
         Err(_) => Ok(TxRun::Invalid(None)),
+    }
+}
+
+/// The chain's rules: `spec`'s, the chain id, and the per-transaction blob limit a block builder
+/// applies (revm leaves it unset): 6 in Cancun (EIP-4844), 9 in Prague (EIP-7691), 6 from Osaka
+/// (EIP-7594). The L2 refuses blob transactions before revm sees them; state tests need the limit.
+fn configure(cfg: &mut CfgEnv, spec: SpecId, chain_id: u64) {
+    cfg.set_spec_and_mainnet_gas_params(spec);
+    cfg.chain_id = chain_id;
+    let max_blobs = if spec.is_enabled_in(SpecId::OSAKA) {
+        Some(6)
+    } else if spec.is_enabled_in(SpecId::PRAGUE) {
+        Some(9)
+    } else if spec.is_enabled_in(SpecId::CANCUN) {
+        Some(6)
+    } else {
+        None
+    };
+    if let Some(max) = max_blobs {
+        cfg.set_max_blobs_per_tx(max);
     }
 }
 

@@ -16,10 +16,11 @@
 //! 32 bytes); a zero value is not stored. An account's own trie (not one flat trie over all slots)
 //! is what lets `SELFDESTRUCT` and contract creation clear storage in one step, as Ethereum does.
 //!
-//! Code is kept in chunks of [`CODE_CHUNK`] bytes, each a preimage (its keccak256), and an index
-//! (the concatenated chunk hashes, at most [`MAX_CODE_CHUNKS`]) whose keccak256 is the code root:
-//! every piece the guest loads is one host keccak of at most `MAX_CHUNK` bytes, where verifying the
-//! code against its Ethereum code hash would cost a pure-WebAssembly keccak over the whole code.
+//! Code is kept in chunks of [`CODE_CHUNK`] bytes, each a preimage (its keccak256), under a tree
+//! of index nodes: `depth (1) ‖ up to 31 hashes`, the hashes of chunks at depth 0 and of index
+//! nodes of depth `d - 1` at depth `d`; the root node's keccak256 is the code root. Every piece
+//! the guest loads is one host keccak of at most `MAX_CHUNK` bytes, where verifying the code
+//! against its Ethereum code hash would cost a pure-WebAssembly keccak over the whole code.
 //!
 //! Accounts that EIP-161 calls empty (no nonce, balance or code) are removed when touched, and so
 //! are self-destructed ones: the trie holds exactly the accounts Ethereum's state would.
@@ -44,9 +45,11 @@ use revm::state::{Account, AccountInfo};
 
 /// Bytes per code chunk: one host keccak each.
 pub const CODE_CHUNK: usize = MAX_CHUNK;
-/// Chunks a code may have: its index is then one host keccak too (32 KiB of code; EIP-170
-/// allows 24 KiB).
-pub const MAX_CODE_CHUNKS: usize = MAX_CHUNK / 32;
+/// Hashes per index node: `1 + 32 * 31` bytes, one host keccak.
+pub const INDEX_FANOUT: usize = 31;
+/// Index levels above the chunks: depth 0 indexes up to 31 KiB of code (EIP-170's 24 KiB in
+/// one node), depth 3 past 900 MiB.
+pub const MAX_INDEX_DEPTH: u8 = 3;
 
 /// Why the state could not be read: the whole batch is rejected (`UnknownPreimage`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -164,43 +167,78 @@ pub fn slot_key<A: Abi + ?Sized>(abi: &mut A, slot: &U256) -> Hash {
     abi.keccak256(&slot.to_be_bytes::<32>())
 }
 
-/// Hands `code`'s chunks and index to the host and returns the code root (`EMPTY_ROOT` for no
-/// code); `None` if the code has more than [`MAX_CODE_CHUNKS`] chunks.
+/// Hands `code`'s chunks and index nodes to the host and returns the code root (`EMPTY_ROOT`
+/// for no code); `None` only for code too long for [`MAX_INDEX_DEPTH`] levels of index.
 pub fn store_code<A: Abi + ?Sized>(abi: &mut A, code: &[u8]) -> Option<Hash> {
     if code.is_empty() {
         return Some(EMPTY_ROOT);
     }
-    let mut index = Vec::with_capacity(code.len().div_ceil(CODE_CHUNK) * 32);
-    for chunk in code.chunks(CODE_CHUNK) {
-        index.extend_from_slice(&abi.keccak256(chunk));
-        abi.emit_node(chunk);
+    let mut level: Vec<Hash> = code
+        .chunks(CODE_CHUNK)
+        .map(|chunk| {
+            abi.emit_node(chunk);
+            abi.keccak256(chunk)
+        })
+        .collect();
+    for depth in 0..=MAX_INDEX_DEPTH {
+        let mut above = Vec::with_capacity(level.len().div_ceil(INDEX_FANOUT));
+        for group in level.chunks(INDEX_FANOUT) {
+            let mut node = Vec::with_capacity(1 + 32 * group.len());
+            node.push(depth);
+            for hash in group {
+                node.extend_from_slice(hash);
+            }
+            abi.emit_node(&node);
+            above.push(abi.keccak256(&node));
+        }
+        if let [root] = above.as_slice() {
+            return Some(*root);
+        }
+        level = above;
     }
-    if index.len() > MAX_CHUNK {
-        return None;
-    }
-    abi.emit_node(&index);
-    Some(abi.keccak256(&index))
+    None
 }
 
-/// The code under `code_root`, every piece checked against its hash.
+/// The code under `code_root`, every chunk and index node checked against its hash.
 pub fn load_code<A: Abi + ?Sized>(abi: &mut A, code_root: &Hash) -> Option<Vec<u8>> {
     if *code_root == EMPTY_ROOT {
         return Some(Vec::new());
     }
-    let index = read_checked(abi, code_root)?;
-    if index.is_empty() || index.len() % 32 != 0 {
+    let root = read_checked(abi, code_root)?;
+    let depth = *root.first()?;
+    let mut code = Vec::new();
+    load_index(abi, &root, depth, &mut code)?;
+    Some(code)
+}
+
+/// Appends the code under the index node `node` (of depth `depth`, read and checked) to `code`.
+fn load_index<A: Abi + ?Sized>(
+    abi: &mut A,
+    node: &[u8],
+    depth: u8,
+    code: &mut Vec<u8>,
+) -> Option<()> {
+    let (&stored_depth, hashes) = node.split_first()?;
+    if stored_depth != depth
+        || depth > MAX_INDEX_DEPTH
+        || hashes.is_empty()
+        || hashes.len() % 32 != 0
+    {
         return None;
     }
-    let mut code = Vec::new();
-    for hash in index.chunks_exact(32) {
+    for hash in hashes.chunks_exact(32) {
         let hash: Hash = hash.try_into().ok()?;
-        let chunk = read_checked(abi, &hash)?;
-        if chunk.is_empty() || chunk.len() > CODE_CHUNK {
-            return None;
+        let child = read_checked(abi, &hash)?;
+        if depth == 0 {
+            if child.is_empty() || child.len() > CODE_CHUNK {
+                return None;
+            }
+            code.extend_from_slice(&child);
+        } else {
+            load_index(abi, &child, depth - 1, code)?;
         }
-        code.extend_from_slice(&chunk);
     }
-    Some(code)
+    Some(())
 }
 
 /// A preimage of at most `MAX_CHUNK` bytes, checked against its hash.
@@ -429,7 +467,7 @@ impl<A: Abi + ?Sized> Database for StateDb<'_, A> {
             .get(&code_hash)
             .ok_or(StateError::Code(code_hash))?;
         let code = load_code(self.abi, &root).ok_or(StateError::Code(code_hash))?;
-        let code = Bytecode::new_raw(Bytes::from(code));
+        let code = runnable_code(Bytes::from(code), self.spec);
         self.codes.insert(code_hash, code.clone());
         Ok(code)
     }
@@ -470,6 +508,18 @@ impl<A: Abi + ?Sized> Database for StateDb<'_, A> {
                 Ok(alloy_primitives::keccak256(text))
             }
         }
+    }
+}
+
+/// Code as revm runs it. From Prague on, code that is an EIP-7702 delegation (0xef0100 ‖ address)
+/// is one; before, and for anything else, it is legacy code. Never `Bytecode::new_raw`, which
+/// panics on a malformed 0xef01 prefix that only a pre-state could hold (EIP-3541 keeps deployments
+/// from starting with 0xef).
+pub fn runnable_code(code: Bytes, spec: SpecId) -> Bytecode {
+    if spec.is_enabled_in(SpecId::PRAGUE) {
+        Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code))
+    } else {
+        Bytecode::new_legacy(code)
     }
 }
 

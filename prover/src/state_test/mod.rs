@@ -22,6 +22,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 pub use revm::primitives::hardfork::SpecId;
 
 pub mod fixture;
+pub mod guest;
 pub mod mpt;
 pub mod native;
 pub mod runner;
@@ -29,6 +30,7 @@ pub mod skips;
 pub mod tx;
 
 pub use fixture::{load_cases, StateTestError};
+pub use guest::GuestExecutor;
 pub use mpt::{logs_hash, state_root};
 pub use native::NativeRevm;
 pub use runner::{judge, run_case, run_cases, Tally};
@@ -118,6 +120,10 @@ pub trait CaseExecutor: Sync {
     fn name(&self) -> &str;
     /// Err: the executor could not run the case at all (not a verdict on the EVM).
     fn execute(&self, case: &StateTestCase) -> Result<CaseResult, String>;
+    /// Why this executor does not run `case` (beyond the skips every executor shares), if so.
+    fn skip_reason(&self, _case: &StateTestCase) -> Option<String> {
+        None
+    }
 }
 
 /// The runner's word on one case.

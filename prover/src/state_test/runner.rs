@@ -53,7 +53,7 @@ pub fn judge(case: &StateTestCase, result: &CaseResult) -> Verdict {
 /// An executor that cannot run the case (`Err`) or panics fails it: a case that was not run was
 /// not passed, and a skip would hide an executor that cannot run anything.
 pub fn run_case<E: CaseExecutor + ?Sized>(case: &StateTestCase, executor: &E) -> Verdict {
-    if let Some(reason) = skip_reason(case) {
+    if let Some(reason) = skip_reason(case).or_else(|| executor.skip_reason(case)) {
         return Verdict::Skipped(reason);
     }
     match catch_unwind(AssertUnwindSafe(|| executor.execute(case))) {
