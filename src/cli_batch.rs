@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use program::evm_workload::{evm_workload, EvmWorkload, EvmWorkloadKind};
 use program::{random_batch, random_genesis, Batch, BatchStatus, Config, NodeStore};
 use prover::{Engine, StfGuest};
 
@@ -54,6 +55,35 @@ pub fn build_batch(txs: usize, seed: u64, accounts: usize) -> Result<(Batch, Nod
     let (root, store, _) = random_genesis(seed, accounts);
     let (batch, _) = random_batch(seed, txs, accounts, CHAIN_ID, 1, root);
     Ok((batch, store))
+}
+
+/// A block of `txs` EVM transactions of `kind` among `accounts` accounts on a fresh genesis (the
+/// token and the withdrawal predeploy from the committed contract artifacts).
+pub fn build_evm_batch(
+    kind: EvmWorkloadKind,
+    txs: usize,
+    seed: u64,
+    accounts: usize,
+) -> Result<EvmWorkload, String> {
+    let limit = Config::default().max_transactions as usize;
+    if txs > limit {
+        return Err(format!(
+            "--txs {txs} is over the batch limit of {limit} transactions"
+        ));
+    }
+    if accounts < 2 {
+        return Err(
+            "--accounts must be at least 2 (transfers need a sender and a receiver)".into(),
+        );
+    }
+    eprintln!(
+        "building an EVM genesis ({accounts} accounts and a token) and a block of {txs} {kind:?} (seed {seed})..."
+    );
+    let token =
+        verifier::evm::artifact_deployed_bytecode("DemoToken").map_err(|e| e.to_string())?;
+    let withdrawals =
+        verifier::evm::artifact_deployed_bytecode("L2Withdrawals").map_err(|e| e.to_string())?;
+    evm_workload(kind, txs, accounts, seed, &token, &withdrawals).map_err(|e| e.to_string())
 }
 
 pub fn run(args: RunBatchArgs) -> Result<ExitCode, String> {

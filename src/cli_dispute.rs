@@ -7,17 +7,18 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use program::evm_workload::EvmWorkloadKind;
 use program::{BatchOutputs, Config};
 use prover::dispute::{
-    checkpoint_count, differing_outputs, replay_outputs, run_dispute, Agent, Checkpoints,
-    Computation, DisputeReport, HonestAgent, Liar, Lie,
+    checkpoint_count, differing_outputs, run_dispute, Agent, Checkpoints, Computation,
+    DisputeReport, HonestAgent, Liar, Lie,
 };
 use prover::runner::BATCH_STEP_LIMIT;
-use prover::StfGuest;
+use prover::{Engine, StfGuest};
 use verifier::bisection::{rounds_for, BisectionConfig, Claim, Party, DEFAULT_ARITY};
 use vm::{Host, Module, NoImports, Value};
 
-use crate::cli_batch::build_batch;
+use crate::cli_batch::{build_batch, build_evm_batch};
 
 /// Bond each party posts (in the rollup's smallest unit).
 const BOND: u128 = 1_000_000;
@@ -29,6 +30,15 @@ const CLOCK_BUDGET: u64 = 600_000;
 pub enum LiarRole {
     Asserter,
     Challenger,
+}
+
+/// Which state-transition function the disputed batch runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StfArg {
+    /// The EVM (revm in the guest): a block of ERC-20 transfers.
+    Evm,
+    /// The transfer ledger: signed transfers and withdrawals.
+    Ledger,
 }
 
 #[derive(Args)]
@@ -45,8 +55,11 @@ pub struct DisputeArgs {
     /// Transactions in the batch (1 to 1000).
     #[arg(long, required_unless_present = "file")]
     txs: Option<usize>,
-    /// Run the STF guest with keccak256 and secp256k1 compiled into WebAssembly (about 4.8 million
-    /// steps per transaction) instead of host precompiles.
+    /// The STF of the batch: the EVM (a block of ERC-20 transfers) or the transfer ledger.
+    #[arg(long, value_enum, default_value = "evm")]
+    stf: StfArg,
+    /// Run the ledger guest with keccak256 and secp256k1 compiled into WebAssembly (about 4.8
+    /// million steps per transaction) instead of host precompiles (with `--stf ledger`).
     #[arg(long)]
     pure_wasm_crypto: bool,
     /// Seed for keys, genesis, transactions and the default lie step.
@@ -117,6 +130,9 @@ fn check(args: &DisputeArgs) -> Result<BisectionConfig, String> {
     if args.file.is_some() && args.invoke.is_none() {
         return Err("give the function to call with --invoke NAME".into());
     }
+    if args.pure_wasm_crypto && args.stf == StfArg::Evm {
+        return Err("--pure-wasm-crypto is for the ledger guest: add --stf ledger".into());
+    }
     if args.checkpoints == Some(0) {
         return Err("--checkpoints must be at least 1".into());
     }
@@ -160,20 +176,37 @@ pub fn run(args: DisputeArgs) -> Result<ExitCode, String> {
 /// asserts outputs its wrong machine would produce.
 fn dispute_batch(args: &DisputeArgs, config: BisectionConfig) -> Result<ExitCode, String> {
     let txs = args.txs.ok_or("give --txs N, or a module FILE")?;
-    let (batch, store) = build_batch(txs, args.seed, args.accounts)?;
-    let wasm = if args.pure_wasm_crypto {
-        program::STF_PURE_WASM
-    } else {
-        program::STF_WASM
+    let (wasm, message, store) = match args.stf {
+        StfArg::Ledger => {
+            let (batch, store) = build_batch(txs, args.seed, args.accounts)?;
+            let wasm = if args.pure_wasm_crypto {
+                program::STF_PURE_WASM
+            } else {
+                program::STF_WASM
+            };
+            (wasm, program::encode_batch(&batch), store)
+        }
+        StfArg::Evm => {
+            let workload = build_evm_batch(
+                EvmWorkloadKind::Erc20Transfers,
+                txs,
+                args.seed,
+                args.accounts,
+            )?;
+            (program::EVM_STF_WASM, workload.message, workload.store)
+        }
     };
     let guest = StfGuest::new(wasm).map_err(|e| e.to_string())?;
 
     // The honest party's cheap check: the batch on wasmtime.
-    let replay = replay_outputs(&guest, &batch, store.clone()).map_err(|e| e.to_string())?;
+    let replay = guest
+        .run_message(Engine::Native, message.clone(), store.clone())
+        .map_err(|e| e.to_string())?;
     println!("wasmtime replay: {}", millis(replay.elapsed));
     print_outputs("true outputs", &replay.outputs);
 
-    let computation = Computation::stf(&guest, &batch, store).map_err(|e| e.to_string())?;
+    let computation =
+        Computation::stf_message(&guest, message, store).map_err(|e| e.to_string())?;
     let announce = |claim_is_lie: bool| {
         if claim_is_lie {
             // The liar's machine goes wrong, so the outputs it asserts are wrong too.

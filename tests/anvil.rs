@@ -13,13 +13,17 @@
 mod anvil_node;
 #[path = "common/settlement.rs"]
 mod fixture;
+#[path = "common/l2.rs"]
+mod l2;
 #[path = "common/rollup_cli.rs"]
 mod rollup_cli;
 
 use std::time::Instant;
 
 use anvil_node::Anvil;
-use fixture::{chain_on, got_out, lifecycle, put_in, rival_dispute, wallet, Chain, Lie};
+use fixture::{
+    chain_for_guest, chain_on, got_out, lifecycle, put_in, rival_dispute, user, wallet, Chain, Lie,
+};
 use rollup_cli::{field, rollup};
 use verifier::l1::rpc::RpcL1;
 use verifier::l1::{L1Error, TxReceipt, B256, L1, U256};
@@ -98,6 +102,31 @@ fn a_rival_dispute_on_anvil() {
         d.liar_moves,
         d.liar_refused,
         d.liar_gas,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The EVM rollup's block of contract calls disputed on anvil: the lie sits in the middle of
+/// revm's work inside the guest; the Solidity checker decides the one step.
+#[test]
+fn an_evm_rival_dispute_on_anvil() {
+    let started = Instant::now();
+    let mut anvil = Anvil::start();
+    let l1 = anvil.connect();
+    let (root, store, transactions, alice) = l2::settlement_batch(user().address());
+    let mut chain = chain_for_guest(l1, program::EVM_STF_WASM, root, store, |_| {});
+    chain.first_transactions = transactions;
+    chain.first_deposit_to = alice;
+    let lie = Lie::WrongRoot { from: 300_007 };
+    let d = rival_dispute(&mut chain, lie);
+    eprintln!(
+        "EVM rival ({lie}) on anvil: assertion {} confirmed {} s after posting, rival {} rejected; \
+         honest {} moves, {} gas; {:.1} s",
+        d.honest.id,
+        d.report.decided_at - d.report.created_at,
+        d.rival.id,
+        d.honest_moves,
+        d.honest_gas,
         started.elapsed().as_secs_f64()
     );
 }

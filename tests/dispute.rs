@@ -348,6 +348,12 @@ fn cli_dispute_prints_rounds_verdict_and_the_honest_winner() {
     let (code, out, err) = rollup(&["dispute", "--txs", "5", "--lie-at-step", "1000"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("disputed step: 999 -> 1000"), "{out}");
+    // The default STF is the EVM (a block of ERC-20 transfers); the ledger is still there.
+    assert!(err.contains("Erc20Transfers"), "{err}");
+    let (code, out, err) = rollup(&["dispute", "--txs", "5", "--stf", "ledger", "--seed", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().last(), Some("winner: honest"), "{out}");
+    assert!(err.contains("building genesis"), "{err}");
 }
 
 #[test]

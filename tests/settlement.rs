@@ -14,6 +14,8 @@
 
 #[path = "common/settlement.rs"]
 mod fixture;
+#[path = "common/l2.rs"]
+mod l2;
 
 use std::time::Instant;
 
@@ -65,6 +67,53 @@ fn rebased(claim: &BatchClaim, parent: &prover::settlement::AssertionRecord) -> 
     let mut claim = claim.clone();
     claim.outputs[16..48].copy_from_slice(&parent.post_state_root().unwrap());
     claim
+}
+
+/// The EVM rollup on L1: a block of contract calls (an ERC-20 deployed and used, a revert, a
+/// withdrawal) asserted truly and rivalled by a lie, bisected on the contracts down to one
+/// instruction inside revm, proven to the Solidity checker; the honest assertion is confirmed.
+#[test]
+fn an_evm_block_with_contract_calls_is_disputed_on_l1_and_the_honest_party_wins() {
+    let new_chain = || {
+        let (root, store, transactions, alice) = l2::settlement_batch(user().address());
+        let mut chain = chain_for_guest(
+            EmbeddedL1::new().expect("L1"),
+            program::EVM_STF_WASM,
+            root,
+            store,
+            |_| {},
+        );
+        chain.first_transactions = transactions;
+        chain.first_deposit_to = alice;
+        chain
+    };
+    let steps = {
+        let mut chain = new_chain();
+        let (batch, _, truth) = first_batch(&mut chain);
+        assert_eq!(batch.delayed.len(), 1, "the deposit");
+        truth.steps
+    };
+    // Wrong from the first step, and from the middle of revm's work.
+    for lie in [
+        Lie::WrongRoot { from: 1 },
+        Lie::WrongRoot {
+            from: steps / 2 + 7,
+        },
+    ] {
+        let started = Instant::now();
+        let mut chain = new_chain();
+        let d = rival_dispute(&mut chain, lie);
+        println!(
+            "EVM rival ({lie}) of a {steps}-step batch: confirmed {} s after posting (bound {} s); \
+             honest {} moves, {} gas; liar lost {}; {:.1} s",
+            d.report.decided_at - d.report.created_at,
+            bound(0, &chain.config),
+            d.honest_moves,
+            d.honest_gas,
+            eth(d.liar_lost),
+            started.elapsed().as_secs_f64()
+        );
+    }
 }
 
 #[test]

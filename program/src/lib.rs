@@ -12,6 +12,7 @@
 //! | [`signatures`] | [`RecoveredSignatures`]: a batch's signatures recovered ahead, in parallel, for `ecrecover` |
 //! | [`builder`] | [`BatchBuilder`] and the deterministic [`random_batch`] |
 //! | [`evm`] | the EVM STF (`program/evm`) on the host: genesis, native runs, reading state back |
+//! | [`evm_workload`] | deterministic EVM batches (ETH or ERC-20 transfers) for the CLI, benches and tests |
 //!
 //! No wasmtime and no interpreter here: running the guest belongs to `prover`.
 
@@ -19,6 +20,7 @@ pub mod builder;
 pub mod crypto;
 pub mod error;
 pub mod evm;
+pub mod evm_workload;
 pub mod native;
 pub mod signatures;
 pub mod store;

@@ -16,7 +16,8 @@ sol! {
     function withdraw(address l1Recipient) external payable;
 }
 
-pub const CHAIN_ID: u64 = 901;
+/// The settlement fixtures' chain id (`common/settlement.rs`), so the same signed transactions serve both.
+pub const CHAIN_ID: u64 = 42;
 pub const ONE_ETH: u128 = 1_000_000_000_000_000_000;
 pub const GENESIS_TIME: u64 = 1_700_000_000;
 
@@ -258,4 +259,72 @@ impl MixedBatch {
             token,
         }
     }
+}
+
+/// An EVM rollup's batch 1 for the settlement flows: the genesis (Alice and Bob funded) and the
+/// sequencer section of two blocks with an ETH transfer, an ERC-20 deployed and used, a revert
+/// and a withdrawal to `l1_recipient`. Returns (genesis root, store, section, Alice's address for
+/// the batch's deposit).
+pub fn settlement_batch(l1_recipient: Address) -> (Hash, NodeStore, Vec<u8>, [u8; 20]) {
+    use program::evm::evm_stf::system::WITHDRAWALS;
+    let alice = key(0);
+    let bob = key(1);
+    let carol = Address::repeat_byte(0xca);
+    let (root, store) = genesis(&[alice.address(), bob.address()]);
+    let token = alice.address().create(1);
+    let blocks = BlockList(vec![
+        L2Block {
+            timestamp: GENESIS_TIME + 2,
+            fee_recipient: [0xfe; 20],
+            transactions: vec![
+                sign_1559(
+                    &alice,
+                    0,
+                    TxKind::Call(carol),
+                    U256::from(ONE_ETH),
+                    vec![],
+                    21_000,
+                ),
+                sign_1559(
+                    &alice,
+                    1,
+                    TxKind::Create,
+                    U256::ZERO,
+                    demo_token_deploy(1_000_000),
+                    1_500_000,
+                ),
+                sign_1559(
+                    &alice,
+                    2,
+                    TxKind::Call(token),
+                    U256::ZERO,
+                    erc20_transfer(carol, 250),
+                    100_000,
+                ),
+            ],
+        },
+        L2Block {
+            timestamp: GENESIS_TIME + 4,
+            fee_recipient: [0xfe; 20],
+            transactions: vec![
+                sign_1559(
+                    &bob,
+                    0,
+                    TxKind::Call(token),
+                    U256::ZERO,
+                    erc20_transfer(carol, 1),
+                    100_000,
+                ),
+                sign_1559(
+                    &bob,
+                    1,
+                    TxKind::Call(WITHDRAWALS),
+                    U256::from(ONE_ETH),
+                    withdraw_call(l1_recipient),
+                    100_000,
+                ),
+            ],
+        },
+    ]);
+    (root, store, blocks.to_bytes(), alice.address().0 .0)
 }

@@ -70,6 +70,11 @@ pub struct Chain<L: L1 = EmbeddedL1> {
     pub sequencer: Wallet,
     /// The genesis state's trie nodes.
     pub genesis_store: NodeStore,
+    /// Batch 1's sequencer section ([`first_batch`]): the ledger's [`first_transactions`], or the
+    /// EVM chain's blocks.
+    pub first_transactions: Vec<u8>,
+    /// Who batch 1's 3 ETH deposit is for.
+    pub first_deposit_to: [u8; 20],
 }
 
 /// A rollup from the empty state on the embedded L1.
@@ -116,12 +121,27 @@ pub fn test_config(
 
 /// [`chain_with_genesis`] with the test configuration changed by `tweak` first.
 pub fn chain_configured<L: L1>(
-    mut l1: L,
+    l1: L,
     root: program::ledger::Hash,
     store: NodeStore,
     tweak: impl FnOnce(&mut SettlementConfig),
 ) -> Chain<L> {
-    let guest = StfGuest::new(program::STF_WASM).expect("guest");
+    let mut chain = chain_for_guest(l1, program::STF_WASM, root, store, tweak);
+    chain.first_transactions = first_transactions();
+    chain.first_deposit_to = address_of(&alice());
+    chain
+}
+
+/// A rollup whose STF is the guest `wasm`, from genesis `root` (its nodes in `store`), with the
+/// test configuration changed by `tweak`; batch 1's transactions are still to be set.
+pub fn chain_for_guest<L: L1>(
+    mut l1: L,
+    wasm: &[u8],
+    root: program::ledger::Hash,
+    store: NodeStore,
+    tweak: impl FnOnce(&mut SettlementConfig),
+) -> Chain<L> {
+    let guest = StfGuest::new(wasm).expect("guest");
     let opening = initial_opening(&guest).expect("step 0");
     let sequencer = wallet(0x51);
     for byte in 0x51..=0x56 {
@@ -141,6 +161,8 @@ pub fn chain_configured<L: L1>(
         initial: opening,
         sequencer,
         genesis_store: store,
+        first_transactions: Vec::new(),
+        first_deposit_to: [0; 20],
     }
 }
 
@@ -220,14 +242,14 @@ pub fn withdraw<L: L1>(
 /// A deposit of 3 ETH for Alice and batch 1 ([`first_transactions`]), posted; the batch as L1
 /// holds it, genesis, and the true claim about the batch.
 pub fn first_batch<L: L1>(chain: &mut Chain<L>) -> (PostedBatch, AssertionRecord, BatchClaim) {
-    deposit(chain, address_of(&alice()), 3 * ETHER)
-        .success()
-        .unwrap();
+    let to = chain.first_deposit_to;
+    deposit(chain, to, 3 * ETHER).success().unwrap();
+    let transactions = chain.first_transactions.clone();
     post_batch(
         &mut chain.l1,
         &chain.sequencer,
         &chain.deployment,
-        &first_transactions(),
+        &transactions,
     )
     .unwrap();
     let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
