@@ -1,6 +1,7 @@
 //! `rollup demo`: what the VM guarantees, shown on the embedded Rust workloads, then the rollup
 //! story on L1: genesis, a deposit, a batch, an honest assertion confirmed and its withdrawal paid, a
-//! fraudulent one, and the dispute on chain that rejects it.
+//! fraudulent one, and the dispute on chain that rejects it; last the EVM on L2: a Solidity ERC-20
+//! deployed and called, and a wrong state root over it disputed to one instruction.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -135,6 +136,8 @@ pub fn run() -> Result<ExitCode, String> {
     let stf = stf_section()?;
     println!();
     crate::demo_l1::settlement_section(&stf.guest, stf.genesis_root, stf.genesis_store)?;
+    println!();
+    crate::demo_evm::evm_section()?;
     println!();
     println!("winner: honest");
     Ok(ExitCode::SUCCESS)

@@ -20,6 +20,7 @@ mod cli_prove;
 mod cli_state_test;
 mod cli_user;
 mod demo;
+mod demo_evm;
 mod demo_l1;
 
 use std::process::ExitCode;

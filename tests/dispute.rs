@@ -492,6 +492,12 @@ fn demo_tells_the_dispute_story() {
         "the watcher, a third party, defends it",
         "is Confirmed",
         "agreed with the Rust referee on every move",
+        // The EVM section: a Solidity contract deployed and called, the engines agreeing, a
+        // dispute inside revm.
+        "deploy DemoToken (solc 0.8.37)     Success",
+        "eth_call balanceOf(Bob) -> 250",
+        "guest on interpreter: same outputs",
+        "the honest challenger wins",
     ] {
         assert!(out.contains(needle), "no {needle:?} in:\n{out}");
     }

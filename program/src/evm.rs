@@ -176,3 +176,72 @@ fn leaves<V: LeafValue>(abi: &mut NativeAbi, root: Hash) -> Result<Vec<(Hash, V)
     }
     Ok(found)
 }
+
+/// What a read-only call returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The return data.
+    Returned(Vec<u8>),
+    /// The revert data.
+    Reverted(Vec<u8>),
+    /// Halted (out of gas, invalid opcode, ...) or refused before running.
+    Failed(String),
+}
+
+/// `eth_call` on the state under `root`: `from` calls `to` with `data` at gas price zero, in a
+/// block after `head`, and nothing is kept.
+pub fn call(
+    store: &NodeStore,
+    root: Hash,
+    chain_id: u64,
+    head: &evm_stf::block::Head,
+    from: Address,
+    to: Address,
+    data: Vec<u8>,
+) -> Result<CallOutcome, EvmStateError> {
+    use evm_stf::execution::{simulate, BlockContext, TxRun};
+    use evm_stf::state::{BlockHashes, StateDb};
+    use revm::context::result::ExecutionResult;
+    use revm::context::{BlockEnv, TxEnv};
+
+    let mut abi = NativeAbi::new(Vec::new(), store.clone());
+    let mut db = StateDb::new(&mut abi, root, evm_stf::L2_SPEC, BlockHashes::History);
+    let block = BlockContext {
+        env: BlockEnv {
+            number: U256::from(head.number + 1),
+            timestamp: U256::from(head.timestamp),
+            gas_limit: evm_stf::block::BLOCK_GAS_LIMIT,
+            // A call pays nothing, as geth's eth_call with no gas price.
+            basefee: 0,
+            prevrandao: Some(head.hash),
+            blob_excess_gas_and_price: BlockContext::blob_pricing(0, evm_stf::L2_SPEC),
+            ..BlockEnv::default()
+        },
+        spec: evm_stf::L2_SPEC,
+        chain_id,
+    };
+    let tx = TxEnv {
+        caller: from,
+        kind: revm::primitives::TxKind::Call(to),
+        data: data.into(),
+        // EIP-7825's cap on one transaction's gas (Osaka).
+        gas_limit: 1 << 24,
+        gas_price: 0,
+        chain_id: Some(chain_id),
+        tx_type: 2,
+        gas_priority_fee: Some(0),
+        ..TxEnv::default()
+    };
+    Ok(match simulate(&mut db, &block, tx)? {
+        TxRun::Executed(ExecutionResult::Success { output, .. }) => {
+            CallOutcome::Returned(output.into_data().to_vec())
+        }
+        TxRun::Executed(ExecutionResult::Revert { output, .. }) => {
+            CallOutcome::Reverted(output.to_vec())
+        }
+        TxRun::Executed(ExecutionResult::Halt { reason, .. }) => {
+            CallOutcome::Failed(format!("halted: {reason:?}"))
+        }
+        TxRun::Invalid(detail) => CallOutcome::Failed(format!("refused: {detail:?}")),
+    })
+}
