@@ -24,6 +24,8 @@ pub mod chain;
 pub mod client;
 pub mod devnet;
 pub mod duties;
+pub mod eth_api;
+pub mod evm_chain;
 pub mod follower;
 pub mod l1_server;
 pub mod mempool;

@@ -17,7 +17,7 @@
 
 use std::net::SocketAddr;
 
-use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::ServerHandle;
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
 use program::ledger::Hash;
@@ -176,21 +176,12 @@ pub fn module(
 /// Serves `state` on `addr` (port 0: any free one); the bound address and the handle that stops it.
 /// A sequencer's node also starts the mempool's committer (it stops with the server).
 pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, ServerHandle), String> {
-    let config = ServerConfig::builder()
-        .max_request_body_size(MAX_BODY_BYTES)
-        .build();
-    let server = Server::builder()
-        .set_config(config)
-        .build(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let bound = server.local_addr().map_err(|e| e.to_string())?;
     // Every node can take transactions: a validator does once the sequencer is gone.
     let admissions = Admissions::start(state.clone())
         .map_err(|e| format!("cannot start the mempool committer: {e}"))?
         .0;
     let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
-    Ok((bound, server.start(module)))
+    super::eth_api::serve(addr, module, MAX_BODY_BYTES).await
 }
 
 #[cfg(test)]
