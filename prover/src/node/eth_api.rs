@@ -119,3 +119,35 @@ pub async fn serve<C: Send + Sync + 'static>(
     let bound = server.local_addr().map_err(|e| e.to_string())?;
     Ok((bound, server.start(module)))
 }
+
+/// Raw HTTP requests, for the servers' tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub mod testing {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+
+    use serde_json::{json, Value};
+
+    /// One HTTP POST; the status line and the body.
+    pub fn post(addr: SocketAddr, body: &[u8]) -> (String, String) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let _ = stream.write_all(body);
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let (status, rest) = response.split_once("\r\n").unwrap_or((&response, ""));
+        let body = rest.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status.to_string(), body.to_string())
+    }
+
+    pub fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
+        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let (_, body) = post(addr, request.to_string().as_bytes());
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+}

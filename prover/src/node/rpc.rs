@@ -187,40 +187,16 @@ pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, Serve
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::node::eth_api::testing::{call, post};
     use crate::node::mempool::Pending;
     use crate::node::state::NodeState;
     use crate::node::store::{BatchCommit, Head, NodeDb};
     use program::{address_of, genesis, sign_transfer, SigningKey};
 
     const CHAIN: u64 = 5;
-
-    /// One HTTP POST; the status line and the body.
-    fn post(addr: SocketAddr, body: &[u8]) -> (String, String) {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        let head = format!(
-            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        let _ = stream.write_all(body);
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let (status, rest) = response.split_once("\r\n").unwrap_or((&response, ""));
-        let body = rest.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        (status.to_string(), body.to_string())
-    }
-
-    fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
-        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let (_, body) = post(addr, request.to_string().as_bytes());
-        serde_json::from_str(&body).unwrap_or(Value::Null)
-    }
 
     #[test]
     fn reads_admissions_and_every_kind_of_bad_input() {

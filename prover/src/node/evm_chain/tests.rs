@@ -1,4 +1,4 @@
-//! The chain on the real EVM STF: the pool's every refusal in geth's words, blocks in arrival
+//! The chain on the real EVM STF (and the helpers the RPC's tests share): the pool's every refusal in geth's words, blocks in arrival
 //! order with their receipts and logs, what the STF refuses leaving block and pool, tags, calls,
 //! estimates and fees.
 
@@ -22,22 +22,22 @@ sol! {
     event Transfer(address indexed from, address indexed to, uint256 value);
 }
 
-const CHAIN: u64 = 901;
-const ETH: u128 = 1_000_000_000_000_000_000;
-const GWEI: u128 = 1_000_000_000;
+pub(crate) const CHAIN: u64 = 901;
+pub(crate) const ETH: u128 = 1_000_000_000_000_000_000;
+pub(crate) const GWEI: u128 = 1_000_000_000;
 const GENESIS_TIME: u64 = 1_700_000_000;
 
-fn key(index: u8) -> SigningKey {
+pub(crate) fn key(index: u8) -> SigningKey {
     let mut bytes = [0x22u8; 32];
     bytes[31] = index + 1;
     SigningKey::from_slice(&bytes).unwrap()
 }
 
-fn address(key: &SigningKey) -> Address {
+pub(crate) fn address(key: &SigningKey) -> Address {
     Address::from(program::address_of(key))
 }
 
-fn signed<T: SignableTransaction<Signature>>(key: &SigningKey, tx: T) -> Vec<u8>
+pub(crate) fn signed<T: SignableTransaction<Signature>>(key: &SigningKey, tx: T) -> Vec<u8>
 where
     TxEnvelope: From<Signed<T>>,
 {
@@ -51,7 +51,7 @@ where
 }
 
 /// An EIP-1559 transaction: 20 gwei cap, 1 gwei tip.
-fn tx(nonce: u64, to: TxKind, value: u128, input: Vec<u8>, gas: u64) -> TxEip1559 {
+pub(crate) fn tx(nonce: u64, to: TxKind, value: u128, input: Vec<u8>, gas: u64) -> TxEip1559 {
     TxEip1559 {
         chain_id: CHAIN,
         nonce,
@@ -65,11 +65,11 @@ fn tx(nonce: u64, to: TxKind, value: u128, input: Vec<u8>, gas: u64) -> TxEip155
     }
 }
 
-fn transfer_to(key: &SigningKey, nonce: u64, to: Address, value: u128) -> Vec<u8> {
+pub(crate) fn transfer_to(key: &SigningKey, nonce: u64, to: Address, value: u128) -> Vec<u8> {
     signed(key, tx(nonce, TxKind::Call(to), value, vec![], 21_000))
 }
 
-fn token_transfer(
+pub(crate) fn token_transfer(
     key: &SigningKey,
     nonce: u64,
     token: Address,
@@ -85,7 +85,7 @@ fn token_transfer(
     signed(key, tx(nonce, TxKind::Call(token), 0, input, gas))
 }
 
-fn demo_token(supply: u64) -> Vec<u8> {
+pub(crate) fn demo_token(supply: u64) -> Vec<u8> {
     let mut code = verifier::evm::artifact_bytecode("DemoToken").unwrap();
     code.extend_from_slice(
         &("Demo".to_string(), "DMO".to_string(), U256::from(supply)).abi_encode_params(),
@@ -94,7 +94,7 @@ fn demo_token(supply: u64) -> Vec<u8> {
 }
 
 /// Init code of a contract whose every call reverts with `Error(reason)`.
-fn reverter(reason: &str) -> Vec<u8> {
+pub(crate) fn reverter(reason: &str) -> Vec<u8> {
     let data = alloy_sol_types::Revert::from(reason).abi_encode();
     let len = u8::try_from(12 + data.len()).unwrap();
     let data_len = u8::try_from(data.len()).unwrap();
@@ -110,7 +110,7 @@ fn reverter(reason: &str) -> Vec<u8> {
 }
 
 /// A chain whose keys 0..3 hold 100 ETH and key 9 holds 1,000 wei.
-fn chain() -> EvmChain {
+pub(crate) fn chain() -> EvmChain {
     let mut accounts: Vec<GenesisAccount> = (0..3)
         .map(|i| GenesisAccount {
             address: address(&key(i)),
@@ -129,7 +129,7 @@ fn chain() -> EvmChain {
     EvmChain::new(CHAIN, root, head, store)
 }
 
-fn produce(chain: &mut EvmChain, delayed: &[DelayedMessage]) -> SealedBlockInfo {
+pub(crate) fn produce(chain: &mut EvmChain, delayed: &[DelayedMessage]) -> SealedBlockInfo {
     let timestamp = GENESIS_TIME + 2 * (chain.block_number() + 1);
     chain
         .produce_block(timestamp, Address::repeat_byte(0xfe), delayed)
