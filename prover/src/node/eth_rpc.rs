@@ -409,13 +409,15 @@ pub fn module(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use alloy::primitives::{keccak256, TxKind};
+    use alloy_sol_types::SolCall;
+    use program::evm::evm_stf::system::WITHDRAWALS;
     use serde_json::json;
 
     use super::*;
     use crate::node::eth_api::testing::{call, post};
     use crate::node::eth_api::{EXECUTION_REVERTED, INVALID_PARAMS, SERVER_ERROR};
     use crate::node::evm_chain::tests::{
-        address, chain, key, produce, reverter, signed, transfer_to, tx, GWEI,
+        address, chain, key, produce, signed, transfer_to, tx, withdrawCall, ETH, GWEI,
     };
 
     fn hex(bytes: &[u8]) -> String {
@@ -482,7 +484,17 @@ mod tests {
             call(addr, "eth_getTransactionReceipt", json!([keccak256(&pay)]))["result"],
             Value::Null
         );
-        let deploy = signed(&bob, tx(0, TxKind::Create, 0, reverter("no way"), 200_000));
+        let withdraw_input = withdrawCall { l1Recipient: carol }.abi_encode();
+        let deploy = signed(
+            &bob,
+            tx(
+                0,
+                TxKind::Call(WITHDRAWALS),
+                ETH,
+                withdraw_input.clone(),
+                100_000,
+            ),
+        );
         call(addr, "eth_sendRawTransaction", json!([hex(&deploy)]));
         let block = produce(&mut lock_chain(&shared), &[]);
 
@@ -545,24 +557,29 @@ mod tests {
             json!("0x0")
         );
 
-        // A call that reverts: code 3, the reason in the message, the data in `data`.
-        let refuser = address(&bob).create(0);
-        let reverted = call(addr, "eth_call", json!([{"to": refuser}, "latest"]));
+        // A call that reverts: code 3, the data in `data`, and an Error(string)'s reason in the
+        // message.
+        let nothing = json!({"from": carol, "to": WITHDRAWALS, "data": hex(&withdraw_input)});
+        let reverted = call(addr, "eth_call", json!([nothing, "latest"]));
         assert_eq!(
             error_of(&reverted),
-            (
-                EXECUTION_REVERTED as i64,
-                "execution reverted: no way".into()
-            )
+            (EXECUTION_REVERTED as i64, "execution reverted".into())
         );
-        let data = alloy_sol_types::SolError::abi_encode(&alloy_sol_types::Revert::from("no way"));
-        assert_eq!(reverted["error"]["data"], json!(hex(&data)));
-        let estimate = call(
-            addr,
-            "eth_estimateGas",
-            json!([{"from": carol, "to": refuser}]),
-        );
+        let zero_withdrawal = &keccak256("ZeroWithdrawal()")[..4];
+        assert_eq!(reverted["error"]["data"], json!(hex(zero_withdrawal)));
+        let estimate = call(addr, "eth_estimateGas", json!([nothing]));
         assert_eq!(error_of(&estimate).0, EXECUTION_REVERTED as i64);
+        let reason =
+            alloy_sol_types::SolError::abi_encode(&alloy_sol_types::Revert::from("no way"));
+        let error = call_error(CallError::Reverted(reason.clone().into()));
+        assert_eq!(
+            (error.code(), error.message()),
+            (EXECUTION_REVERTED, "execution reverted: no way")
+        );
+        assert_eq!(
+            error.data().map(|data| data.get().to_string()),
+            Some(json!(hex(&reason)).to_string())
+        );
         assert_eq!(
             call(
                 addr,

@@ -196,12 +196,20 @@ impl EvmChain {
                     Some(tag) => self.resolve_tag(tag).unwrap_or(head),
                     None => head,
                 };
-                (resolve(from_block), resolve(to_block))
+                let (from, to) = (resolve(from_block), resolve(to_block));
+                if from > to {
+                    // Two numbers the wrong way round are a mistake; a start past a tag's
+                    // block is a poller that is ahead (nothing to find yet).
+                    let numbers = from_block.is_some_and(|tag| tag.is_number())
+                        && to_block.is_some_and(|tag| tag.is_number());
+                    return match numbers {
+                        true => Err(ChainError::InvalidRange),
+                        false => Ok(Vec::new()),
+                    };
+                }
+                (from, to)
             }
         };
-        if from > to {
-            return Err(ChainError::InvalidRange);
-        }
         if to - from >= MAX_LOG_RANGE {
             return Err(ChainError::LogRangeTooWide);
         }

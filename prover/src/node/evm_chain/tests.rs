@@ -93,22 +93,6 @@ pub(crate) fn demo_token(supply: u64) -> Vec<u8> {
     code
 }
 
-/// Init code of a contract whose every call reverts with `Error(reason)`.
-pub(crate) fn reverter(reason: &str) -> Vec<u8> {
-    let data = alloy_sol_types::Revert::from(reason).abi_encode();
-    let len = u8::try_from(12 + data.len()).unwrap();
-    let data_len = u8::try_from(data.len()).unwrap();
-    // runtime: CODECOPY(0, 12, len(data)); REVERT(0, len(data)); then the data.
-    let mut runtime = vec![
-        0x60, data_len, 0x60, 12, 0x60, 0, 0x39, 0x60, data_len, 0x60, 0, 0xfd,
-    ];
-    runtime.extend_from_slice(&data);
-    // init: CODECOPY(0, 12, len(runtime)); RETURN(0, len(runtime)); then the runtime.
-    let mut init = vec![0x60, len, 0x60, 12, 0x60, 0, 0x39, 0x60, len, 0x60, 0, 0xf3];
-    init.extend_from_slice(&runtime);
-    init
-}
-
 /// A chain whose keys 0..3 hold 100 ETH and key 9 holds 1,000 wei.
 pub(crate) fn chain() -> EvmChain {
     let mut accounts: Vec<GenesisAccount> = (0..3)
@@ -451,6 +435,14 @@ fn blocks_record_transactions_receipts_logs_and_tags() {
         chain.logs(&Filter::new().from_block(2u64).to_block(1u64)),
         Err(ChainError::InvalidRange)
     ));
+    assert!(chain
+        .logs(
+            &Filter::new()
+                .from_block(3u64)
+                .to_block(BlockNumberOrTag::Latest)
+        )
+        .unwrap()
+        .is_empty());
 
     // Tags.
     assert_eq!(chain.resolve_tag(BlockNumberOrTag::Safe), Some(0));
@@ -543,7 +535,6 @@ fn calls_and_estimates_as_geth() {
     let (alice, bob) = (key(0), key(1));
     let carol = Address::repeat_byte(0xca);
     let token = address(&alice).create(0);
-    let refuser = address(&alice).create(1);
     let deploy = TransactionRequest::default()
         .from(address(&alice))
         .input(demo_token(1_000).into());
@@ -554,15 +545,9 @@ fn calls_and_estimates_as_geth() {
             tx(0, TxKind::Create, 0, demo_token(1_000), deploy_estimate),
         ))
         .unwrap();
-    chain
-        .submit(&signed(
-            &alice,
-            tx(1, TxKind::Create, 0, reverter("hauptbuch says no"), 200_000),
-        ))
-        .unwrap();
     produce(&mut chain, &[]);
     let deployed = chain.block(1).unwrap();
-    assert!(deployed.transactions.iter().all(|tx| tx.success));
+    assert!(deployed.transactions[0].success);
     let used = deployed.transactions[0].gas_used;
     assert!(
         deploy_estimate >= used && deploy_estimate <= used + used / 10,
@@ -590,7 +575,7 @@ fn calls_and_estimates_as_geth() {
     assert!(estimate > 21_000 && estimate < 100_000, "{estimate}");
     // The estimate is enough, and 10% less is not (the search stops within 1.5%).
     let exact = chain
-        .submit(&token_transfer(&alice, 2, token, carol, 5, estimate))
+        .submit(&token_transfer(&alice, 1, token, carol, 5, estimate))
         .unwrap();
     let short = TransactionRequest {
         gas: Some(estimate * 9 / 10),
@@ -622,17 +607,26 @@ fn calls_and_estimates_as_geth() {
         chain.estimate_gas(&broke, LATEST),
         Err(CallError::Reverted(data))
     );
-    let refused = TransactionRequest::default().to(refuser);
-    let error = chain.call(&refused, LATEST).unwrap_err();
-    assert_eq!(error.to_string(), "execution reverted: hauptbuch says no");
+    let nothing = TransactionRequest::default()
+        .to(WITHDRAWALS)
+        .input(withdrawCall { l1Recipient: carol }.abi_encode().into());
     assert_eq!(
-        simulate::revert_reason(match &error {
-            CallError::Reverted(data) => data,
-            _ => unreachable!(),
-        })
-        .as_deref(),
-        Some("hauptbuch says no")
+        chain.call(&nothing, LATEST),
+        Err(CallError::Reverted(
+            keccak256("ZeroWithdrawal()")[..4].to_vec().into()
+        ))
     );
+    let reason = alloy_sol_types::Revert::from("hauptbuch says no").abi_encode();
+    assert_eq!(
+        CallError::Reverted(reason.into()).to_string(),
+        "execution reverted: hauptbuch says no"
+    );
+    let panic = alloy_sol_types::Panic::from(0x11).abi_encode();
+    assert_eq!(
+        simulate::revert_reason(&panic).as_deref(),
+        Some("panic: arithmetic underflow or overflow (0x11)")
+    );
+    assert_eq!(simulate::revert_reason(&[1, 2, 3]), None);
 
     // No gas price: base fee 0, an empty account can call; with a price, funds count.
     let nobody = Address::repeat_byte(0x77);
