@@ -283,7 +283,9 @@ impl EvmChain {
         let delayed_bytes: usize = delayed.iter().map(delayed_len).sum();
         let budget =
             (self.config.max_batch_bytes as usize).saturating_sub(MESSAGE_OVERHEAD + delayed_bytes);
-        let (mut gas, mut bytes, mut count) = (0u64, 0usize, 0usize);
+        // Forced transactions go first and take their gas from the same block.
+        let forced_gas: u64 = delayed.iter().map(forced_gas_limit).sum();
+        let (mut gas, mut bytes, mut count) = (forced_gas, 0usize, 0usize);
         let selected = self.pool.select(&nonces, base_fee, |tx| {
             // Within the block's gas by their limits, so the STF never runs out of block gas.
             let fits = gas + tx.gas_limit <= BLOCK_GAS_LIMIT
@@ -466,6 +468,16 @@ fn sender_at(
             balance: leaf.balance,
         })
         .unwrap_or_default())
+}
+
+/// The gas limit of a forced transaction (0 for a deposit or bytes that do not decode).
+fn forced_gas_limit(message: &DelayedMessage) -> u64 {
+    match message {
+        DelayedMessage::Transaction(bytes) => TxEnvelope::decode_2718(&mut &bytes[..])
+            .map(|tx| alloy::consensus::Transaction::gas_limit(&tx))
+            .unwrap_or(0),
+        DelayedMessage::Deposit(_) => 0,
+    }
 }
 
 /// A delayed message's bytes in the inbox message.
