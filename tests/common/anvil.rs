@@ -1,6 +1,7 @@
 //! anvil (npm `@foundry-rs/anvil`, pinned by `verifier/contracts/package-lock.json`) for the
 //! tests that need a real L1 node: installed with `npm ci` in `verifier/contracts` when missing
 //! (without npm the tests fail, they never skip), started on a free loopback port, killed by PID.
+//! The other foundry tools pinned there (cast) come the same way ([`foundry_tool`]).
 #![allow(dead_code)]
 
 use std::fs::File;
@@ -16,8 +17,8 @@ pub fn contracts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/contracts")
 }
 
-/// The npm package that ships this platform's anvil binary.
-fn anvil_binary() -> PathBuf {
+/// The npm package that ships this platform's `tool` binary (`anvil`, `cast`).
+fn tool_binary(tool: &str) -> PathBuf {
     let os = match std::env::consts::OS {
         "macos" => "darwin",
         "windows" => "win32",
@@ -28,20 +29,25 @@ fn anvil_binary() -> PathBuf {
         "aarch64" => "arm64",
         other => other,
     };
-    let exe = if os == "win32" { "anvil.exe" } else { "anvil" };
+    let exe = if os == "win32" {
+        format!("{tool}.exe")
+    } else {
+        tool.to_string()
+    };
     contracts_dir()
         .join("node_modules/@foundry-rs")
-        .join(format!("anvil-{os}-{arch}"))
+        .join(format!("{tool}-{os}-{arch}"))
         .join("bin")
         .join(exe)
 }
 
-/// The anvil binary, installed with `npm ci` once per test run if missing.
-pub fn anvil() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let binary = anvil_binary();
-        if !binary.exists() {
+/// A foundry binary from `verifier/contracts/node_modules` (pinned by its package-lock), with
+/// `npm ci` run there once per test run if it is missing.
+pub fn foundry_tool(tool: &str) -> PathBuf {
+    static NPM_CI: OnceLock<()> = OnceLock::new();
+    let binary = tool_binary(tool);
+    if !binary.exists() {
+        NPM_CI.get_or_init(|| {
             let dir = contracts_dir();
             println!(
                 "{} is missing: running `npm ci` in {}",
@@ -54,7 +60,7 @@ pub fn anvil() -> &'static Path {
                 .output()
                 .unwrap_or_else(|e| {
                     panic!(
-                        "cannot run `npm` ({e}): the anvil tests need Node.js and npm \
+                        "cannot run `npm` ({e}): the foundry tests need Node.js and npm \
                          (Debian: apt-get install nodejs npm)"
                     )
                 });
@@ -64,15 +70,20 @@ pub fn anvil() -> &'static Path {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
-        }
-        assert!(
-            binary.exists(),
-            "no anvil at {} even after `npm ci` in verifier/contracts: is \
-             @foundry-rs/anvil in its package-lock.json, with a package for this platform?",
-            binary.display()
-        );
-        binary
-    })
+        });
+    }
+    assert!(
+        binary.exists(),
+        "no {tool} at {} even after `npm ci` in verifier/contracts: is @foundry-rs/{tool} in \
+         its package-lock.json, with a package for this platform?",
+        binary.display()
+    );
+    binary
+}
+
+/// The anvil binary.
+pub fn anvil() -> PathBuf {
+    foundry_tool("anvil")
 }
 
 /// A running anvil; killed (and reaped) by its PID when dropped.

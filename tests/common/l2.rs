@@ -7,6 +7,7 @@ use alloy::network::TxSignerSync;
 use alloy::primitives::{Address, Bytes, TxKind, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::{sol, SolCall};
+use program::evm::evm_stf::block::Head;
 use program::evm::evm_stf::{encode_message, BlockList, GenesisAccount, L2Block};
 use program::{BatchHeader, DelayedMessage, Hash, NodeStore};
 
@@ -102,6 +103,12 @@ pub fn demo_token_deploy(supply: u64) -> Vec<u8> {
 
 /// The rollup genesis with `funded` accounts holding 100 ETH each; its root and store.
 pub fn genesis(funded: &[Address]) -> (Hash, NodeStore) {
+    let (root, _, store) = genesis_with_head(funded);
+    (root, store)
+}
+
+/// [`genesis`] with its head block (what a chain built on it starts from).
+pub fn genesis_with_head(funded: &[Address]) -> (Hash, Head, NodeStore) {
     let accounts: Vec<GenesisAccount> = funded
         .iter()
         .map(|address| GenesisAccount {
@@ -111,9 +118,7 @@ pub fn genesis(funded: &[Address]) -> (Hash, NodeStore) {
         })
         .collect();
     let withdrawals = verifier::evm::artifact_deployed_bytecode("L2Withdrawals").expect("artifact");
-    let (root, _, store) =
-        program::evm::evm_genesis(&accounts, GENESIS_TIME, &withdrawals).expect("genesis");
-    (root, store)
+    program::evm::evm_genesis(&accounts, GENESIS_TIME, &withdrawals).expect("genesis")
 }
 
 /// The inbox message of batch `number` over `pre_state_root`.

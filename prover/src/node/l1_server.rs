@@ -26,23 +26,23 @@
 use std::net::SocketAddr;
 use std::sync::mpsc;
 
-use alloy::consensus::{
-    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, Signed, TxEnvelope, TxLegacy,
-};
+use alloy::consensus::{Signed, TxEnvelope, TxLegacy, TxType};
 use alloy::eips::{BlockId, BlockNumberOrTag};
 use alloy::primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256, U64};
 use alloy::rpc::types::{
     Block, BlockTransactions, FeeHistory, Filter, FilterBlockOption, Header, Log as RpcLog,
     Transaction, TransactionReceipt, TransactionRequest,
 };
-use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
-use jsonrpsee::types::{ErrorObject, ErrorObjectOwned, Params};
+use jsonrpsee::server::ServerHandle;
+use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
 use jsonrpsee::RpcModule;
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use verifier::l1::embedded::{EmbeddedL1, MinedTx, Simulated, EMBEDDED_CHAIN_ID};
 use verifier::l1::{L1Error, Log, Revert, TxReceipt, Wallet, L1};
 
+use super::eth_api::{
+    self, invalid, parse, quantity, receipt_envelope, reverted, server_error, to_json, RpcResult,
+};
 use super::NodeError;
 
 /// The largest request body accepted: a batch of a few hundred transfers with room to spare
@@ -53,11 +53,7 @@ pub const MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
 /// the pages [`verifier::l1::rpc::RpcL1`] reads in.
 pub const MAX_LOG_RANGE: u64 = verifier::l1::rpc::LOG_PAGE_BLOCKS;
 
-pub const INVALID_PARAMS: i32 = -32602;
-pub const SERVER_ERROR: i32 = -32000;
-pub const LIMIT_EXCEEDED: i32 = -32005;
-/// geth's code for an execution that reverted (the revert data in `data`).
-pub const EXECUTION_REVERTED: i32 = 3;
+pub use super::eth_api::{EXECUTION_REVERTED, INVALID_PARAMS, LIMIT_EXCEEDED, SERVER_ERROR};
 
 /// A change or read of the chain, run on the thread that owns it.
 type Job = Box<dyn FnOnce(&mut EmbeddedL1) + Send>;
@@ -177,54 +173,12 @@ impl L1 for SharedL1 {
     }
 }
 
-type RpcResult = Result<Value, ErrorObjectOwned>;
-
-fn invalid(what: impl std::fmt::Display) -> ErrorObjectOwned {
-    ErrorObject::owned(
-        INVALID_PARAMS,
-        format!("invalid params: {what}"),
-        None::<()>,
-    )
-}
-
-fn server_error(message: impl std::fmt::Display) -> ErrorObjectOwned {
-    ErrorObject::owned(SERVER_ERROR, message.to_string(), None::<()>)
-}
-
 fn l1_error(e: L1Error) -> ErrorObjectOwned {
     match e {
         // The chain's own words (geth's where they apply), not wrapped.
         L1Error::Rejected(message) => server_error(message),
         other => server_error(other),
     }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> RpcResult {
-    serde_json::to_value(value).map_err(server_error)
-}
-
-/// The positional parameters as `T`, a tuple of `arity` (trailing `Option`s may be left out).
-fn parse<T: DeserializeOwned>(params: &Params, arity: usize) -> Result<T, ErrorObjectOwned> {
-    let value: Value = match params.as_str() {
-        None => Value::Array(Vec::new()),
-        Some(text) => serde_json::from_str(text).map_err(invalid)?,
-    };
-    let Value::Array(mut items) = value else {
-        return Err(invalid("expected an array of positional parameters"));
-    };
-    if items.len() > arity {
-        return Err(invalid(format!(
-            "too many parameters: {} (at most {arity})",
-            items.len()
-        )));
-    }
-    // Serde reads a tuple from an array of exactly its length: the optional tail as nulls.
-    items.resize(arity, Value::Null);
-    serde_json::from_value(Value::Array(items)).map_err(invalid)
-}
-
-fn quantity(n: u64) -> Value {
-    Value::String(format!("{n:#x}"))
 }
 
 /// The hash the chain gives block `number` (the embedded chain has no headers to hash).
@@ -317,21 +271,12 @@ fn rpc_receipt(tx: &MinedTx, timestamp: u64) -> TransactionReceipt {
         .enumerate()
         .map(|(i, log)| rpc_log(log, i as u64, timestamp))
         .collect();
-    let receipt = Receipt {
-        status: Eip658Value::Eip658(tx.outcome.is_ok()),
-        cumulative_gas_used: tx.gas_used,
-        logs,
-    };
-    let bloom = ReceiptWithBloom::from(receipt.clone()).logs_bloom;
-    let with_bloom = ReceiptWithBloom {
-        receipt,
-        logs_bloom: bloom,
-    };
-    let inner = match tx.signed.as_ref() {
-        Some(TxEnvelope::Eip2930(_)) => ReceiptEnvelope::Eip2930(with_bloom),
-        Some(TxEnvelope::Eip1559(_)) => ReceiptEnvelope::Eip1559(with_bloom),
-        _ => ReceiptEnvelope::Legacy(with_bloom),
-    };
+    let tx_type = tx
+        .signed
+        .as_ref()
+        .map(TxEnvelope::tx_type)
+        .unwrap_or(TxType::Legacy);
+    let inner = receipt_envelope(tx_type, tx.outcome.is_ok(), tx.gas_used, logs);
     TransactionReceipt {
         inner,
         transaction_hash: tx.hash,
@@ -386,13 +331,9 @@ fn call_answer(outcome: Result<Bytes, Revert>, halted: bool) -> RpcResult {
     match outcome {
         Ok(data) => to_json(&data),
         Err(revert) if halted => Err(server_error(revert.error)),
-        Err(revert) => Err(ErrorObject::owned(
-            EXECUTION_REVERTED,
-            match revert.raw.is_empty() {
-                true => "execution reverted".to_string(),
-                false => format!("execution reverted: {}", revert.error),
-            },
-            Some(revert.raw.to_string()),
+        Err(revert) => Err(reverted(
+            (!revert.raw.is_empty()).then_some(revert.error.as_str()),
+            &revert.raw,
         )),
     }
 }
@@ -661,15 +602,6 @@ pub fn module(l1: SharedL1) -> Result<RpcModule<SharedL1>, jsonrpsee::core::Regi
 
 /// Serves `l1` on `addr` (port 0: any free one); the bound address and the handle that stops it.
 pub async fn serve(addr: SocketAddr, l1: SharedL1) -> Result<(SocketAddr, ServerHandle), String> {
-    let config = ServerConfig::builder()
-        .max_request_body_size(MAX_BODY_BYTES)
-        .build();
-    let server = Server::builder()
-        .set_config(config)
-        .build(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let bound = server.local_addr().map_err(|e| e.to_string())?;
     let module = module(l1).map_err(|e| e.to_string())?;
-    Ok((bound, server.start(module)))
+    eth_api::serve(addr, module, MAX_BODY_BYTES).await
 }

@@ -17,6 +17,9 @@
 //! | [`service`] | a node: its turn, its RPC server, the embedded L1 kept in a data dir, the wall clock |
 //! | [`pacing`] | how a loop of turns waits: the poll interval, the backoff after a failure, a stop |
 //! | [`l1_server`] | the embedded L1, shared by call, served over Ethereum JSON-RPC |
+//! | [`eth_api`] | what the two Ethereum JSON-RPC servers share: geth's codes and words, params, receipts, the server |
+//! | [`evm_chain`] | the L2 chain on the EVM STF, in memory: pending pool, blocks, receipts, logs, state, calls, fees |
+//! | [`eth_rpc`] | Ethereum JSON-RPC over the [`evm_chain`] (what wallets and tools talk to) |
 //! | [`devnet`] | a whole local rollup in one process: the served L1, a sequencer and a validator |
 
 pub mod admission;
@@ -24,6 +27,9 @@ pub mod chain;
 pub mod client;
 pub mod devnet;
 pub mod duties;
+pub mod eth_api;
+pub mod eth_rpc;
+pub mod evm_chain;
 pub mod follower;
 pub mod l1_server;
 pub mod mempool;

@@ -17,7 +17,7 @@
 
 use std::net::SocketAddr;
 
-use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::ServerHandle;
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
 use program::ledger::Hash;
@@ -176,60 +176,27 @@ pub fn module(
 /// Serves `state` on `addr` (port 0: any free one); the bound address and the handle that stops it.
 /// A sequencer's node also starts the mempool's committer (it stops with the server).
 pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, ServerHandle), String> {
-    let config = ServerConfig::builder()
-        .max_request_body_size(MAX_BODY_BYTES)
-        .build();
-    let server = Server::builder()
-        .set_config(config)
-        .build(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let bound = server.local_addr().map_err(|e| e.to_string())?;
     // Every node can take transactions: a validator does once the sequencer is gone.
     let admissions = Admissions::start(state.clone())
         .map_err(|e| format!("cannot start the mempool committer: {e}"))?
         .0;
     let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
-    Ok((bound, server.start(module)))
+    super::eth_api::serve(addr, module, MAX_BODY_BYTES).await
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::node::eth_api::testing::{call, post};
     use crate::node::mempool::Pending;
     use crate::node::state::NodeState;
     use crate::node::store::{BatchCommit, Head, NodeDb};
     use program::{address_of, genesis, sign_transfer, SigningKey};
 
     const CHAIN: u64 = 5;
-
-    /// One HTTP POST; the status line and the body.
-    fn post(addr: SocketAddr, body: &[u8]) -> (String, String) {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        let head = format!(
-            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        let _ = stream.write_all(body);
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let (status, rest) = response.split_once("\r\n").unwrap_or((&response, ""));
-        let body = rest.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        (status.to_string(), body.to_string())
-    }
-
-    fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
-        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let (_, body) = post(addr, request.to_string().as_bytes());
-        serde_json::from_str(&body).unwrap_or(Value::Null)
-    }
 
     #[test]
     fn reads_admissions_and_every_kind_of_bad_input() {

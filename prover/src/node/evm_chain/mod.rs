@@ -1,0 +1,548 @@
+//! The L2 chain on the EVM STF, in memory: a pending pool, block production through the STF
+//! itself, and everything Ethereum's JSON-RPC reads (blocks, transactions, receipts, logs,
+//! state at any block, calls, fees).
+//!
+//! # Blocks
+//!
+//! [`EvmChain::produce_block`] takes what the pool has ready ([`pool`]'s order) and the delayed
+//! messages handed to it, and runs them as ONE block: a one-block inbox message
+//! ([`evm_stf::encode_message`]) through [`run_evm_native`], so a block here is exactly what the
+//! STF makes of it and its post-state root is the root a batch of it would commit to. Ethereum's
+//! semantics on top: a transaction the STF refused is not in the block (only
+//! [`Outcome::included`] entries are); it leaves the pool, unless it was refused only for its
+//! place (a nonce gap after an earlier refusal, no gas left in the block) and can still go in
+//! later. Deposits change the state but are not transactions: the block lists them apart.
+//! Each block is its own batch number (a counter), which only the withdrawal indices show.
+//!
+//! # Tags
+//!
+//! `latest` and `pending` are the head (a read of `pending` sees the latest state); `safe` and
+//! `finalized` are what the node last set ([`EvmChain::set_safe`], [`EvmChain::set_finalized`]:
+//! typically the last block of a batch posted to L1, and of one whose assertion is confirmed);
+//! `earliest` is genesis.
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`pool`] | admission (geth's checks and words), order, bounds |
+//! | [`simulate`] | `eth_call`, `eth_estimateGas`, revm's refusals in geth's words |
+//! | [`query`] | reads: tags, blocks, logs, state, fees |
+
+pub mod pool;
+pub mod query;
+pub mod simulate;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub(crate) mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy::consensus::proofs::{calculate_receipt_root, calculate_transaction_root};
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Decodable2718;
+use alloy::primitives::{logs_bloom, Address, Bloom, Bytes, Log, B256};
+use program::evm::evm_stf::block::{BlockHeader, Head, BLOCK_GAS_LIMIT};
+use program::evm::evm_stf::{self, BlockList, L2Block, Outcome, Receipt, Refusal};
+use program::evm::{run_evm_native, EvmStateError, EvmStateReader};
+use program::ledger::{
+    BatchHeader, BatchStatus, Config, DelayedMessage, Hash, RejectReason, Withdrawal,
+};
+use program::NodeStore;
+use revm::context::result::InvalidTransaction;
+
+use super::eth_api::receipt_envelope;
+pub use pool::{PoolLimits, PooledTx, SubmitError, TxPool};
+pub use query::MAX_LOG_RANGE;
+pub use simulate::{CallError, CallSnapshot};
+
+/// What the chain suggests as a priority fee: blocks are not full and order is by arrival, so a
+/// tip buys nothing here; wallets still want a positive one.
+pub const SUGGESTED_TIP: u128 = 1_000_000;
+
+/// Bytes of an inbox message kept for its header and encoding overhead when filling a block.
+const MESSAGE_OVERHEAD: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// geth's words for a block it does not have.
+    #[error("header not found")]
+    UnknownBlock,
+    #[error("query exceeds max block range {MAX_LOG_RANGE}")]
+    LogRangeTooWide,
+    #[error("invalid block range params")]
+    InvalidRange,
+    #[error("invalid reward percentiles: {0}")]
+    InvalidPercentiles(String),
+    /// The STF rejected the block's batch: the state it needs is not in the store.
+    #[error("the STF rejected the block: {0:?}")]
+    Rejected(RejectReason),
+    #[error(transparent)]
+    State(#[from] EvmStateError),
+}
+
+/// A block of the chain.
+#[derive(Clone, Debug)]
+pub struct ChainBlock {
+    /// The header the STF hashed.
+    pub header: BlockHeader,
+    pub hash: B256,
+    /// The state root after the block.
+    pub state_root: Hash,
+    pub transactions: Vec<ChainTransaction>,
+    /// Deposits credited (or refused) at the block's start.
+    pub deposits: Vec<DepositEntry>,
+    /// The withdrawals its transactions started (indices as the STF gave them).
+    pub withdrawals: Vec<Withdrawal>,
+    /// Ethereum's commitments over its transactions and receipts, for the RPC's header.
+    pub logs_bloom: Bloom,
+    pub transactions_root: B256,
+    pub receipts_root: B256,
+    /// The bytes of its transactions.
+    pub transactions_size: u64,
+}
+
+/// A transaction in a block, with its receipt.
+#[derive(Clone, Debug)]
+pub struct ChainTransaction {
+    pub hash: B256,
+    pub envelope: TxEnvelope,
+    pub sender: Address,
+    /// Forced in through L1 rather than sequenced.
+    pub forced: bool,
+    pub success: bool,
+    pub gas_used: u64,
+    /// Gas used in its block up to and including it.
+    pub cumulative_gas_used: u64,
+    pub effective_gas_price: u128,
+    pub contract_address: Option<Address>,
+    pub logs: Vec<Log>,
+    /// The block-wide index of its first log.
+    pub first_log_index: u64,
+    /// Return data, or the revert data.
+    pub output: Bytes,
+}
+
+/// A deposit a block applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepositEntry {
+    pub to: Address,
+    pub amount: u128,
+    /// False for a refused deposit (zero wei, or a balance overflow).
+    pub credited: bool,
+}
+
+/// What [`EvmChain::produce_block`] made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedBlockInfo {
+    pub number: u64,
+    pub hash: B256,
+    pub timestamp: u64,
+    pub state_root: Hash,
+    pub gas_used: u64,
+    pub base_fee: u64,
+    /// The transactions in the block, in order.
+    pub transactions: Vec<B256>,
+    /// Pool transactions the STF refused, dropped from the pool, with geth's words for why.
+    pub dropped: Vec<(B256, String)>,
+}
+
+/// Where a transaction is: block number and index in it.
+type Location = (u64, usize);
+
+/// The chain (module docs).
+#[derive(Debug)]
+pub struct EvmChain {
+    chain_id: u64,
+    config: Config,
+    store: NodeStore,
+    blocks: Vec<ChainBlock>,
+    block_numbers: HashMap<B256, u64>,
+    transactions: HashMap<B256, Location>,
+    pool: TxPool,
+    /// The batch number the next block's message carries.
+    next_batch: u64,
+    /// Delayed messages consumed so far (the next message's `first_delayed`).
+    delayed_seen: u64,
+    safe: u64,
+    finalized: u64,
+}
+
+/// One entry of a block's message, in the order of its receipts.
+enum Input<'a> {
+    Deposit { to: Address, amount: u128 },
+    Forced(&'a [u8]),
+    Pooled(&'a PooledTx),
+}
+
+impl EvmChain {
+    /// The chain at genesis: its state root, head (block 0) and the store holding the state.
+    pub fn new(chain_id: u64, genesis_root: Hash, genesis_head: Head, store: NodeStore) -> Self {
+        let header = BlockHeader {
+            parent_hash: B256::ZERO,
+            number: genesis_head.number,
+            timestamp: genesis_head.timestamp,
+            fee_recipient: Address::ZERO,
+            gas_limit: BLOCK_GAS_LIMIT,
+            gas_used: genesis_head.gas_used,
+            base_fee: genesis_head.base_fee,
+            receipts_hash: B256::ZERO,
+        };
+        let genesis = ChainBlock {
+            header,
+            hash: genesis_head.hash,
+            state_root: genesis_root,
+            transactions: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: Vec::new(),
+            logs_bloom: Bloom::ZERO,
+            transactions_root: calculate_transaction_root::<TxEnvelope>(&[]),
+            receipts_root: calculate_receipt_root::<TxEnvelope>(&[]),
+            transactions_size: 0,
+        };
+        Self {
+            chain_id,
+            config: Config::default(),
+            store,
+            block_numbers: HashMap::from([(genesis.hash, 0)]),
+            blocks: vec![genesis],
+            transactions: HashMap::new(),
+            pool: TxPool::new(PoolLimits::default()),
+            next_batch: 1,
+            delayed_seen: 0,
+            safe: 0,
+            finalized: 0,
+        }
+    }
+
+    /// The same chain with other pool bounds (an empty pool).
+    pub fn with_pool_limits(mut self, limits: PoolLimits) -> Self {
+        self.pool = TxPool::new(limits);
+        self
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The head as the STF keeps it: what the next block follows.
+    pub fn head(&self) -> Head {
+        self.latest().head()
+    }
+
+    /// The base fee of the next block.
+    pub fn next_base_fee(&self) -> u64 {
+        self.head().next_base_fee()
+    }
+
+    fn latest(&self) -> &ChainBlock {
+        // Never empty: genesis is block 0.
+        &self.blocks[self.blocks.len() - 1]
+    }
+
+    pub fn pool(&self) -> &TxPool {
+        &self.pool
+    }
+
+    /// Admits an EIP-2718 transaction into the pool (checked against the latest state); its hash.
+    pub fn submit(&mut self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let hash = alloy::primitives::keccak256(raw);
+        if self.transactions.contains_key(&hash) {
+            return Err(SubmitError::AlreadyKnown);
+        }
+        let admission = pool::Admission {
+            chain_id: self.chain_id,
+            base_fee: self.next_base_fee(),
+        };
+        let root = self.latest().state_root;
+        let Self { pool, store, .. } = self;
+        pool.submit(raw, admission, |sender| {
+            sender_at(store, root, sender).map_err(|e| e.to_string())
+        })
+    }
+
+    /// The sender's next nonce counting its waiting transactions.
+    pub fn pending_nonce(&self, address: &Address) -> Result<u64, ChainError> {
+        let state = sender_at(&self.store, self.latest().state_root, address)?;
+        Ok(self.pool.pending_nonce(address, state.nonce))
+    }
+
+    /// Produces the next block from `delayed` (first) and the pool's ready transactions, at
+    /// `timestamp` (raised to the head's if lower) with the priority fees to `fee_recipient`.
+    /// `None` when there is nothing to put in it.
+    pub fn produce_block(
+        &mut self,
+        timestamp: u64,
+        fee_recipient: Address,
+        delayed: &[DelayedMessage],
+    ) -> Result<Option<SealedBlockInfo>, ChainError> {
+        let root = self.latest().state_root;
+        let base_fee = self.next_base_fee();
+        let mut nonces = BTreeMap::new();
+        for sender in self.pool.senders() {
+            nonces.insert(*sender, sender_at(&self.store, root, sender)?.nonce);
+        }
+        let delayed_bytes: usize = delayed.iter().map(delayed_len).sum();
+        let budget =
+            (self.config.max_batch_bytes as usize).saturating_sub(MESSAGE_OVERHEAD + delayed_bytes);
+        // Forced transactions go first and take their gas from the same block.
+        let forced_gas: u64 = delayed.iter().map(forced_gas_limit).sum();
+        let (mut gas, mut bytes, mut count) = (forced_gas, 0usize, 0usize);
+        let selected = self.pool.select(&nonces, base_fee, |tx| {
+            // Within the block's gas by their limits, so the STF never runs out of block gas.
+            let fits = gas + tx.gas_limit <= BLOCK_GAS_LIMIT
+                && bytes + tx.raw.len() + 8 <= budget
+                && count < self.config.max_transactions as usize;
+            if fits {
+                gas += tx.gas_limit;
+                bytes += tx.raw.len() + 8;
+                count += 1;
+            }
+            fits
+        });
+        if selected.is_empty() && delayed.is_empty() {
+            return Ok(None);
+        }
+        let header = BatchHeader {
+            pre_state_root: root,
+            chain_id: self.chain_id,
+            batch_number: self.next_batch,
+            first_delayed: self.delayed_seen,
+            delayed_count: 0,
+        };
+        let block = L2Block {
+            timestamp,
+            fee_recipient: fee_recipient.0 .0,
+            transactions: selected.iter().map(|tx| tx.raw.clone()).collect(),
+        };
+        let message = evm_stf::encode_message(&header, delayed, &BlockList(vec![block]));
+        let run = run_evm_native(message, std::mem::take(&mut self.store), &self.config);
+        self.store = run.store;
+        self.store.settle();
+        let execution = run.execution;
+        let status = execution.outputs.status;
+        if let BatchStatus::Rejected(reason) = status {
+            return Err(ChainError::Rejected(reason));
+        }
+        let mut inputs: Vec<Input> = delayed
+            .iter()
+            .map(|message| match message {
+                DelayedMessage::Deposit(deposit) => Input::Deposit {
+                    to: Address::from(deposit.to),
+                    amount: deposit.amount,
+                },
+                DelayedMessage::Transaction(bytes) => Input::Forced(bytes),
+            })
+            .collect();
+        if status == BatchStatus::Accepted {
+            inputs.extend(selected.iter().map(|tx| Input::Pooled(tx)));
+        }
+        let Some(sealed) = execution.blocks.first() else {
+            return Ok(None);
+        };
+        let receipts = execution
+            .receipts
+            .get(sealed.first_receipt..sealed.first_receipt + sealed.receipt_count)
+            .unwrap_or_default();
+        let post_state_root = execution.outputs.post_state_root;
+
+        let mut block = ChainBlock {
+            header: sealed.header,
+            hash: sealed.hash,
+            state_root: post_state_root,
+            transactions: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: execution.withdrawals.clone(),
+            logs_bloom: Bloom::ZERO,
+            transactions_root: B256::ZERO,
+            receipts_root: B256::ZERO,
+            transactions_size: 0,
+        };
+        let mut included = Vec::new();
+        let mut dropped = Vec::new();
+        let mut kept = Vec::new();
+        for (input, receipt) in inputs.iter().zip(receipts) {
+            match input {
+                Input::Deposit { to, amount } => block.deposits.push(DepositEntry {
+                    to: *to,
+                    amount: *amount,
+                    credited: receipt.outcome == Outcome::Success,
+                }),
+                Input::Forced(bytes) => {
+                    if let Some(envelope) = receipt
+                        .outcome
+                        .included()
+                        .then(|| TxEnvelope::decode_2718(&mut &bytes[..]).ok())
+                        .flatten()
+                    {
+                        block.push(envelope, receipt, true, bytes.len());
+                    }
+                }
+                Input::Pooled(tx) => {
+                    if receipt.outcome.included() {
+                        block.push(tx.envelope.clone(), receipt, false, tx.raw.len());
+                        included.push(tx.hash);
+                    } else if may_go_in_later(receipt) {
+                        kept.push(tx.hash);
+                    } else {
+                        let words = match receipt.outcome {
+                            Outcome::Refused(refusal) => {
+                                simulate::refusal_words(refusal, receipt.detail.as_ref(), tx.sender)
+                            }
+                            _ => "refused".into(),
+                        };
+                        dropped.push((tx.hash, words));
+                    }
+                }
+            }
+        }
+        block.seal();
+
+        for hash in included.iter().chain(dropped.iter().map(|(hash, _)| hash)) {
+            self.pool.remove(hash);
+        }
+        let senders: Vec<Address> = self.pool.senders().copied().collect();
+        for sender in senders {
+            let nonce = sender_at(&self.store, post_state_root, &sender)?.nonce;
+            self.pool.prune(&sender, nonce);
+        }
+
+        let number = block.header.number;
+        for (index, tx) in block.transactions.iter().enumerate() {
+            self.transactions.insert(tx.hash, (number, index));
+        }
+        let info = SealedBlockInfo {
+            number,
+            hash: block.hash,
+            timestamp: block.header.timestamp,
+            state_root: block.state_root,
+            gas_used: block.header.gas_used,
+            base_fee: block.header.base_fee,
+            transactions: block.transactions.iter().map(|tx| tx.hash).collect(),
+            dropped,
+        };
+        self.block_numbers.insert(block.hash, number);
+        self.blocks.push(block);
+        self.next_batch += 1;
+        self.delayed_seen += delayed.len() as u64;
+        Ok(Some(info))
+    }
+
+    /// Marks blocks up to `number` (at most the head) safe.
+    pub fn set_safe(&mut self, number: u64) {
+        self.safe = number.min(self.block_number());
+    }
+
+    /// Marks blocks up to `number` (at most the head) final.
+    pub fn set_finalized(&mut self, number: u64) {
+        self.finalized = number.min(self.block_number());
+    }
+
+    /// The head's number.
+    pub fn block_number(&self) -> u64 {
+        self.latest().header.number
+    }
+}
+
+/// A refusal for the transaction's place rather than the transaction: a nonce ahead of the
+/// sender's (an earlier one of its was refused) or no gas left in the block.
+fn may_go_in_later(receipt: &Receipt) -> bool {
+    matches!(
+        (receipt.outcome, &receipt.detail),
+        (Outcome::Refused(Refusal::BlockGasExhausted), _)
+            | (
+                Outcome::Refused(Refusal::Invalid),
+                Some(InvalidTransaction::NonceTooHigh { .. })
+            )
+    )
+}
+
+/// `sender`'s nonce and balance in the state under `root`.
+fn sender_at(
+    store: &NodeStore,
+    root: Hash,
+    sender: &Address,
+) -> Result<pool::SenderAccount, EvmStateError> {
+    let leaf = EvmStateReader::new(store, root).account(sender)?;
+    Ok(leaf
+        .map(|leaf| pool::SenderAccount {
+            nonce: leaf.nonce,
+            balance: leaf.balance,
+        })
+        .unwrap_or_default())
+}
+
+/// The gas limit of a forced transaction (0 for a deposit or bytes that do not decode).
+fn forced_gas_limit(message: &DelayedMessage) -> u64 {
+    match message {
+        DelayedMessage::Transaction(bytes) => TxEnvelope::decode_2718(&mut &bytes[..])
+            .map(|tx| alloy::consensus::Transaction::gas_limit(&tx))
+            .unwrap_or(0),
+        DelayedMessage::Deposit(_) => 0,
+    }
+}
+
+/// A delayed message's bytes in the inbox message.
+fn delayed_len(message: &DelayedMessage) -> usize {
+    let mut bytes = Vec::new();
+    message.write_record(&mut bytes);
+    bytes.len()
+}
+
+impl ChainBlock {
+    /// The block as the STF's head (what the block after it follows).
+    pub fn head(&self) -> Head {
+        Head {
+            number: self.header.number,
+            timestamp: self.header.timestamp,
+            hash: self.hash,
+            base_fee: self.header.base_fee,
+            gas_used: self.header.gas_used,
+        }
+    }
+
+    /// Adds an included transaction with its receipt.
+    fn push(&mut self, envelope: TxEnvelope, receipt: &Receipt, forced: bool, size: usize) {
+        let previous = self.transactions.last();
+        let cumulative_gas_used =
+            previous.map_or(0, |tx| tx.cumulative_gas_used) + receipt.gas_used;
+        let first_log_index = previous.map_or(0, |tx| tx.first_log_index + tx.logs.len() as u64);
+        self.transactions_size += size as u64;
+        self.transactions.push(ChainTransaction {
+            hash: receipt.tx_hash,
+            envelope,
+            sender: receipt.from,
+            forced,
+            success: receipt.outcome == Outcome::Success,
+            gas_used: receipt.gas_used,
+            cumulative_gas_used,
+            effective_gas_price: receipt.effective_gas_price,
+            contract_address: receipt.contract_address,
+            logs: receipt.logs.clone(),
+            first_log_index,
+            output: receipt.output.clone(),
+        });
+    }
+
+    /// Ethereum's commitments over what was pushed.
+    fn seal(&mut self) {
+        self.logs_bloom = logs_bloom(self.transactions.iter().flat_map(|tx| tx.logs.iter()));
+        let envelopes: Vec<TxEnvelope> = self
+            .transactions
+            .iter()
+            .map(|tx| tx.envelope.clone())
+            .collect();
+        self.transactions_root = calculate_transaction_root(&envelopes);
+        let receipts: Vec<_> = self
+            .transactions
+            .iter()
+            .map(|tx| {
+                receipt_envelope(
+                    tx.envelope.tx_type(),
+                    tx.success,
+                    tx.cumulative_gas_used,
+                    tx.logs.clone(),
+                )
+            })
+            .collect();
+        self.receipts_root = calculate_receipt_root(&receipts);
+    }
+}
