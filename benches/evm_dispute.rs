@@ -23,14 +23,25 @@ use vm::Status;
 fn workload() -> EvmWorkload {
     let token = verifier::evm::artifact_deployed_bytecode("DemoToken").unwrap();
     let withdrawals = verifier::evm::artifact_deployed_bytecode("L2Withdrawals").unwrap();
-    evm_workload(EvmWorkloadKind::Erc20Transfers, 1000, 200, 7, &token, &withdrawals).unwrap()
+    evm_workload(
+        EvmWorkloadKind::Erc20Transfers,
+        1000,
+        200,
+        7,
+        &token,
+        &withdrawals,
+    )
+    .unwrap()
 }
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))?
+                .to_string();
             line.split_whitespace().nth(1)?.parse::<f64>().ok()
         })
         .map_or(0.0, |kib| kib / 1024.0)
@@ -50,8 +61,14 @@ fn game(guest: &StfGuest, workload: &EvmWorkload) -> (usize, usize, Party, u64) 
     let mut honest = HonestAgent::new(trace.clone());
     let mut liar = Liar::new(trace, Lie::WrongFrom(steps / 2 + 13), 3);
     let config = BisectionConfig::new(1_000_000, 600_000);
-    let report =
-        run_dispute(liar.claim(), &mut liar, &mut honest, config, &verifier::StfChecker).unwrap();
+    let report = run_dispute(
+        liar.claim(),
+        &mut liar,
+        &mut honest,
+        config,
+        &verifier::StfChecker,
+    )
+    .unwrap();
     let bytes = report.rounds.iter().map(|r| r.bytes).sum::<usize>();
     (report.rounds.len(), bytes, report.winner(), steps)
 }
@@ -82,7 +99,7 @@ fn figures(guest: &StfGuest, workload: &EvmWorkload) {
         host_calls += is_host as u64;
         if i.is_multiple_of(stride) || take_host {
             let pre = m.hash();
-            let proof = m.prove_step(&mut host, &StfSemantics).unwrap().encode();
+            let proof = m.prove_step(&host, &StfSemantics).unwrap().encode();
             m.step(&mut host);
             let verdict = checker.verify_step(&pre, &proof).unwrap();
             assert_eq!(verdict.post.expect("accepted"), m.hash());
