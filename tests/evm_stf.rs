@@ -6,6 +6,7 @@
 #[path = "common/l2.rs"]
 mod l2;
 
+use alloy::primitives::TxKind;
 use alloy::primitives::{keccak256, Address, U256};
 use l2::*;
 use program::evm::evm_stf::receipts::{Outcome, Refusal};
@@ -99,4 +100,168 @@ fn a_batch_of_contract_calls_runs_alike_on_every_engine() {
             );
         }
     }
+}
+
+/// What a sequencer (or anyone posting after the sequencer's timeout) could put in a batch to stop
+/// the chain or mint money: none of it traps the guest, each gets its defined outcome, and the
+/// three runs agree.
+#[test]
+fn adversarial_batches_never_trap_the_guest_and_mint_nothing() {
+    use program::evm::evm_stf::{encode_message, BlockList};
+    use program::{BatchHeader, RejectReason};
+
+    let alice = key(0);
+    let (root, store) = genesis(&[alice.address()]);
+    let header = BatchHeader {
+        pre_state_root: root,
+        chain_id: CHAIN_ID,
+        batch_number: 1,
+        first_delayed: 0,
+        delayed_count: 0,
+    };
+    let with_section = |section: Vec<u8>| {
+        let mut message = encode_message(&header, &[], &BlockList::default());
+        message.truncate(message.len() - 1); // the empty list's count byte
+        message.extend_from_slice(&section);
+        message
+    };
+    let huge = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0x10]; // varint 2^60
+    let mut one_block_huge_txs = vec![1, 5];
+    one_block_huge_txs.extend_from_slice(&[0xfe; 20]);
+    one_block_huge_txs.extend_from_slice(&huge);
+    let mut one_tx_huge_len = vec![1, 5];
+    one_tx_huge_len.extend_from_slice(&[0xfe; 20]);
+    one_tx_huge_len.push(1);
+    one_tx_huge_len.extend_from_slice(&huge);
+
+    // A contract that logs the withdrawal event's topics from its own address, and one that
+    // delegate-calls the withdrawal contract: neither may make a leaf.
+    let forger_init = {
+        // runtime: LOG3(0, 32, topic0, caller, caller) with 32 bytes of memory; STOP
+        let mut runtime = vec![0x60, 0x01, 0x60, 0x00, 0x52]; // mstore(0, 1)
+        runtime.extend_from_slice(&[0x33, 0x33, 0x7f]); // caller caller push32
+        runtime.extend_from_slice(program::evm::evm_stf::system::WITHDRAWAL_EVENT.as_slice());
+        runtime.extend_from_slice(&[0x60, 0x20, 0x60, 0x00, 0xa3, 0x00]); // push 32, push 0, log3, stop
+        let mut init = vec![
+            0x60,
+            runtime.len() as u8,
+            0x80,
+            0x60,
+            0x0b,
+            0x60,
+            0x00,
+            0x39,
+            0x60,
+            0x00,
+            0xf3,
+        ];
+        init.extend_from_slice(&runtime);
+        init
+    };
+    let forger = alice.address().create(0);
+    let forged = vec![(
+        GENESIS_TIME + 2,
+        vec![
+            sign_1559(&alice, 0, TxKind::Create, U256::ZERO, forger_init, 200_000),
+            sign_1559(
+                &alice,
+                1,
+                TxKind::Call(forger),
+                U256::from(5u64),
+                vec![],
+                100_000,
+            ),
+        ],
+    )];
+    let blob_like = {
+        let mut bytes = sign_1559(
+            &alice,
+            0,
+            TxKind::Call(Address::ZERO),
+            U256::ZERO,
+            vec![],
+            21_000,
+        );
+        bytes[0] = 3; // an EIP-4844 type byte on a 1559 payload: not a transaction
+        bytes
+    };
+
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("2^60 blocks claimed", with_section(huge.to_vec())),
+        (
+            "2^60 transactions claimed",
+            with_section(one_block_huge_txs),
+        ),
+        (
+            "a 2^60-byte transaction claimed",
+            with_section(one_tx_huge_len),
+        ),
+        ("forged withdrawal events", message(root, 1, &[], forged)),
+        (
+            "a mangled typed transaction",
+            message(root, 1, &[], vec![(GENESIS_TIME, vec![blob_like])]),
+        ),
+    ];
+    let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
+    for (what, message) in cases {
+        let native = run_evm_native(message.clone(), store.clone(), &Config::default());
+        let outputs = &native.execution.outputs;
+        match what {
+            "forged withdrawal events" => {
+                assert_eq!(outputs.status, BatchStatus::Accepted, "{what}");
+                let outcomes: Vec<_> = native
+                    .execution
+                    .receipts
+                    .iter()
+                    .map(|r| r.outcome)
+                    .collect();
+                assert_eq!(outcomes, vec![Outcome::Success, Outcome::Success], "{what}");
+                assert_eq!(
+                    native.execution.receipts[1].logs.len(),
+                    1,
+                    "the forger logged"
+                );
+                assert_eq!(
+                    outputs.withdrawal_count, 0,
+                    "{what}: no leaf from another address"
+                );
+            }
+            "a mangled typed transaction" => {
+                let outcomes: Vec<_> = native
+                    .execution
+                    .receipts
+                    .iter()
+                    .map(|r| r.outcome)
+                    .collect();
+                assert_eq!(
+                    outcomes,
+                    vec![Outcome::Refused(Refusal::Malformed)],
+                    "{what}"
+                );
+            }
+            _ => assert_eq!(
+                outputs.status,
+                BatchStatus::TransactionsRefused(RejectReason::Malformed),
+                "{what}"
+            ),
+        }
+        for engine in [Engine::Native, Engine::Interp] {
+            let run = guest
+                .run_abi(engine, NativeAbi::new(message.clone(), store.clone()))
+                .unwrap_or_else(|e| panic!("{what} on {engine:?}: {e}"));
+            assert_eq!(&run.outputs, outputs, "{what} on {engine:?}");
+        }
+    }
+
+    // A batch over a state the host cannot serve is rejected whole, not trapped on.
+    let missing = message([0x42; 32], 1, &[], vec![(GENESIS_TIME, vec![])]);
+    let native = run_evm_native(missing.clone(), store.clone(), &Config::default());
+    assert_eq!(
+        native.execution.outputs.status,
+        BatchStatus::Rejected(RejectReason::UnknownPreimage)
+    );
+    let run = guest
+        .run_abi(Engine::Native, NativeAbi::new(missing, store))
+        .unwrap();
+    assert_eq!(run.outputs, native.execution.outputs);
 }

@@ -51,8 +51,10 @@ use crate::transaction::{decode, Undecodable};
 /// The hardfork whose rules the L2 follows.
 pub const L2_SPEC: SpecId = SpecId::OSAKA;
 
-/// One L2 block as the sequencer posts it.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+/// One L2 block as the sequencer posts it: bincode's layout of the struct (timestamp varint, the
+/// 20 bytes, then the transactions as `ledger::TransactionList` lays them out: count, then each
+/// one's length and bytes).
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
 pub struct L2Block {
     pub timestamp: u64,
     pub fee_recipient: [u8; 20],
@@ -61,8 +63,41 @@ pub struct L2Block {
 }
 
 /// The sequencer section of an EVM batch.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
 pub struct BlockList(pub Vec<L2Block>);
+
+// Decoded by hand, never by bincode's derive: a derived `Vec` decoder reserves room for as many
+// elements as the input claims (an adversary's sequencer section could claim 2^60 blocks and
+// abort the guest), and how much it would reserve depends on the target's type sizes (a batch
+// near a limit would decode natively and not in the guest). These decoders grow only with what
+// they have read, so any claim past the input's end is an error.
+impl<Context> Decode<Context> for L2Block {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        decoder: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        Ok(L2Block {
+            timestamp: u64::decode(decoder)?,
+            fee_recipient: <[u8; 20]>::decode(decoder)?,
+            transactions: ledger::TransactionList::decode(decoder)?.0,
+        })
+    }
+}
+bincode::impl_borrow_decode!(L2Block);
+
+impl<Context> Decode<Context> for BlockList {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        decoder: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        let count = u64::decode(decoder)?;
+        let mut blocks = Vec::with_capacity(usize::try_from(count.min(64)).unwrap_or(0));
+        // Terminates within the input: every block consumes at least 22 bytes of it.
+        for _ in 0..count {
+            blocks.push(L2Block::decode(decoder)?);
+        }
+        Ok(BlockList(blocks))
+    }
+}
+bincode::impl_borrow_decode!(BlockList);
 
 impl BlockList {
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -70,7 +105,7 @@ impl BlockList {
     }
 
     /// `None` unless `bytes` is exactly one encoded list. Lengths are bounded by the bytes there
-    /// are: bincode allocates per element decoded, never from a claimed length alone.
+    /// are: the decoders allocate per element read, never from a claimed length alone.
     pub fn from_bytes(bytes: &[u8]) -> Option<BlockList> {
         let (list, read) = bincode::decode_from_slice(bytes, bincode::config::standard()).ok()?;
         (read == bytes.len()).then_some(list)
