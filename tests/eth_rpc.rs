@@ -11,7 +11,7 @@ mod anvil_node;
 mod l2;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,7 +48,10 @@ struct ServedChain {
 impl ServedChain {
     fn start(funded: &[Address]) -> ServedChain {
         let (root, head, store) = genesis_with_head(funded);
-        let chain: SharedChain = Arc::new(Mutex::new(EvmChain::new(CHAIN_ID, root, head, store)));
+        // A block every tick, empty or not, as a sequencer with a block time makes them.
+        let chain: SharedChain = Arc::new(Mutex::new(
+            EvmChain::new(CHAIN_ID, root, head, store).with_empty_blocks(),
+        ));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -500,4 +503,53 @@ fn cast_uses_the_l2() {
     );
     let _ =
         std::fs::remove_dir_all(std::env::temp_dir().join(format!("cast-{}", std::process::id())));
+}
+
+/// ethers 6 (npm, pinned in `verifier/contracts/package-lock.json`) against the L2, through
+/// `tests/js/ethers_l2.js`: chain id, fees, an ETH transfer, DemoToken deployed from its artifact
+/// with a `ContractFactory`, a transfer, `balanceOf`, the `Transfer` events, a custom error.
+#[test]
+fn ethers_uses_the_l2() {
+    // ethers is installed with the foundry tools (`npm ci` in verifier/contracts).
+    let _ = cast();
+    let alice = key(0);
+    let served = ServedChain::start(&[alice.address()]);
+    let recipient = Address::repeat_byte(0x77);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/ethers_l2.js");
+    let mut child = Command::new("node")
+        .arg(&script)
+        .args([served.url(), private_key_hex(&alice), recipient.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node ({e}): the ethers test needs Node.js"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the ethers script did not finish within 120 s:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "ethers failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen = json_of(stdout.trim());
+    assert_eq!(seen["chainId"], CHAIN_ID.to_string(), "{seen}");
+    assert_eq!(seen["transferStatus"], 1, "{seen}");
+    assert_eq!(seen["recipientBalance"], "12345", "{seen}");
+    assert_eq!(seen["symbol"], "DMO", "{seen}");
+    assert_eq!(seen["tokenTransferStatus"], 1, "{seen}");
+    assert_eq!(seen["recipientTokens"], "250", "{seen}");
+    assert_eq!(seen["transferEvents"], serde_json::json!(["250"]), "{seen}");
+    assert_eq!(seen["revert"], "InsufficientBalance", "{seen}");
+    assert!(seen["latestBlock"].as_u64().unwrap_or(0) >= 3, "{seen}");
 }

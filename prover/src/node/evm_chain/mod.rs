@@ -164,6 +164,8 @@ pub struct EvmChain {
     delayed_seen: u64,
     safe: u64,
     finalized: u64,
+    /// Whether [`EvmChain::produce_block`] makes a block when it has nothing to put in it.
+    empty_blocks: bool,
 }
 
 /// One entry of a block's message, in the order of its receipts.
@@ -210,7 +212,16 @@ impl EvmChain {
             delayed_seen: 0,
             safe: 0,
             finalized: 0,
+            empty_blocks: false,
         }
+    }
+
+    /// A chain that makes a block at every [`EvmChain::produce_block`], empty or not, as a
+    /// sequencer with a block time does (OP Stack chains make one every 2 s): tools that wait for
+    /// "the next block" to look again (ethers' `waitForDeployment`, pollers) then always get one.
+    pub fn with_empty_blocks(mut self) -> Self {
+        self.empty_blocks = true;
+        self
     }
 
     /// The same chain with other pool bounds (an empty pool).
@@ -267,7 +278,7 @@ impl EvmChain {
 
     /// Produces the next block from `delayed` (first) and the pool's ready transactions, at
     /// `timestamp` (raised to the head's if lower) with the priority fees to `fee_recipient`.
-    /// `None` when there is nothing to put in it.
+    /// `None` when there is nothing to put in it (unless made [`EvmChain::with_empty_blocks`]).
     pub fn produce_block(
         &mut self,
         timestamp: u64,
@@ -298,7 +309,7 @@ impl EvmChain {
             }
             fits
         });
-        if selected.is_empty() && delayed.is_empty() {
+        if selected.is_empty() && delayed.is_empty() && !self.empty_blocks {
             return Ok(None);
         }
         let header = BatchHeader {
