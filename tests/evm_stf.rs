@@ -226,6 +226,17 @@ fn adversarial_batches_never_trap_the_guest_and_mint_nothing() {
                     "{what}: no leaf from another address"
                 );
             }
+            "a zero withdrawal" => {
+                // L2Withdrawals refuses it (ZeroWithdrawal): gas paid, no leaf.
+                let outcomes: Vec<_> = native
+                    .execution
+                    .receipts
+                    .iter()
+                    .map(|r| r.outcome)
+                    .collect();
+                assert_eq!(outcomes, vec![Outcome::Revert], "{what}");
+                assert_eq!(outputs.withdrawal_count, 0, "{what}");
+            }
             "a mangled typed transaction" => {
                 let outcomes: Vec<_> = native
                     .execution

@@ -50,19 +50,7 @@ pub fn run_transaction<A: Abi + ?Sized>(
     block: &BlockContext,
     tx: TxEnv,
 ) -> Result<TxRun, StateError> {
-    let spec = block.spec;
-    let chain_id = block.chain_id;
-    let mut evm = Context::mainnet()
-        .with_db(&mut *db)
-        .with_block(block.env.clone())
-        .modify_cfg_chained(|cfg| configure(cfg, spec, chain_id))
-        .build_mainnet();
-    match evm.transact_commit(tx) {
-        Ok(result) => Ok(TxRun::Executed(result)),
-        Err(EVMError::Database(error)) => Err(error),
-        Err(EVMError::Transaction(invalid)) => Ok(TxRun::Invalid(Some(invalid))),
-        Err(_) => Ok(TxRun::Invalid(None)),
-    }
+    execute(db, block, tx, true)
 }
 
 /// Executes `tx` in `block` and throws its changes away: `eth_call` and `eth_estimateGas`. The
@@ -72,18 +60,32 @@ pub fn simulate<A: Abi + ?Sized>(
     block: &BlockContext,
     tx: TxEnv,
 ) -> Result<TxRun, StateError> {
-    let spec = block.spec;
-    let chain_id = block.chain_id;
+    execute(db, block, tx, false)
+}
+
+/// The one place the EVM is built: a transaction committed, or simulated without its nonce check.
+fn execute<A: Abi + ?Sized>(
+    db: &mut StateDb<'_, A>,
+    block: &BlockContext,
+    tx: TxEnv,
+    commit: bool,
+) -> Result<TxRun, StateError> {
+    let (spec, chain_id) = (block.spec, block.chain_id);
     let mut evm = Context::mainnet()
         .with_db(&mut *db)
         .with_block(block.env.clone())
         .modify_cfg_chained(|cfg| {
             configure(cfg, spec, chain_id);
-            cfg.disable_nonce_check = true;
+            cfg.disable_nonce_check = !commit;
         })
         .build_mainnet();
-    match evm.transact(tx) {
-        Ok(outcome) => Ok(TxRun::Executed(outcome.result)),
+    let result = if commit {
+        evm.transact_commit(tx)
+    } else {
+        evm.transact(tx).map(|outcome| outcome.result)
+    };
+    match result {
+        Ok(result) => Ok(TxRun::Executed(result)),
         Err(EVMError::Database(error)) => Err(error),
         Err(EVMError::Transaction(invalid)) => Ok(TxRun::Invalid(Some(invalid))),
         Err(_) => Ok(TxRun::Invalid(None)),
