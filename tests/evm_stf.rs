@@ -276,3 +276,65 @@ fn adversarial_batches_never_trap_the_guest_and_mint_nothing() {
         .unwrap();
     assert_eq!(run.outputs, native.execution.outputs);
 }
+
+/// A block's hash, receipts and state do not depend on the batch it is posted in: the sequencer
+/// executes soft blocks one at a time and posts them later in batches, and what it served must be
+/// what the posted batches make. The mixed batch's two blocks, posted as one batch and as two,
+/// give the same block hashes and per-block state roots; the guest agrees on the batch outputs.
+#[test]
+fn blocks_are_the_same_in_any_batch_grouping() {
+    use program::evm::evm_stf::{encode_message, BlockList};
+    use program::ledger::{BatchHeader, InboxMessage};
+    let MixedBatch { message, store, .. } = MixedBatch::new();
+    let whole = run_evm_native(message.clone(), store.clone(), &Config::default());
+    assert_eq!(whole.execution.blocks.len(), 2);
+
+    let split = InboxMessage::split(&message).unwrap();
+    let BlockList(blocks) = BlockList::from_bytes(split.transactions).unwrap();
+    let first_header = split.header;
+    let first = encode_message(
+        &first_header,
+        &split.delayed,
+        &BlockList(blocks[..1].to_vec()),
+    );
+    let first = run_evm_native(first, store.clone(), &Config::default());
+    let second_header = BatchHeader {
+        pre_state_root: first.execution.outputs.post_state_root,
+        batch_number: first_header.batch_number + 1,
+        first_delayed: first_header.first_delayed + split.delayed.len() as u64,
+        ..first_header
+    };
+    let second = encode_message(&second_header, &[], &BlockList(blocks[1..].to_vec()));
+    let second = run_evm_native(second, first.store.clone(), &Config::default());
+
+    let split_blocks: Vec<_> = first
+        .execution
+        .blocks
+        .iter()
+        .chain(&second.execution.blocks)
+        .collect();
+    assert_eq!(split_blocks.len(), 2);
+    for (whole_block, split_block) in whole.execution.blocks.iter().zip(split_blocks) {
+        assert_eq!(whole_block.hash, split_block.hash);
+        assert_eq!(whole_block.header, split_block.header);
+        assert!(whole_block.state_root.is_some());
+        assert_eq!(whole_block.state_root, split_block.state_root);
+    }
+    assert_eq!(
+        whole.execution.blocks[1].state_root,
+        Some(whole.execution.outputs.post_state_root)
+    );
+    assert_eq!(
+        second.execution.outputs.post_state_root,
+        whole.execution.outputs.post_state_root
+    );
+    // Only the withdrawal's index names its batch (an output, not state).
+    assert_eq!(whole.execution.withdrawals[0].index, 1 << 32);
+    assert_eq!(second.execution.withdrawals[0].index, 2 << 32);
+    // The guest computes only the batch's root, and writes the same outputs.
+    let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
+    let run = guest
+        .run_abi(Engine::Native, NativeAbi::new(message, store))
+        .unwrap();
+    assert_eq!(run.outputs, whole.execution.outputs);
+}

@@ -55,14 +55,16 @@ pub struct EvmNativeRun {
     pub store: NodeStore,
 }
 
-/// Runs the EVM STF natively on the inbox message `message` against `store`.
+/// Runs the EVM STF natively on the inbox message `message` against `store`, with each block's
+/// state root (the outputs are the guest's: the roots cost hashing, not a different result).
 pub fn run_evm_native(message: Vec<u8>, store: NodeStore, config: &Config) -> EvmNativeRun {
     run_evm_native_abi(NativeAbi::new(message, store), config)
 }
 
 /// [`run_evm_native`] on a prepared host (signature cache, key recording).
 pub fn run_evm_native_abi(mut abi: NativeAbi, config: &Config) -> EvmNativeRun {
-    let execution = evm_stf::execute(&mut abi, config);
+    let execution =
+        evm_stf::batch::execute_with(&mut abi, config, evm_stf::batch::BlockRoots::EveryBlock);
     EvmNativeRun {
         execution,
         store: abi.store,

@@ -121,6 +121,8 @@ impl BlockList {
 pub struct SealedBlock {
     pub header: BlockHeader,
     pub hash: B256,
+    /// The state root after it, when the run computed one ([`BlockRoots::EveryBlock`]).
+    pub state_root: Option<Hash>,
     /// Its entries: `receipts[first_receipt .. first_receipt + receipt_count]` of the batch.
     pub first_receipt: usize,
     pub receipt_count: usize,
@@ -137,7 +139,25 @@ pub struct EvmExecution {
 
 /// Runs the batch in the inbox, writes its outputs and returns everything. Never panics.
 pub fn execute<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> EvmExecution {
-    let execution = match run(abi, config) {
+    execute_with(abi, config, BlockRoots::Batch)
+}
+
+/// Which state roots a run computes: the batch's only (the guest: fewer steps), or also each
+/// block's (the host: what `eth_getBlock*` and reads at a block serve). The trie's root depends
+/// only on its content, so both give the same batch outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockRoots {
+    Batch,
+    EveryBlock,
+}
+
+/// [`execute`], computing the state roots `block_roots` asks for.
+pub fn execute_with<A: Abi + ?Sized>(
+    abi: &mut A,
+    config: &Config,
+    block_roots: BlockRoots,
+) -> EvmExecution {
+    let execution = match run(abi, config, block_roots) {
         Ok(execution) => execution,
         Err((reason, header)) => rejected(reason, header),
     };
@@ -167,7 +187,11 @@ fn rejected(reason: RejectReason, header: BatchHeader) -> EvmExecution {
 
 type Rejection = (RejectReason, BatchHeader);
 
-fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<EvmExecution, Rejection> {
+fn run<A: Abi + ?Sized>(
+    abi: &mut A,
+    config: &Config,
+    block_roots: BlockRoots,
+) -> Result<EvmExecution, Rejection> {
     let headless = |reason| (reason, BatchHeader::default());
     let bytes = ledger::stf::read_inbox(abi, config).map_err(headless)?;
     let message = InboxMessage::split(&bytes).ok_or(headless(RejectReason::Malformed))?;
@@ -197,7 +221,9 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<EvmExecution, Re
         head: Head::read(&mut db).map_err(unknown)?,
         db,
         header,
+        block_roots,
         chain: ReceiptsChain::default(),
+        block_chain: ReceiptsChain::default(),
         receipts: Vec::new(),
         blocks: Vec::new(),
         withdrawals: Vec::new(),
@@ -270,8 +296,12 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<EvmExecution, Re
 struct BatchRun<'a, A: Abi + ?Sized> {
     db: StateDb<'a, A>,
     header: BatchHeader,
+    block_roots: BlockRoots,
     head: Head,
+    /// The batch's receipts commitment (its outputs).
     chain: ReceiptsChain,
+    /// The open block's receipts commitment (its hash).
+    block_chain: ReceiptsChain,
     receipts: Vec<Receipt>,
     blocks: Vec<SealedBlock>,
     withdrawals: Vec<Withdrawal>,
@@ -285,7 +315,8 @@ struct OpenBlock {
 }
 
 impl<A: Abi + ?Sized> BatchRun<'_, A> {
-    fn open_block(&self, block: &L2Block) -> OpenBlock {
+    fn open_block(&mut self, block: &L2Block) -> OpenBlock {
+        self.block_chain = ReceiptsChain::default();
         let env = BlockEnv {
             number: U256::from(self.head.number + 1),
             beneficiary: Address::from(block.fee_recipient),
@@ -317,7 +348,7 @@ impl<A: Abi + ?Sized> BatchRun<'_, A> {
             gas_limit: BLOCK_GAS_LIMIT,
             gas_used: block.gas_used,
             base_fee: block.context.base_fee(),
-            receipts_hash: self.chain.0,
+            receipts_hash: self.block_chain.0,
         };
         let hash = header.hash(self.db.abi());
         self.head = Head {
@@ -328,9 +359,14 @@ impl<A: Abi + ?Sized> BatchRun<'_, A> {
             gas_used: header.gas_used,
         };
         self.head.write(&mut self.db)?;
+        let state_root = match self.block_roots {
+            BlockRoots::EveryBlock => Some(self.db.finish()?),
+            BlockRoots::Batch => None,
+        };
         self.blocks.push(SealedBlock {
             header,
             hash,
+            state_root,
             first_receipt: block.first_receipt,
             receipt_count: self.receipts.len() - block.first_receipt,
         });
@@ -339,6 +375,7 @@ impl<A: Abi + ?Sized> BatchRun<'_, A> {
 
     fn push(&mut self, receipt: Receipt) {
         self.chain.push(self.db.abi(), &receipt);
+        self.block_chain.push(self.db.abi(), &receipt);
         self.receipts.push(receipt);
     }
 

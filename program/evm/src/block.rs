@@ -16,8 +16,13 @@
 //!
 //! keccak256 of `parent hash (32) ‖ number (8) ‖ timestamp (8) ‖ fee recipient (20) ‖ gas limit
 //! (8) ‖ gas used (8) ‖ base fee (8) ‖ receipts hash (32)`, integers big-endian; the receipts hash
-//! is the batch's running receipts commitment after the block's last entry ([`crate::receipts`]),
-//! which covers every transaction's hash.
+//! is [`crate::receipts`]' chain over this block's entries alone (from `0^32`), which covers every
+//! transaction's hash.
+//!
+//! Nothing in a block's execution depends on the batch it is posted in (only withdrawal indices
+//! do, and they are outputs, not state): a sequencer executes soft blocks one at a time, and the
+//! same blocks posted in any grouping (delayed messages leading a batch's first block) give the
+//! same hashes, receipts and state.
 //! It is not the keccak of an RLP header: the state root is committed per batch, not per block,
 //! and recomputing Ethereum's tries in the guest would cost steps nothing needs.
 
