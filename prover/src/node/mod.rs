@@ -20,6 +20,7 @@
 //! | [`eth_api`] | what the two Ethereum JSON-RPC servers share: geth's codes and words, params, receipts, the server |
 //! | [`evm_chain`] | the L2 chain on the EVM STF, in memory: pending pool, blocks, receipts, logs, state, calls, fees |
 //! | [`eth_rpc`] | Ethereum JSON-RPC over the [`evm_chain`] (what wallets and tools talk to) |
+//! | [`evm_follower`] | replaying a posted EVM batch on wasmtime and natively, into its blocks (not wired yet: `EVM_PLAN.md`) |
 //! | [`devnet`] | a whole local rollup in one process: the served L1, a sequencer and a validator |
 
 pub mod admission;
@@ -30,6 +31,7 @@ pub mod duties;
 pub mod eth_api;
 pub mod eth_rpc;
 pub mod evm_chain;
+pub mod evm_follower;
 pub mod follower;
 pub mod l1_server;
 pub mod mempool;

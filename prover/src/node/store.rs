@@ -4,6 +4,11 @@
 //! a batch wholly or not at all. A transaction enters the mempool only once its write has
 //! committed ([`NodeDb::admit`]), so an acknowledged transaction survives kill -9.
 //!
+//! The EVM chain's L2 blocks ([`StoredBlock`], with their receipts) are written by
+//! [`NodeDb::commit_blocks`], their trie nodes in the same transaction, before a receipt of them
+//! is served; [`NodeDb::blocks_from`] is what a restart rebuilds the chain from. (Not used by the
+//! node yet: `EVM_PLAN.md` (c).)
+//!
 //! The trie nodes are also kept in memory (a [`NodeStore`], loaded at open): the guest's preimage
 //! oracle reads them there, the store is where they survive. With state caching off (the config's
 //! `enable_state_caching = false`) the memory copy is not extended after a batch but read again
@@ -30,10 +35,18 @@ const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
 const MEMPOOL_INDEX: TableDefinition<&[u8], u64> = TableDefinition::new("mempool_index");
 /// name → value: the head, the L1 cursor, the next arrival number.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// L2 block number → [`StoredBlock`] (the EVM chain's blocks, soft and posted).
+const EVM_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("evm_blocks");
+/// L2 block hash → its number.
+const EVM_BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("evm_block_hashes");
+/// transaction hash → [`BlockTxLocation`] (included transactions only).
+const EVM_TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("evm_txs");
 
 const HEAD: &str = "head";
 const L1_CURSOR: &str = "l1_cursor";
 const NEXT_ARRIVAL: &str = "next_arrival";
+/// The last L2 block stored (the sequencer's soft head; a validator's last replayed block).
+const SOFT_HEAD: &str = "soft_head";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -111,6 +124,86 @@ pub struct BatchCommit {
     pub l1_cursor: u64,
 }
 
+/// An L2 block of the EVM chain as the node keeps it: everything the Ethereum JSON-RPC serves of
+/// it (header, transactions with their receipts, deposits, withdrawal leaves) and what its batch
+/// posts of it, in plain bytes (the store knows no alloy types; `evm_chain::stored` converts).
+/// Written before any receipt of it is served, so what a client saw survives kill -9.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredBlock {
+    pub number: u64,
+    pub hash: [u8; 32],
+    pub parent_hash: [u8; 32],
+    pub timestamp: u64,
+    pub fee_recipient: [u8; 20],
+    pub gas_limit: u64,
+    pub gas_used: u64,
+    pub base_fee: u64,
+    /// The batch's running receipts commitment after the block (what its hash covers).
+    pub receipts_hash: [u8; 32],
+    pub state_root: Hash,
+    /// The batch it is posted in (or being executed into), and its place among the batch's blocks.
+    pub batch: u64,
+    pub position_in_batch: u32,
+    pub deposits: Vec<StoredDeposit>,
+    /// Included transactions, in block order, with their receipts.
+    pub transactions: Vec<StoredTx>,
+    /// Sequenced transactions the STF refused, at their index in the posted block's list: with
+    /// the included sequenced ones they rebuild the block exactly as it was executed and posted.
+    pub refused: Vec<(u32, Vec<u8>)>,
+    /// Withdrawal leaves its transactions started: recipient, wei, index.
+    pub withdrawals: Vec<([u8; 20], u128, u64)>,
+    pub logs_bloom: Vec<u8>,
+    pub transactions_root: [u8; 32],
+    pub receipts_root: [u8; 32],
+    pub transactions_size: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredDeposit {
+    pub to: [u8; 20],
+    pub amount: u128,
+    pub credited: bool,
+}
+
+/// An included transaction and its receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredTx {
+    pub hash: [u8; 32],
+    /// EIP-2718 bytes.
+    pub raw: Vec<u8>,
+    pub sender: [u8; 20],
+    pub forced: bool,
+    pub success: bool,
+    pub gas_used: u64,
+    pub cumulative_gas_used: u64,
+    pub effective_gas_price: u128,
+    pub contract_address: Option<[u8; 20]>,
+    pub logs: Vec<StoredLog>,
+    pub first_log_index: u64,
+    pub output: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredLog {
+    pub address: [u8; 20],
+    pub topics: Vec<[u8; 32]>,
+    pub data: Vec<u8>,
+}
+
+/// Where an included transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct BlockTxLocation {
+    pub block: u64,
+    pub index: u32,
+}
+
+/// L2 blocks and their trie nodes, written at once.
+#[derive(Clone, Debug, Default)]
+pub struct BlockCommit {
+    pub blocks: Vec<StoredBlock>,
+    pub new_nodes: Vec<Vec<u8>>,
+}
+
 pub struct NodeDb {
     db: Database,
     /// Every trie node, in memory for the guest's preimage oracle.
@@ -135,6 +228,9 @@ impl NodeDb {
         write.open_table(MEMPOOL).map_err(failed)?;
         write.open_table(MEMPOOL_INDEX).map_err(failed)?;
         write.open_table(META).map_err(failed)?;
+        write.open_table(EVM_BLOCKS).map_err(failed)?;
+        write.open_table(EVM_BLOCK_HASHES).map_err(failed)?;
+        write.open_table(EVM_TXS).map_err(failed)?;
         write.commit().map_err(failed)?;
         let mut store = NodeDb {
             db,
@@ -258,6 +354,131 @@ impl NodeDb {
         // Runs clone the store: keep their clones cheap (what they share is the base).
         self.nodes.settle();
         Ok(())
+    }
+
+    /// Writes L2 blocks (they follow the soft head, in order) with their trie nodes and index
+    /// entries in one transaction; then adds the nodes to memory. The soft head becomes the last.
+    pub fn commit_blocks(&mut self, commit: BlockCommit) -> Result<(), StoreError> {
+        let Some(last) = commit.blocks.last().map(|block| block.number) else {
+            return Ok(());
+        };
+        let write = self.db.begin_write().map_err(failed)?;
+        {
+            let mut nodes = write.open_table(NODES).map_err(failed)?;
+            for node in &commit.new_nodes {
+                nodes
+                    .insert(program::keccak256(node).as_slice(), node.as_slice())
+                    .map_err(failed)?;
+            }
+            let mut blocks = write.open_table(EVM_BLOCKS).map_err(failed)?;
+            let mut hashes = write.open_table(EVM_BLOCK_HASHES).map_err(failed)?;
+            let mut txs = write.open_table(EVM_TXS).map_err(failed)?;
+            for block in &commit.blocks {
+                blocks
+                    .insert(block.number, encode(block)?.as_slice())
+                    .map_err(failed)?;
+                hashes
+                    .insert(block.hash.as_slice(), block.number)
+                    .map_err(failed)?;
+                for (index, tx) in block.transactions.iter().enumerate() {
+                    let location = BlockTxLocation {
+                        block: block.number,
+                        index: index as u32,
+                    };
+                    txs.insert(tx.hash.as_slice(), encode(&location)?.as_slice())
+                        .map_err(failed)?;
+                }
+            }
+            let mut meta = write.open_table(META).map_err(failed)?;
+            meta.insert(SOFT_HEAD, encode(&last)?.as_slice())
+                .map_err(failed)?;
+        }
+        write.commit().map_err(failed)?;
+        if !self.state_caching {
+            return self.load_nodes();
+        }
+        for node in &commit.new_nodes {
+            self.nodes.insert(node);
+        }
+        self.nodes.settle();
+        Ok(())
+    }
+
+    /// Removes the blocks from `first` on (soft blocks another poster's batch replaced) and their
+    /// index entries; the soft head becomes `first - 1`. Trie nodes stay (they are content
+    /// addressed and may be shared).
+    pub fn drop_blocks_from(&mut self, first: u64) -> Result<(), StoreError> {
+        let write = self.db.begin_write().map_err(failed)?;
+        {
+            let mut blocks = write.open_table(EVM_BLOCKS).map_err(failed)?;
+            let mut hashes = write.open_table(EVM_BLOCK_HASHES).map_err(failed)?;
+            let mut txs = write.open_table(EVM_TXS).map_err(failed)?;
+            let doomed: Vec<StoredBlock> = blocks
+                .range(first..)
+                .map_err(failed)?
+                .map(|entry| {
+                    let (_, bytes) = entry.map_err(failed)?;
+                    decode(bytes.value())
+                })
+                .collect::<Result<_, _>>()?;
+            for block in &doomed {
+                blocks.remove(block.number).map_err(failed)?;
+                hashes.remove(block.hash.as_slice()).map_err(failed)?;
+                for tx in &block.transactions {
+                    txs.remove(tx.hash.as_slice()).map_err(failed)?;
+                }
+            }
+            let mut meta = write.open_table(META).map_err(failed)?;
+            meta.insert(SOFT_HEAD, encode(&first.saturating_sub(1))?.as_slice())
+                .map_err(failed)?;
+        }
+        write.commit().map_err(failed)
+    }
+
+    /// The last L2 block stored (0, genesis, before any).
+    pub fn soft_head(&self) -> Result<u64, StoreError> {
+        Ok(self.meta(SOFT_HEAD)?.unwrap_or(0))
+    }
+
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(EVM_BLOCKS).map_err(failed)?;
+        table
+            .get(number)
+            .map_err(failed)?
+            .map(|bytes| decode(bytes.value()))
+            .transpose()
+    }
+
+    /// Blocks `first..` in order (what a restart rebuilds the chain from).
+    pub fn blocks_from(&self, first: u64) -> Result<Vec<StoredBlock>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(EVM_BLOCKS).map_err(failed)?;
+        let mut out = Vec::new();
+        for entry in table.range(first..).map_err(failed)? {
+            let (_, bytes) = entry.map_err(failed)?;
+            out.push(decode(bytes.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn block_number(&self, hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(EVM_BLOCK_HASHES).map_err(failed)?;
+        Ok(table
+            .get(hash.as_slice())
+            .map_err(failed)?
+            .map(|n| n.value()))
+    }
+
+    pub fn block_tx(&self, hash: &[u8; 32]) -> Result<Option<BlockTxLocation>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(EVM_TXS).map_err(failed)?;
+        table
+            .get(hash.as_slice())
+            .map_err(failed)?
+            .map(|bytes| decode(bytes.value()))
+            .transpose()
     }
 
     pub fn batch(&self, number: u64) -> Result<Option<StoredBatch>, StoreError> {

@@ -26,10 +26,12 @@
 //! | [`pool`] | admission (geth's checks and words), order, bounds |
 //! | [`simulate`] | `eth_call`, `eth_estimateGas`, revm's refusals in geth's words |
 //! | [`query`] | reads: tags, blocks, logs, state, fees |
+//! | [`stored`] | a block to the store's plain bytes and back (restart without re-execution) |
 
 pub mod pool;
 pub mod query;
 pub mod simulate;
+pub mod stored;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests;
@@ -41,7 +43,9 @@ use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Decodable2718;
 use alloy::primitives::{logs_bloom, Address, Bloom, Bytes, Log, B256};
 use program::evm::evm_stf::block::{BlockHeader, Head, BLOCK_GAS_LIMIT};
-use program::evm::evm_stf::{self, BlockList, L2Block, Outcome, Receipt, Refusal};
+use program::evm::evm_stf::{
+    self, BlockList, EvmExecution, L2Block, Outcome, Receipt, Refusal, SealedBlock,
+};
 use program::evm::{run_evm_native, EvmStateError, EvmStateReader};
 use program::ledger::{
     BatchHeader, BatchStatus, Config, DelayedMessage, Hash, RejectReason, Withdrawal,
@@ -77,6 +81,9 @@ pub enum ChainError {
     Rejected(RejectReason),
     #[error(transparent)]
     State(#[from] EvmStateError),
+    /// A block handed to [`EvmChain::import`] that is not the head's child.
+    #[error("block {number} ({hash}) does not follow the head {head}")]
+    NotTheNext { number: u64, hash: B256, head: u64 },
 }
 
 /// A block of the chain.
@@ -355,38 +362,14 @@ impl EvmChain {
             .unwrap_or_default();
         let post_state_root = execution.outputs.post_state_root;
 
-        let mut block = ChainBlock {
-            header: sealed.header,
-            hash: sealed.hash,
-            state_root: post_state_root,
-            transactions: Vec::new(),
-            deposits: Vec::new(),
-            withdrawals: execution.withdrawals.clone(),
-            logs_bloom: Bloom::ZERO,
-            transactions_root: B256::ZERO,
-            receipts_root: B256::ZERO,
-            transactions_size: 0,
-        };
+        let mut block = ChainBlock::sealed(sealed, post_state_root, execution.withdrawals.clone());
         let mut included = Vec::new();
         let mut dropped = Vec::new();
         let mut kept = Vec::new();
         for (input, receipt) in inputs.iter().zip(receipts) {
             match input {
-                Input::Deposit { to, amount } => block.deposits.push(DepositEntry {
-                    to: *to,
-                    amount: *amount,
-                    credited: receipt.outcome == Outcome::Success,
-                }),
-                Input::Forced(bytes) => {
-                    if let Some(envelope) = receipt
-                        .outcome
-                        .included()
-                        .then(|| TxEnvelope::decode_2718(&mut &bytes[..]).ok())
-                        .flatten()
-                    {
-                        block.push(envelope, receipt, true, bytes.len());
-                    }
-                }
+                Input::Deposit { to, amount } => block.push_deposit(*to, *amount, receipt),
+                Input::Forced(bytes) => block.push_if_included(bytes, receipt, true),
                 Input::Pooled(tx) => {
                     if receipt.outcome.included() {
                         block.push(tx.envelope.clone(), receipt, false, tx.raw.len());
@@ -435,6 +418,89 @@ impl EvmChain {
         self.next_batch += 1;
         self.delayed_seen += delayed.len() as u64;
         Ok(Some(info))
+    }
+
+    /// The chain from genesis and `blocks` (stored ones, in order), without executing anything:
+    /// what a restart rebuilds. `store` must hold the states the blocks end in.
+    pub fn restore(
+        chain_id: u64,
+        genesis_root: Hash,
+        genesis_head: Head,
+        store: NodeStore,
+        blocks: impl IntoIterator<Item = ChainBlock>,
+    ) -> Result<Self, ChainError> {
+        let mut chain = Self::new(chain_id, genesis_root, genesis_head, store);
+        for block in blocks {
+            chain.import(block)?;
+        }
+        Ok(chain)
+    }
+
+    /// Appends a block made elsewhere (a replayed batch, or one read back from the store); its
+    /// transactions leave the pool. The block must follow the head; `new_nodes` (its trie nodes)
+    /// are added to the chain's store.
+    ///
+    /// The chain's own block production still numbers batches by block (`next_batch`): a chain
+    /// that imports is one that follows, until production runs on the batch cursor
+    /// (`EVM_PLAN.md` (b)).
+    pub fn import_with_nodes(
+        &mut self,
+        block: ChainBlock,
+        new_nodes: &[Vec<u8>],
+    ) -> Result<(), ChainError> {
+        let head = self.latest();
+        if block.header.number != head.header.number + 1 || block.header.parent_hash != head.hash {
+            return Err(ChainError::NotTheNext {
+                number: block.header.number,
+                hash: block.hash,
+                head: head.header.number,
+            });
+        }
+        for node in new_nodes {
+            self.store.insert(node);
+        }
+        if !new_nodes.is_empty() {
+            self.store.settle();
+        }
+        let number = block.header.number;
+        for (index, tx) in block.transactions.iter().enumerate() {
+            self.pool.remove(&tx.hash);
+            self.transactions.insert(tx.hash, (number, index));
+        }
+        self.block_numbers.insert(block.hash, number);
+        self.blocks.push(block);
+        let senders: Vec<Address> = self.pool.senders().copied().collect();
+        let root = self.latest().state_root;
+        for sender in senders {
+            // A state not in the store (a caller that forgot the nodes) prunes nothing.
+            if let Ok(account) = sender_at(&self.store, root, &sender) {
+                self.pool.prune(&sender, account.nonce);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`import_with_nodes`](Self::import_with_nodes) of a block whose state the store holds.
+    pub fn import(&mut self, block: ChainBlock) -> Result<(), ChainError> {
+        self.import_with_nodes(block, &[])
+    }
+
+    /// Drops the blocks from `first` on (at least 1: genesis stays), as when another poster's
+    /// batch replaced soft blocks; the tags fall back with them. The dropped transactions are not
+    /// put back in the pool: the caller re-submits what is still waiting (the store's mempool).
+    pub fn truncate(&mut self, first: u64) {
+        let keep = usize::try_from(first.max(1))
+            .unwrap_or(usize::MAX)
+            .min(self.blocks.len());
+        for block in self.blocks.drain(keep..) {
+            self.block_numbers.remove(&block.hash);
+            for tx in &block.transactions {
+                self.transactions.remove(&tx.hash);
+            }
+        }
+        let head = self.block_number();
+        self.safe = self.safe.min(head);
+        self.finalized = self.finalized.min(head);
     }
 
     /// Marks blocks up to `number` (at most the head) safe.
@@ -498,7 +564,125 @@ fn delayed_len(message: &DelayedMessage) -> usize {
     bytes.len()
 }
 
+/// The blocks a whole batch made, as the chain serves them: what a node that did not sequence
+/// them (a validator, or a sequencer whose soft blocks lost to another poster) learns from a
+/// batch posted on L1. `delayed` are the batch's delayed messages (they lead its first block),
+/// `blocks` its sequencer section as decoded (they ran only if the batch was `Accepted`: a refused
+/// section leaves the delayed messages a block of their own), `execution` the native run of it.
+///
+/// State roots: the last block's is the batch's post-state root. The STF reports no root after
+/// the blocks before it yet (that needs the batch cursor, `EVM_PLAN.md` (b)), so they are given
+/// the batch's too: until then the state read "at" an inner block of a replayed batch is the
+/// state at the batch's end.
+pub fn batch_blocks(
+    delayed: &[DelayedMessage],
+    blocks: &[L2Block],
+    execution: &EvmExecution,
+) -> Vec<ChainBlock> {
+    let ran: &[L2Block] = if execution.outputs.status == BatchStatus::Accepted {
+        blocks
+    } else {
+        &[]
+    };
+    let post_state_root = execution.outputs.post_state_root;
+    let mut withdrawals = execution.withdrawals.iter();
+    let mut out = Vec::with_capacity(execution.blocks.len());
+    for (position, sealed) in execution.blocks.iter().enumerate() {
+        let receipts = execution
+            .receipts
+            .get(sealed.first_receipt..sealed.first_receipt + sealed.receipt_count)
+            .unwrap_or_default();
+        let own = withdrawals
+            .by_ref()
+            .take(withdrawals_started(receipts))
+            .cloned()
+            .collect();
+        let mut block = ChainBlock::sealed(sealed, post_state_root, own);
+        let pushed: &[DelayedMessage] = if position == 0 { delayed } else { &[] };
+        let sequenced = ran
+            .get(position)
+            .map(|block| block.transactions.as_slice())
+            .unwrap_or_default();
+        let mut receipts = receipts.iter();
+        for message in pushed {
+            let Some(receipt) = receipts.next() else {
+                break;
+            };
+            match message {
+                DelayedMessage::Deposit(deposit) => {
+                    block.push_deposit(Address::from(deposit.to), deposit.amount, receipt)
+                }
+                DelayedMessage::Transaction(bytes) => block.push_if_included(bytes, receipt, true),
+            }
+        }
+        for (bytes, receipt) in sequenced.iter().zip(receipts) {
+            block.push_if_included(bytes, receipt, false);
+        }
+        block.seal();
+        out.push(block);
+    }
+    out
+}
+
+/// How many withdrawal leaves the STF made of `receipts` (its rule in `evm_stf::batch`: a
+/// successful transaction's `WithdrawalInitiated` logs from the withdrawal contract, 3 topics, an
+/// amount that fits 128 bits).
+fn withdrawals_started(receipts: &[Receipt]) -> usize {
+    use program::evm::evm_stf::system::{WITHDRAWALS, WITHDRAWAL_EVENT};
+    receipts
+        .iter()
+        .filter(|receipt| receipt.outcome == Outcome::Success)
+        .flat_map(|receipt| receipt.logs.iter())
+        .filter(|log| {
+            let topics = log.data.topics();
+            log.address == WITHDRAWALS
+                && topics.len() == 3
+                && topics.first() == Some(&WITHDRAWAL_EVENT)
+                && alloy::primitives::U256::try_from_be_slice(&log.data.data)
+                    .is_some_and(|amount| u128::try_from(amount).is_ok())
+        })
+        .count()
+}
+
 impl ChainBlock {
+    /// A block the STF sealed, before its entries are pushed.
+    fn sealed(sealed: &SealedBlock, state_root: Hash, withdrawals: Vec<Withdrawal>) -> ChainBlock {
+        ChainBlock {
+            header: sealed.header,
+            hash: sealed.hash,
+            state_root,
+            transactions: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals,
+            logs_bloom: Bloom::ZERO,
+            transactions_root: B256::ZERO,
+            receipts_root: B256::ZERO,
+            transactions_size: 0,
+        }
+    }
+
+    /// Records a deposit the block applied (or refused).
+    fn push_deposit(&mut self, to: Address, amount: u128, receipt: &Receipt) {
+        self.deposits.push(DepositEntry {
+            to,
+            amount,
+            credited: receipt.outcome == Outcome::Success,
+        });
+    }
+
+    /// Adds `bytes` with its receipt if the STF included it (a refused entry is no transaction of
+    /// the block in Ethereum's sense).
+    fn push_if_included(&mut self, bytes: &[u8], receipt: &Receipt, forced: bool) {
+        if let Some(envelope) = receipt
+            .outcome
+            .included()
+            .then(|| TxEnvelope::decode_2718(&mut &bytes[..]).ok())
+            .flatten()
+        {
+            self.push(envelope, receipt, forced, bytes.len());
+        }
+    }
+
     /// The block as the STF's head (what the block after it follows).
     pub fn head(&self) -> Head {
         Head {

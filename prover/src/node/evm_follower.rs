@@ -1,0 +1,279 @@
+//! Replaying a posted EVM batch: the inbox message L1 holds, run by the EVM guest on wasmtime
+//! (what is asserted and disputed) and by the native EVM STF (what gives the blocks, receipts and
+//! withdrawals the guest does not output) side by side; the two must write the same outputs, or
+//! the node stops rather than serve a state it cannot vouch for. What it returns is what the
+//! store and the [`EvmChain`](super::evm_chain::EvmChain) need to follow the batch.
+//!
+//! Not wired into [`follower`](super::follower) yet (that still applies ledger batches): see
+//! `EVM_PLAN.md` (d) for the reconciliation with a sequencer's soft blocks.
+
+use std::time::{Duration, Instant};
+
+use program::evm::evm_stf::{BlockList, EvmExecution};
+use program::evm::run_evm_native_abi;
+use program::ledger::{BatchOutputs, Config, Hash};
+use program::{NativeAbi, NodeStore};
+
+use super::evm_chain::{batch_blocks, ChainBlock};
+use super::NodeError;
+use crate::runner::Engine;
+use crate::settlement::{PostedBatch, SettleError};
+use crate::StfGuest;
+
+/// One posted EVM batch replayed.
+#[derive(Clone, Debug)]
+pub struct EvmReplay {
+    pub number: u64,
+    /// What both engines wrote (the guest's bytes equal the native run's).
+    pub outputs: BatchOutputs,
+    /// The native run: blocks as sealed, every receipt, the withdrawal leaves.
+    pub execution: EvmExecution,
+    /// The blocks as the chain serves them (`evm_chain::batch_blocks`).
+    pub blocks: Vec<ChainBlock>,
+    /// Trie nodes the guest emitted that the store did not hold.
+    pub new_nodes: Vec<Vec<u8>>,
+    /// Wall time of the two runs side by side.
+    pub replay: Duration,
+}
+
+/// Runs `batch` on the state under `pre_state_root` (its nodes in `nodes`) with `guest` (the
+/// EVM guest, [`program::EVM_STF_WASM`]) on wasmtime and with the native STF, and gathers what
+/// it made. `Err(EnginesDisagree)` if their outputs differ in any byte.
+pub fn replay_evm(
+    guest: &StfGuest,
+    batch: &PostedBatch,
+    pre_state_root: &Hash,
+    nodes: &NodeStore,
+) -> Result<EvmReplay, NodeError> {
+    let message = batch.message(pre_state_root);
+    let abi = NativeAbi::new(message, nodes.clone());
+    let started = Instant::now();
+    let (native, wasm) = rayon::join(
+        || run_evm_native_abi(abi.clone(), &Config::default()),
+        || guest.run_abi(Engine::Native, abi.clone()),
+    );
+    let wasm = wasm.map_err(SettleError::from)?;
+    let replay = started.elapsed();
+    if wasm.outputs.to_bytes() != native.execution.outputs.to_bytes() {
+        return Err(NodeError::EnginesDisagree(batch.number));
+    }
+    // A section that does not decode was refused whole (the outputs say so): no block of it ran.
+    let sequenced = BlockList::from_bytes(&batch.transactions).unwrap_or_default();
+    let blocks = batch_blocks(&batch.delayed, &sequenced.0, &native.execution);
+    // The run's clone shares the node's settled store: what it added is the batch's.
+    let new_nodes = wasm
+        .store
+        .added()
+        .filter(|(hash, _)| !nodes.contains(hash))
+        .map(|(_, node)| node.to_vec())
+        .collect();
+    Ok(EvmReplay {
+        number: batch.number,
+        outputs: wasm.outputs,
+        execution: native.execution,
+        blocks,
+        new_nodes,
+        replay,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use alloy::eips::{BlockId, BlockNumberOrTag};
+    use alloy::primitives::{Address, TxKind, B256, U256};
+    use alloy_sol_types::SolCall;
+    use program::evm::evm_stf::block::Head;
+    use program::evm::evm_stf::system::WITHDRAWALS;
+    use program::evm::evm_stf::{GenesisAccount, L2Block};
+    use program::ledger::{BatchStatus, DelayedMessage, Deposit, RejectReason};
+
+    use super::*;
+    use crate::node::evm_chain::tests::CHAIN;
+    use crate::node::evm_chain::tests::{address, key, signed, transfer_to, tx, withdrawCall, ETH};
+    use crate::node::evm_chain::{ChainError, EvmChain};
+
+    fn balance(chain: &EvmChain, who: Address) -> U256 {
+        chain
+            .account(&who, BlockId::Number(BlockNumberOrTag::Latest))
+            .unwrap()
+            .map(|leaf| leaf.balance)
+            .unwrap_or_default()
+    }
+
+    const GENESIS_TIME: u64 = 1_700_000_000;
+
+    fn genesis() -> (Hash, NodeStore) {
+        let (root, _, store) = genesis_with_head();
+        (root, store)
+    }
+
+    fn genesis_with_head() -> (Hash, Head, NodeStore) {
+        let accounts: Vec<GenesisAccount> = (0..2)
+            .map(|i| GenesisAccount {
+                address: address(&key(i)),
+                balance: U256::from(100 * ETH),
+                ..GenesisAccount::default()
+            })
+            .collect();
+        let withdrawals = verifier::evm::artifact_deployed_bytecode("L2Withdrawals").unwrap();
+        program::evm::evm_genesis(&accounts, GENESIS_TIME, &withdrawals).unwrap()
+    }
+
+    fn posted(delayed: Vec<DelayedMessage>, transactions: Vec<u8>) -> PostedBatch {
+        PostedBatch {
+            number: 1,
+            chain_id: CHAIN,
+            first_delayed: 0,
+            delayed,
+            transactions,
+            commitment: B256::ZERO,
+            l1_block: 1,
+        }
+    }
+
+    #[test]
+    fn a_posted_batch_of_two_blocks_replays_alike_on_both_engines_into_its_blocks() {
+        let (root, genesis_head, store) = genesis_with_head();
+        let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
+        let (alice, bob) = (key(0), address(&key(1)));
+        let carol = Address::repeat_byte(0xca);
+        let l1_recipient = Address::repeat_byte(0x11);
+        let withdraw = signed(
+            &alice,
+            tx(
+                1,
+                TxKind::Call(WITHDRAWALS),
+                ETH,
+                withdrawCall {
+                    l1Recipient: l1_recipient,
+                }
+                .abi_encode(),
+                100_000,
+            ),
+        );
+        let blocks = BlockList(vec![
+            L2Block {
+                timestamp: GENESIS_TIME + 2,
+                fee_recipient: [0xfe; 20],
+                transactions: vec![transfer_to(&alice, 0, bob, 3 * ETH)],
+            },
+            L2Block {
+                timestamp: GENESIS_TIME + 4,
+                fee_recipient: [0xfe; 20],
+                // The withdrawal, then a nonce already used: refused, not in the block.
+                transactions: vec![withdraw.clone(), transfer_to(&alice, 0, bob, 1)],
+            },
+        ]);
+        let deposit = DelayedMessage::Deposit(Deposit {
+            to: carol.0 .0,
+            amount: 5 * ETH,
+        });
+        let batch = posted(vec![deposit], blocks.to_bytes());
+
+        let replay = replay_evm(&guest, &batch, &root, &store).unwrap();
+        assert_eq!(replay.outputs.status, BatchStatus::Accepted);
+        assert_eq!(replay.outputs.tx_count, 3);
+        assert_eq!(replay.outputs.withdrawal_count, 1);
+        assert_eq!(replay.blocks.len(), 2);
+        let (first, second) = (&replay.blocks[0], &replay.blocks[1]);
+        assert_eq!(first.deposits.len(), 1, "the deposit leads the first block");
+        assert!(first.deposits[0].credited);
+        assert_eq!(first.transactions.len(), 1);
+        assert!(first.withdrawals.is_empty());
+        assert_eq!(second.deposits.len(), 0);
+        assert_eq!(
+            second.transactions.len(),
+            1,
+            "the refused transaction is no transaction of the block"
+        );
+        assert_eq!(
+            second.transactions[0].hash,
+            alloy::primitives::keccak256(&withdraw)
+        );
+        assert_eq!(second.withdrawals.len(), 1);
+        assert_eq!(second.withdrawals[0].index, 1 << 32);
+        assert_eq!(second.withdrawals[0].l1_recipient, l1_recipient.0 .0);
+        assert_eq!(second.header.parent_hash, first.hash);
+        assert_eq!(second.header.number, first.header.number + 1);
+        assert_eq!(second.state_root, replay.outputs.post_state_root);
+        assert_eq!(
+            replay.blocks.iter().map(|b| b.hash).collect::<Vec<_>>(),
+            replay
+                .execution
+                .blocks
+                .iter()
+                .map(|b| b.hash)
+                .collect::<Vec<_>>()
+        );
+        // The post-state is in the store once the new nodes are added: the next batch can run.
+        let mut after = store.clone();
+        for node in &replay.new_nodes {
+            after.insert(node);
+        }
+        after.settle();
+        assert!(after.contains(&replay.outputs.post_state_root));
+        let next = PostedBatch {
+            number: 2,
+            first_delayed: 1,
+            ..posted(
+                vec![],
+                BlockList(vec![L2Block {
+                    timestamp: GENESIS_TIME + 6,
+                    fee_recipient: [0xfe; 20],
+                    transactions: vec![transfer_to(&alice, 2, carol, 1)],
+                }])
+                .to_bytes(),
+            )
+        };
+        let replay_next =
+            replay_evm(&guest, &next, &replay.outputs.post_state_root, &after).unwrap();
+        assert_eq!(replay_next.outputs.status, BatchStatus::Accepted);
+        assert_eq!(replay_next.blocks.len(), 1);
+        assert_eq!(replay_next.blocks[0].header.parent_hash, second.hash);
+        assert_eq!(replay_next.blocks[0].transactions.len(), 1);
+
+        // A follower's chain takes the replayed blocks as they are and serves their state.
+        let mut chain = EvmChain::new(CHAIN, root, genesis_head, store.clone());
+        chain
+            .import_with_nodes(replay.blocks[0].clone(), &replay.new_nodes)
+            .unwrap();
+        assert!(matches!(
+            chain.import(replay_next.blocks[0].clone()),
+            Err(ChainError::NotTheNext { number: 3, .. })
+        ));
+        chain.import(replay.blocks[1].clone()).unwrap();
+        assert_eq!(balance(&chain, bob), U256::from(103 * ETH));
+        assert_eq!(balance(&chain, carol), U256::from(5 * ETH));
+        chain
+            .import_with_nodes(replay_next.blocks[0].clone(), &replay_next.new_nodes)
+            .unwrap();
+        assert_eq!(chain.block_number(), 3);
+        assert_eq!(balance(&chain, carol), U256::from(5 * ETH + 1));
+        // Soft blocks replaced: the chain falls back and takes another block 3.
+        chain.truncate(3);
+        assert_eq!(chain.block_number(), 2);
+        assert_eq!(balance(&chain, carol), U256::from(5 * ETH));
+        assert!(chain.block(3).is_none());
+        chain.import(replay_next.blocks[0].clone()).unwrap();
+        assert_eq!(chain.block_number(), 3);
+    }
+
+    #[test]
+    fn a_section_that_does_not_decode_leaves_the_delayed_messages_a_block_of_their_own() {
+        let (root, store) = genesis();
+        let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
+        let deposit = DelayedMessage::Deposit(Deposit {
+            to: [0xca; 20],
+            amount: ETH,
+        });
+        let replay = replay_evm(&guest, &posted(vec![deposit], vec![0xff]), &root, &store).unwrap();
+        assert_eq!(
+            replay.outputs.status,
+            BatchStatus::TransactionsRefused(RejectReason::Malformed)
+        );
+        assert_eq!(replay.blocks.len(), 1);
+        assert_eq!(replay.blocks[0].deposits.len(), 1);
+        assert!(replay.blocks[0].transactions.is_empty());
+    }
+}
