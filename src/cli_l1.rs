@@ -162,7 +162,7 @@ pub fn deploy_command(args: DeployArgs) -> Result<ExitCode, String> {
     if args.out.exists() {
         return Err(format!("{} exists; not overwriting it", args.out.display()));
     }
-    let guest = StfGuest::new(program::STF_WASM).map_err(|e| e.to_string())?;
+    let guest = StfGuest::new(config.stf.wasm()).map_err(|e| e.to_string())?;
     let mut l1 = connect(&args.l1_rpc)?;
     let (deployment, settlement) =
         deploy_rollup(&mut l1, &deployer, &config, &guest).map_err(|e| e.to_string())?;

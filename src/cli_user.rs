@@ -101,11 +101,123 @@ enum Kind {
     Withdraw,
 }
 
+/// Whether the node runs the EVM (its `hb_syncStatus` says `"stf": "evm"`).
+fn runs_evm(node: &NodeClient) -> Result<bool, String> {
+    let status = call(node, "hb_syncStatus", json!([]))?;
+    Ok(status.get("stf").and_then(Value::as_str) == Some("evm"))
+}
+
+/// A hex quantity of the Ethereum JSON-RPC.
+fn quantity(value: &Value, what: &str) -> Result<u128, String> {
+    value
+        .as_str()
+        .and_then(|text| text.strip_prefix("0x"))
+        .and_then(|digits| u128::from_str_radix(digits, 16).ok())
+        .ok_or_else(|| format!("the node's {what} is not a quantity: {value}"))
+}
+
+/// The withdrawal system contract's `withdraw(address l1Recipient)` calldata.
+fn withdraw_calldata(l1_recipient: &verifier::l1::Address) -> Vec<u8> {
+    let mut data = alloy_primitives::keccak256(b"withdraw(address)")[..4].to_vec();
+    data.extend_from_slice(&[0; 12]);
+    data.extend_from_slice(l1_recipient.as_slice());
+    data
+}
+
+/// `send` and `withdraw` on an EVM rollup: an EIP-1559 transaction (a transfer of 21,000 gas, or
+/// a call of the withdrawal contract with the gas the node estimates) at the node's suggested
+/// fees, nonce `pending`; then its receipt once a block holds it (soft: not yet on L1).
+fn sign_and_send_evm(
+    node: &NodeClient,
+    key: &verifier::l1::Wallet,
+    to: verifier::l1::Address,
+    amount: u128,
+    kind: Kind,
+) -> Result<ExitCode, String> {
+    use alloy_consensus::TxEip1559;
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
+    let sender = key.address();
+    let chain_id = quantity(&call(node, "eth_chainId", json!([]))?, "chain id")? as u64;
+    let nonce = quantity(
+        &call(node, "eth_getTransactionCount", json!([hex(sender.as_slice()), "pending"]))?,
+        "nonce",
+    )? as u64;
+    let gas_price = quantity(&call(node, "eth_gasPrice", json!([]))?, "gas price")?;
+    let tip = quantity(&call(node, "eth_maxPriorityFeePerGas", json!([]))?, "priority fee")?;
+    let (target, input) = match kind {
+        Kind::Transfer => (Address::from(to.into_array()), Vec::new()),
+        Kind::Withdraw => (
+            program::evm::evm_stf::system::WITHDRAWALS,
+            withdraw_calldata(&to),
+        ),
+    };
+    let gas_limit = match kind {
+        Kind::Transfer => 21_000,
+        Kind::Withdraw => {
+            let request = json!({
+                "from": hex(sender.as_slice()),
+                "to": hex(target.as_slice()),
+                "value": format!("{amount:#x}"),
+                "input": hex(&input),
+            });
+            match node.call("eth_estimateGas", json!([request, "pending"])) {
+                Ok(gas) => quantity(&gas, "gas estimate")? as u64,
+                Err(ClientError::Rpc { code, message }) => {
+                    println!("refused: {message} (code {code})");
+                    return Ok(ExitCode::from(1));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    };
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        // Room for the base fee to double before it is mined.
+        max_fee_per_gas: gas_price.saturating_mul(2),
+        max_priority_fee_per_gas: tip,
+        to: TxKind::Call(target),
+        value: U256::from(amount),
+        input: Bytes::from(input),
+        access_list: Default::default(),
+    };
+    let raw = program::evm_workload::sign(key.key(), tx);
+    let hash = match node.call("eth_sendRawTransaction", json!([hex(&raw)])) {
+        Ok(hash) => hash.as_str().unwrap_or_default().to_string(),
+        Err(ClientError::Rpc { code, message }) => {
+            println!("refused: {message} (code {code})");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    println!("tx: {hash}");
+    println!("from: {sender}");
+    println!("nonce: {nonce}");
+    // A sequencer makes a block every few seconds: wait for it, briefly.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        let receipt = call(node, "eth_getTransactionReceipt", json!([hash]))?;
+        if !receipt.is_null() {
+            println!("block: {}", quantity(field(&receipt, "blockNumber")?, "block")?);
+            let ok = quantity(field(&receipt, "status")?, "status")? == 1;
+            println!("status: {}", if ok { "success" } else { "reverted" });
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    println!("block: pending");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn sign_and_send(args: TransferArgs, kind: Kind) -> Result<ExitCode, String> {
     let key = read_key_file(&args.key_file)?;
     let to = parse_address(&args.to).map_err(|e| format!("--to: {e}"))?;
     let amount = wei(&args.amount)?;
     let node = client(&args.rpc)?;
+    if runs_evm(&node)? {
+        return sign_and_send_evm(&node, &key, to, amount, kind);
+    }
     let status = call(&node, "hb_syncStatus", json!([]))?;
     let chain_id = number(&status, "chain_id")?;
     let sender = key.address();
@@ -143,6 +255,24 @@ pub fn withdraw(args: TransferArgs) -> Result<ExitCode, String> {
 pub fn balance(args: BalanceArgs) -> Result<ExitCode, String> {
     let address = parse_address(&args.address)?;
     let node = client(&args.rpc)?;
+    if runs_evm(&node)? {
+        let who = hex(address.as_slice());
+        let balance = call(&node, "eth_getBalance", json!([who, "latest"]))?;
+        let balance = alloy_primitives::U256::from_str_radix(
+            balance
+                .as_str()
+                .and_then(|t| t.strip_prefix("0x"))
+                .ok_or("the node's balance is not a quantity")?,
+            16,
+        )
+        .map_err(|e| format!("the node's balance: {e}"))?;
+        let nonce = call(&node, "eth_getTransactionCount", json!([who, "latest"]))?;
+        let pending = call(&node, "eth_getTransactionCount", json!([who, "pending"]))?;
+        println!("balance: {balance}");
+        println!("nonce: {}", quantity(&nonce, "nonce")?);
+        println!("pending_nonce: {}", quantity(&pending, "nonce")?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let account = call(&node, "hb_getBalance", json!([hex(address.as_slice())]))?;
     println!("balance: {}", text(&account, "balance")?);
     println!("nonce: {}", number(&account, "nonce")?);

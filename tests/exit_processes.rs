@@ -55,7 +55,7 @@ fn deploy_exits(
         anvil,
         dir,
         &format!(
-            "chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 40\nwithdrawal_delay = 5\nclock_budget = 40\nforce_inclusion_delay = {force_delay}\nsequencer_timeout = {timeout}\n"
+            "stf = \"ledger\"\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 40\nwithdrawal_delay = 5\nclock_budget = 40\nforce_inclusion_delay = {force_delay}\nsequencer_timeout = {timeout}\n"
         ),
     )
 }

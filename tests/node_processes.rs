@@ -40,7 +40,7 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     let (deployment, config) = deploy(
         &anvil,
         &dir,
-        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 40\nwithdrawal_delay = 20\nclock_budget = 40\n"),
+        &format!("stf = \"ledger\"\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 40\nwithdrawal_delay = 20\nclock_budget = 40\n"),
     );
     let sequencer = NodeProcess::spawn(
         &node_args(
@@ -281,7 +281,7 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
         &anvil,
         &dir,
         &format!(
-            "chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"
+            "stf = \"ledger\"\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"
         ),
     );
     let deployment: Deployment =

@@ -27,7 +27,12 @@
 //! large_withdrawal_delay = 86400    # the extra wait of a large withdrawal
 //! guardian_window = 86400           # after confirmation, the guardian may hold withdrawals
 //!
+//! # The state-transition function: "evm" (revm in the guest; Ethereum transactions, contracts,
+//! # the Ethereum JSON-RPC) or "ledger" (the small transfer ledger, kept as a second STF).
+//! stf = "evm"
+//!
 //! # The node's own (not part of the deployment):
+//! block_time = 2                    # seconds between the sequencer's L2 blocks (EVM), 0.05..=60
 //! enable_state_caching = true       # keep the trie's nodes in memory between batches
 //! enable_parallel_execution = true  # recover a batch's signatures on every core first
 //! ```
@@ -62,9 +67,68 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// Which state-transition function a rollup runs (its guest, genesis and node side).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stf {
+    #[default]
+    Evm,
+    Ledger,
+}
+
+impl Stf {
+    /// The guest the deployment pins and the node replays.
+    pub fn wasm(self) -> &'static [u8] {
+        match self {
+            Stf::Evm => program::EVM_STF_WASM,
+            Stf::Ledger => program::STF_WASM,
+        }
+    }
+
+    /// The state every deployment of this STF starts from (balances all come through the
+    /// bridge): the ledger's empty trie; the EVM's system contracts with block 0 at time 0 (the
+    /// STF raises block times to the head's, never lowers them, so any later time follows).
+    pub fn genesis(self) -> Result<StfGenesis, String> {
+        match self {
+            Stf::Ledger => Ok(StfGenesis {
+                root: program::EMPTY_ROOT,
+                store: program::NodeStore::new(),
+                head: None,
+            }),
+            Stf::Evm => {
+                let withdrawals = verifier::evm::artifact_deployed_bytecode("L2Withdrawals")
+                    .map_err(|e| format!("the L2Withdrawals artifact: {e}"))?;
+                let (root, head, store) = program::evm::evm_genesis(&[], 0, &withdrawals)
+                    .map_err(|e| format!("the EVM genesis: {e}"))?;
+                Ok(StfGenesis {
+                    root,
+                    store,
+                    head: Some(head),
+                })
+            }
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stf::Evm => "evm",
+            Stf::Ledger => "ledger",
+        }
+    }
+}
+
+/// A rollup's genesis state: its root, its trie nodes, and on the EVM its block 0.
+#[derive(Clone, Debug)]
+pub struct StfGenesis {
+    pub root: program::ledger::Hash,
+    pub store: program::NodeStore,
+    pub head: Option<program::evm::evm_stf::block::Head>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RollupConfig {
+    pub stf: Stf,
     pub chain_id: u64,
     pub max_transactions_per_batch: u32,
     pub state_commitment_interval: u64,
@@ -87,6 +151,8 @@ pub struct RollupConfig {
     pub withdrawal_threshold: String,
     pub large_withdrawal_delay: u64,
     pub guardian_window: u64,
+    /// Seconds between L2 blocks on an EVM rollup's sequencer.
+    pub block_time: f64,
     pub enable_state_caching: bool,
     pub enable_parallel_execution: bool,
 }
@@ -94,6 +160,7 @@ pub struct RollupConfig {
 impl Default for RollupConfig {
     fn default() -> Self {
         RollupConfig {
+            stf: Stf::Evm,
             chain_id: 1,
             max_transactions_per_batch: GUEST_MAX_TRANSACTIONS,
             state_commitment_interval: 300,
@@ -114,6 +181,7 @@ impl Default for RollupConfig {
             withdrawal_threshold: "100000000000000000000".into(),
             large_withdrawal_delay: 86_400,
             guardian_window: 86_400,
+            block_time: 2.0,
             enable_state_caching: true,
             enable_parallel_execution: true,
         }
@@ -145,6 +213,12 @@ impl RollupConfig {
     /// The rules the contracts and the guest would refuse anyway, caught with their names.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |why: String| Err(ConfigError::Invalid(why));
+        if !(0.05..=60.0).contains(&self.block_time) {
+            return invalid(format!(
+                "block_time = {} must be 0.05..=60 seconds",
+                self.block_time
+            ));
+        }
         if self.max_transactions_per_batch == 0
             || self.max_transactions_per_batch > GUEST_MAX_TRANSACTIONS
         {

@@ -19,8 +19,10 @@ use verifier::settlement::contracts::Deployment;
 
 pub const PERIOD: u64 = 100;
 
+/// The transfer ledger's rollup: the node tests written for it run it as the second STF.
 pub fn config() -> RollupConfig {
     RollupConfig {
+        stf: prover::config::Stf::Ledger,
         chain_id: 77,
         state_commitment_interval: 1,
         fraud_proof_timeout: PERIOD,

@@ -259,7 +259,7 @@ pub fn deploy_short(anvil: &Anvil, dir: &Path, period: u64, budget: u64) -> (Pat
     deploy(
         anvil,
         dir,
-        &format!("chain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = {period}\nwithdrawal_delay = 10\nclock_budget = {budget}\n"),
+        &format!("stf = \"ledger\"\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = {period}\nwithdrawal_delay = 10\nclock_budget = {budget}\n"),
     )
 }
 

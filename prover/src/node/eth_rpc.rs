@@ -119,7 +119,7 @@ fn call_error(error: CallError) -> ErrorObjectOwned {
     }
 }
 
-fn submit_error(error: SubmitError) -> ErrorObjectOwned {
+pub fn submit_error(error: SubmitError) -> ErrorObjectOwned {
     server_error(error)
 }
 

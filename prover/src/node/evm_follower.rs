@@ -4,20 +4,29 @@
 //! the node stops rather than serve a state it cannot vouch for. What it returns is what the
 //! store and the [`EvmChain`](super::evm_chain::EvmChain) need to follow the batch.
 //!
-//! Not wired into [`follower`](super::follower) yet (that still applies ledger batches): see
-//! `EVM_PLAN.md` (d) for the reconciliation with a sequencer's soft blocks.
+//! [`apply_next`] follows L1 with it. A posted batch's blocks are compared with the soft blocks the
+//! node holds at their numbers (a block does not depend on its batch, `evm_stf::block`): equal,
+//! as for a sequencer's own batch, they become `safe`; different (another poster's batch, or a
+//! validator's first sight of them) they replace the soft blocks from there on, whose
+//! transactions go back to the pool.
 
 use std::time::{Duration, Instant};
 
+use alloy::primitives::B256;
 use program::evm::evm_stf::{BlockList, EvmExecution};
 use program::evm::run_evm_native_abi;
 use program::ledger::{BatchOutputs, Config, Hash};
 use program::{NativeAbi, NodeStore};
+use verifier::l1::L1;
 
-use super::evm_chain::{batch_blocks, ChainBlock};
+use super::eth_rpc::{lock_chain, SharedChain};
+use super::evm_chain::{batch_blocks, withdrawals_of, ChainBlock};
+use super::follower::Applied;
+use super::state::{lock_state, Shared};
+use super::store::{BatchCommit, BlockCommit, Head, StoredBatch, StoredWithdrawal};
 use super::NodeError;
 use crate::runner::Engine;
-use crate::settlement::{PostedBatch, SettleError};
+use crate::settlement::{rebuild_batch, withdrawal_proof_of, L1Log, PostedBatch, SettleError};
 use crate::StfGuest;
 
 /// One posted EVM batch replayed.
@@ -75,6 +84,162 @@ pub fn replay_evm(
         new_nodes,
         replay,
     })
+}
+
+/// Applies the next batch `log` holds after the store's head, if there is one (module docs).
+/// The replay runs outside the locks; the reconciliation takes the node's, then the chain's.
+/// Returns also the alert to raise when soft blocks were replaced.
+pub fn apply_next(
+    state: &Shared,
+    chain: &SharedChain,
+    l1: &mut dyn L1,
+    log: &L1Log,
+    guest: &StfGuest,
+) -> Result<Option<(Applied, Option<String>)>, NodeError> {
+    let (head, nodes, safe) = {
+        let node = lock_state(state);
+        (
+            node.db.head()?,
+            node.db.nodes().clone(),
+            node.db.safe_block()?,
+        )
+    };
+    if head.batch >= log.batch_count() {
+        return Ok(None);
+    }
+    let number = head.batch + 1;
+    let batch = rebuild_batch(l1, log, number)
+        .map_err(|e| NodeError::Unreadable(number, e.to_string()))?;
+    let replay = replay_evm(guest, &batch, &head.state_root, &nodes)?;
+    let withdrawals = stored_withdrawals(&replay);
+    let last_block = safe + replay.blocks.len() as u64;
+    let consumed: Vec<Hash> = replay
+        .blocks
+        .iter()
+        .flat_map(|block| block.transactions.iter().map(|tx| tx.hash.0))
+        .collect();
+    let transactions = replay
+        .blocks
+        .iter()
+        .map(|block| block.transactions.len())
+        .sum();
+
+    let mut node = lock_state(state);
+    let mut chain = lock_chain(chain);
+    let agrees = replay.blocks.iter().zip(safe + 1..).all(|(block, at)| {
+        chain.block(at).map(|soft| soft.hash) == Some(block.hash)
+    });
+    let mut alert = None;
+    let mut returning = Vec::new();
+    if !agrees {
+        if chain.block_number() > safe {
+            alert = Some(format!(
+                "batch {number} replaced soft blocks {}..={}: their transactions go back to the pool",
+                safe + 1,
+                chain.block_number()
+            ));
+        }
+        for at in safe + 1..=chain.block_number() {
+            if let Some(block) = chain.block(at) {
+                returning.extend(block.posted.sequenced.iter().cloned());
+            }
+        }
+        chain.truncate(safe + 1);
+        node.db.drop_blocks_from(safe + 1)?;
+        node.db.commit_blocks(BlockCommit {
+            blocks: replay.blocks.iter().map(ChainBlock::to_stored).collect(),
+            new_nodes: replay.new_nodes.clone(),
+        })?;
+        let mut new_nodes = replay.new_nodes.as_slice();
+        for block in replay.blocks.iter().cloned() {
+            chain
+                .import_with_nodes(block, new_nodes)
+                .map_err(|e| NodeError::Game(format!("importing batch {number}'s blocks: {e}")))?;
+            new_nodes = &[];
+        }
+    }
+    node.db.commit_batch(BatchCommit {
+        batch: Some(StoredBatch {
+            number,
+            message: batch.message(&head.state_root),
+            outputs: replay.outputs.to_bytes().to_vec(),
+            receipts: replay
+                .execution
+                .receipts
+                .iter()
+                .map(|r| r.outcome.code())
+                .collect(),
+            l1_block: batch.l1_block,
+        }),
+        head: Head {
+            batch: number,
+            state_root: replay.outputs.post_state_root,
+        },
+        new_nodes: replay.new_nodes,
+        receipts: Vec::new(),
+        withdrawals,
+        consumed,
+        l1_cursor: batch.l1_block,
+        last_block: Some(last_block),
+    })?;
+    chain.set_safe(last_block);
+    for raw in returning {
+        // Whatever the new state still takes; the rest is gone as it would be on any chain.
+        let _ = chain.submit(&raw);
+    }
+    Ok(Some((
+        Applied {
+            number,
+            delayed: batch.delayed.len(),
+            transactions,
+            state_root: replay.outputs.post_state_root,
+            replay: replay.replay,
+        },
+        alert,
+    )))
+}
+
+/// The batch's withdrawals with their outbox proofs, keyed by the transaction that started them:
+/// a transaction's first under its hash, its `k`-th (from 1) under `keccak256(hash ‖ k)`
+/// ([`withdrawal_key`]).
+fn stored_withdrawals(replay: &EvmReplay) -> Vec<(Hash, StoredWithdrawal)> {
+    let execution = &replay.execution;
+    let mut started: Vec<(B256, usize)> = Vec::new();
+    for receipt in &execution.receipts {
+        for k in 0..withdrawals_of(receipt) {
+            started.push((receipt.tx_hash, k));
+        }
+    }
+    execution
+        .withdrawals
+        .iter()
+        .zip(started)
+        .enumerate()
+        .filter_map(|(position, (w, (tx, k)))| {
+            let proof = withdrawal_proof_of(&execution.withdrawals, position)?;
+            Some((
+                withdrawal_key(&tx.0, k),
+                StoredWithdrawal {
+                    batch: replay.number,
+                    l1_recipient: w.l1_recipient,
+                    amount: w.amount,
+                    index: w.index,
+                    position: position as u32,
+                    proof: proof.siblings.iter().map(|s| s.0).collect(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Where the store keeps the `k`-th (from 0) withdrawal transaction `tx` started.
+pub fn withdrawal_key(tx: &Hash, k: usize) -> Hash {
+    if k == 0 {
+        return *tx;
+    }
+    let mut preimage = tx.to_vec();
+    preimage.extend_from_slice(&(k as u64).to_be_bytes());
+    program::keccak256(&preimage)
 }
 
 #[cfg(test)]

@@ -235,6 +235,7 @@ fn replay_with(
         // Posted means no longer waiting, whatever the receipt says.
         consumed: hashes.into_iter().flatten().collect(),
         l1_cursor: batch.l1_block,
+        last_block: None,
     };
     Ok((
         commit,

@@ -32,6 +32,7 @@ pub mod eth_api;
 pub mod eth_rpc;
 pub mod evm_chain;
 pub mod evm_follower;
+pub mod evm_node;
 pub mod follower;
 pub mod l1_server;
 pub mod mempool;

@@ -1,13 +1,18 @@
 //! The node's JSON-RPC 2.0 interface over HTTP (jsonrpsee). Every node serves the reads; a
 //! sequencer also takes signed transactions into its mempool, durable before it answers.
 //!
+//! On an EVM rollup the node serves Ethereum's JSON-RPC ([`eth_rpc`](super::eth_rpc), with
+//! `eth_sendRawTransaction` durable before it answers: [`evm_node`](super::evm_node)) and, of
+//! these, `hb_getWithdrawal` (with every withdrawal of the transaction under `withdrawals`),
+//! `hb_latestBatch` and `hb_syncStatus` (`stf` says which); on the ledger, all of them.
+//!
 //! | method | params | result |
 //! |---|---|---|
 //! | `hb_getBalance` | address (0x + 40 hex) | `{"balance": "<wei, decimal>", "nonce": n, "pending_nonce": n}` at the head (`pending_nonce` counts the mempool) |
 //! | `hb_getReceipt` | transaction hash | `{"batch", "position", "status"}` or `null` |
 //! | `hb_getWithdrawal` | transaction hash | `{"batch", "recipient", "amount", "index", "position", "proof"}` or `null` (`proof`: the outbox siblings, leaf up) |
 //! | `hb_latestBatch` | — | `{"batch", "state_root", "assertion", "assertion_batch", "assertion_status", "confirmed_assertion", "confirmed_batch"}` |
-//! | `hb_syncStatus` | — | `{"chain_id", "sequencer", "batch", "l1_cursor", "l1_batches", "mempool"}` |
+//! | `hb_syncStatus` | — | `{"chain_id", "stf", "sequencer", "batch", "l1_cursor", "l1_batches", "mempool"}` (EVM: also `"block"`, `"safe_block"`) |
 //! | `hb_sendTransaction` | encoded transaction (0x + hex) | its hash; on a sequencer, or a validator standing in for a silent one (`sequencer` in `hb_syncStatus`) |
 //!
 //! Errors: the standard JSON-RPC codes for malformed JSON (-32700), unknown methods (-32601) and
@@ -24,7 +29,9 @@ use program::ledger::Hash;
 use serde_json::{json, Value};
 
 use super::admission::{Admissions, NotAdmitted};
+use super::eth_rpc::{lock_chain, SharedChain};
 use super::state::{lock_state, Shared};
+use super::store::StoredWithdrawal;
 
 /// The largest request body accepted: a batch call of a few hundred transactions.
 pub const MAX_BODY_BYTES: u32 = 256 * 1024;
@@ -37,6 +44,8 @@ pub const NOT_A_SEQUENCER: i32 = -32004;
 pub struct Context {
     pub state: Shared,
     pub admissions: Admissions,
+    /// The L2 chain, on an EVM rollup.
+    pub chain: Option<SharedChain>,
 }
 
 fn invalid(what: &str) -> ErrorObjectOwned {
@@ -74,7 +83,65 @@ fn fixed<const N: usize>(params: &Params, what: &str) -> Result<[u8; N], ErrorOb
 pub fn module(
     context: Context,
 ) -> Result<RpcModule<Context>, jsonrpsee::core::RegisterMethodError> {
+    let evm = context.chain.is_some();
     let mut module = RpcModule::new(context);
+    if !evm {
+        ledger_methods(&mut module)?;
+    }
+    module.register_method("hb_getWithdrawal", |params, context, _| {
+        let state = &context.state;
+        let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
+        let node = lock_state(state);
+        if context.chain.is_some() {
+            return super::evm_node::withdrawals_answer(&node.db, &tx);
+        }
+        let withdrawal = node.db.withdrawal(&tx).map_err(store_failed)?;
+        Ok::<Value, ErrorObjectOwned>(match withdrawal {
+            Some(w) => withdrawal_json(&w),
+            None => Value::Null,
+        })
+    })?;
+    module.register_method("hb_latestBatch", |_, context, _| {
+        let state = &context.state;
+        let node = lock_state(state);
+        let head = node.db.head().map_err(store_failed)?;
+        let l1 = &node.l1;
+        Ok::<Value, ErrorObjectOwned>(json!({
+            "batch": head.batch,
+            "state_root": hex(&head.state_root),
+            "assertion": l1.latest_assertion,
+            "assertion_batch": l1.latest_assertion_batch,
+            "assertion_status": l1.latest_assertion_status,
+            "confirmed_assertion": l1.confirmed_assertion,
+            "confirmed_batch": l1.confirmed_batch,
+        }))
+    })?;
+    module.register_method("hb_syncStatus", |_, context, _| {
+        let state = &context.state;
+        let node = lock_state(state);
+        let head = node.db.head().map_err(store_failed)?;
+        let mut status = json!({
+            "chain_id": node.chain_id,
+            "stf": if context.chain.is_some() { "evm" } else { "ledger" },
+            "sequencer": node.accepts_transactions,
+            "batch": head.batch,
+            "l1_cursor": node.db.l1_cursor().map_err(store_failed)?,
+            "l1_batches": node.l1.posted_batches,
+            "mempool": node.db.mempool_len().map_err(store_failed)?,
+        });
+        if let Some(chain) = &context.chain {
+            status["block"] = json!(lock_chain(chain).block_number());
+            status["safe_block"] = json!(node.db.safe_block().map_err(store_failed)?);
+        }
+        Ok::<Value, ErrorObjectOwned>(status)
+    })?;
+    Ok(module)
+}
+
+/// The ledger's own methods: balances, receipts and transactions in its encoding.
+fn ledger_methods(
+    module: &mut RpcModule<Context>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     module.register_method("hb_getBalance", |params, context, _| {
         let state = &context.state;
         let address: [u8; 20] = fixed(&params, "an address, 0x + 40 hex digits")?;
@@ -101,51 +168,6 @@ pub fn module(
             None => Value::Null,
         })
     })?;
-    module.register_method("hb_getWithdrawal", |params, context, _| {
-        let state = &context.state;
-        let tx: Hash = fixed(&params, "a transaction hash, 0x + 64 hex digits")?;
-        let node = lock_state(state);
-        let withdrawal = node.db.withdrawal(&tx).map_err(store_failed)?;
-        Ok::<Value, ErrorObjectOwned>(match withdrawal {
-            Some(w) => json!({
-                "batch": w.batch,
-                "recipient": hex(&w.l1_recipient),
-                "amount": w.amount.to_string(),
-                "index": w.index,
-                "position": w.position,
-                "proof": w.proof.iter().map(|s| hex(s)).collect::<Vec<_>>(),
-            }),
-            None => Value::Null,
-        })
-    })?;
-    module.register_method("hb_latestBatch", |_, context, _| {
-        let state = &context.state;
-        let node = lock_state(state);
-        let head = node.db.head().map_err(store_failed)?;
-        let l1 = &node.l1;
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "batch": head.batch,
-            "state_root": hex(&head.state_root),
-            "assertion": l1.latest_assertion,
-            "assertion_batch": l1.latest_assertion_batch,
-            "assertion_status": l1.latest_assertion_status,
-            "confirmed_assertion": l1.confirmed_assertion,
-            "confirmed_batch": l1.confirmed_batch,
-        }))
-    })?;
-    module.register_method("hb_syncStatus", |_, context, _| {
-        let state = &context.state;
-        let node = lock_state(state);
-        let head = node.db.head().map_err(store_failed)?;
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "chain_id": node.chain_id,
-            "sequencer": node.accepts_transactions,
-            "batch": head.batch,
-            "l1_cursor": node.db.l1_cursor().map_err(store_failed)?,
-            "l1_batches": node.l1.posted_batches,
-            "mempool": node.db.mempool_len().map_err(store_failed)?,
-        }))
-    })?;
     module.register_async_method("hb_sendTransaction", |params, context, _| async move {
         let text: String = params
             .one()
@@ -170,18 +192,48 @@ pub fn module(
             Err(other) => Err(store_failed(other)),
         }
     })?;
-    Ok(module)
+    Ok(())
+}
+
+/// A withdrawal as `hb_getWithdrawal` gives it.
+pub fn withdrawal_json(w: &StoredWithdrawal) -> Value {
+    json!({
+        "batch": w.batch,
+        "recipient": hex(&w.l1_recipient),
+        "amount": w.amount.to_string(),
+        "index": w.index,
+        "position": w.position,
+        "proof": w.proof.iter().map(|s| hex(s)).collect::<Vec<_>>(),
+    })
 }
 
 /// Serves `state` on `addr` (port 0: any free one); the bound address and the handle that stops it.
-/// A sequencer's node also starts the mempool's committer (it stops with the server).
-pub async fn serve(addr: SocketAddr, state: Shared) -> Result<(SocketAddr, ServerHandle), String> {
+/// A sequencer's node also starts the mempool's committer (it stops with the server). With
+/// `chain` (an EVM rollup) the Ethereum JSON-RPC is served beside the `hb_*` methods.
+pub async fn serve(
+    addr: SocketAddr,
+    state: Shared,
+    chain: Option<SharedChain>,
+) -> Result<(SocketAddr, ServerHandle), String> {
     // Every node can take transactions: a validator does once the sequencer is gone.
     let admissions = Admissions::start(state.clone())
         .map_err(|e| format!("cannot start the mempool committer: {e}"))?
         .0;
-    let module = module(Context { state, admissions }).map_err(|e| e.to_string())?;
-    super::eth_api::serve(addr, module, MAX_BODY_BYTES).await
+    let mut module = module(Context {
+        state: state.clone(),
+        admissions,
+        chain: chain.clone(),
+    })
+    .map_err(|e| e.to_string())?;
+    let max_body = match &chain {
+        Some(chain) => {
+            let eth = super::evm_node::eth_module(state, chain.clone()).map_err(|e| e.to_string())?;
+            module.merge(eth).map_err(|e| e.to_string())?;
+            super::eth_rpc::MAX_BODY_BYTES
+        }
+        None => MAX_BODY_BYTES,
+    };
+    super::eth_api::serve(addr, module, max_body).await
 }
 
 #[cfg(test)]
@@ -226,7 +278,7 @@ mod tests {
         }));
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (addr, handle) = runtime
-            .block_on(serve("127.0.0.1:0".parse().unwrap(), state.clone()))
+            .block_on(serve("127.0.0.1:0".parse().unwrap(), state.clone(), None))
             .unwrap();
 
         let balance = call(addr, "hb_getBalance", json!([hex(&address_of(&alice))]));

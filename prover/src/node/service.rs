@@ -20,6 +20,9 @@ use verifier::l1::{Wallet, L1, U256};
 use verifier::settlement::contracts::{view, Deployment, Rollup};
 
 use super::chain::{self, unix_now};
+use super::eth_rpc::{lock_chain, SharedChain};
+use super::evm_follower;
+use super::evm_node::{restore_chain, EvmNode};
 use super::duties::{Action, Duties, Fault};
 use super::follower::{apply_next, posted_batches, readmit, Applied, SignatureCache};
 use super::mempool::Pending;
@@ -27,10 +30,10 @@ use super::player::{Played, Player};
 use super::rpc;
 use super::sequencer::{may_post, post_next_batch, Posted};
 use super::state::{lock_state, L1Summary, NodeState, Shared};
-use super::store::Head;
+use super::store::{BatchCommit, Head};
 use super::{NodeDb, NodeError};
-use crate::config::RollupConfig;
-use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening, L1Log};
+use crate::config::{RollupConfig, Stf};
+use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening, pending_delayed, L1Log};
 use crate::StfGuest;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +100,8 @@ pub struct Node {
     last_post: Instant,
     /// The alert the following stopped at, already raised.
     stuck_on: Option<String>,
+    /// On an EVM rollup: the L2 chain, its block producer and the posting of its blocks.
+    evm: Option<EvmNode>,
     rpc_addr: SocketAddr,
     rpc: ServerHandle,
     // Serves the RPC; dropped (and its threads stopped) with the node.
@@ -111,7 +116,9 @@ impl Node {
     /// Opens the store in `data_dir/node`, checks it against L1 and starts the RPC server.
     pub fn start(options: NodeOptions, l1: &mut dyn L1) -> Result<Node, NodeError> {
         options.config.validate().map_err(setup("--config"))?;
-        let guest = StfGuest::new(program::STF_WASM).map_err(setup("loading the STF guest"))?;
+        let stf = options.config.stf;
+        let guest = StfGuest::new(stf.wasm()).map_err(setup("loading the STF guest"))?;
+        let genesis = stf.genesis().map_err(NodeError::Setup)?;
         let rollup = options.deployment.rollup;
         let chain_id = view(l1, rollup, Rollup::chainIdCall {})?;
         if chain_id != options.config.chain_id {
@@ -121,19 +128,31 @@ impl Node {
             )));
         }
         let genesis_root = genesis_assertion(l1, &options.deployment)?.post_state_root()?;
-        if genesis_root != program::EMPTY_ROOT {
-            return Err(NodeError::Setup(
-                "the deployment's genesis state is not empty: this node only follows rollups whose balances all come through the bridge".into(),
-            ));
+        if genesis_root != genesis.root {
+            return Err(NodeError::Setup(format!(
+                "the deployment's genesis state is not the {} rollup's (config key stf): this node only follows rollups whose balances all come through the bridge",
+                stf.name()
+            )));
         }
         let mut db = NodeDb::open(&options.data_dir.join("node"))?
             .with_state_caching(options.config.enable_state_caching);
         if db.head()? == Head::default() {
-            db.set_head(Head {
-                batch: 0,
-                state_root: genesis_root,
+            let l1_cursor = db.l1_cursor()?;
+            db.commit_batch(BatchCommit {
+                head: Head {
+                    batch: 0,
+                    state_root: genesis_root,
+                },
+                new_nodes: genesis.store.iter().map(|(_, node)| node.to_vec()).collect(),
+                l1_cursor,
+                ..BatchCommit::default()
             })?;
         }
+        let chain: Option<SharedChain> = match stf {
+            Stf::Evm => Some(Arc::new(Mutex::new(restore_chain(&db, chain_id, &genesis)?))),
+            Stf::Ledger => None,
+        };
+        let safe_block = db.safe_block()?;
         let mut node = NodeState {
             db,
             chain_id,
@@ -153,11 +172,20 @@ impl Node {
             .build()
             .map_err(setup("starting the RPC runtime"))?;
         let (rpc_addr, rpc) = runtime
-            .block_on(rpc::serve(options.rpc_addr, state.clone()))
+            .block_on(rpc::serve(options.rpc_addr, state.clone(), chain.clone()))
             .map_err(NodeError::Setup)?;
         let initial = initial_opening(&guest)?;
         let interval = Duration::from_secs(options.config.state_commitment_interval);
-        let signatures = if options.config.enable_parallel_execution {
+        let evm = chain.map(|chain| {
+            let mut evm = EvmNode::new(chain, safe_block, options.wallet.address());
+            evm.start_producer(
+                state.clone(),
+                Duration::from_secs_f64(options.config.block_time),
+            );
+            evm
+        });
+        // Signatures recovered ahead are the ledger's (the EVM guest recovers through the host).
+        let signatures = if options.config.enable_parallel_execution && evm.is_none() {
             SignatureCache::On
         } else {
             SignatureCache::Off
@@ -186,6 +214,7 @@ impl Node {
             interval,
             last_post: Instant::now(),
             stuck_on: None,
+            evm,
             rpc_addr,
             rpc,
             _runtime: runtime,
@@ -222,7 +251,12 @@ impl Node {
         self.catch_up(l1, &mut turn, progress);
         let may_post = self.may_post(l1)?;
         lock_state(&self.state).accepts_transactions = may_post;
-        if may_post && self.post_due()? {
+        if let Some(evm) = &self.evm {
+            turn.alerts.extend(evm.take_failure());
+        }
+        if may_post && self.evm.is_some() {
+            self.post_blocks(l1, &mut turn, progress)?;
+        } else if may_post && self.post_due()? {
             self.last_post = Instant::now();
             let censored = match self.duties.fault {
                 Some(Fault::Censor(address)) => Some(address),
@@ -246,6 +280,14 @@ impl Node {
         }
         let view = chain::read(l1, &self.log)?;
         let summary = summarize(&view, self.log.batch_count());
+        if let Some(evm) = &self.evm {
+            let finalized = lock_state(&self.state)
+                .db
+                .batch_last_block(summary.confirmed_batch)?;
+            if let Some(finalized) = finalized {
+                lock_chain(&evm.chain).set_finalized(finalized);
+            }
+        }
         lock_state(&self.state).l1 = summary;
         turn.actions = self.duties.perform(&self.state, l1, &self.guest, &view)?;
         let nodes = lock_state(&self.state).db.nodes().clone();
@@ -265,7 +307,19 @@ impl Node {
     /// once for as long as it lasts; the duties and games on everything else go on.
     fn catch_up(&mut self, l1: &mut dyn L1, turn: &mut Turn, progress: &mut dyn FnMut(&Applied)) {
         loop {
-            match apply_next(&self.state, l1, &self.log, &self.guest, self.signatures) {
+            let next = match &self.evm {
+                Some(evm) => {
+                    evm_follower::apply_next(&self.state, &evm.chain, l1, &self.log, &self.guest)
+                        .map(|applied| {
+                            applied.map(|(applied, alert)| {
+                                turn.alerts.extend(alert);
+                                applied
+                            })
+                        })
+                }
+                None => apply_next(&self.state, l1, &self.log, &self.guest, self.signatures),
+            };
+            match next {
                 Ok(Some(applied)) => {
                     self.stuck_on = None;
                     progress(&applied);
@@ -284,6 +338,35 @@ impl Node {
         }
     }
 
+    /// An EVM rollup's posting (`evm_node`): the unposted blocks when due, then a block for the
+    /// delayed messages pending on L1; each batch then applied from L1 at once.
+    fn post_blocks(
+        &mut self,
+        l1: &mut dyn L1,
+        turn: &mut Turn,
+        progress: &mut dyn FnMut(&Applied),
+    ) -> Result<(), NodeError> {
+        let Some(evm) = self.evm.as_mut() else {
+            return Ok(());
+        };
+        let interval_passed = self.last_post.elapsed() >= self.interval;
+        let due = evm.post_due(&self.state, interval_passed)?;
+        let delayed_waiting =
+            interval_passed && !pending_delayed(l1, &self.log, usize::MAX)?.is_empty();
+        if !due && !delayed_waiting {
+            return Ok(());
+        }
+        self.last_post = Instant::now();
+        let max_transactions = self.max_transactions;
+        match evm.post(&self.state, l1, &self.duties.wallet, &self.log, max_transactions) {
+            Ok(posted) => turn.posted = posted,
+            Err(error) => turn.alerts.push(format!("posting blocks: {error}")),
+        }
+        self.log.sync(l1)?;
+        self.catch_up(l1, turn, progress);
+        Ok(())
+    }
+
     /// The sequencer posts; a validator only once the sequencer has been silent past the
     /// inbox's timeout (then it carries the chain).
     fn may_post(&self, l1: &mut dyn L1) -> Result<bool, NodeError> {
@@ -300,9 +383,17 @@ impl Node {
         Ok(waiting >= self.max_transactions as u64 || self.last_post.elapsed() >= self.interval)
     }
 
-    /// Stops the RPC server.
-    pub fn stop(self) {
+    /// Stops the block producer and the RPC server.
+    pub fn stop(mut self) {
+        if let Some(evm) = self.evm.as_mut() {
+            evm.stop();
+        }
         let _ = self.rpc.stop();
+    }
+
+    /// The L2 chain, on an EVM rollup.
+    pub fn evm_chain(&self) -> Option<&SharedChain> {
+        self.evm.as_ref().map(|evm| &evm.chain)
     }
 }
 
@@ -355,7 +446,7 @@ pub fn open_embedded(
     }
     follow_wall_clock(&mut l1)?;
     l1.set_balance(deployer.address(), U256::from(EMBEDDED_FUNDING))?;
-    let guest = StfGuest::new(program::STF_WASM).map_err(setup("loading the STF guest"))?;
+    let guest = StfGuest::new(config.stf.wasm()).map_err(setup("loading the STF guest"))?;
     let (deployment, _) = deploy_rollup(&mut l1, deployer, config, &guest)?;
     let json = serde_json::to_string_pretty(&deployment).map_err(setup("deployment"))?;
     // Written whole or not at all: a crash mid-write must not leave half a file.

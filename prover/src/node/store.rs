@@ -41,12 +41,16 @@ const EVM_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("evm_blocks
 const EVM_BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("evm_block_hashes");
 /// transaction hash → [`BlockTxLocation`] (included transactions only).
 const EVM_TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("evm_txs");
+/// EVM batch number -> the last L2 block it made.
+const EVM_BATCH_BLOCKS: TableDefinition<u64, u64> = TableDefinition::new("evm_batch_blocks");
 
 const HEAD: &str = "head";
 const L1_CURSOR: &str = "l1_cursor";
 const NEXT_ARRIVAL: &str = "next_arrival";
 /// The last L2 block stored (the sequencer's soft head; a validator's last replayed block).
 const SOFT_HEAD: &str = "soft_head";
+/// The last L2 block of the last batch applied from L1 (`safe`).
+const SAFE_BLOCK: &str = "safe_block";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -122,6 +126,8 @@ pub struct BatchCommit {
     /// Mempool transactions the batch included (or refused for good).
     pub consumed: Vec<Hash>,
     pub l1_cursor: u64,
+    /// On the EVM: the last L2 block the batch made (it becomes `safe`).
+    pub last_block: Option<u64>,
 }
 
 /// An L2 block of the EVM chain as the node keeps it: everything the Ethereum JSON-RPC serves of
@@ -138,24 +144,30 @@ pub struct StoredBlock {
     pub gas_limit: u64,
     pub gas_used: u64,
     pub base_fee: u64,
-    /// The batch's running receipts commitment after the block (what its hash covers).
+    /// The receipts commitment over the block's entries (what its hash covers).
     pub receipts_hash: [u8; 32],
     pub state_root: Hash,
-    /// The batch it is posted in (or being executed into), and its place among the batch's blocks.
-    pub batch: u64,
-    pub position_in_batch: u32,
     pub deposits: Vec<StoredDeposit>,
     /// Included transactions, in block order, with their receipts.
     pub transactions: Vec<StoredTx>,
-    /// Sequenced transactions the STF refused, at their index in the posted block's list: with
-    /// the included sequenced ones they rebuild the block exactly as it was executed and posted.
-    pub refused: Vec<(u32, Vec<u8>)>,
+    /// What its batch carries of it: the delayed messages it opened with (then it is the first
+    /// block of its batch) and every sequenced transaction as executed, refused ones included.
+    pub delayed: Vec<StoredDelayed>,
+    pub sequenced: Vec<Vec<u8>>,
     /// Withdrawal leaves its transactions started: recipient, wei, index.
     pub withdrawals: Vec<([u8; 20], u128, u64)>,
     pub logs_bloom: Vec<u8>,
     pub transactions_root: [u8; 32],
     pub receipts_root: [u8; 32],
     pub transactions_size: u64,
+}
+
+/// A delayed message: a deposit (`transaction` empty) or a forced transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredDelayed {
+    pub to: [u8; 20],
+    pub amount: u128,
+    pub transaction: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -231,6 +243,7 @@ impl NodeDb {
         write.open_table(EVM_BLOCKS).map_err(failed)?;
         write.open_table(EVM_BLOCK_HASHES).map_err(failed)?;
         write.open_table(EVM_TXS).map_err(failed)?;
+        write.open_table(EVM_BATCH_BLOCKS).map_err(failed)?;
         write.commit().map_err(failed)?;
         let mut store = NodeDb {
             db,
@@ -341,6 +354,12 @@ impl NodeDb {
             let mut meta = write.open_table(META).map_err(failed)?;
             meta.insert(HEAD, encode(&commit.head)?.as_slice())
                 .map_err(failed)?;
+            if let (Some(last), Some(batch)) = (commit.last_block, &commit.batch) {
+                meta.insert(SAFE_BLOCK, encode(&last)?.as_slice())
+                    .map_err(failed)?;
+                let mut ends = write.open_table(EVM_BATCH_BLOCKS).map_err(failed)?;
+                ends.insert(batch.number, last).map_err(failed)?;
+            }
             meta.insert(L1_CURSOR, encode(&commit.l1_cursor)?.as_slice())
                 .map_err(failed)?;
         }
@@ -433,6 +452,18 @@ impl NodeDb {
                 .map_err(failed)?;
         }
         write.commit().map_err(failed)
+    }
+
+    /// The last L2 block of the last batch applied (0 before any).
+    pub fn safe_block(&self) -> Result<u64, StoreError> {
+        Ok(self.meta(SAFE_BLOCK)?.unwrap_or(0))
+    }
+
+    /// The last L2 block EVM batch `batch` made, once applied.
+    pub fn batch_last_block(&self, batch: u64) -> Result<Option<u64>, StoreError> {
+        let read = self.db.begin_read().map_err(failed)?;
+        let table = read.open_table(EVM_BATCH_BLOCKS).map_err(failed)?;
+        Ok(table.get(batch).map_err(failed)?.map(|last| last.value()))
     }
 
     /// The last L2 block stored (0, genesis, before any).
@@ -632,6 +663,7 @@ mod tests {
                     withdrawals: vec![],
                     consumed: vec![tx],
                     l1_cursor: 9,
+                    last_block: Some(4),
                 })
                 .unwrap();
         }
@@ -643,6 +675,9 @@ mod tests {
         assert_eq!(store.receipt(&tx).unwrap().unwrap().batch, 1);
         assert_eq!(store.pending(10).unwrap(), vec![b"later".to_vec()]);
         assert_eq!(store.mempool_len().unwrap(), 1);
+        assert_eq!(store.safe_block().unwrap(), 4);
+        assert_eq!(store.batch_last_block(1).unwrap(), Some(4));
+        assert_eq!(store.batch_last_block(2).unwrap(), None);
         std::fs::remove_dir_all(&path).unwrap();
     }
 }

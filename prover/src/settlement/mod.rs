@@ -634,12 +634,9 @@ pub fn deploy_rollup(
     guest: &StfGuest,
 ) -> Result<(Deployment, verifier::settlement::SettlementConfig), SettleError> {
     let initial = initial_opening(guest)?;
+    let genesis = config.stf.genesis().map_err(SettleError::Mismatch)?;
     let settlement = config
-        .settlement(
-            deployer.address(),
-            B256::from(program::EMPTY_ROOT),
-            &initial,
-        )
+        .settlement(deployer.address(), B256::from(genesis.root), &initial)
         .map_err(|e| SettleError::Mismatch(e.to_string()))?;
     let deployment = verifier::settlement::deploy(l1, deployer, &settlement)?;
     Ok((deployment, settlement))

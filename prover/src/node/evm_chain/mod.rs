@@ -105,6 +105,29 @@ pub struct ChainBlock {
     pub receipts_root: B256,
     /// The bytes of its transactions.
     pub transactions_size: u64,
+    /// What its batch carries of it.
+    pub posted: PostedBlock,
+}
+
+/// A block as its batch posts it (with the header's timestamp and fee recipient): the same block
+/// in any batch makes the same hash, receipts and state (`evm_stf::block`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostedBlock {
+    /// The delayed messages it opened with: a block with any is the first of its batch.
+    pub delayed: Vec<DelayedMessage>,
+    /// Every sequenced transaction as executed, the ones the STF refused included.
+    pub sequenced: Vec<Vec<u8>>,
+}
+
+impl ChainBlock {
+    /// The block as its batch's sequencer section lists it.
+    pub fn l2_block(&self) -> L2Block {
+        L2Block {
+            timestamp: self.header.timestamp,
+            fee_recipient: self.header.fee_recipient.0 .0,
+            transactions: self.posted.sequenced.clone(),
+        }
+    }
 }
 
 /// A transaction in a block, with its receipt.
@@ -150,6 +173,8 @@ pub struct SealedBlockInfo {
     pub transactions: Vec<B256>,
     /// Pool transactions the STF refused, dropped from the pool, with geth's words for why.
     pub dropped: Vec<(B256, String)>,
+    /// The trie nodes the block added to the chain's store (what a node persists with it).
+    pub new_nodes: Vec<Vec<u8>>,
 }
 
 /// Where a transaction is: block number and index in it.
@@ -206,6 +231,7 @@ impl EvmChain {
             transactions_root: calculate_transaction_root::<TxEnvelope>(&[]),
             receipts_root: calculate_receipt_root::<TxEnvelope>(&[]),
             transactions_size: 0,
+            posted: PostedBlock::default(),
         };
         Self {
             chain_id,
@@ -277,6 +303,11 @@ impl EvmChain {
         })
     }
 
+    /// Takes a waiting transaction out of the pool (one the node could not keep).
+    pub fn pool_remove(&mut self, hash: &B256) {
+        self.pool.remove(hash);
+    }
+
     /// The sender's next nonce counting its waiting transactions.
     pub fn pending_nonce(&self, address: &Address) -> Result<u64, ChainError> {
         let state = sender_at(&self.store, self.latest().state_root, address)?;
@@ -334,6 +365,8 @@ impl EvmChain {
         let message = evm_stf::encode_message(&header, delayed, &BlockList(vec![block]));
         let run = run_evm_native(message, std::mem::take(&mut self.store), &self.config);
         self.store = run.store;
+        // The store was settled before the run: what it added is the block's.
+        let new_nodes: Vec<Vec<u8>> = self.store.added().map(|(_, node)| node.to_vec()).collect();
         self.store.settle();
         let execution = run.execution;
         let status = execution.outputs.status;
@@ -360,9 +393,19 @@ impl EvmChain {
             .receipts
             .get(sealed.first_receipt..sealed.first_receipt + sealed.receipt_count)
             .unwrap_or_default();
-        let post_state_root = execution.outputs.post_state_root;
+        let post_state_root = sealed
+            .state_root
+            .unwrap_or(execution.outputs.post_state_root);
 
         let mut block = ChainBlock::sealed(sealed, post_state_root, execution.withdrawals.clone());
+        block.posted = PostedBlock {
+            delayed: delayed.to_vec(),
+            sequenced: if status == BatchStatus::Accepted {
+                selected.iter().map(|tx| tx.raw.clone()).collect()
+            } else {
+                Vec::new()
+            },
+        };
         let mut included = Vec::new();
         let mut dropped = Vec::new();
         let mut kept = Vec::new();
@@ -412,6 +455,7 @@ impl EvmChain {
             base_fee: block.header.base_fee,
             transactions: block.transactions.iter().map(|tx| tx.hash).collect(),
             dropped,
+            new_nodes,
         };
         self.block_numbers.insert(block.hash, number);
         self.blocks.push(block);
@@ -570,10 +614,7 @@ fn delayed_len(message: &DelayedMessage) -> usize {
 /// `blocks` its sequencer section as decoded (they ran only if the batch was `Accepted`: a refused
 /// section leaves the delayed messages a block of their own), `execution` the native run of it.
 ///
-/// State roots: the last block's is the batch's post-state root. The STF reports no root after
-/// the blocks before it yet (that needs the batch cursor, `EVM_PLAN.md` (b)), so they are given
-/// the batch's too: until then the state read "at" an inner block of a replayed batch is the
-/// state at the batch's end.
+/// State roots: each block's as the native run computed it (`BlockRoots::EveryBlock`).
 pub fn batch_blocks(
     delayed: &[DelayedMessage],
     blocks: &[L2Block],
@@ -597,12 +638,17 @@ pub fn batch_blocks(
             .take(withdrawals_started(receipts))
             .cloned()
             .collect();
-        let mut block = ChainBlock::sealed(sealed, post_state_root, own);
+        let state_root = sealed.state_root.unwrap_or(post_state_root);
+        let mut block = ChainBlock::sealed(sealed, state_root, own);
         let pushed: &[DelayedMessage] = if position == 0 { delayed } else { &[] };
         let sequenced = ran
             .get(position)
             .map(|block| block.transactions.as_slice())
             .unwrap_or_default();
+        block.posted = PostedBlock {
+            delayed: pushed.to_vec(),
+            sequenced: sequenced.to_vec(),
+        };
         let mut receipts = receipts.iter();
         for message in pushed {
             let Some(receipt) = receipts.next() else {
@@ -624,15 +670,22 @@ pub fn batch_blocks(
     out
 }
 
-/// How many withdrawal leaves the STF made of `receipts` (its rule in `evm_stf::batch`: a
+/// How many withdrawal leaves the STF made of `receipts`.
+fn withdrawals_started(receipts: &[Receipt]) -> usize {
+    receipts.iter().map(withdrawals_of).sum()
+}
+
+/// How many withdrawal leaves the STF made of one entry (its rule in `evm_stf::batch`: a
 /// successful transaction's `WithdrawalInitiated` logs from the withdrawal contract, 3 topics, an
 /// amount that fits 128 bits).
-fn withdrawals_started(receipts: &[Receipt]) -> usize {
+pub fn withdrawals_of(receipt: &Receipt) -> usize {
     use program::evm::evm_stf::system::{WITHDRAWALS, WITHDRAWAL_EVENT};
-    receipts
+    if receipt.outcome != Outcome::Success {
+        return 0;
+    }
+    receipt
+        .logs
         .iter()
-        .filter(|receipt| receipt.outcome == Outcome::Success)
-        .flat_map(|receipt| receipt.logs.iter())
         .filter(|log| {
             let topics = log.data.topics();
             log.address == WITHDRAWALS
@@ -658,6 +711,7 @@ impl ChainBlock {
             transactions_root: B256::ZERO,
             receipts_root: B256::ZERO,
             transactions_size: 0,
+            posted: PostedBlock::default(),
         }
     }
 

@@ -6,20 +6,16 @@ use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::{Decodable2718, Encodable2718};
 use alloy::primitives::{Address, Bloom, Bytes, Log, LogData, B256};
 use program::evm::evm_stf::block::BlockHeader;
-use program::ledger::Withdrawal;
+use program::ledger::{DelayedMessage, Deposit, Withdrawal};
 
-use super::{ChainBlock, ChainTransaction, DepositEntry};
-use crate::node::store::{StoreError, StoredBlock, StoredDeposit, StoredLog, StoredTx};
+use super::{ChainBlock, ChainTransaction, DepositEntry, PostedBlock};
+use crate::node::store::{
+    StoreError, StoredBlock, StoredDelayed, StoredDeposit, StoredLog, StoredTx,
+};
 
 impl ChainBlock {
-    /// The block as the store keeps it: `batch` and `position_in_batch` say where it is posted,
-    /// `refused` the sequenced transactions the STF refused at their index in the posted list.
-    pub fn to_stored(
-        &self,
-        batch: u64,
-        position_in_batch: u32,
-        refused: Vec<(u32, Vec<u8>)>,
-    ) -> StoredBlock {
+    /// The block as the store keeps it.
+    pub fn to_stored(&self) -> StoredBlock {
         let header = &self.header;
         StoredBlock {
             number: header.number,
@@ -32,8 +28,6 @@ impl ChainBlock {
             base_fee: header.base_fee,
             receipts_hash: header.receipts_hash.0,
             state_root: self.state_root,
-            batch,
-            position_in_batch,
             deposits: self
                 .deposits
                 .iter()
@@ -44,7 +38,24 @@ impl ChainBlock {
                 })
                 .collect(),
             transactions: self.transactions.iter().map(stored_tx).collect(),
-            refused,
+            delayed: self
+                .posted
+                .delayed
+                .iter()
+                .map(|message| match message {
+                    DelayedMessage::Deposit(deposit) => StoredDelayed {
+                        to: deposit.to,
+                        amount: deposit.amount,
+                        transaction: Vec::new(),
+                    },
+                    DelayedMessage::Transaction(bytes) => StoredDelayed {
+                        to: [0; 20],
+                        amount: 0,
+                        transaction: bytes.clone(),
+                    },
+                })
+                .collect(),
+            sequenced: self.posted.sequenced.clone(),
             withdrawals: self
                 .withdrawals
                 .iter()
@@ -107,31 +118,25 @@ impl ChainBlock {
             transactions_root: B256::from(stored.transactions_root),
             receipts_root: B256::from(stored.receipts_root),
             transactions_size: stored.transactions_size,
+            posted: PostedBlock {
+                delayed: stored
+                    .delayed
+                    .iter()
+                    .map(|record| {
+                        if record.transaction.is_empty() {
+                            DelayedMessage::Deposit(Deposit {
+                                to: record.to,
+                                amount: record.amount,
+                            })
+                        } else {
+                            DelayedMessage::Transaction(record.transaction.clone())
+                        }
+                    })
+                    .collect(),
+                sequenced: stored.sequenced.clone(),
+            },
         })
     }
-}
-
-/// The block's sequenced transactions as posted (the refused ones at their place): the
-/// `L2Block::transactions` its batch carries.
-pub fn posted_transactions(stored: &StoredBlock) -> Vec<Vec<u8>> {
-    let mut included = stored
-        .transactions
-        .iter()
-        .filter(|tx| !tx.forced)
-        .map(|tx| tx.raw.clone());
-    let total = stored.transactions.iter().filter(|tx| !tx.forced).count() + stored.refused.len();
-    let mut refused = stored.refused.iter().peekable();
-    let mut out = Vec::with_capacity(total);
-    for index in 0..total {
-        match refused.peek() {
-            Some((at, bytes)) if *at as usize == index => {
-                out.push(bytes.clone());
-                refused.next();
-            }
-            _ => out.extend(included.next()),
-        }
-    }
-    out
 }
 
 fn stored_tx(tx: &ChainTransaction) -> StoredTx {
@@ -223,8 +228,7 @@ mod tests {
         );
         let stored: Vec<StoredBlock> = chain.blocks[1..]
             .iter()
-            .enumerate()
-            .map(|(position, block)| block.to_stored(1, position as u32, vec![]))
+            .map(|block| block.to_stored())
             .collect();
 
         let dir = std::env::temp_dir().join(format!("evm-blocks-{}", std::process::id()));
@@ -251,10 +255,7 @@ mod tests {
                 assert_eq!((a.hash, a.sender, &a.logs), (b.hash, b.sender, &b.logs));
                 assert_eq!(a.envelope.tx_hash(), b.envelope.tx_hash());
             }
-            assert_eq!(
-                back.to_stored(stored.batch, stored.position_in_batch, vec![]),
-                *stored
-            );
+            assert_eq!(back.to_stored(), *stored);
         }
         let last = chain.blocks[2].transactions[0].hash;
         assert_eq!(
@@ -270,25 +271,5 @@ mod tests {
         assert_eq!(db.block_number(&chain.blocks[2].hash.0).unwrap(), None);
         assert!(db.block(1).unwrap().is_some());
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn a_posted_block_is_rebuilt_with_its_refused_transactions_in_place() {
-        let mut chain = chain();
-        let alice = key(0);
-        let bob = address(&key(1));
-        chain.submit(&transfer_to(&alice, 0, bob, ETH)).unwrap();
-        chain.submit(&transfer_to(&alice, 1, bob, ETH)).unwrap();
-        produce(&mut chain, &[]);
-        let raw: Vec<Vec<u8>> = chain.blocks[1]
-            .transactions
-            .iter()
-            .map(|tx| tx.envelope.encoded_2718())
-            .collect();
-        let stored = chain.blocks[1].to_stored(1, 0, vec![(0, vec![0xaa]), (2, vec![0xbb])]);
-        assert_eq!(
-            posted_transactions(&stored),
-            vec![vec![0xaa], raw[0].clone(), vec![0xbb], raw[1].clone()]
-        );
     }
 }
