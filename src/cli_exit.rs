@@ -9,8 +9,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use program::ledger::Transaction;
+use prover::config::Stf;
 use prover::node::client::NodeClient;
-use prover::settlement::{force_include_overdue, force_transaction, forceable_at, SettleError};
+use prover::settlement::{
+    force_include_overdue, force_transaction, forceable_at, stf_of, SettleError,
+};
 use serde_json::json;
 use verifier::l1::L1Error;
 use verifier::settlement::contracts::{view, Inbox};
@@ -80,10 +83,23 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
     let mut l1 = connect(&args.l1_rpc)?;
     let chain_id =
         view(&mut l1, deployment.inbox, Inbox::chainIdCall {}).map_err(|e| e.to_string())?;
-    let nonce = match (args.nonce, &args.rpc) {
+    let stf = stf_of(&mut l1, &deployment).map_err(|e| e.to_string())?;
+    let node = match &args.rpc {
+        Some(url) => Some(NodeClient::new(url).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let nonce = match (args.nonce, &node) {
         (Some(nonce), _) => nonce,
-        (None, Some(url)) => {
-            let node = NodeClient::new(url).map_err(|e| e.to_string())?;
+        (None, Some(node)) if stf == Stf::Evm => {
+            let count = node
+                .call(
+                    "eth_getTransactionCount",
+                    json!([hex(signer.address().as_slice()), "pending"]),
+                )
+                .map_err(|e| e.to_string())?;
+            quantity(&count).ok_or("the node's nonce is not a quantity")? as u64
+        }
+        (None, Some(node)) => {
             let account = node
                 .call("hb_getBalance", json!([hex(signer.address().as_slice())]))
                 .map_err(|e| e.to_string())?;
@@ -94,12 +110,37 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
         (None, None) => return Err("--nonce N or --rpc URL".into()),
     };
     let secret = signer.key();
-    let tx: Transaction = if args.withdraw {
-        program::sign_withdraw(secret, chain_id, to.into_array(), amount, nonce)
-    } else {
-        program::sign_transfer(secret, chain_id, to.into_array(), amount, nonce)
+    let bytes = match stf {
+        Stf::Ledger => {
+            let tx: Transaction = if args.withdraw {
+                program::sign_withdraw(secret, chain_id, to.into_array(), amount, nonce)
+            } else {
+                program::sign_transfer(secret, chain_id, to.into_array(), amount, nonce)
+            };
+            tx.to_bytes().map_err(|e| e.to_string())?
+        }
+        Stf::Evm => {
+            // The fee cap: twice the node's price when one is asked, else 10 gwei (the L2's base
+            // fee starts at 1 gwei and spam raises it); no tip, the block's base fee is paid.
+            let gas_price = match &node {
+                Some(node) => node
+                    .call("eth_gasPrice", json!([]))
+                    .ok()
+                    .and_then(|price| quantity(&price))
+                    .unwrap_or(10_000_000_000),
+                None => 5_000_000_000,
+            };
+            forced_evm_transaction(
+                secret,
+                chain_id,
+                to,
+                amount,
+                nonce,
+                args.withdraw,
+                gas_price,
+            )
+        }
     };
-    let bytes = tx.to_bytes().map_err(|e| e.to_string())?;
     let (index, receipt) = match force_transaction(&mut l1, &payer, &deployment, &bytes) {
         Ok(queued) => queued,
         Err(error) => return refused(error),
@@ -112,6 +153,47 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
     println!("queue_index: {index}");
     println!("forceable_at: {forceable_at}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The EIP-1559 transaction `force-tx` queues on an EVM rollup: a transfer of 21,000 gas, or a
+/// call of the withdrawal contract with 100,000.
+fn forced_evm_transaction(
+    secret: &program::SigningKey,
+    chain_id: u64,
+    to: verifier::l1::Address,
+    amount: u128,
+    nonce: u64,
+    withdraw: bool,
+    gas_price: u128,
+) -> Vec<u8> {
+    use alloy_consensus::TxEip1559;
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
+    let (target, input, gas_limit) = if withdraw {
+        let mut data = alloy_primitives::keccak256(b"withdraw(address)")[..4].to_vec();
+        data.extend_from_slice(&[0; 12]);
+        data.extend_from_slice(to.as_slice());
+        (program::evm::evm_stf::system::WITHDRAWALS, data, 100_000)
+    } else {
+        (Address::from(to.into_array()), Vec::new(), 21_000)
+    };
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: gas_price.saturating_mul(2),
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(target),
+        value: U256::from(amount),
+        input: Bytes::from(input),
+        access_list: Default::default(),
+    };
+    program::evm_workload::sign(secret, tx)
+}
+
+/// A hex quantity of the Ethereum JSON-RPC.
+fn quantity(value: &serde_json::Value) -> Option<u128> {
+    let digits = value.as_str()?.strip_prefix("0x")?;
+    u128::from_str_radix(digits, 16).ok()
 }
 
 pub fn force_include(args: ForceIncludeArgs) -> Result<ExitCode, String> {

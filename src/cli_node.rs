@@ -274,6 +274,8 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
         // Without a config the node's own knobs take their defaults; the chain is the deployment's.
         config.chain_id = view(l1.as_mut(), deployment.rollup, Rollup::chainIdCall {})
             .map_err(|e| format!("reading the rollup's chain id: {e}"))?;
+        config.stf = prover::settlement::stf_of(l1.as_mut(), &deployment)
+            .map_err(|e| format!("reading the rollup's STF: {e}"))?;
     }
     let options = NodeOptions {
         data_dir: args.data_dir.clone(),

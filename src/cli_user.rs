@@ -139,11 +139,18 @@ fn sign_and_send_evm(
     let sender = key.address();
     let chain_id = quantity(&call(node, "eth_chainId", json!([]))?, "chain id")? as u64;
     let nonce = quantity(
-        &call(node, "eth_getTransactionCount", json!([hex(sender.as_slice()), "pending"]))?,
+        &call(
+            node,
+            "eth_getTransactionCount",
+            json!([hex(sender.as_slice()), "pending"]),
+        )?,
         "nonce",
     )? as u64;
     let gas_price = quantity(&call(node, "eth_gasPrice", json!([]))?, "gas price")?;
-    let tip = quantity(&call(node, "eth_maxPriorityFeePerGas", json!([]))?, "priority fee")?;
+    let tip = quantity(
+        &call(node, "eth_maxPriorityFeePerGas", json!([]))?,
+        "priority fee",
+    )?;
     let (target, input) = match kind {
         Kind::Transfer => (Address::from(to.into_array()), Vec::new()),
         Kind::Withdraw => (
@@ -199,10 +206,17 @@ fn sign_and_send_evm(
     while std::time::Instant::now() < deadline {
         let receipt = call(node, "eth_getTransactionReceipt", json!([hash]))?;
         if !receipt.is_null() {
-            println!("block: {}", quantity(field(&receipt, "blockNumber")?, "block")?);
+            println!(
+                "block: {}",
+                quantity(field(&receipt, "blockNumber")?, "block")?
+            );
             let ok = quantity(field(&receipt, "status")?, "status")? == 1;
             println!("status: {}", if ok { "success" } else { "reverted" });
-            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }

@@ -116,6 +116,7 @@ pub fn evm_section() -> Result<(), String> {
     let blocks = BlockList(vec![L2Block {
         timestamp: GENESIS_TIME + 2,
         fee_recipient: [0xfe; 20],
+        delayed: 0,
         transactions,
     }]);
     let message = encode_message(&header, &[], &blocks);

@@ -146,6 +146,7 @@ pub fn evm_workload(
     let blocks = BlockList(vec![L2Block {
         timestamp: WORKLOAD_GENESIS_TIME + 2,
         fee_recipient: [0xfe; 20],
+        delayed: 0,
         transactions: transactions.clone(),
     }]);
     Ok(EvmWorkload {

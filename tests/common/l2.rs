@@ -138,9 +138,16 @@ pub fn message(
     let blocks = BlockList(
         blocks
             .into_iter()
-            .map(|(timestamp, transactions)| L2Block {
+            .enumerate()
+            .map(|(position, (timestamp, transactions))| L2Block {
                 timestamp,
                 fee_recipient: [0xfe; 20],
+                // The delayed messages open the first block.
+                delayed: if position == 0 {
+                    delayed.len() as u32
+                } else {
+                    0
+                },
                 transactions,
             })
             .collect(),
@@ -281,6 +288,8 @@ pub fn settlement_batch(l1_recipient: Address) -> (Hash, NodeStore, Vec<u8>, [u8
         L2Block {
             timestamp: GENESIS_TIME + 2,
             fee_recipient: [0xfe; 20],
+            // The settlement flows deposit for Alice first: it opens the first block.
+            delayed: 1,
             transactions: vec![
                 sign_1559(
                     &alice,
@@ -311,6 +320,7 @@ pub fn settlement_batch(l1_recipient: Address) -> (Hash, NodeStore, Vec<u8>, [u8
         L2Block {
             timestamp: GENESIS_TIME + 4,
             fee_recipient: [0xfe; 20],
+            delayed: 0,
             transactions: vec![
                 sign_1559(
                     &bob,

@@ -6,14 +6,17 @@
 //! Header and delayed records exactly as for the ledger ([`ledger::InboxMessage`]): a deposit
 //! credits `to` with the wei the bridge escrowed; a forced transaction is an Ethereum transaction
 //! (EIP-2718 bytes). The sequencer section is a bincode [`BlockList`]: per L2 block its timestamp,
-//! fee recipient and transactions (each EIP-2718 bytes). If it does not decode, has trailing
-//! bytes or more than `max_transactions` transactions, none of it is applied
-//! (`TransactionsRefused`); the delayed messages stand.
+//! fee recipient, how many of the batch's delayed messages it opens with, and its transactions
+//! (each EIP-2718 bytes). If it does not decode, has trailing bytes, more than `max_transactions`
+//! transactions, or blocks whose delayed counts do not add up to the batch's delayed messages,
+//! none of it is applied (`TransactionsRefused`); the delayed messages stand.
 //!
 //! # Execution
 //!
-//! The delayed messages go first, at the start of the batch's first block (a block of their own
-//! when the sequencer section is empty or refused). Each block follows [`crate::block`]'s rules.
+//! Each block opens with its share of the delayed messages, in L1's order, then runs its
+//! transactions; when the sequencer section is empty or refused, the delayed messages get a block
+//! of their own. So a batch is any run of blocks: the sequencer places deposits and forced
+//! transactions in the block it made when it saw them. Each block follows [`crate::block`]'s rules.
 //! A transaction that does not decode, whose signature recovers no key, or that revm refuses
 //! (nonce, funds, intrinsic gas, fee cap, chain id) changes nothing and gets a `Refused`
 //! receipt; an executed one, successful or not, pays its gas. A successful transaction's logs of
@@ -52,12 +55,14 @@ use crate::transaction::{decode, Undecodable};
 pub const L2_SPEC: SpecId = SpecId::OSAKA;
 
 /// One L2 block as the sequencer posts it: bincode's layout of the struct (timestamp varint, the
-/// 20 bytes, then the transactions as `ledger::TransactionList` lays them out: count, then each
-/// one's length and bytes).
-#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+/// 20 bytes, the delayed count varint, then the transactions as `ledger::TransactionList` lays
+/// them out: count, then each one's length and bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
 pub struct L2Block {
     pub timestamp: u64,
     pub fee_recipient: [u8; 20],
+    /// How many of the batch's delayed messages (the next ones, in L1's order) open this block.
+    pub delayed: u32,
     /// EIP-2718 transactions.
     pub transactions: Vec<Vec<u8>>,
 }
@@ -78,6 +83,7 @@ impl<Context> Decode<Context> for L2Block {
         Ok(L2Block {
             timestamp: u64::decode(decoder)?,
             fee_recipient: <[u8; 20]>::decode(decoder)?,
+            delayed: u32::decode(decoder)?,
             transactions: ledger::TransactionList::decode(decoder)?.0,
         })
     }
@@ -90,7 +96,7 @@ impl<Context> Decode<Context> for BlockList {
     ) -> Result<Self, bincode::error::DecodeError> {
         let count = u64::decode(decoder)?;
         let mut blocks = Vec::with_capacity(usize::try_from(count.min(64)).unwrap_or(0));
-        // Terminates within the input: every block consumes at least 22 bytes of it.
+        // Terminates within the input: every block consumes at least 23 bytes of it.
         for _ in 0..count {
             blocks.push(L2Block::decode(decoder)?);
         }
@@ -113,6 +119,11 @@ impl BlockList {
 
     pub fn transaction_count(&self) -> usize {
         self.0.iter().map(|block| block.transactions.len()).sum()
+    }
+
+    /// The delayed messages its blocks open with, together.
+    pub fn delayed_count(&self) -> u64 {
+        self.0.iter().map(|block| u64::from(block.delayed)).sum()
     }
 }
 
@@ -208,6 +219,10 @@ fn run<A: Abi + ?Sized>(
             Vec::new(),
             BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions),
         ),
+        Some(list) if list.delayed_count() != message.delayed.len() as u64 => (
+            Vec::new(),
+            BatchStatus::TransactionsRefused(RejectReason::Malformed),
+        ),
         Some(BlockList(blocks)) => (blocks, BatchStatus::Accepted),
     };
     let tx_count = blocks
@@ -232,23 +247,24 @@ fn run<A: Abi + ?Sized>(
         blocks.push(L2Block {
             timestamp: run.head.timestamp,
             fee_recipient: [0; 20],
+            delayed: u32::try_from(message.delayed.len()).unwrap_or(u32::MAX),
             transactions: Vec::new(),
         });
     }
-    for (position, block) in blocks.iter().enumerate() {
+    // The counts add up to the delayed messages (checked above): each block takes its share.
+    let mut delayed = message.delayed.iter();
+    for block in &blocks {
         let mut open = run.open_block(block);
-        if position == 0 {
-            for delayed in &message.delayed {
-                match delayed {
-                    DelayedMessage::Deposit(deposit) => {
-                        run.deposit(&mut open, &Address::from(deposit.to), deposit.amount)
-                    }
-                    DelayedMessage::Transaction(bytes) => {
-                        run.transaction(&mut open, EntryKind::ForcedTransaction, bytes)
-                    }
+        for message in delayed.by_ref().take(block.delayed as usize) {
+            match message {
+                DelayedMessage::Deposit(deposit) => {
+                    run.deposit(&mut open, &Address::from(deposit.to), deposit.amount)
                 }
-                .map_err(unknown)?;
+                DelayedMessage::Transaction(bytes) => {
+                    run.transaction(&mut open, EntryKind::ForcedTransaction, bytes)
+                }
             }
+            .map_err(unknown)?;
         }
         for bytes in &block.transactions {
             run.transaction(&mut open, EntryKind::Transaction, bytes)

@@ -21,7 +21,7 @@
 //!
 //! Nothing in a block's execution depends on the batch it is posted in (only withdrawal indices
 //! do, and they are outputs, not state): a sequencer executes soft blocks one at a time, and the
-//! same blocks posted in any grouping (delayed messages leading a batch's first block) give the
+//! same blocks posted in any grouping (each opening with the delayed messages it took) give the
 //! same hashes, receipts and state.
 //! It is not the keccak of an RLP header: the state root is committed per batch, not per block,
 //! and recomputing Ethereum's tries in the guest would cost steps nothing needs.

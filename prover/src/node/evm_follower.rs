@@ -108,8 +108,8 @@ pub fn apply_next(
         return Ok(None);
     }
     let number = head.batch + 1;
-    let batch = rebuild_batch(l1, log, number)
-        .map_err(|e| NodeError::Unreadable(number, e.to_string()))?;
+    let batch =
+        rebuild_batch(l1, log, number).map_err(|e| NodeError::Unreadable(number, e.to_string()))?;
     let replay = replay_evm(guest, &batch, &head.state_root, &nodes)?;
     let withdrawals = stored_withdrawals(&replay);
     let last_block = safe + replay.blocks.len() as u64;
@@ -126,9 +126,11 @@ pub fn apply_next(
 
     let mut node = lock_state(state);
     let mut chain = lock_chain(chain);
-    let agrees = replay.blocks.iter().zip(safe + 1..).all(|(block, at)| {
-        chain.block(at).map(|soft| soft.hash) == Some(block.hash)
-    });
+    let agrees = replay
+        .blocks
+        .iter()
+        .zip(safe + 1..)
+        .all(|(block, at)| chain.block(at).map(|soft| soft.hash) == Some(block.hash));
     let mut alert = None;
     let mut returning = Vec::new();
     if !agrees {
@@ -321,11 +323,13 @@ mod tests {
             L2Block {
                 timestamp: GENESIS_TIME + 2,
                 fee_recipient: [0xfe; 20],
+                delayed: 1,
                 transactions: vec![transfer_to(&alice, 0, bob, 3 * ETH)],
             },
             L2Block {
                 timestamp: GENESIS_TIME + 4,
                 fee_recipient: [0xfe; 20],
+                delayed: 0,
                 // The withdrawal, then a nonce already used: refused, not in the block.
                 transactions: vec![withdraw.clone(), transfer_to(&alice, 0, bob, 1)],
             },
@@ -386,6 +390,7 @@ mod tests {
                 BlockList(vec![L2Block {
                     timestamp: GENESIS_TIME + 6,
                     fee_recipient: [0xfe; 20],
+                    delayed: 0,
                     transactions: vec![transfer_to(&alice, 2, carol, 1)],
                 }])
                 .to_bytes(),

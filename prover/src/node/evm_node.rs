@@ -6,14 +6,15 @@
 //!
 //! A block does not depend on the batch it is posted in (`evm_stf::block`), so the sequencer
 //! executes each block once, as it makes it, and posts the blocks after the last posted one as
-//! they are: a batch is cut before a block that carries delayed messages (they lead a batch's
-//! first block), and wherever the inbox's byte or transaction limit would be passed. Posting is
-//! due every `state_commitment_interval` when an unposted block holds a transaction or a delayed
-//! message, or [`MAX_IDLE_BLOCKS`] empty ones wait. Delayed messages pending on L1 get a block
-//! of their own (with whatever the pool has ready), made and posted in the same turn.
+//! they are, cut wherever the inbox's byte or the STF's transaction limit would be passed; each
+//! batch carries the L1 records of the delayed messages its blocks opened with. Delayed messages
+//! pending on L1 get a block at the node's next turn (with whatever the pool has ready): a deposit
+//! is soft-confirmed within a poll interval. Posting is due every `state_commitment_interval`
+//! when an unposted block holds a transaction or a delayed message, or [`MAX_IDLE_BLOCKS`] empty
+//! ones wait.
 //!
-//! The producer and the poster take the same lock ([`EvmNode::production`]), so no block slips
-//! between a batch being cut and the block of delayed messages that must start the next one.
+//! The producer and the poster take the same lock ([`EvmNode::production`]), so the blocks a
+//! batch posts and the delayed records it carries are read as one.
 //! Lock order everywhere: the node's state, then the chain; neither is held across an L1 call.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -119,7 +120,8 @@ impl EvmNode {
                 }
                 let _making = lock_ignoring_poison(&production);
                 if let Err(error) = produce_block(&state, &chain, fee_recipient, &[]) {
-                    *lock_ignoring_poison(&thread_failure) = Some(format!("making a block: {error}"));
+                    *lock_ignoring_poison(&thread_failure) =
+                        Some(format!("making a block: {error}"));
                 }
             }
         });
@@ -143,9 +145,10 @@ impl EvmNode {
         }
         let safe = lock_state(state).db.safe_block()?;
         // Batches posted but lost (another poster's replaced them) are cut again.
-        self.posted_through = self.posted_through.max(safe).min(
-            lock_chain(&self.chain).block_number(),
-        );
+        self.posted_through = self
+            .posted_through
+            .max(safe)
+            .min(lock_chain(&self.chain).block_number());
         let chain = lock_chain(&self.chain);
         let head = chain.block_number();
         let busy = (self.posted_through + 1..=head).any(|n| {
@@ -156,11 +159,51 @@ impl EvmNode {
         Ok(busy || head - self.posted_through >= MAX_IDLE_BLOCKS)
     }
 
-    /// Posts the blocks after the last posted one, cut into batches (module docs), then gives
-    /// the delayed messages pending on L1 a block and posts it. `Ok(None)`: nothing to post.
-    pub fn post(
+    /// Gives the delayed messages pending on L1 that no block holds yet a block of their own
+    /// (with what the pool has ready). `Ok(None)`: none waits.
+    pub fn sequence_delayed(
         &mut self,
         state: &Shared,
+        l1: &mut dyn L1,
+        log: &L1Log,
+    ) -> Result<Option<SealedBlockInfo>, NodeError> {
+        let production = self.production.clone();
+        let _making = lock_ignoring_poison(&production);
+        let taken = self.unposted_delayed();
+        let inbox = log.deployment().inbox;
+        let max_bytes = view(l1, inbox, Inbox::maxBatchBytesCall {})? as usize;
+        // Half a batch at most: a block must fit one with room for transactions.
+        let budget = max_bytes.saturating_sub(BATCH_HEADER_LEN + SECTION_OVERHEAD) / 2;
+        let pending = pending_delayed(l1, log, usize::MAX)?;
+        let mut messages = Vec::new();
+        let mut bytes = 0;
+        for record in pending.iter().skip(taken) {
+            let message = delayed_message(record);
+            bytes += record_len(&message);
+            if bytes > budget {
+                break;
+            }
+            messages.push(message);
+        }
+        if messages.is_empty() {
+            return Ok(None);
+        }
+        produce_block(state, &self.chain, self.fee_recipient, &messages)
+    }
+
+    /// The delayed messages the blocks after the last posted one opened with.
+    fn unposted_delayed(&self) -> usize {
+        let chain = lock_chain(&self.chain);
+        (self.posted_through + 1..=chain.block_number())
+            .filter_map(|n| chain.block(n))
+            .map(|block| block.posted.delayed.len())
+            .sum()
+    }
+
+    /// Posts the blocks after the last posted one, cut into batches (module docs).
+    /// `Ok(None)`: nothing to post.
+    pub fn post(
+        &mut self,
         l1: &mut dyn L1,
         wallet: &Wallet,
         log: &L1Log,
@@ -181,25 +224,11 @@ impl EvmNode {
             let posted = self.post_blocks(l1, wallet, log, batch)?;
             total = Some(add(total, posted));
         }
-        let budget = max_bytes.saturating_sub(BATCH_HEADER_LEN + SECTION_OVERHEAD) / 2;
-        let records = pending_delayed(l1, log, budget)?;
-        if !records.is_empty() {
-            let messages: Vec<_> = records.iter().map(delayed_message).collect();
-            if produce_block(state, &self.chain, self.fee_recipient, &messages)?.is_some() {
-                let block = {
-                    let chain = lock_chain(&self.chain);
-                    chain.block(chain.block_number()).cloned()
-                };
-                if let Some(block) = block {
-                    let posted = self.post_blocks(l1, wallet, log, &[block])?;
-                    total = Some(add(total, posted));
-                }
-            }
-        }
         Ok(total)
     }
 
-    /// Posts `blocks` as one batch, with the L1 records of the first block's delayed messages.
+    /// Posts `blocks` as one batch, with the L1 records of their delayed messages (the next ones
+    /// pending on L1: batches are posted in order).
     fn post_blocks(
         &mut self,
         l1: &mut dyn L1,
@@ -214,7 +243,10 @@ impl EvmNode {
                 transactions: 0,
             });
         };
-        let wanted = &first.posted.delayed;
+        let wanted: Vec<_> = blocks
+            .iter()
+            .flat_map(|block| block.posted.delayed.iter())
+            .collect();
         let mut records = Vec::new();
         if !wanted.is_empty() {
             records = pending_delayed(l1, log, usize::MAX)?;
@@ -222,12 +254,12 @@ impl EvmNode {
             let same = records.len() == wanted.len()
                 && records
                     .iter()
-                    .zip(wanted)
-                    .all(|(record, message)| delayed_message(record) == *message);
+                    .zip(&wanted)
+                    .all(|(record, message)| delayed_message(record) == **message);
             if !same {
                 return Err(NodeError::Game(format!(
-                    "block {} carries delayed messages L1 no longer has pending (forced in by someone else): its batch cannot be posted, the follower will replace it",
-                    first.header.number
+                    "blocks {}..={} carry delayed messages L1 no longer has pending (forced in by someone else): they cannot be posted, the follower will replace them",
+                    first.header.number, last.header.number
                 )));
             }
         }
@@ -267,27 +299,24 @@ fn add(total: Option<Posted>, posted: Posted) -> Posted {
     }
 }
 
-/// `blocks` cut into batches: before a block with delayed messages, and before the inbox's byte
-/// limit or the STF's transaction limit would be passed.
+/// `blocks` cut into batches before the inbox's byte limit or the STF's transaction limit would
+/// be passed.
 fn cut(blocks: &[ChainBlock], max_bytes: usize, max_transactions: usize) -> Vec<&[ChainBlock]> {
     let mut batches = Vec::new();
     let (mut start, mut bytes, mut transactions) = (0, 0usize, 0usize);
     for (at, block) in blocks.iter().enumerate() {
-        let size = 40 + block.posted.sequenced.iter().map(|tx| tx.len() + 8).sum::<usize>();
-        let delayed_size: usize = block
-            .posted
-            .delayed
-            .iter()
-            .map(|message| {
-                let mut record = Vec::new();
-                message.write_record(&mut record);
-                record.len()
-            })
-            .sum();
+        let size = 40
+            + block
+                .posted
+                .sequenced
+                .iter()
+                .map(|tx| tx.len() + 8)
+                .sum::<usize>();
+        let delayed_size: usize = block.posted.delayed.iter().map(record_len).sum();
         let count = block.posted.sequenced.len();
         let full = bytes + size + delayed_size + BATCH_HEADER_LEN + SECTION_OVERHEAD > max_bytes
             || transactions + count > max_transactions;
-        if at > start && (!block.posted.delayed.is_empty() || full) {
+        if at > start && full {
             batches.push(&blocks[start..at]);
             (start, bytes, transactions) = (at, 0, 0);
         }
@@ -332,8 +361,17 @@ pub fn produce_block(
     Ok(Some(info))
 }
 
+/// A delayed message's bytes in a batch.
+fn record_len(message: &program::ledger::DelayedMessage) -> usize {
+    let mut record = Vec::new();
+    message.write_record(&mut record);
+    record.len()
+}
+
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The Ethereum JSON-RPC over `chain`, with `eth_sendRawTransaction` taking a transaction only

@@ -227,7 +227,8 @@ pub async fn serve(
     .map_err(|e| e.to_string())?;
     let max_body = match &chain {
         Some(chain) => {
-            let eth = super::evm_node::eth_module(state, chain.clone()).map_err(|e| e.to_string())?;
+            let eth =
+                super::evm_node::eth_module(state, chain.clone()).map_err(|e| e.to_string())?;
             module.merge(eth).map_err(|e| e.to_string())?;
             super::eth_rpc::MAX_BODY_BYTES
         }

@@ -20,10 +20,10 @@ use verifier::l1::{Wallet, L1, U256};
 use verifier::settlement::contracts::{view, Deployment, Rollup};
 
 use super::chain::{self, unix_now};
+use super::duties::{Action, Duties, Fault};
 use super::eth_rpc::{lock_chain, SharedChain};
 use super::evm_follower;
 use super::evm_node::{restore_chain, EvmNode};
-use super::duties::{Action, Duties, Fault};
 use super::follower::{apply_next, posted_batches, readmit, Applied, SignatureCache};
 use super::mempool::Pending;
 use super::player::{Played, Player};
@@ -33,7 +33,7 @@ use super::state::{lock_state, L1Summary, NodeState, Shared};
 use super::store::{BatchCommit, Head};
 use super::{NodeDb, NodeError};
 use crate::config::{RollupConfig, Stf};
-use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening, pending_delayed, L1Log};
+use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening, L1Log};
 use crate::StfGuest;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,13 +143,19 @@ impl Node {
                     batch: 0,
                     state_root: genesis_root,
                 },
-                new_nodes: genesis.store.iter().map(|(_, node)| node.to_vec()).collect(),
+                new_nodes: genesis
+                    .store
+                    .iter()
+                    .map(|(_, node)| node.to_vec())
+                    .collect(),
                 l1_cursor,
                 ..BatchCommit::default()
             })?;
         }
         let chain: Option<SharedChain> = match stf {
-            Stf::Evm => Some(Arc::new(Mutex::new(restore_chain(&db, chain_id, &genesis)?))),
+            Stf::Evm => Some(Arc::new(Mutex::new(restore_chain(
+                &db, chain_id, &genesis,
+            )?))),
             Stf::Ledger => None,
         };
         let safe_block = db.safe_block()?;
@@ -338,8 +344,9 @@ impl Node {
         }
     }
 
-    /// An EVM rollup's posting (`evm_node`): the unposted blocks when due, then a block for the
-    /// delayed messages pending on L1; each batch then applied from L1 at once.
+    /// An EVM rollup's sequencing of L1's delayed messages and posting (`evm_node`): a block for
+    /// the delayed messages pending on L1, and the unposted blocks when due, each batch then
+    /// applied from L1 at once.
     fn post_blocks(
         &mut self,
         l1: &mut dyn L1,
@@ -349,16 +356,19 @@ impl Node {
         let Some(evm) = self.evm.as_mut() else {
             return Ok(());
         };
+        match evm.sequence_delayed(&self.state, l1, &self.log) {
+            Ok(_) => {}
+            Err(error) => turn
+                .alerts
+                .push(format!("sequencing delayed messages: {error}")),
+        }
         let interval_passed = self.last_post.elapsed() >= self.interval;
-        let due = evm.post_due(&self.state, interval_passed)?;
-        let delayed_waiting =
-            interval_passed && !pending_delayed(l1, &self.log, usize::MAX)?.is_empty();
-        if !due && !delayed_waiting {
+        if !evm.post_due(&self.state, interval_passed)? {
             return Ok(());
         }
         self.last_post = Instant::now();
         let max_transactions = self.max_transactions;
-        match evm.post(&self.state, l1, &self.duties.wallet, &self.log, max_transactions) {
+        match evm.post(l1, &self.duties.wallet, &self.log, max_transactions) {
             Ok(posted) => turn.posted = posted,
             Err(error) => turn.alerts.push(format!("posting blocks: {error}")),
         }

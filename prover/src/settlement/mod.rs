@@ -625,6 +625,21 @@ pub fn challenge_assertion(
     Ok((event.key, receipt))
 }
 
+/// Which STF a deployment runs, told by its genesis state root (each STF's genesis is fixed:
+/// [`Stf::genesis`](crate::config::Stf::genesis)).
+pub fn stf_of(l1: &mut dyn L1, deployment: &Deployment) -> Result<crate::config::Stf, SettleError> {
+    use crate::config::Stf;
+    let root = genesis_assertion(l1, deployment)?.post_state_root()?;
+    for stf in [Stf::Evm, Stf::Ledger] {
+        if stf.genesis().map_err(SettleError::Mismatch)?.root == root {
+            return Ok(stf);
+        }
+    }
+    Err(SettleError::Mismatch(
+        "the deployment's genesis state is neither the EVM's nor the ledger's".into(),
+    ))
+}
+
 /// Deploys a rollup with `config` whose state starts empty (every balance enters through the
 /// bridge), `deployer` its sequencer unless the config names one.
 pub fn deploy_rollup(

@@ -125,6 +125,7 @@ impl ChainBlock {
         L2Block {
             timestamp: self.header.timestamp,
             fee_recipient: self.header.fee_recipient.0 .0,
+            delayed: u32::try_from(self.posted.delayed.len()).unwrap_or(u32::MAX),
             transactions: self.posted.sequenced.clone(),
         }
     }
@@ -360,6 +361,7 @@ impl EvmChain {
         let block = L2Block {
             timestamp,
             fee_recipient: fee_recipient.0 .0,
+            delayed: u32::try_from(delayed.len()).unwrap_or(u32::MAX),
             transactions: selected.iter().map(|tx| tx.raw.clone()).collect(),
         };
         let message = evm_stf::encode_message(&header, delayed, &BlockList(vec![block]));
@@ -610,9 +612,10 @@ fn delayed_len(message: &DelayedMessage) -> usize {
 
 /// The blocks a whole batch made, as the chain serves them: what a node that did not sequence
 /// them (a validator, or a sequencer whose soft blocks lost to another poster) learns from a
-/// batch posted on L1. `delayed` are the batch's delayed messages (they lead its first block),
-/// `blocks` its sequencer section as decoded (they ran only if the batch was `Accepted`: a refused
-/// section leaves the delayed messages a block of their own), `execution` the native run of it.
+/// batch posted on L1. `delayed` are the batch's delayed messages (each block opens with its
+/// share), `blocks` its sequencer section as decoded (they ran only if the batch was `Accepted`:
+/// a refused section leaves the delayed messages a block of their own), `execution` the native
+/// run of it.
 ///
 /// State roots: each block's as the native run computed it (`BlockRoots::EveryBlock`).
 pub fn batch_blocks(
@@ -628,6 +631,7 @@ pub fn batch_blocks(
     let post_state_root = execution.outputs.post_state_root;
     let mut withdrawals = execution.withdrawals.iter();
     let mut out = Vec::with_capacity(execution.blocks.len());
+    let mut delayed_left = delayed;
     for (position, sealed) in execution.blocks.iter().enumerate() {
         let receipts = execution
             .receipts
@@ -640,7 +644,14 @@ pub fn batch_blocks(
             .collect();
         let state_root = sealed.state_root.unwrap_or(post_state_root);
         let mut block = ChainBlock::sealed(sealed, state_root, own);
-        let pushed: &[DelayedMessage] = if position == 0 { delayed } else { &[] };
+        // The STF's own block for the delayed messages of a refused or empty section takes all.
+        let share = ran
+            .get(position)
+            .map(|block| block.delayed as usize)
+            .unwrap_or(delayed_left.len())
+            .min(delayed_left.len());
+        let (pushed, rest) = delayed_left.split_at(share);
+        delayed_left = rest;
         let sequenced = ran
             .get(position)
             .map(|block| block.transactions.as_slice())
