@@ -1,4 +1,5 @@
-//! The node's throughput, on the embedded L1 (revm), this process:
+//! The transfer ledger's node's throughput (`benches/evm_node.rs` has the EVM's), on the
+//! embedded L1 (revm), this process:
 //! - `replay`: one posted batch of 1,000 transfers replayed by the follower (wasmtime and the
 //!   native ledger side by side), with the parallel signature cache and without it;
 //! - `catch-up`: a validator from an empty data dir applying 100 posted batches of 1,000
@@ -40,6 +41,7 @@ const BATCHES: u64 = 100;
 
 fn config() -> RollupConfig {
     RollupConfig {
+        stf: prover::config::Stf::Ledger,
         chain_id: CHAIN_ID,
         state_commitment_interval: 1,
         fraud_proof_timeout: 1000,

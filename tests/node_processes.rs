@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anvil_node::Anvil;
 use processes::*;
-use program::{address_of, sign_transfer, SigningKey};
+use program::{address_of, SigningKey};
 use prover::node::client::{ClientError, NodeClient};
 use rollup_cli::{field, rollup};
 use serde_json::json;
@@ -243,18 +243,21 @@ impl Rng {
     }
 }
 
-/// Sends `tx` until the sequencer acknowledges it, through any number of its deaths. `Ok(true)`:
-/// acknowledged; `Ok(false)`: refused as already known (it got in before a crash ate the answer).
+/// Sends `tx` (EIP-2718 bytes) until the sequencer acknowledges it, through any number of its
+/// deaths. `Ok(true)`: acknowledged; `Ok(false)`: refused as already known (it got in before a
+/// crash ate the answer).
 fn send_until_acknowledged(rpc: &str, bytes: &[u8]) -> Result<bool, String> {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         match NodeClient::new(rpc)
             .unwrap()
-            .call("hb_sendTransaction", json!([format!("0x{hex}")]))
+            .call("eth_sendRawTransaction", json!([format!("0x{hex}")]))
         {
             Ok(_) => return Ok(true),
-            Err(ClientError::Rpc { message, .. }) if message.contains("too low") => {
+            Err(ClientError::Rpc { message, .. })
+                if message.contains("too low") || message.contains("already known") =>
+            {
                 return Ok(false)
             }
             Err(ClientError::Rpc { message, .. }) => return Err(message),
@@ -266,6 +269,31 @@ fn send_until_acknowledged(rpc: &str, bytes: &[u8]) -> Result<bool, String> {
     }
 }
 
+/// An EIP-1559 transfer of one wei to 0xB0..B0 on the L2 of `CHAIN_ID`.
+fn evm_transfer(key: &SigningKey, nonce: u64) -> Vec<u8> {
+    program::evm_workload::sign(
+        key,
+        alloy::consensus::TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 50_000_000_000,
+            max_priority_fee_per_gas: 0,
+            to: alloy::primitives::TxKind::Call([0xB0; 20].into()),
+            value: alloy::primitives::U256::from(1u64),
+            input: Default::default(),
+            access_list: Default::default(),
+        },
+    )
+}
+
+fn quantity(value: &serde_json::Value) -> u128 {
+    u128::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The EVM rollup's nodes under kill -9: every acknowledged Ethereum transaction ends up in a
+/// block exactly once, and every receipt the sequencer served before a kill is the final one
+/// (soft blocks are durable before they are served, and posted as they were).
 #[test]
 fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() {
     let total = env_or("HB_KILL_LOAD", 10_000);
@@ -281,7 +309,7 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
         &anvil,
         &dir,
         &format!(
-            "stf = \"ledger\"\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"
+            "stf = \"evm\"\nblock_time = 0.2\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 3600\n"
         ),
     );
     let deployment: Deployment =
@@ -298,7 +326,7 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
             &mut l1,
             &funder,
             deployment.inbox,
-            U256::from(ETHER),
+            U256::from(2 * ETHER),
             Inbox::depositCall {
                 l2Recipient: address_of(key).into(),
             },
@@ -333,15 +361,25 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
         &dir.join("val.log"),
     );
     // The deposits are in before the load starts (a sender needs its balance).
-    wait_for(&sequencer, 60, "the deposits applied", |latest| {
-        latest["batch"].as_u64() >= Some(1)
-    });
+    let last_sender = format!("0x{}", hex(&address_of(senders.last().unwrap())));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sequencer
+        .client()
+        .call("eth_getBalance", json!([last_sender, "latest"]))
+        .map(|balance| quantity(&balance))
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the deposits never came: {}", sequencer.output());
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // The load: each sender's transfers in nonce order, from 4 threads.
     let per_sender = total / SENDERS;
     let rpc = sequencer.rpc.clone();
     let acknowledged = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sent = Arc::new(Mutex::new(Vec::<String>::new()));
     let load: Vec<_> = (0..4u64)
         .map(|t| {
             let senders: Vec<SigningKey> = senders
@@ -350,16 +388,21 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
                 .step_by(4)
                 .cloned()
                 .collect();
-            let (rpc, acknowledged, refused) = (rpc.clone(), acknowledged.clone(), refused.clone());
+            let (rpc, acknowledged, refused, sent) = (
+                rpc.clone(),
+                acknowledged.clone(),
+                refused.clone(),
+                sent.clone(),
+            );
             std::thread::spawn(move || {
                 for nonce in 0..per_sender {
                     for key in &senders {
-                        let tx = sign_transfer(key, CHAIN_ID, [0xB0; 20], 1, nonce)
-                            .to_bytes()
-                            .unwrap();
+                        let tx = evm_transfer(key, nonce);
                         match send_until_acknowledged(&rpc, &tx) {
                             Ok(true) => {
                                 acknowledged.fetch_add(1, Ordering::Relaxed);
+                                let hash = alloy::primitives::keccak256(&tx);
+                                sent.lock().unwrap().push(format!("{hash}"));
                             }
                             Ok(false) => {}
                             Err(why) => refused.lock().unwrap().push(why),
@@ -373,8 +416,27 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     // The kills: at random moments, the sequencer or the validator, and a restart at once.
     let mut rng = Rng(seed | 1);
     let mut kills = (0, 0);
+    // Receipts the sequencer served before a kill: (tx hash, block hash, status).
+    let mut served = Vec::new();
     for _ in 0..kill_points {
         std::thread::sleep(Duration::from_millis(200 + rng.below(1300)));
+        let sample: Vec<String> = {
+            let sent = sent.lock().unwrap();
+            let n = sent.len() as u64;
+            (0..5.min(n))
+                .map(|_| sent[rng.below(n) as usize].clone())
+                .collect()
+        };
+        for hash in sample {
+            if let Ok(receipt) = NodeClient::new(&rpc)
+                .unwrap()
+                .call("eth_getTransactionReceipt", json!([hash]))
+            {
+                if !receipt.is_null() {
+                    served.push((hash, receipt["blockHash"].clone(), receipt["status"].clone()));
+                }
+            }
+        }
         if rng.below(2) == 0 {
             sequencer.kill_and_restart();
             kills.0 += 1;
@@ -418,20 +480,36 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
     // the recipient got one wei per transaction.
     for node in [&sequencer, &validator] {
         for key in &senders {
-            let account = node
+            let nonce = node
                 .client()
                 .call(
-                    "hb_getBalance",
-                    json!([format!("0x{}", hex(&address_of(key)))]),
+                    "eth_getTransactionCount",
+                    json!([format!("0x{}", hex(&address_of(key))), "latest"]),
                 )
                 .unwrap();
-            assert_eq!(account["nonce"], per_sender, "{}", node.output());
+            assert_eq!(quantity(&nonce), per_sender as u128, "{}", node.output());
         }
         let recipient = node
             .client()
-            .call("hb_getBalance", json!([format!("0x{}", hex(&[0xB0; 20]))]))
+            .call(
+                "eth_getBalance",
+                json!([format!("0x{}", hex(&[0xB0; 20])), "latest"]),
+            )
             .unwrap();
-        assert_eq!(recipient["balance"], (per_sender * SENDERS).to_string());
+        assert_eq!(quantity(&recipient), (per_sender * SENDERS) as u128);
+    }
+    // Soft receipts are final: each one served before a kill is the one both nodes serve now.
+    eprintln!("{} receipts sampled before kills", served.len());
+    assert!(!served.is_empty(), "no receipt was served during the load");
+    for (hash, block, status) in &served {
+        for node in [&sequencer, &validator] {
+            let receipt = node
+                .client()
+                .call("eth_getTransactionReceipt", json!([hash]))
+                .unwrap();
+            assert_eq!(&receipt["blockHash"], block, "{hash}");
+            assert_eq!(&receipt["status"], status, "{hash}");
+        }
     }
 
     // A clean replay of the posted batches by a fresh validator gives the same root.

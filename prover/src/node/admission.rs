@@ -3,15 +3,19 @@
 //! every transaction that arrived while the previous sync ran, checks them in arrival order
 //! against the head state and what waits (under the node's lock, so the mempool and its effects
 //! change together), writes the admitted ones in one store transaction, and only then answers
-//! each. Under load a sync serves many transactions; alone, one is as fast as before.
+//! each. Under load a sync serves many transactions; alone, one is as fast as before. On an EVM
+//! rollup the check is the L2 chain's pool ([`EvmChain::submit`](super::evm_chain::EvmChain::submit),
+//! geth's rules and words), and a transaction the store could not write leaves the pool again.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use program::ledger::Hash;
 
+use super::eth_rpc::{lock_chain, SharedChain};
+use super::evm_chain::SubmitError;
 use super::mempool::{self, Refusal};
-use super::state::{lock_state, Shared};
+use super::state::{lock_state, NodeState, Shared};
 use super::StoreError;
 
 /// At most this many transactions in one store transaction.
@@ -22,6 +26,9 @@ const MAX_GROUP: usize = 4096;
 pub enum NotAdmitted {
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The EVM pool's refusal, in geth's words.
+    #[error(transparent)]
+    Pool(#[from] SubmitError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the node is stopping")]
@@ -37,12 +44,15 @@ pub struct Admissions {
 }
 
 impl Admissions {
-    /// Starts the committer for `state`.
-    pub fn start(state: Shared) -> std::io::Result<(Admissions, JoinHandle<()>)> {
+    /// Starts the committer for `state` (and on an EVM rollup, `chain`'s pool).
+    pub fn start(
+        state: Shared,
+        chain: Option<SharedChain>,
+    ) -> std::io::Result<(Admissions, JoinHandle<()>)> {
         let (queue, arrivals) = mpsc::channel();
         let committer = std::thread::Builder::new()
             .name("mempool-committer".into())
-            .spawn(move || commit_loop(&state, &arrivals))?;
+            .spawn(move || commit_loop(&state, chain.as_ref(), &arrivals))?;
         Ok((Admissions { queue }, committer))
     }
 
@@ -56,7 +66,11 @@ impl Admissions {
     }
 }
 
-fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
+fn commit_loop(
+    state: &Shared,
+    chain: Option<&SharedChain>,
+    arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>,
+) {
     while let Ok(first) = arrivals.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -66,6 +80,10 @@ fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
             }
         }
         let mut node = lock_state(state);
+        if let Some(chain) = chain {
+            admit_to_pool(&mut node, chain, group);
+            continue;
+        }
         let head = match node.db.head() {
             Ok(head) => head,
             Err(e) => {
@@ -115,5 +133,38 @@ fn commit_loop(state: &Shared, arrivals: &mpsc::Receiver<(Vec<u8>, Reply)>) {
                 }
             }
         }
+    }
+}
+
+/// An EVM rollup's group: each into the chain's pool in arrival order, the admitted ones to disk
+/// at once, then the answers; if the write fails they leave the pool (never acknowledged).
+fn admit_to_pool(node: &mut NodeState, chain: &SharedChain, group: Vec<(Vec<u8>, Reply)>) {
+    let mut admitted = Vec::new();
+    let mut answers = Vec::new();
+    {
+        let mut chain = lock_chain(chain);
+        for (bytes, reply) in group {
+            match chain.submit(&bytes) {
+                Ok(hash) => {
+                    admitted.push((hash.0, bytes));
+                    answers.push((reply, Ok(hash.0)));
+                }
+                Err(refusal) => answers.push((reply, Err(NotAdmitted::Pool(refusal)))),
+            }
+        }
+    }
+    if let Err(e) = node.db.admit_all(&admitted) {
+        let mut chain = lock_chain(chain);
+        for (hash, _) in &admitted {
+            chain.pool_remove(&alloy::primitives::B256::from(*hash));
+        }
+        let why = e.to_string();
+        for (reply, answer) in answers {
+            let _ = reply.send(answer.and(Err(StoreError::Db(why.clone()).into())));
+        }
+        return;
+    }
+    for (reply, answer) in answers {
+        let _ = reply.send(answer);
     }
 }

@@ -31,8 +31,9 @@ use serde_json::{json, Value};
 use verifier::l1::{Wallet, L1};
 use verifier::settlement::contracts::{view, Inbox};
 
+use super::admission::{Admissions, NotAdmitted};
 use super::chain::unix_now;
-use super::eth_api::{self, parse, RpcResult};
+use super::eth_api::{self, parse};
 use super::eth_rpc::{self, lock_chain, SharedChain};
 use super::evm_chain::{ChainBlock, EvmChain, SealedBlockInfo};
 use super::sequencer::Posted;
@@ -52,7 +53,7 @@ const SECTION_OVERHEAD: usize = 64;
 /// `safe` where the last applied batch ended and the acknowledged transactions not yet in a block
 /// back in the pool. Blocks come every tick, empty or not (tools wait for "the next block").
 pub fn restore_chain(
-    db: &NodeDb,
+    db: &mut NodeDb,
     chain_id: u64,
     genesis: &StfGenesis,
 ) -> Result<EvmChain, NodeError> {
@@ -68,10 +69,18 @@ pub fn restore_chain(
         .map_err(|e| NodeError::Setup(format!("restoring the L2 chain: {e}")))?
         .with_empty_blocks();
     chain.set_safe(db.safe_block()?);
+    let mut gone = Vec::new();
     for raw in db.pending(usize::MAX)? {
-        // Refused now (mined meanwhile, or no longer valid): nothing waits for it any more.
-        let _ = chain.submit(&raw);
+        // Already in a block, it leaves the mempool with its batch; refused otherwise (no longer
+        // valid), nothing waits for it any more.
+        let hash = alloy::primitives::keccak256(&raw);
+        match chain.submit(&raw) {
+            Ok(_) => {}
+            Err(_) if chain.receipt(&hash).is_some() => {}
+            Err(_) => gone.push(hash.0),
+        }
     }
+    db.forget(&gone)?;
     Ok(chain)
 }
 
@@ -358,6 +367,8 @@ pub fn produce_block(
         chain.truncate(info.number);
         return Err(error.into());
     }
+    let dropped: Vec<_> = info.dropped.iter().map(|(hash, _)| hash.0).collect();
+    node.db.forget(&dropped)?;
     Ok(Some(info))
 }
 
@@ -375,35 +386,36 @@ fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The Ethereum JSON-RPC over `chain`, with `eth_sendRawTransaction` taking a transaction only
-/// while the node does (a sequencer, or a validator standing in) and writing it to the store's
-/// mempool before it answers: an acknowledged transaction survives kill -9 (a restart puts it
-/// back in the pool). Merged with the node's `hb_*` methods by the caller.
+/// while the node does (a sequencer, or a validator standing in) and through `admissions`, which
+/// writes it to the store's mempool before it answers: an acknowledged transaction survives
+/// kill -9 (a restart puts it back in the pool). Merged with the node's `hb_*` methods by the
+/// caller.
 pub fn eth_module(
     state: Shared,
     chain: SharedChain,
+    admissions: Admissions,
 ) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(());
-    let mut eth = eth_rpc::module(chain.clone())?;
+    let mut eth = eth_rpc::module(chain)?;
     eth.remove_method("eth_sendRawTransaction");
     module.merge(eth)?;
-    module.register_blocking_method("eth_sendRawTransaction", move |params, _, _| -> RpcResult {
-        let (raw,): (alloy::primitives::Bytes,) = parse(&params, 1)?;
-        if !lock_state(&state).accepts_transactions {
-            return Err(ErrorObject::owned(
-                super::rpc::NOT_A_SEQUENCER,
-                "this node is not a sequencer (a validator takes transactions once the sequencer has been silent past its timeout)",
-                None::<()>,
-            ));
+    module.register_async_method("eth_sendRawTransaction", move |params, _, _| {
+        let (state, admissions) = (state.clone(), admissions.clone());
+        async move {
+            let (raw,): (alloy::primitives::Bytes,) = parse(&params, 1)?;
+            if !lock_state(&state).accepts_transactions {
+                return Err(ErrorObject::owned(
+                    super::rpc::NOT_A_SEQUENCER,
+                    "this node is not a sequencer (a validator takes transactions once the sequencer has been silent past its timeout)",
+                    None::<()>,
+                ));
+            }
+            match admissions.admit(raw.to_vec()).await {
+                Ok(hash) => Ok(json!(alloy::primitives::B256::from(hash))),
+                Err(NotAdmitted::Pool(refusal)) => Err(eth_rpc::submit_error(refusal)),
+                Err(other) => Err(eth_api::server_error(other)),
+            }
         }
-        let hash = lock_chain(&chain)
-            .submit(&raw)
-            .map_err(eth_rpc::submit_error)?;
-        let admitted = lock_state(&state).db.admit(&hash.0, &raw);
-        if let Err(error) = admitted {
-            lock_chain(&chain).pool_remove(&hash);
-            return Err(eth_api::server_error(format!("store: {error}")));
-        }
-        Ok(json!(hash))
     })?;
     Ok(module)
 }

@@ -1,5 +1,8 @@
 //! The rollup node: a persistent store, the sequencer's mempool and batches, a follower that
-//! replays every batch L1 holds, the duties on the assertions and the unattended disputes.
+//! replays every batch L1 holds, the duties on the assertions and the unattended disputes. The
+//! config key `stf` picks the state-transition function: the EVM (the product: L2 blocks, the
+//! Ethereum JSON-RPC) or the transfer ledger (the second, small STF); everything from the
+//! follower's outputs on (duties, games, withdrawals) is the same for both.
 //!
 //! | module | its one job |
 //! |---|---|
@@ -20,7 +23,8 @@
 //! | [`eth_api`] | what the two Ethereum JSON-RPC servers share: geth's codes and words, params, receipts, the server |
 //! | [`evm_chain`] | the L2 chain on the EVM STF, in memory: pending pool, blocks, receipts, logs, state, calls, fees |
 //! | [`eth_rpc`] | Ethereum JSON-RPC over the [`evm_chain`] (what wallets and tools talk to) |
-//! | [`evm_follower`] | replaying a posted EVM batch on wasmtime and natively, into its blocks (not wired yet: `EVM_PLAN.md`) |
+//! | [`evm_follower`] | applying a posted EVM batch: replayed on wasmtime and natively, its blocks compared with the soft ones (kept, or replacing them) |
+//! | [`evm_node`] | an EVM rollup's chain restored from the store, its soft blocks every `block_time`, their posting in batches, the Ethereum JSON-RPC |
 //! | [`devnet`] | a whole local rollup in one process: the served L1, a sequencer and a validator |
 
 pub mod admission;

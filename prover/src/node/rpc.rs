@@ -216,19 +216,19 @@ pub async fn serve(
     chain: Option<SharedChain>,
 ) -> Result<(SocketAddr, ServerHandle), String> {
     // Every node can take transactions: a validator does once the sequencer is gone.
-    let admissions = Admissions::start(state.clone())
+    let admissions = Admissions::start(state.clone(), chain.clone())
         .map_err(|e| format!("cannot start the mempool committer: {e}"))?
         .0;
     let mut module = module(Context {
         state: state.clone(),
-        admissions,
+        admissions: admissions.clone(),
         chain: chain.clone(),
     })
     .map_err(|e| e.to_string())?;
     let max_body = match &chain {
         Some(chain) => {
-            let eth =
-                super::evm_node::eth_module(state, chain.clone()).map_err(|e| e.to_string())?;
+            let eth = super::evm_node::eth_module(state, chain.clone(), admissions)
+                .map_err(|e| e.to_string())?;
             module.merge(eth).map_err(|e| e.to_string())?;
             super::eth_rpc::MAX_BODY_BYTES
         }

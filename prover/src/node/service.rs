@@ -154,7 +154,7 @@ impl Node {
         }
         let chain: Option<SharedChain> = match stf {
             Stf::Evm => Some(Arc::new(Mutex::new(restore_chain(
-                &db, chain_id, &genesis,
+                &mut db, chain_id, &genesis,
             )?))),
             Stf::Ledger => None,
         };

@@ -6,8 +6,8 @@
 //!
 //! The EVM chain's L2 blocks ([`StoredBlock`], with their receipts) are written by
 //! [`NodeDb::commit_blocks`], their trie nodes in the same transaction, before a receipt of them
-//! is served; [`NodeDb::blocks_from`] is what a restart rebuilds the chain from. (Not used by the
-//! node yet: `EVM_PLAN.md` (c).)
+//! is served; [`NodeDb::blocks_from`] is what a restart rebuilds the chain from. A batch applied
+//! from L1 records the last block it made (`safe`, and per batch for `finalized`).
 //!
 //! The trie nodes are also kept in memory (a [`NodeStore`], loaded at open): the guest's preimage
 //! oracle reads them there, the store is where they survive. With state caching off (the config's
@@ -611,6 +611,24 @@ impl NodeDb {
         let read = self.db.begin_read().map_err(failed)?;
         let table = read.open_table(MEMPOOL).map_err(failed)?;
         table.len().map_err(failed)
+    }
+
+    /// Takes transactions out of the mempool that will never go in (refused for good).
+    pub fn forget(&mut self, txs: &[Hash]) -> Result<(), StoreError> {
+        if txs.is_empty() {
+            return Ok(());
+        }
+        let write = self.db.begin_write().map_err(failed)?;
+        {
+            let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
+            let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
+            for hash in txs {
+                if let Some(arrival) = index.remove(hash.as_slice()).map_err(failed)? {
+                    pool.remove(arrival.value()).map_err(failed)?;
+                }
+            }
+        }
+        write.commit().map_err(failed)
     }
 }
 

@@ -12,7 +12,9 @@
 //! [`Outcome::included`] entries are); it leaves the pool, unless it was refused only for its
 //! place (a nonce gap after an earlier refusal, no gas left in the block) and can still go in
 //! later. Deposits change the state but are not transactions: the block lists them apart.
-//! Each block is its own batch number (a counter), which only the withdrawal indices show.
+//! A block does not depend on the batch it is later posted in (`evm_stf::block`); only the
+//! indices of its withdrawals do, so a soft block's `withdrawals` carry provisional indices (a
+//! counter of one-block messages): the posted batch's are the follower's (`hb_getWithdrawal`).
 //!
 //! # Tags
 //!
@@ -485,10 +487,6 @@ impl EvmChain {
     /// Appends a block made elsewhere (a replayed batch, or one read back from the store); its
     /// transactions leave the pool. The block must follow the head; `new_nodes` (its trie nodes)
     /// are added to the chain's store.
-    ///
-    /// The chain's own block production still numbers batches by block (`next_batch`): a chain
-    /// that imports is one that follows, until production runs on the batch cursor
-    /// (`EVM_PLAN.md` (b)).
     pub fn import_with_nodes(
         &mut self,
         block: ChainBlock,
