@@ -187,7 +187,13 @@ fn soft_blocks_are_what_l1_settles_a_lie_about_an_evm_batch_loses_and_a_withdraw
     assert_eq!(eth_balance(&seq_rpc, bob), ETHER);
     settle(&mut [&mut seq, &mut val], &mut l1);
     let posted = receipt(&seq_rpc, &hash);
-    for field in ["blockHash", "blockNumber", "status", "gasUsed", "transactionIndex"] {
+    for field in [
+        "blockHash",
+        "blockNumber",
+        "status",
+        "gasUsed",
+        "transactionIndex",
+    ] {
         assert_eq!(soft[field], posted[field], "{field}");
     }
     assert!(block_number(&seq_rpc, "safe") >= soft_block);
@@ -215,7 +221,10 @@ fn soft_blocks_are_what_l1_settles_a_lie_about_an_evm_batch_loses_and_a_withdraw
     );
     let deployed = send_raw(&seq_rpc, &deploy);
     let paid = send_raw(&seq_rpc, &pay);
-    assert_eq!(receipt(&seq_rpc, &deployed)["contractAddress"], json!(token));
+    assert_eq!(
+        receipt(&seq_rpc, &deployed)["contractAddress"],
+        json!(token)
+    );
     assert_eq!(receipt(&seq_rpc, &paid)["status"], json!("0x1"));
 
     // A withdrawal through the system contract.
@@ -278,10 +287,7 @@ fn soft_blocks_are_what_l1_settles_a_lie_about_an_evm_batch_loses_and_a_withdraw
         .unwrap()
         .success()
         .unwrap();
-    assert_eq!(
-        l1.balance(l1_recipient).unwrap(),
-        U256::from(2 * ETHER)
-    );
+    assert_eq!(l1.balance(l1_recipient).unwrap(), U256::from(2 * ETHER));
     seq.stop();
     val.stop();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -344,7 +350,10 @@ fn soft_blocks_another_batch_replaced_are_given_up_and_their_transactions_come_b
     // The deposit stands (L1 put it in); the transfer is back in the pool and mined again.
     assert!(eth_balance(&rpc, alice.address()) > 3 * ETHER);
     let again = receipt(&rpc, &hash);
-    assert_ne!(again["blockHash"], soft["blockHash"], "a new block holds it");
+    assert_ne!(
+        again["blockHash"], soft["blockHash"],
+        "a new block holds it"
+    );
     assert_eq!(again["status"], json!("0x1"));
     assert_eq!(eth_balance(&rpc, bob), ETHER);
     seq.stop();

@@ -338,3 +338,34 @@ fn blocks_are_the_same_in_any_batch_grouping() {
         .unwrap();
     assert_eq!(run.outputs, whole.execution.outputs);
 }
+
+/// The host's signature cache for EVM batches is keyed exactly as the STF asks: the same batch
+/// run with the senders recovered ahead gives the same outputs, and a cache that names another
+/// sender (what `known` must never do) shows in the result, so the entries are the ones consulted.
+#[test]
+fn senders_recovered_ahead_serve_the_stf_ecrecover_calls() {
+    use program::ledger::InboxMessage;
+    use program::RecoveredSignatures;
+    use std::sync::Arc;
+    let MixedBatch { message, store, .. } = MixedBatch::new();
+    let plain = run_evm_native(message.clone(), store.clone(), &Config::default());
+    let section = InboxMessage::split(&message).unwrap().transactions.to_vec();
+
+    let ahead = RecoveredSignatures::of_evm_section_known(&section, |_| None);
+    assert_eq!(ahead.len(), 6, "every sequenced transaction of the batch");
+    let cached = program::evm::run_evm_native_abi(
+        NativeAbi::new(message.clone(), store.clone()).with_signatures(Some(Arc::new(ahead))),
+        &Config::default(),
+    );
+    assert_eq!(cached.execution.outputs, plain.execution.outputs);
+
+    let forged = RecoveredSignatures::of_evm_section_known(&section, |_| Some([0x66; 20]));
+    let misled = program::evm::run_evm_native_abi(
+        NativeAbi::new(message, store).with_signatures(Some(Arc::new(forged))),
+        &Config::default(),
+    );
+    assert_ne!(
+        misled.execution.outputs.post_state_root,
+        plain.execution.outputs.post_state_root
+    );
+}

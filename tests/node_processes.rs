@@ -370,7 +370,11 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
         .unwrap_or(0)
         == 0
     {
-        assert!(Instant::now() < deadline, "the deposits never came: {}", sequencer.output());
+        assert!(
+            Instant::now() < deadline,
+            "the deposits never came: {}",
+            sequencer.output()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 
@@ -433,7 +437,11 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
                 .call("eth_getTransactionReceipt", json!([hash]))
             {
                 if !receipt.is_null() {
-                    served.push((hash, receipt["blockHash"].clone(), receipt["status"].clone()));
+                    served.push((
+                        hash,
+                        receipt["blockHash"].clone(),
+                        receipt["status"].clone(),
+                    ));
                 }
             }
         }

@@ -10,13 +10,15 @@
 //! validator's first sight of them) they replace the soft blocks from there on, whose
 //! transactions go back to the pool.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::B256;
 use program::evm::evm_stf::{BlockList, EvmExecution};
 use program::evm::run_evm_native_abi;
 use program::ledger::{BatchOutputs, Config, Hash};
-use program::{NativeAbi, NodeStore};
+use program::{NativeAbi, NodeStore, RecoveredSignatures};
 use verifier::l1::L1;
 
 use super::eth_rpc::{lock_chain, SharedChain};
@@ -47,15 +49,18 @@ pub struct EvmReplay {
 
 /// Runs `batch` on the state under `pre_state_root` (its nodes in `nodes`) with `guest` (the
 /// EVM guest, [`program::EVM_STF_WASM`]) on wasmtime and with the native STF, and gathers what
-/// it made. `Err(EnginesDisagree)` if their outputs differ in any byte.
+/// it made. `Err(EnginesDisagree)` if their outputs differ in any byte. `signatures` serves the
+/// engines' `ecrecover` calls it holds (the results are the same without it).
 pub fn replay_evm(
     guest: &StfGuest,
     batch: &PostedBatch,
     pre_state_root: &Hash,
     nodes: &NodeStore,
+    signatures: Option<Arc<RecoveredSignatures>>,
 ) -> Result<EvmReplay, NodeError> {
     let message = batch.message(pre_state_root);
-    let abi = NativeAbi::new(message, nodes.clone());
+    // Both engines ask the host for the same senders: recovered once, ahead (`signatures`).
+    let abi = NativeAbi::new(message, nodes.clone()).with_signatures(signatures);
     let started = Instant::now();
     let (native, wasm) = rayon::join(
         || run_evm_native_abi(abi.clone(), &Config::default()),
@@ -110,7 +115,28 @@ pub fn apply_next(
     let number = head.batch + 1;
     let batch =
         rebuild_batch(l1, log, number).map_err(|e| NodeError::Unreadable(number, e.to_string()))?;
-    let replay = replay_evm(guest, &batch, &head.state_root, &nodes)?;
+    // The senders of the soft blocks are known; the rest is recovered on every core, once.
+    let known: HashMap<Hash, program::ledger::Address> = {
+        let chain = lock_chain(chain);
+        (safe + 1..=chain.block_number())
+            .filter_map(|n| chain.block(n))
+            .flat_map(|block| block.transactions.iter())
+            .map(|tx| (tx.hash.0, tx.sender.0 .0))
+            .collect()
+    };
+    let signatures = RecoveredSignatures::of_evm_section_known(&batch.transactions, |hash| {
+        known.get(hash).copied()
+    });
+    let replay = replay_evm(
+        guest,
+        &batch,
+        &head.state_root,
+        &nodes,
+        Some(Arc::new(signatures)),
+    )?;
+    // The store's nodes are shared with this clone until it goes: adding the batch's nodes
+    // while it lives would copy them all.
+    drop(nodes);
     let withdrawals = stored_withdrawals(&replay);
     let last_block = safe + replay.blocks.len() as u64;
     let consumed: Vec<Hash> = replay
@@ -148,6 +174,7 @@ pub fn apply_next(
         }
         chain.truncate(safe + 1);
         node.db.drop_blocks_from(safe + 1)?;
+        // The blocks with the state they end in: what a restart serves them from.
         node.db.commit_blocks(BlockCommit {
             blocks: replay.blocks.iter().map(ChainBlock::to_stored).collect(),
             new_nodes: replay.new_nodes.clone(),
@@ -177,7 +204,9 @@ pub fn apply_next(
             batch: number,
             state_root: replay.outputs.post_state_root,
         },
-        new_nodes: replay.new_nodes,
+        // Written with the blocks when they replaced soft ones; else the soft blocks hold them
+        // already, except for a sequencer's store that lost them: written again (by hash).
+        new_nodes: if agrees { replay.new_nodes } else { Vec::new() },
         receipts: Vec::new(),
         withdrawals,
         consumed,
@@ -340,7 +369,7 @@ mod tests {
         });
         let batch = posted(vec![deposit], blocks.to_bytes());
 
-        let replay = replay_evm(&guest, &batch, &root, &store).unwrap();
+        let replay = replay_evm(&guest, &batch, &root, &store, None).unwrap();
         assert_eq!(replay.outputs.status, BatchStatus::Accepted);
         assert_eq!(replay.outputs.tx_count, 3);
         assert_eq!(replay.outputs.withdrawal_count, 1);
@@ -397,7 +426,7 @@ mod tests {
             )
         };
         let replay_next =
-            replay_evm(&guest, &next, &replay.outputs.post_state_root, &after).unwrap();
+            replay_evm(&guest, &next, &replay.outputs.post_state_root, &after, None).unwrap();
         assert_eq!(replay_next.outputs.status, BatchStatus::Accepted);
         assert_eq!(replay_next.blocks.len(), 1);
         assert_eq!(replay_next.blocks[0].header.parent_hash, second.hash);
@@ -437,7 +466,14 @@ mod tests {
             to: [0xca; 20],
             amount: ETH,
         });
-        let replay = replay_evm(&guest, &posted(vec![deposit], vec![0xff]), &root, &store).unwrap();
+        let replay = replay_evm(
+            &guest,
+            &posted(vec![deposit], vec![0xff]),
+            &root,
+            &store,
+            None,
+        )
+        .unwrap();
         assert_eq!(
             replay.outputs.status,
             BatchStatus::TransactionsRefused(RejectReason::Malformed)

@@ -48,11 +48,11 @@ use program::evm::evm_stf::block::{BlockHeader, Head, BLOCK_GAS_LIMIT};
 use program::evm::evm_stf::{
     self, BlockList, EvmExecution, L2Block, Outcome, Receipt, Refusal, SealedBlock,
 };
-use program::evm::{run_evm_native, EvmStateError, EvmStateReader};
+use program::evm::{run_evm_native_abi, EvmStateError, EvmStateReader};
 use program::ledger::{
     BatchHeader, BatchStatus, Config, DelayedMessage, Hash, RejectReason, Withdrawal,
 };
-use program::NodeStore;
+use program::{NativeAbi, NodeStore, RecoveredSignatures};
 use revm::context::result::InvalidTransaction;
 
 use super::eth_api::receipt_envelope;
@@ -367,7 +367,13 @@ impl EvmChain {
             transactions: selected.iter().map(|tx| tx.raw.clone()).collect(),
         };
         let message = evm_stf::encode_message(&header, delayed, &BlockList(vec![block]));
-        let run = run_evm_native(message, std::mem::take(&mut self.store), &self.config);
+        // The pool recovered every sender at admission: the run asks the cache, not secp256k1.
+        let signatures = RecoveredSignatures::of_evm_senders(
+            selected.iter().map(|tx| (&tx.envelope, tx.sender.0 .0)),
+        );
+        let abi = NativeAbi::new(message, std::mem::take(&mut self.store))
+            .with_signatures(Some(std::sync::Arc::new(signatures)));
+        let run = run_evm_native_abi(abi, &self.config);
         self.store = run.store;
         // The store was settled before the run: what it added is the block's.
         let new_nodes: Vec<Vec<u8>> = self.store.added().map(|(_, node)| node.to_vec()).collect();
