@@ -426,7 +426,7 @@ fn cast_forge_and_ethers_use_the_devnet_and_a_cast_withdrawal_is_claimed_on_its_
         .unwrap_or_else(|| panic!("no InsufficientBalance data in: {err}"))
         .to_string();
     let decoded = cast.ok(&["decode-error", "--sig", INSUFFICIENT_BALANCE, &data]);
-    let decoded: Vec<&str> = decoded.lines().map(|l| number_of(l)).collect();
+    let decoded: Vec<&str> = decoded.lines().map(number_of).collect();
     assert_eq!(decoded.len(), 3, "{decoded:?}");
     assert_eq!(decoded[0].to_lowercase(), bob);
     assert_eq!((decoded[1], decoded[2]), ("250", "251"));

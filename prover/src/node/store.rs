@@ -320,12 +320,7 @@ impl NodeDb {
     pub fn commit_batch(&mut self, commit: BatchCommit) -> Result<(), StoreError> {
         let write = self.db.begin_write().map_err(failed)?;
         {
-            let mut nodes = write.open_table(NODES).map_err(failed)?;
-            for node in &commit.new_nodes {
-                nodes
-                    .insert(program::keccak256(node).as_slice(), node.as_slice())
-                    .map_err(failed)?;
-            }
+            write_nodes(&write, &commit.new_nodes)?;
             if let Some(batch) = &commit.batch {
                 let mut batches = write.open_table(BATCHES).map_err(failed)?;
                 batches
@@ -344,13 +339,7 @@ impl NodeDb {
                     .insert(hash.as_slice(), encode(withdrawal)?.as_slice())
                     .map_err(failed)?;
             }
-            let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
-            let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
-            for hash in &commit.consumed {
-                if let Some(arrival) = index.remove(hash.as_slice()).map_err(failed)? {
-                    pool.remove(arrival.value()).map_err(failed)?;
-                }
-            }
+            remove_waiting(&write, &commit.consumed)?;
             let mut meta = write.open_table(META).map_err(failed)?;
             meta.insert(HEAD, encode(&commit.head)?.as_slice())
                 .map_err(failed)?;
@@ -364,10 +353,15 @@ impl NodeDb {
                 .map_err(failed)?;
         }
         write.commit().map_err(failed)?;
+        self.remember_nodes(&commit.new_nodes)
+    }
+
+    /// Adds written nodes to memory (or reads them all again, with state caching off).
+    fn remember_nodes(&mut self, nodes: &[Vec<u8>]) -> Result<(), StoreError> {
         if !self.state_caching {
             return self.load_nodes();
         }
-        for node in &commit.new_nodes {
+        for node in nodes {
             self.nodes.insert(node);
         }
         // Runs clone the store: keep their clones cheap (what they share is the base).
@@ -383,12 +377,7 @@ impl NodeDb {
         };
         let write = self.db.begin_write().map_err(failed)?;
         {
-            let mut nodes = write.open_table(NODES).map_err(failed)?;
-            for node in &commit.new_nodes {
-                nodes
-                    .insert(program::keccak256(node).as_slice(), node.as_slice())
-                    .map_err(failed)?;
-            }
+            write_nodes(&write, &commit.new_nodes)?;
             let mut blocks = write.open_table(EVM_BLOCKS).map_err(failed)?;
             let mut hashes = write.open_table(EVM_BLOCK_HASHES).map_err(failed)?;
             let mut txs = write.open_table(EVM_TXS).map_err(failed)?;
@@ -413,14 +402,7 @@ impl NodeDb {
                 .map_err(failed)?;
         }
         write.commit().map_err(failed)?;
-        if !self.state_caching {
-            return self.load_nodes();
-        }
-        for node in &commit.new_nodes {
-            self.nodes.insert(node);
-        }
-        self.nodes.settle();
-        Ok(())
+        self.remember_nodes(&commit.new_nodes)
     }
 
     /// Removes the blocks from `first` on (soft blocks another poster's batch replaced) and their
@@ -619,17 +601,31 @@ impl NodeDb {
             return Ok(());
         }
         let write = self.db.begin_write().map_err(failed)?;
-        {
-            let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
-            let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
-            for hash in txs {
-                if let Some(arrival) = index.remove(hash.as_slice()).map_err(failed)? {
-                    pool.remove(arrival.value()).map_err(failed)?;
-                }
-            }
-        }
+        remove_waiting(&write, txs)?;
         write.commit().map_err(failed)
     }
+}
+
+fn write_nodes(write: &redb::WriteTransaction, nodes: &[Vec<u8>]) -> Result<(), StoreError> {
+    let mut table = write.open_table(NODES).map_err(failed)?;
+    for node in nodes {
+        table
+            .insert(program::keccak256(node).as_slice(), node.as_slice())
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Takes `txs` out of the mempool (those that are in it).
+fn remove_waiting(write: &redb::WriteTransaction, txs: &[Hash]) -> Result<(), StoreError> {
+    let mut pool = write.open_table(MEMPOOL).map_err(failed)?;
+    let mut index = write.open_table(MEMPOOL_INDEX).map_err(failed)?;
+    for hash in txs {
+        if let Some(arrival) = index.remove(hash.as_slice()).map_err(failed)? {
+            pool.remove(arrival.value()).map_err(failed)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
