@@ -181,9 +181,9 @@ pub fn apply_next(
         })?;
         let mut new_nodes = replay.new_nodes.as_slice();
         for block in replay.blocks.iter().cloned() {
-            chain
-                .import_with_nodes(block, new_nodes)
-                .map_err(|e| NodeError::Game(format!("importing batch {number}'s blocks: {e}")))?;
+            chain.import_with_nodes(block, new_nodes).map_err(|e| {
+                NodeError::Blocks(format!("importing batch {number}'s blocks: {e}"))
+            })?;
             new_nodes = &[];
         }
     }

@@ -266,7 +266,7 @@ impl EvmNode {
                     .zip(&wanted)
                     .all(|(record, message)| delayed_message(record) == **message);
             if !same {
-                return Err(NodeError::Game(format!(
+                return Err(NodeError::Blocks(format!(
                     "blocks {}..={} carry delayed messages L1 no longer has pending (forced in by someone else): they cannot be posted, the follower will replace them",
                     first.header.number, last.header.number
                 )));
@@ -351,7 +351,7 @@ pub fn produce_block(
     let mut chain = lock_chain(chain);
     let info = chain
         .produce_block(unix_now(), fee_recipient, delayed)
-        .map_err(|e| NodeError::Game(format!("the STF refused the block: {e}")))?;
+        .map_err(|e| NodeError::Blocks(format!("the STF refused the block: {e}")))?;
     let Some(mut info) = info else {
         return Ok(None);
     };

@@ -70,6 +70,9 @@ pub enum NodeError {
     Encode(String),
     #[error("{0}")]
     Game(String),
+    /// The L2 chain could not take a block (an EVM rollup's soft blocks or posting).
+    #[error("L2 blocks: {0}")]
+    Blocks(String),
     #[error("{0}")]
     Setup(String),
 }
