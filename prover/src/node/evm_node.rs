@@ -439,3 +439,74 @@ pub fn withdrawals_answer(db: &NodeDb, tx: &[u8; 32]) -> Result<Value, ErrorObje
     answer["withdrawals"] = Value::Array(all);
     Ok(answer)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::node::evm_chain::tests::{address, chain, key, produce, transfer_to};
+
+    /// Five blocks of three transfers each, the last opening with a deposit.
+    fn blocks() -> Vec<ChainBlock> {
+        let mut chain = chain();
+        let alice = key(0);
+        let bob = address(&key(1));
+        let mut nonce = 0;
+        for block in 0..5 {
+            for _ in 0..3 {
+                chain.submit(&transfer_to(&alice, nonce, bob, 1)).unwrap();
+                nonce += 1;
+            }
+            let delayed = if block == 4 {
+                vec![program::ledger::DelayedMessage::Deposit(
+                    program::ledger::Deposit {
+                        to: [7; 20],
+                        amount: 5,
+                    },
+                )]
+            } else {
+                vec![]
+            };
+            produce(&mut chain, &delayed);
+        }
+        (1..=5).map(|n| chain.block(n).unwrap().clone()).collect()
+    }
+
+    fn sizes(batches: &[&[ChainBlock]]) -> Vec<usize> {
+        batches.iter().map(|batch| batch.len()).collect()
+    }
+
+    #[test]
+    fn blocks_are_cut_into_batches_at_the_limits_only() {
+        let blocks = blocks();
+        assert!(blocks.iter().all(|b| b.posted.sequenced.len() == 3));
+        // Room for everything: one batch, the deposit's block included (it may open any block).
+        assert_eq!(sizes(&cut(&blocks, 1 << 20, 1000)), vec![5]);
+        // The STF's transaction limit: two blocks (6 transactions) at most.
+        assert_eq!(sizes(&cut(&blocks, 1 << 20, 6)), vec![2, 2, 1]);
+        assert_eq!(sizes(&cut(&blocks, 1 << 20, 5)), vec![1, 1, 1, 1, 1]);
+        // The inbox's byte limit: what one block takes, and a little more.
+        let one = BATCH_HEADER_LEN
+            + SECTION_OVERHEAD
+            + 40
+            + blocks[0]
+                .posted
+                .sequenced
+                .iter()
+                .map(|tx| tx.len() + 8)
+                .sum::<usize>();
+        assert_eq!(sizes(&cut(&blocks, one + 10, 1000)), vec![1, 1, 1, 1, 1]);
+        // A block over the limit by itself still goes, alone (the inbox decides).
+        assert_eq!(sizes(&cut(&blocks, 10, 1000)), vec![1, 1, 1, 1, 1]);
+        // Every block once, in order.
+        let batches = cut(&blocks, 1 << 20, 6);
+        let numbers: Vec<u64> = batches
+            .iter()
+            .flat_map(|batch| batch.iter().map(|b| b.header.number))
+            .collect();
+        assert_eq!(numbers, vec![1, 2, 3, 4, 5]);
+        // The posted form keeps the deposit's count on its block.
+        assert_eq!(blocks[4].l2_block().delayed, 1);
+        assert_eq!(blocks[0].l2_block().delayed, 0);
+    }
+}
