@@ -19,6 +19,7 @@ use verifier::l1::L1Error;
 use verifier::settlement::contracts::{view, Inbox};
 
 use crate::cli_l1::{connect, hex, parse_address, parse_key, read_deployment, read_key_file};
+use crate::cli_user::{l2_call, quantity, sign_eip1559, Kind};
 
 #[derive(Args)]
 pub struct ForceTxArgs {
@@ -97,7 +98,7 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
                     json!([hex(signer.address().as_slice()), "pending"]),
                 )
                 .map_err(|e| e.to_string())?;
-            quantity(&count).ok_or("the node's nonce is not a quantity")? as u64
+            quantity(&count, "nonce")? as u64
         }
         (None, Some(node)) => {
             let account = node
@@ -120,24 +121,28 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
             tx.to_bytes().map_err(|e| e.to_string())?
         }
         Stf::Evm => {
-            // The fee cap: twice the node's price when one is asked, else 10 gwei (the L2's base
-            // fee starts at 1 gwei and spam raises it); no tip, the block's base fee is paid.
-            let gas_price = match &node {
-                Some(node) => node
-                    .call("eth_gasPrice", json!([]))
-                    .ok()
-                    .and_then(|price| quantity(&price))
-                    .unwrap_or(10_000_000_000),
-                None => 5_000_000_000,
+            // The fee cap: twice the node's gas price, or 10 gwei without one (the L2's base fee
+            // starts at 1 gwei and spam raises it); no tip, the block's base fee is paid. Gas: a
+            // transfer's 21,000, or 100,000 for the withdrawal contract.
+            let gas_price = node
+                .as_ref()
+                .and_then(|node| node.call("eth_gasPrice", json!([])).ok())
+                .and_then(|price| quantity(&price, "gas price").ok())
+                .unwrap_or(5_000_000_000);
+            let (kind, gas_limit) = if args.withdraw {
+                (Kind::Withdraw, 100_000)
+            } else {
+                (Kind::Transfer, 21_000)
             };
-            forced_evm_transaction(
+            sign_eip1559(
                 secret,
                 chain_id,
-                to,
-                amount,
                 nonce,
-                args.withdraw,
-                gas_price,
+                l2_call(kind, &to),
+                amount,
+                gas_limit,
+                gas_price.saturating_mul(2),
+                0,
             )
         }
     };
@@ -153,47 +158,6 @@ pub fn force_tx(args: ForceTxArgs) -> Result<ExitCode, String> {
     println!("queue_index: {index}");
     println!("forceable_at: {forceable_at}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The EIP-1559 transaction `force-tx` queues on an EVM rollup: a transfer of 21,000 gas, or a
-/// call of the withdrawal contract with 100,000.
-fn forced_evm_transaction(
-    secret: &program::SigningKey,
-    chain_id: u64,
-    to: verifier::l1::Address,
-    amount: u128,
-    nonce: u64,
-    withdraw: bool,
-    gas_price: u128,
-) -> Vec<u8> {
-    use alloy_consensus::TxEip1559;
-    use alloy_primitives::{Address, Bytes, TxKind, U256};
-    let (target, input, gas_limit) = if withdraw {
-        let mut data = alloy_primitives::keccak256(b"withdraw(address)")[..4].to_vec();
-        data.extend_from_slice(&[0; 12]);
-        data.extend_from_slice(to.as_slice());
-        (program::evm::evm_stf::system::WITHDRAWALS, data, 100_000)
-    } else {
-        (Address::from(to.into_array()), Vec::new(), 21_000)
-    };
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit,
-        max_fee_per_gas: gas_price.saturating_mul(2),
-        max_priority_fee_per_gas: 0,
-        to: TxKind::Call(target),
-        value: U256::from(amount),
-        input: Bytes::from(input),
-        access_list: Default::default(),
-    };
-    program::evm_workload::sign(secret, tx)
-}
-
-/// A hex quantity of the Ethereum JSON-RPC.
-fn quantity(value: &serde_json::Value) -> Option<u128> {
-    let digits = value.as_str()?.strip_prefix("0x")?;
-    u128::from_str_radix(digits, 16).ok()
 }
 
 pub fn force_include(args: ForceIncludeArgs) -> Result<ExitCode, String> {

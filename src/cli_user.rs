@@ -96,7 +96,8 @@ fn wei(text: &str) -> Result<u128, String> {
         .map_err(|e| format!("--amount {text}: not a wei amount: {e}"))
 }
 
-enum Kind {
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
     Transfer,
     Withdraw,
 }
@@ -108,7 +109,7 @@ fn runs_evm(node: &NodeClient) -> Result<bool, String> {
 }
 
 /// A hex quantity of the Ethereum JSON-RPC.
-fn quantity(value: &Value, what: &str) -> Result<u128, String> {
+pub(crate) fn quantity(value: &Value, what: &str) -> Result<u128, String> {
     value
         .as_str()
         .and_then(|text| text.strip_prefix("0x"))
@@ -116,12 +117,48 @@ fn quantity(value: &Value, what: &str) -> Result<u128, String> {
         .ok_or_else(|| format!("the node's {what} is not a quantity: {value}"))
 }
 
-/// The withdrawal system contract's `withdraw(address l1Recipient)` calldata.
-fn withdraw_calldata(l1_recipient: &verifier::l1::Address) -> Vec<u8> {
-    let mut data = alloy_primitives::keccak256(b"withdraw(address)")[..4].to_vec();
-    data.extend_from_slice(&[0; 12]);
-    data.extend_from_slice(l1_recipient.as_slice());
-    data
+/// What an L2 transaction of `kind` to `to` calls: `to` itself with no data (a transfer), or the
+/// withdrawal system contract's `withdraw(address l1Recipient)` with `to` as the L1 recipient.
+pub(crate) fn l2_call(
+    kind: Kind,
+    to: &verifier::l1::Address,
+) -> (alloy_primitives::Address, Vec<u8>) {
+    match kind {
+        Kind::Transfer => (alloy_primitives::Address::from(to.into_array()), Vec::new()),
+        Kind::Withdraw => {
+            let mut data = alloy_primitives::keccak256(b"withdraw(address)")[..4].to_vec();
+            data.extend_from_slice(&[0; 12]);
+            data.extend_from_slice(to.as_slice());
+            (program::evm::evm_stf::system::WITHDRAWALS, data)
+        }
+    }
+}
+
+/// An EIP-1559 transaction calling `target` with `input` and `amount` wei, signed by `secret`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sign_eip1559(
+    secret: &program::SigningKey,
+    chain_id: u64,
+    nonce: u64,
+    (target, input): (alloy_primitives::Address, Vec<u8>),
+    amount: u128,
+    gas_limit: u64,
+    max_fee_per_gas: u128,
+    max_priority_fee_per_gas: u128,
+) -> Vec<u8> {
+    use alloy_primitives::{Bytes, TxKind, U256};
+    let tx = alloy_consensus::TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas,
+        max_priority_fee_per_gas,
+        to: TxKind::Call(target),
+        value: U256::from(amount),
+        input: Bytes::from(input),
+        access_list: Default::default(),
+    };
+    program::evm_workload::sign(secret, tx)
 }
 
 /// `send` and `withdraw` on an EVM rollup: an EIP-1559 transaction (a transfer of 21,000 gas, or
@@ -134,8 +171,6 @@ fn sign_and_send_evm(
     amount: u128,
     kind: Kind,
 ) -> Result<ExitCode, String> {
-    use alloy_consensus::TxEip1559;
-    use alloy_primitives::{Address, Bytes, TxKind, U256};
     let sender = key.address();
     let chain_id = quantity(&call(node, "eth_chainId", json!([]))?, "chain id")? as u64;
     let nonce = quantity(
@@ -151,13 +186,7 @@ fn sign_and_send_evm(
         &call(node, "eth_maxPriorityFeePerGas", json!([]))?,
         "priority fee",
     )?;
-    let (target, input) = match kind {
-        Kind::Transfer => (Address::from(to.into_array()), Vec::new()),
-        Kind::Withdraw => (
-            program::evm::evm_stf::system::WITHDRAWALS,
-            withdraw_calldata(&to),
-        ),
-    };
+    let (target, input) = l2_call(kind, &to);
     let gas_limit = match kind {
         Kind::Transfer => 21_000,
         Kind::Withdraw => {
@@ -177,19 +206,17 @@ fn sign_and_send_evm(
             }
         }
     };
-    let tx = TxEip1559 {
+    // Room for the base fee to double before it is mined.
+    let raw = sign_eip1559(
+        key.key(),
         chain_id,
         nonce,
+        (target, input),
+        amount,
         gas_limit,
-        // Room for the base fee to double before it is mined.
-        max_fee_per_gas: gas_price.saturating_mul(2),
-        max_priority_fee_per_gas: tip,
-        to: TxKind::Call(target),
-        value: U256::from(amount),
-        input: Bytes::from(input),
-        access_list: Default::default(),
-    };
-    let raw = program::evm_workload::sign(key.key(), tx);
+        gas_price.saturating_mul(2),
+        tip,
+    );
     let hash = match node.call("eth_sendRawTransaction", json!([hex(&raw)])) {
         Ok(hash) => hash.as_str().unwrap_or_default().to_string(),
         Err(ClientError::Rpc { code, message }) => {

@@ -19,7 +19,6 @@ use alloy_sol_types::SolCall;
 use harness::*;
 use l2::*;
 use program::evm::evm_stf::system::WITHDRAWALS;
-use program::ledger::Withdrawal;
 use prover::config::{RollupConfig, Stf};
 use prover::node::client::NodeClient;
 use prover::node::duties::{Action, Fault};
@@ -27,7 +26,7 @@ use prover::node::service::{follow_wall_clock, open_embedded, Node, Role};
 use prover::settlement::{finalize_withdrawal, force_include_overdue};
 use serde_json::{json, Value};
 use verifier::l1::{L1, U256};
-use verifier::settlement::contracts::{self, Inbox, WithdrawalProof, ETHER};
+use verifier::settlement::contracts::{self, Inbox, ETHER};
 
 fn evm_config() -> RollupConfig {
     RollupConfig {
@@ -269,20 +268,7 @@ fn soft_blocks_are_what_l1_settles_a_lie_about_an_evm_batch_loses_and_a_withdraw
     let finalized = block_number(&seq_rpc, "finalized");
     assert!(finalized >= soft_block, "finalized {finalized}");
     assert!(finalized <= block_number(&seq_rpc, "safe"));
-    let withdrawal = Withdrawal {
-        l1_recipient: l1_recipient.0 .0,
-        amount: 2 * ETHER,
-        index: found["index"].as_u64().unwrap(),
-    };
-    let proof = WithdrawalProof {
-        position: found["position"].as_u64().unwrap() as u32,
-        siblings: found["proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().parse().unwrap())
-            .collect(),
-    };
+    let (withdrawal, proof) = withdrawal_claim(&found, l1_recipient.0 .0, 2 * ETHER);
     finalize_withdrawal(&mut l1, &user, &deployment, id, &withdrawal, proof)
         .unwrap()
         .success()

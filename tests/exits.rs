@@ -16,7 +16,6 @@ mod providers;
 
 use alloy_sol_types::{SolCall, SolEvent};
 use harness::*;
-use program::ledger::Withdrawal;
 use program::{address_of, keccak256, sign_transfer, sign_withdraw, SigningKey};
 use prover::config::RollupConfig;
 use prover::node::duties::{Action, Fault};
@@ -28,9 +27,7 @@ use providers::{capped, forwarder_init_code, LogFilter, Provider};
 use serde_json::json;
 use verifier::l1::embedded::EmbeddedL1;
 use verifier::l1::{Wallet, L1, U256};
-use verifier::settlement::contracts::{
-    self, view, Deployment, Inbox, Rollup, WithdrawalProof, ETHER,
-};
+use verifier::settlement::contracts::{self, view, Deployment, Inbox, Rollup, ETHER};
 
 const FORCE_DELAY: u64 = 60;
 const SEQUENCER_TIMEOUT: u64 = 300;
@@ -161,20 +158,7 @@ fn claim(
                     == 2
         })
         .expect("a confirmed assertion of the withdrawal's batch");
-    let withdrawal = Withdrawal {
-        l1_recipient: recipient.address().into_array(),
-        amount,
-        index: found["index"].as_u64().unwrap(),
-    };
-    let proof = WithdrawalProof {
-        position: found["position"].as_u64().unwrap() as u32,
-        siblings: found["proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().parse().unwrap())
-            .collect(),
-    };
+    let (withdrawal, proof) = withdrawal_claim(&found, recipient.address().into_array(), amount);
     // The withdrawal delay counts from the confirmation.
     let payable_at = view(
         l1,

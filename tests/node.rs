@@ -9,7 +9,6 @@
 mod harness;
 
 use harness::*;
-use program::ledger::Withdrawal;
 use program::{address_of, sign_transfer, sign_withdraw, SigningKey};
 use prover::config::RollupConfig;
 use prover::node::client::ClientError;
@@ -18,7 +17,7 @@ use prover::node::service::{follow_wall_clock, open_embedded, Role};
 use prover::settlement::finalize_withdrawal;
 use serde_json::json;
 use verifier::l1::{L1, U256};
-use verifier::settlement::contracts::{self, view, Inbox, Rollup, WithdrawalProof, ETHER};
+use verifier::settlement::contracts::{self, view, Inbox, Rollup, ETHER};
 
 #[test]
 fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() {
@@ -191,20 +190,7 @@ fn a_lie_is_caught_the_chain_goes_on_and_a_withdrawal_is_paid_across_restarts() 
         let latest = url(node).call("hb_latestBatch", json!([])).unwrap();
         assert_eq!(latest["confirmed_batch"], 2, "{latest}");
     }
-    let withdrawal = Withdrawal {
-        l1_recipient: user.address().into_array(),
-        amount: 2 * ETHER,
-        index: found["index"].as_u64().unwrap(),
-    };
-    let proof = WithdrawalProof {
-        position: found["position"].as_u64().unwrap() as u32,
-        siblings: found["proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().parse().unwrap())
-            .collect(),
-    };
+    let (withdrawal, proof) = withdrawal_claim(&found, user.address().into_array(), 2 * ETHER);
     // The withdrawal delay counts from the confirmation.
     l1.advance_time(PERIOD).unwrap();
     let before = l1.balance(user.address()).unwrap();

@@ -107,6 +107,14 @@ impl NodeStore {
             .map(|(hash, node)| (hash, node.as_slice()))
     }
 
+    /// The nodes added that `base` does not hold: what a run on a clone of `base` emitted.
+    pub fn added_beyond(&self, base: &NodeStore) -> Vec<Vec<u8>> {
+        self.added()
+            .filter(|(hash, _)| !base.contains(hash))
+            .map(|(_, node)| node.to_vec())
+            .collect()
+    }
+
     /// Moves the added nodes into the base; free while no clone shares it, a copy of the base
     /// otherwise.
     pub fn settle(&mut self) {

@@ -143,6 +143,34 @@ pub fn balance(node: &NodeClient, who: [u8; 20]) -> u128 {
     answer["balance"].as_str().unwrap().parse().unwrap()
 }
 
+/// What `hb_getWithdrawal` answered (`found`), as the outbox takes it: the leaf of `amount` wei to
+/// `l1_recipient` (what the test expects, not what the node says) at the node's index, and the
+/// node's proof.
+pub fn withdrawal_claim(
+    found: &Value,
+    l1_recipient: [u8; 20],
+    amount: u128,
+) -> (
+    program::ledger::Withdrawal,
+    verifier::settlement::contracts::WithdrawalProof,
+) {
+    let withdrawal = program::ledger::Withdrawal {
+        l1_recipient,
+        amount,
+        index: found["index"].as_u64().unwrap(),
+    };
+    let proof = verifier::settlement::contracts::WithdrawalProof {
+        position: found["position"].as_u64().unwrap() as u32,
+        siblings: found["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().parse().unwrap())
+            .collect(),
+    };
+    (withdrawal, proof)
+}
+
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hb-node-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -35,6 +35,8 @@ use crate::StfGuest;
 #[derive(Clone, Debug)]
 pub struct EvmReplay {
     pub number: u64,
+    /// The inbox message both engines ran.
+    pub message: Vec<u8>,
     /// What both engines wrote (the guest's bytes equal the native run's).
     pub outputs: BatchOutputs,
     /// The native run: blocks as sealed, every receipt, the withdrawal leaves.
@@ -60,7 +62,7 @@ pub fn replay_evm(
 ) -> Result<EvmReplay, NodeError> {
     let message = batch.message(pre_state_root);
     // Both engines ask the host for the same senders: recovered once, ahead (`signatures`).
-    let abi = NativeAbi::new(message, nodes.clone()).with_signatures(signatures);
+    let abi = NativeAbi::new(message.clone(), nodes.clone()).with_signatures(signatures);
     let started = Instant::now();
     let (native, wasm) = rayon::join(
         || run_evm_native_abi(abi.clone(), &Config::default()),
@@ -75,14 +77,10 @@ pub fn replay_evm(
     let sequenced = BlockList::from_bytes(&batch.transactions).unwrap_or_default();
     let blocks = batch_blocks(&batch.delayed, &sequenced.0, &native.execution);
     // The run's clone shares the node's settled store: what it added is the batch's.
-    let new_nodes = wasm
-        .store
-        .added()
-        .filter(|(hash, _)| !nodes.contains(hash))
-        .map(|(_, node)| node.to_vec())
-        .collect();
+    let new_nodes = wasm.store.added_beyond(nodes);
     Ok(EvmReplay {
         number: batch.number,
+        message,
         outputs: wasm.outputs,
         execution: native.execution,
         blocks,
@@ -187,10 +185,11 @@ pub fn apply_next(
             new_nodes = &[];
         }
     }
+    let has_post_state = node.db.nodes().contains(&replay.outputs.post_state_root);
     node.db.commit_batch(BatchCommit {
         batch: Some(StoredBatch {
             number,
-            message: batch.message(&head.state_root),
+            message: replay.message,
             outputs: replay.outputs.to_bytes().to_vec(),
             receipts: replay
                 .execution
@@ -204,9 +203,14 @@ pub fn apply_next(
             batch: number,
             state_root: replay.outputs.post_state_root,
         },
-        // Written with the blocks when they replaced soft ones; else the soft blocks hold them
-        // already, except for a sequencer's store that lost them: written again (by hash).
-        new_nodes: if agrees { replay.new_nodes } else { Vec::new() },
+        // Written with the blocks when they replaced soft ones; else the soft blocks wrote them:
+        // the last one's finish stored every node of the state the batch ends in (the store is
+        // checked for its root, in case).
+        new_nodes: if has_post_state {
+            Vec::new()
+        } else {
+            replay.new_nodes
+        },
         receipts: Vec::new(),
         withdrawals,
         consumed,

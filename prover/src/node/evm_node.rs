@@ -23,10 +23,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use alloy::primitives::Address;
-use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
+use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::RpcModule;
 use program::evm::evm_stf::BlockList;
 use program::ledger::types::BATCH_HEADER_LEN;
+use program::ledger::DelayedMessage;
 use serde_json::{json, Value};
 use verifier::l1::{Wallet, L1};
 use verifier::settlement::contracts::{view, Inbox};
@@ -188,7 +189,7 @@ impl EvmNode {
         let mut bytes = 0;
         for record in pending.iter().skip(taken) {
             let message = delayed_message(record);
-            bytes += record_len(&message);
+            bytes += message.record_len();
             if bytes > budget {
                 break;
             }
@@ -321,7 +322,12 @@ fn cut(blocks: &[ChainBlock], max_bytes: usize, max_transactions: usize) -> Vec<
                 .iter()
                 .map(|tx| tx.len() + 8)
                 .sum::<usize>();
-        let delayed_size: usize = block.posted.delayed.iter().map(record_len).sum();
+        let delayed_size: usize = block
+            .posted
+            .delayed
+            .iter()
+            .map(DelayedMessage::record_len)
+            .sum();
         let count = block.posted.sequenced.len();
         let full = bytes + size + delayed_size + BATCH_HEADER_LEN + SECTION_OVERHEAD > max_bytes
             || transactions + count > max_transactions;
@@ -345,7 +351,7 @@ pub fn produce_block(
     state: &Shared,
     chain: &SharedChain,
     fee_recipient: Address,
-    delayed: &[program::ledger::DelayedMessage],
+    delayed: &[DelayedMessage],
 ) -> Result<Option<SealedBlockInfo>, NodeError> {
     let mut node = lock_state(state);
     let mut chain = lock_chain(chain);
@@ -370,13 +376,6 @@ pub fn produce_block(
     let dropped: Vec<_> = info.dropped.iter().map(|(hash, _)| hash.0).collect();
     node.db.forget(&dropped)?;
     Ok(Some(info))
-}
-
-/// A delayed message's bytes in a batch.
-fn record_len(message: &program::ledger::DelayedMessage) -> usize {
-    let mut record = Vec::new();
-    message.write_record(&mut record);
-    record.len()
 }
 
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -404,11 +403,7 @@ pub fn eth_module(
         async move {
             let (raw,): (alloy::primitives::Bytes,) = parse(&params, 1)?;
             if !lock_state(&state).accepts_transactions {
-                return Err(ErrorObject::owned(
-                    super::rpc::NOT_A_SEQUENCER,
-                    "this node is not a sequencer (a validator takes transactions once the sequencer has been silent past its timeout)",
-                    None::<()>,
-                ));
+                return Err(super::rpc::not_a_sequencer());
             }
             match admissions.admit(raw.to_vec()).await {
                 Ok(hash) => Ok(json!(alloy::primitives::B256::from(hash))),

@@ -210,12 +210,7 @@ fn replay_with(
         })
         .collect();
     // The run's clone shares the node's settled store: what it added is the batch's.
-    let new_nodes = wasm
-        .store
-        .added()
-        .filter(|(hash, _)| !nodes.contains(hash))
-        .map(|(_, node)| node.to_vec())
-        .collect();
+    let new_nodes = wasm.store.added_beyond(&nodes);
     let state_root = wasm.outputs.post_state_root;
     let commit = BatchCommit {
         batch: Some(StoredBatch {

@@ -174,11 +174,7 @@ fn ledger_methods(
             .map_err(|_| invalid("an encoded transaction, 0x + hex"))?;
         let bytes = hex_bytes(&text).ok_or_else(|| invalid("an encoded transaction, 0x + hex"))?;
         if !lock_state(&context.state).accepts_transactions {
-            return Err(ErrorObject::owned(
-                NOT_A_SEQUENCER,
-                "this node is not a sequencer (a validator takes transactions once the sequencer has been silent past its timeout)",
-                None::<()>,
-            ));
+            return Err(not_a_sequencer());
         }
         let admissions = &context.admissions;
         // On disk before the answer: an acknowledged transaction survives a crash.
@@ -193,6 +189,15 @@ fn ledger_methods(
         }
     })?;
     Ok(())
+}
+
+/// The refusal of a node that does not take transactions now.
+pub fn not_a_sequencer() -> ErrorObjectOwned {
+    ErrorObject::owned(
+        NOT_A_SEQUENCER,
+        "this node is not a sequencer (a validator takes transactions once the sequencer has been silent past its timeout)",
+        None::<()>,
+    )
 }
 
 /// A withdrawal as `hb_getWithdrawal` gives it.

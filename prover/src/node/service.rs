@@ -400,11 +400,6 @@ impl Node {
         }
         let _ = self.rpc.stop();
     }
-
-    /// The L2 chain, on an EVM rollup.
-    pub fn evm_chain(&self) -> Option<&SharedChain> {
-        self.evm.as_ref().map(|evm| &evm.chain)
-    }
 }
 
 fn summarize(view: &chain::ChainView, posted_batches: u64) -> L1Summary {

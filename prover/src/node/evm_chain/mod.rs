@@ -115,7 +115,7 @@ pub struct ChainBlock {
 /// in any batch makes the same hash, receipts and state (`evm_stf::block`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PostedBlock {
-    /// The delayed messages it opened with: a block with any is the first of its batch.
+    /// The delayed messages it opened with (any block may open with some).
     pub delayed: Vec<DelayedMessage>,
     /// Every sequenced transaction as executed, the ones the STF refused included.
     pub sequenced: Vec<Vec<u8>>,
@@ -332,7 +332,7 @@ impl EvmChain {
         for sender in self.pool.senders() {
             nonces.insert(*sender, sender_at(&self.store, root, sender)?.nonce);
         }
-        let delayed_bytes: usize = delayed.iter().map(delayed_len).sum();
+        let delayed_bytes: usize = delayed.iter().map(DelayedMessage::record_len).sum();
         let budget =
             (self.config.max_batch_bytes as usize).saturating_sub(MESSAGE_OVERHEAD + delayed_bytes);
         // Forced transactions go first and take their gas from the same block.
@@ -605,13 +605,6 @@ fn forced_gas_limit(message: &DelayedMessage) -> u64 {
             .unwrap_or(0),
         DelayedMessage::Deposit(_) => 0,
     }
-}
-
-/// A delayed message's bytes in the inbox message.
-fn delayed_len(message: &DelayedMessage) -> usize {
-    let mut bytes = Vec::new();
-    message.write_record(&mut bytes);
-    bytes.len()
 }
 
 /// The blocks a whole batch made, as the chain serves them: what a node that did not sequence
