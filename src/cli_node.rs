@@ -72,6 +72,10 @@ pub struct NodeArgs {
     /// The deployment file `rollup deploy` wrote (with --l1-rpc).
     #[arg(long, requires = "l1_rpc")]
     deployment: Option<PathBuf>,
+    /// A beacon node's HTTP API URL, where the L1's blobs are read (batches posted in blobs);
+    /// without it, blobs come from the L1 node itself (anvil's anvil_getBlobsByTransactionHash).
+    #[arg(long, requires = "l1_rpc")]
+    l1_beacon: Option<String>,
     /// Where the node serves JSON-RPC (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8547")]
     rpc_addr: SocketAddr,
@@ -257,7 +261,10 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
     {
         (Some(url), Some(path)) => {
             let deployment = read_deployment(path)?;
-            let l1 = RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))?;
+            let mut l1 = RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))?;
+            if let Some(beacon) = &args.l1_beacon {
+                l1 = l1.with_beacon(beacon);
+            }
             (Box::new(l1), deployment, false)
         }
         _ if role == Role::Validator => {

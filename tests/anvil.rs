@@ -490,3 +490,37 @@ fn cli_guardian_sign_and_submit_against_anvil() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A batch in a blob on anvil: posted as an EIP-4844 transaction with its EIP-7594 sidecar
+/// through [`RpcL1`], its blob read back with `anvil_getBlobsByTransactionHash` and checked
+/// against the versioned hash the inbox logged; then a lie from the step after the guest's first
+/// blob read, refuted by a one-step proof of that read on anvil (whose point-evaluation
+/// precompile is c-kzg, not the embedded chain's arkworks).
+#[test]
+fn a_batch_in_blobs_and_a_lie_about_it_on_anvil() {
+    let started = Instant::now();
+    let mut anvil = Anvil::start();
+    let mut chain = chain(&mut anvil);
+    chain.first_in_blobs = true;
+    chain.first_transactions = program::compress_section(&chain.first_transactions);
+    let step = fixture::first_blob_read_step(&chain.first_transactions);
+    let d = rival_dispute(&mut chain, Lie::WrongRoot { from: step + 1 });
+    let batch = prover::settlement::fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
+    assert_eq!(batch.blobs.len(), 1, "read back from anvil");
+    let commitment = verifier::blobs::commitment(&batch.blobs[0]).unwrap();
+    let proven: Vec<_> = verifier::settlement::contracts::events::<
+        verifier::settlement::contracts::Rollup::StepProven,
+    >(&fixture::rollup_logs(&mut chain))
+    .into_iter()
+    .map(|(_, log)| log.tx_hash)
+    .collect();
+    assert_eq!(proven.len(), 1);
+    let input = chain.l1.transaction_input(proven[0]).unwrap();
+    assert!(input.windows(48).any(|window| window == commitment));
+    println!(
+        "anvil: blob batch disputed at its blob read (step {step}): honest {} moves, {} gas; {:.1} s",
+        d.honest_moves,
+        d.honest_gas,
+        started.elapsed().as_secs_f64()
+    );
+}

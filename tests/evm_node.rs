@@ -23,7 +23,9 @@ use prover::config::{RollupConfig, Stf};
 use prover::node::client::NodeClient;
 use prover::node::duties::{Action, Fault};
 use prover::node::service::{follow_wall_clock, open_embedded, Node, Role};
-use prover::settlement::{finalize_withdrawal, force_include_overdue};
+use prover::settlement::{
+    fetch_batch, finalize_withdrawal, force_include_overdue, DataAvailability,
+};
 use serde_json::{json, Value};
 use verifier::l1::{L1, U256};
 use verifier::settlement::contracts::{self, Inbox, ETHER};
@@ -102,7 +104,22 @@ fn turns(nodes: &mut [&mut Node], l1: &mut dyn L1, count: usize) -> Vec<String> 
 
 #[test]
 fn soft_blocks_are_what_l1_settles_a_lie_about_an_evm_batch_loses_and_a_withdrawal_is_paid() {
-    let dir = fresh_dir("evm-e2e");
+    end_to_end(DataAvailability::Calldata);
+}
+
+/// The same with every batch posted in blobs (EIP-4844): the validator reads them back from L1,
+/// the lie over a blob batch loses, and the withdrawal from a blob batch is paid.
+#[test]
+fn the_same_with_every_batch_in_blobs() {
+    end_to_end(DataAvailability::Blobs);
+}
+
+fn end_to_end(availability: DataAvailability) {
+    let evm_config = || RollupConfig {
+        data_availability: availability,
+        ..evm_config()
+    };
+    let dir = fresh_dir(&format!("evm-e2e-{availability:?}"));
     let sequencer = wallet(0x51);
     let validator = wallet(0x52);
     let user = wallet(0x53);
@@ -274,6 +291,18 @@ fn soft_blocks_are_what_l1_settles_a_lie_about_an_evm_batch_loses_and_a_withdraw
         .success()
         .unwrap();
     assert_eq!(l1.balance(l1_recipient).unwrap(), U256::from(2 * ETHER));
+    // Every batch went where the config says.
+    let count = contracts::view(&mut l1, deployment.inbox, Inbox::batchCountCall {}).unwrap();
+    assert!(count >= 3);
+    for number in 1..=count {
+        let posted = fetch_batch(&mut l1, &deployment, number).unwrap();
+        let in_blobs = !posted.blobs.is_empty();
+        assert_eq!(
+            in_blobs,
+            availability == DataAvailability::Blobs,
+            "batch {number}"
+        );
+    }
     seq.stop();
     val.stop();
     std::fs::remove_dir_all(&dir).unwrap();

@@ -369,3 +369,71 @@ fn senders_recovered_ahead_serve_the_stf_ecrecover_calls() {
         plain.execution.outputs.post_state_root
     );
 }
+
+/// A compressed sequencer section runs as its raw twin on every engine; one that decompresses
+/// past the cap (a bomb) or does not decompress costs the sequencer's blocks only: the deposit and
+/// the forced transaction stand, in a block of their own.
+#[test]
+fn compressed_sections_run_alike_and_bombs_cost_only_the_sequencer() {
+    use program::ledger::section::{BROTLI, MAX_SECTION_BYTES};
+    use program::ledger::{InboxMessage, RejectReason};
+    use std::io::Write;
+    let MixedBatch { message, store, .. } = MixedBatch::new();
+    let split = InboxMessage::split(&message).unwrap();
+    let head = message.len() - split.transactions.len();
+    let delayed = split.delayed.len();
+    let with_section = |section: &[u8]| [&message[..head], section].concat();
+    let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
+    let raw = run_evm_native(message.clone(), store.clone(), &Config::default());
+
+    let compressed = program::compress_section(split.transactions);
+    assert_eq!(compressed[0], BROTLI);
+    assert!(compressed.len() < split.transactions.len());
+    let compressed = with_section(&compressed);
+    let native = run_evm_native(compressed.clone(), store.clone(), &Config::default());
+    assert_eq!(native.execution.outputs, raw.execution.outputs);
+    assert_eq!(native.execution.receipts, raw.execution.receipts);
+    for engine in [Engine::Native, Engine::Interp] {
+        let run = guest
+            .run_message(engine, compressed.clone(), store.clone())
+            .unwrap();
+        assert_eq!(run.outputs, raw.execution.outputs, "{engine:?}");
+    }
+
+    let brotli = |encoding: &[u8]| {
+        let mut posted = vec![BROTLI];
+        {
+            let mut writer = brotli::CompressorWriter::new(&mut posted, 4096, 9, 22);
+            writer.write_all(encoding).unwrap();
+        }
+        posted
+    };
+    let bomb = brotli(&vec![0u8; MAX_SECTION_BYTES + 1]);
+    let mut broken = brotli(&split.transactions[1..]);
+    broken.truncate(broken.len() - 3);
+    for (section, reason) in [
+        (bomb, RejectReason::TooLarge),
+        (broken, RejectReason::Malformed),
+    ] {
+        let message = with_section(&section);
+        let native = run_evm_native(message.clone(), store.clone(), &Config::default());
+        let outputs = &native.execution.outputs;
+        assert_eq!(outputs.status, BatchStatus::TransactionsRefused(reason));
+        assert_eq!(outputs.tx_count, 0);
+        assert_eq!(native.execution.receipts.len(), delayed);
+        assert!(native
+            .execution
+            .receipts
+            .iter()
+            .all(|r| r.outcome == Outcome::Success));
+        assert_eq!(
+            native.execution.blocks.len(),
+            1,
+            "the delayed messages' own block"
+        );
+        let wasm = guest
+            .run_message(Engine::Native, message, store.clone())
+            .unwrap();
+        assert_eq!(&wasm.outputs, outputs);
+    }
+}

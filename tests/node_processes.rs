@@ -231,6 +231,120 @@ fn a_wrong_root_is_caught_by_an_independent_validator_and_users_get_paid_on_anvi
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// An EVM rollup whose sequencer posts every batch in blobs (`data_availability = "blobs"`), as
+/// processes on anvil: batches go in EIP-4844 transactions, the validator reads their blobs back
+/// from anvil (checked against the versioned hashes the inbox logged), catches the sequencer's
+/// wrong root over a blob batch and wins, and a user's deposit, transfer and withdrawal go
+/// through, the withdrawal paid on L1.
+#[test]
+fn an_evm_rollup_posting_in_blobs_runs_and_settles_on_anvil() {
+    let mut anvil = Anvil::start();
+    let mut l1 = anvil.connect();
+    let dir = fresh_dir("blobs");
+    let (deployment, config) = deploy(
+        &anvil,
+        &dir,
+        &format!("stf = \"evm\"\nblock_time = 0.5\ndata_availability = \"blobs\"\nchain_id = {CHAIN_ID}\nstate_commitment_interval = 1\nfraud_proof_timeout = 40\nwithdrawal_delay = 20\nclock_budget = 40\n"),
+    );
+    let sequencer = spawn_node(
+        &dir,
+        "seq",
+        "sequencer",
+        DEPLOYER_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &["--fault", "wrong-root"],
+    );
+    let validator = spawn_node(
+        &dir,
+        "val",
+        "validator",
+        VALIDATOR_KEY,
+        &anvil,
+        &deployment,
+        &config,
+        &[],
+    );
+    let key_file = dir.join("alice.key");
+    let (code, out, err) = rollup(&["wallet", "new", "--out", key_file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let alice = field(&out, "address").unwrap().to_string();
+    deposit_with_cli(&anvil, &deployment, &alice, "5000000000000000000");
+
+    // The lie about the deposit's batch is challenged and rejected.
+    wait_assertions(&anvil, &deployment, 150, "the lie rejected", |out| {
+        out.contains("assertion 1: rejected batch 1")
+    });
+
+    let transfer = |command: &str, to: &str, amount: &str| {
+        rollup(&[
+            command,
+            "--rpc",
+            &sequencer.rpc,
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "--to",
+            to,
+            "--amount",
+            amount,
+        ])
+    };
+    let bob = "0x00000000000000000000000000000000000000b0";
+    let (code, out, err) = transfer("send", bob, "1000");
+    assert_eq!(code, 0, "{out}{err}");
+    let recipient = "0x00000000000000000000000000000000000000c0";
+    let (code, out, err) = transfer("withdraw", recipient, "2000000000000000000");
+    assert_eq!(code, 0, "{out}{err}");
+    let withdraw_tx = field(&out, "tx").unwrap().to_string();
+
+    // Paid on L1 once its batch's assertion is confirmed and the delay is over.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let paid = loop {
+        let (code, out, err) = rollup(&[
+            "claim",
+            "--rpc",
+            &validator.rpc,
+            "--l1-rpc",
+            &anvil.url,
+            "--deployment",
+            deployment.to_str().unwrap(),
+            "--key",
+            USER_KEY,
+            "--tx",
+            &withdraw_tx,
+        ]);
+        if code == 0 {
+            break out;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never paid: {out}{err}\n{}",
+            validator.output()
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    assert_eq!(field(&paid, "paid"), Some("2000000000000000000"), "{paid}");
+    assert_eq!(
+        l1.balance(recipient.parse().unwrap()).unwrap(),
+        U256::from(2 * ETHER)
+    );
+    let (code, out, _) = rollup(&["balance", "--rpc", &validator.rpc, bob]);
+    assert_eq!((code, field(&out, "balance")), (0, Some("1000")), "{out}");
+
+    // Every batch is a blob transaction: its blobs are on anvil and hash to what the inbox logged.
+    let deployment = read_deployment(&deployment);
+    let count = contracts::view(&mut l1, deployment.inbox, Inbox::batchCountCall {}).unwrap();
+    assert!(count >= 2);
+    for number in 1..=count {
+        let batch = prover::settlement::fetch_batch(&mut l1, &deployment, number).unwrap();
+        assert!(!batch.blobs.is_empty(), "batch {number} is in blobs");
+    }
+    sequencer.terminate();
+    validator.terminate();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A small deterministic generator for the kill schedule (xorshift64*).
 struct Rng(u64);
 

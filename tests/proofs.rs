@@ -14,7 +14,7 @@ mod l2;
 use std::sync::Arc;
 
 use common::SplitMix;
-use program::random_genesis;
+use program::{random_genesis, NativeAbi};
 use prover::runner::StfGuest;
 use verifier::stf_host::StfSemantics;
 use vm::code::Op;
@@ -77,7 +77,13 @@ fn stf_batch_steps_prove() {
     let message = program::encode_batch(&batch);
     let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000);
     let samples = env_u64("PROOF_SAMPLES", 10_000);
-    let host_calls = prove_batch("stf", &guest, message, store, prefix, samples);
+    let host_calls = prove_batch(
+        "stf",
+        &guest,
+        NativeAbi::new(message, store),
+        prefix,
+        samples,
+    );
     assert!(host_calls > 300, "every host call is proven");
 }
 
@@ -89,27 +95,27 @@ fn evm_stf_batch_steps_prove() {
     let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
     let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000) / 4;
     let samples = env_u64("PROOF_SAMPLES", 10_000) / 3;
-    let host_calls = prove_batch("evm", &guest, message, store, prefix, samples);
+    let host_calls = prove_batch(
+        "evm",
+        &guest,
+        NativeAbi::new(message, store),
+        prefix,
+        samples,
+    );
     assert!(host_calls > 100, "every host call is proven ({host_calls})");
 }
 
-/// Proves every step of a prefix, every host call and `samples` random steps of the batch
-/// `message` on `guest`, each through both checkers; returns the host calls proven.
-fn prove_batch(
-    name: &str,
-    guest: &StfGuest,
-    message: Vec<u8>,
-    store: program::NodeStore,
-    prefix: u64,
-    samples: u64,
-) -> u64 {
+/// Proves every step of a prefix, every host call and `samples` random steps of the batch in
+/// `abi` (its message, trie and blobs) on `guest`, each through both checkers; returns the host
+/// calls proven.
+fn prove_batch(name: &str, guest: &StfGuest, abi: NativeAbi, prefix: u64, samples: u64) -> u64 {
     // A first pass counts the steps, so the sample spreads over the whole run.
-    let (mut probe, mut probe_host) = guest.start_message(message.clone(), store.clone()).unwrap();
+    let (mut probe, mut probe_host) = guest.start_abi(abi.clone()).unwrap();
     probe.run(&mut probe_host, u64::MAX);
     let total = probe.steps();
     assert_eq!(*probe.status(), Status::Finished);
 
-    let (mut m, mut host) = guest.start_message(message, store).unwrap();
+    let (mut m, mut host) = guest.start_abi(abi).unwrap();
     let start = m.steps();
     let total = total - start;
     let prefix = prefix.min(total);
@@ -150,6 +156,89 @@ fn prove_batch(
     );
     assert!(proven >= prefix + sampled.len() as u64);
     host_calls
+}
+
+/// A ledger batch whose compressed section is in a blob (EIP-4844): it runs to the outputs of
+/// the same batch in calldata; every `read_blob` (one field element with its KZG opening) proves
+/// on both checkers, the Solidity one through the point-evaluation precompile; an opening with a
+/// byte changed in its value, commitment or proof is refused by both; and without the blob the
+/// batch cannot run (rejected, `UnknownPreimage`).
+#[test]
+fn a_batch_in_blobs_proves_its_blob_reads() {
+    use program::ledger::blob::to_blobs;
+    use program::ledger::section::BlobReference;
+    use program::ledger::{BatchStatus, InboxMessage, RejectReason};
+    use prover::runner::Engine;
+
+    let (root, store, _) = random_genesis(5, 40);
+    let (batch, _) = program::random_batch(5, 30, 40, 1, 1, root);
+    let message = program::encode_batch(&batch);
+    let split = InboxMessage::split(&message).unwrap();
+    let head = message.len() - split.transactions.len();
+    let section = program::compress_section(split.transactions);
+    let blobs = to_blobs(&section);
+    let hashes = verifier::blobs::versioned_hashes(&blobs).unwrap();
+    let reference = BlobReference {
+        len: section.len() as u32,
+        versioned_hashes: hashes.iter().map(|hash| hash.0).collect(),
+    };
+    let in_blobs = [&message[..head], &reference.to_bytes()[..]].concat();
+    let blob_store: program::BlobStore =
+        Arc::new(hashes.iter().map(|hash| hash.0).zip(blobs).collect());
+    let abi = NativeAbi::new(in_blobs.clone(), store.clone()).with_blobs(blob_store);
+
+    let guest = StfGuest::new(program::STF_WASM).unwrap();
+    let in_calldata = guest
+        .run_message(Engine::Native, message, store.clone())
+        .unwrap();
+    assert_eq!(in_calldata.outputs.status, BatchStatus::Accepted);
+    let run = guest.run_abi(Engine::Interp, abi.clone()).unwrap();
+    assert_eq!(run.outputs, in_calldata.outputs);
+    let read_blob = prover::stf_host::IMPORT_NAMES
+        .iter()
+        .position(|name| *name == "read_blob")
+        .unwrap();
+    assert_eq!(run.host_calls[read_blob], section.len().div_ceil(31) as u64);
+    let unknown = guest
+        .run_message(Engine::Native, in_blobs, store.clone())
+        .unwrap();
+    assert_eq!(
+        unknown.outputs.status,
+        BatchStatus::Rejected(RejectReason::UnknownPreimage)
+    );
+
+    let host_calls = prove_batch("blobs", &guest, abi.clone(), 0, 100);
+    assert!(host_calls as usize > section.len() / 31);
+
+    // The first blob read's proof, mutated in its witness: refused by both checkers.
+    let (mut m, mut host) = guest.start_abi(abi).unwrap();
+    let proof = loop {
+        assert_eq!(*m.status(), Status::Running, "no blob read");
+        let before = host.calls[read_blob];
+        let proof = matches!(m.next_op(), Some(Op::CallHost { .. }))
+            .then(|| m.prove_step(&host, &StfSemantics).unwrap().encode());
+        let pre = m.hash();
+        m.step(&mut host);
+        if host.calls[read_blob] > before {
+            break (pre, proof.unwrap());
+        }
+    };
+    let (pre, bytes) = proof;
+    let commitment =
+        verifier::blobs::commitment(&host.abi.blobs.values().next().unwrap()[..]).unwrap();
+    let at = bytes
+        .windows(48)
+        .position(|window| window == commitment)
+        .expect("the witness carries the commitment");
+    assert!(evm::both("CallHost#read_blob", &pre, &bytes).is_ok());
+    for offset in [at - 32, at - 1, at, at + 47, at + 48, at + 95] {
+        let mut mutated = bytes.clone();
+        mutated[offset] ^= 0x01;
+        assert!(
+            evm::both("CallHost#read_blob mutated", &pre, &mutated).is_err(),
+            "byte {offset} of the opening changed"
+        );
+    }
 }
 
 #[path = "common/smith.rs"]

@@ -1275,3 +1275,203 @@ fn random_moves(seed: u64, moves: u64) {
 fn noise(rng: &mut SplitMix) -> MachineHash {
     MachineHash(program::keccak256(&rng.next().to_be_bytes()))
 }
+
+/// A batch posted in blobs (EIP-4844): the inbox writes the blobs' versioned hashes (`BLOBHASH`)
+/// into the message in place of the section, and a node reads the blobs back checked against
+/// them. Refused: a blob count the length does not need, a poster that is not the sequencer, a
+/// zero length; a chain serving other blobs than the ones posted is caught when reading back.
+#[test]
+fn a_batch_in_blobs_is_bound_to_its_versioned_hashes() {
+    use alloy_sol_types::SolCall;
+    use program::ledger::blob::{from_blobs, to_blobs, DATA_PER_BLOB};
+    use program::ledger::section::BlobReference;
+    use prover::settlement::post_batch_blobs;
+    use verifier::blobs::versioned_hashes;
+
+    let mut chain = chain();
+    deposit(&mut chain, [0x77; 20], ETHER);
+    let log = L1Log::read(&mut chain.l1, &chain.deployment).unwrap();
+    let delayed = pending_delayed(&mut chain.l1, &log, usize::MAX).unwrap();
+    let section = program::compress_section(&first_transactions());
+    let (number, receipt, blobs) = post_batch_blobs(
+        &mut chain.l1,
+        &chain.sequencer,
+        &chain.deployment,
+        &section,
+        delayed,
+    )
+    .unwrap();
+    assert_eq!((number, blobs), (1, 1));
+    println!(
+        "batch in 1 blob ({} section bytes, 1 deposit): {} gas, 131072 blob gas",
+        section.len(),
+        receipt.gas_used
+    );
+    let batch = fetch_batch(&mut chain.l1, &chain.deployment, number).unwrap();
+    let reference = BlobReference::of(&batch.transactions).expect("the inbox's blob reference");
+    assert_eq!(reference.len as usize, section.len());
+    let posted_blobs = to_blobs(&section);
+    assert_eq!(
+        reference.versioned_hashes,
+        versioned_hashes(&posted_blobs)
+            .unwrap()
+            .iter()
+            .map(|hash| hash.0)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(batch.blobs, posted_blobs);
+    let refs: Vec<&[u8]> = batch.blobs.iter().map(Vec::as_slice).collect();
+    assert_eq!(from_blobs(&refs, section.len()).unwrap(), section);
+    assert_eq!(batch.delayed.len(), 1);
+
+    // Two blobs for a length one blob holds; one blob for a length that needs two; no length.
+    let call = |len: u32| {
+        Inbox::postBatchBlobsCall {
+            dataLength: len,
+            delayed: vec![],
+        }
+        .abi_encode()
+    };
+    let two = to_blobs(&vec![7u8; DATA_PER_BLOB + 1]);
+    let inbox = chain.deployment.inbox;
+    for (len, blobs, error) in [
+        (100, two.clone(), "BadBlobCount(2, 1)"),
+        (
+            DATA_PER_BLOB as u32 + 1,
+            two[..1].to_vec(),
+            "BadBlobCount(1, 2)",
+        ),
+        (0, two[..1].to_vec(), "BadBlobCount(1, 0)"),
+    ] {
+        let receipt = chain
+            .l1
+            .send_blobs(&chain.sequencer, inbox, call(len), blobs)
+            .unwrap();
+        assert_eq!(receipt.outcome.unwrap_err().error, error);
+    }
+    let stranger = wallet(0x56);
+    let receipt = chain
+        .l1
+        .send_blobs(&stranger, inbox, call(100), two[..1].to_vec())
+        .unwrap();
+    assert!(
+        receipt
+            .outcome
+            .unwrap_err()
+            .error
+            .starts_with("NotSequencer"),
+        "only the sequencer posts"
+    );
+    assert_eq!(
+        view(&mut chain.l1, inbox, Inbox::batchCountCall {}).unwrap(),
+        1
+    );
+
+    // A chain (or a beacon node) that serves another blob for the batch is caught.
+    struct OtherBlobs<'a>(&'a mut EmbeddedL1);
+    impl L1 for OtherBlobs<'_> {
+        fn chain_id(&self) -> u64 {
+            self.0.chain_id()
+        }
+        fn head(&mut self) -> Result<(u64, u64), L1Error> {
+            self.0.head()
+        }
+        fn balance(&mut self, who: verifier::l1::Address) -> Result<U256, L1Error> {
+            self.0.balance(who)
+        }
+        fn deploy(
+            &mut self,
+            from: &Wallet,
+            code: Vec<u8>,
+        ) -> Result<verifier::l1::Address, L1Error> {
+            self.0.deploy(from, code)
+        }
+        fn send(
+            &mut self,
+            from: &Wallet,
+            to: verifier::l1::Address,
+            value: U256,
+            data: Vec<u8>,
+        ) -> Result<TxReceipt, L1Error> {
+            self.0.send(from, to, value, data)
+        }
+        fn call(
+            &mut self,
+            to: verifier::l1::Address,
+            data: Vec<u8>,
+        ) -> Result<Result<verifier::l1::Bytes, verifier::l1::Revert>, L1Error> {
+            self.0.call(to, data)
+        }
+        fn logs(
+            &mut self,
+            address: verifier::l1::Address,
+            from: u64,
+            to: u64,
+        ) -> Result<Vec<verifier::l1::Log>, L1Error> {
+            self.0.logs(address, from, to)
+        }
+        fn transaction_input(&mut self, hash: B256) -> Result<verifier::l1::Bytes, L1Error> {
+            self.0.transaction_input(hash)
+        }
+        fn fee(&mut self, hash: B256) -> Result<U256, L1Error> {
+            self.0.fee(hash)
+        }
+        fn advance_time(&mut self, seconds: u64) -> Result<(), L1Error> {
+            self.0.advance_time(seconds)
+        }
+        fn set_balance(&mut self, who: verifier::l1::Address, wei: U256) -> Result<(), L1Error> {
+            self.0.set_balance(who, wei)
+        }
+        fn blobs(&mut self, hash: B256) -> Result<Vec<Vec<u8>>, L1Error> {
+            let mut blobs = self.0.blobs(hash)?;
+            blobs[0][1] ^= 1;
+            Ok(blobs)
+        }
+    }
+    let forged = fetch_batch(&mut OtherBlobs(&mut chain.l1), &chain.deployment, number);
+    assert!(
+        forged
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("does not match its versioned hash")),
+        "{forged:?}"
+    );
+}
+
+/// A wrong root over a batch posted in blobs, lying from the step right after the guest's first
+/// `read_blob`: the dispute ends in a one-step proof of that blob read, played on L1 (the
+/// Solidity checker verifies the KZG opening with the point-evaluation precompile), and the liar
+/// is rejected.
+#[test]
+fn a_lie_over_a_blob_batch_loses_to_a_one_step_proof_of_a_blob_read() {
+    use verifier::settlement::contracts::events;
+    let mut chain = chain();
+    chain.first_in_blobs = true;
+    chain.first_transactions = program::compress_section(&first_transactions());
+    // Where the first blob read is: the step the proof will be of.
+    let blob_read_step = first_blob_read_step(&chain.first_transactions);
+    let lie = Lie::WrongRoot {
+        from: blob_read_step + 1,
+    };
+    let d = rival_dispute(&mut chain, lie);
+    assert_eq!(d.report.status, AssertionStatus::Confirmed);
+    // The step proven on L1 carries the blob's KZG commitment: it is the blob read.
+    let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
+    let commitment = verifier::blobs::commitment(&batch.blobs[0]).unwrap();
+    let proven: Vec<_> = events::<Rollup::StepProven>(&rollup_logs(&mut chain))
+        .into_iter()
+        .map(|(_, log)| log.tx_hash)
+        .collect();
+    assert_eq!(proven.len(), 1, "one one-step proof decided it");
+    let input = chain.l1.transaction_input(proven[0]).unwrap();
+    assert!(
+        input.windows(48).any(|window| window == commitment),
+        "the proof played on L1 is of the blob read (step {blob_read_step})"
+    );
+    println!(
+        "blob batch dispute (lie from step {}): honest {} moves, {} gas; liar lost {}",
+        blob_read_step + 1,
+        d.honest_moves,
+        d.honest_gas,
+        eth(d.liar_lost)
+    );
+}

@@ -17,6 +17,7 @@
 //! No wasmtime and no interpreter here: running the guest belongs to `prover`.
 
 pub mod builder;
+pub mod compression;
 pub mod crypto;
 pub mod error;
 pub mod evm;
@@ -26,6 +27,7 @@ pub mod signatures;
 pub mod store;
 
 pub use builder::{derive_keys, random_batch, random_genesis, BatchBuilder, GENESIS_BALANCE};
+pub use compression::compress_section;
 pub use crypto::{
     address_of, address_of_verifying_key, ecrecover, keccak256, sender_of, sign_prehash,
     sign_transfer, sign_withdraw,
@@ -45,7 +47,7 @@ pub use native::{
     encode_batch, run_native, run_native_abi, run_native_bytes, NativeAbi, NativeRun,
 };
 pub use signatures::RecoveredSignatures;
-pub use store::{genesis, NodeStore};
+pub use store::{copy_blob_element, genesis, BlobStore, NodeStore};
 
 /// The benchmark guest (`program/workloads`): a WebAssembly module that
 /// imports nothing and exports its linear memory (`memory`) and these

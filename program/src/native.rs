@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::crypto::{ecrecover, keccak256};
 use crate::signatures::RecoveredSignatures;
-use crate::store::{copy_preimage, NodeStore};
+use crate::store::{copy_blob_element, copy_preimage, BlobStore, NodeStore};
 
 /// The host ABI served natively: the inbox is `batch_bytes`, preimages come
 /// from `store`, emitted nodes go into `store`, the output lands in
@@ -28,6 +28,8 @@ pub struct NativeAbi {
     /// When `Some`, the preimage of every 20- and 32-byte keccak256 the guest asks for: the
     /// addresses and slots behind the EVM state's trie keys, so the host can list the state.
     pub key_preimages: Option<BTreeMap<Hash, Vec<u8>>>,
+    /// The blobs of the batch, if it was posted in blobs.
+    pub blobs: BlobStore,
 }
 
 impl NativeAbi {
@@ -39,7 +41,14 @@ impl NativeAbi {
             emitted: 0,
             signatures: None,
             key_preimages: None,
+            blobs: BlobStore::default(),
         }
+    }
+
+    /// Serves `read_blob` from `blobs`.
+    pub fn with_blobs(mut self, blobs: BlobStore) -> Self {
+        self.blobs = blobs;
+        self
     }
 
     /// Records the trie keys' preimages (see [`NativeAbi::key_preimages`]).
@@ -97,6 +106,10 @@ impl Abi for NativeAbi {
             return recovered;
         }
         ecrecover(msg_hash, sig)
+    }
+
+    fn read_blob(&mut self, versioned_hash: &[u8; 32], index: u32, out: &mut [u8; 32]) -> bool {
+        copy_blob_element(&self.blobs, versioned_hash, index, out)
     }
 }
 

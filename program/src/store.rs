@@ -198,6 +198,27 @@ impl Abi for StoreReader<'_> {
     fn ecrecover(&mut self, msg_hash: &[u8; 32], sig: &[u8; 65]) -> Option<[u8; 20]> {
         ecrecover(msg_hash, sig)
     }
+    fn read_blob(&mut self, _hash: &[u8; 32], _index: u32, _out: &mut [u8; 32]) -> bool {
+        false
+    }
+}
+
+/// Blobs by versioned hash, as a host serves them to `read_blob` (checked against their hashes
+/// when they were fetched: `verifier::blobs::check_blobs`). Shared: a blob is 128 KiB and the
+/// engines replaying a batch each hold the host.
+pub type BlobStore = std::sync::Arc<std::collections::BTreeMap<Hash, Vec<u8>>>;
+
+/// The `read_blob` import's semantics over `blobs`: element `index`'s 32 bytes, `false` for an
+/// unknown blob or an index past it.
+pub fn copy_blob_element(blobs: &BlobStore, hash: &Hash, index: u32, out: &mut [u8; 32]) -> bool {
+    let at = 32 * index as usize;
+    match blobs.get(hash).and_then(|blob| blob.get(at..at + 32)) {
+        Some(element) => {
+            out.copy_from_slice(element);
+            true
+        }
+        None => false,
+    }
 }
 
 /// The `read_preimage` import's semantics over a store: copy from `offset`

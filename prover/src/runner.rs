@@ -48,7 +48,7 @@ pub struct BatchRun {
     /// What that hash is computed from (interpreter only): L1 opens it when the batch is asserted.
     pub final_state: Option<HashInputs>,
     /// Host calls served, per import (see [`crate::stf_host::IMPORT_NAMES`]).
-    pub host_calls: [u64; 7],
+    pub host_calls: [u64; crate::stf_host::IMPORT_NAMES.len()],
 }
 
 fn finish(

@@ -42,7 +42,7 @@ pub struct StfHost {
 }
 
 /// Import names in id order.
-pub const IMPORT_NAMES: [&str; 7] = [
+pub const IMPORT_NAMES: [&str; 8] = [
     "inbox_len",
     "read_inbox",
     "read_preimage",
@@ -50,6 +50,7 @@ pub const IMPORT_NAMES: [&str; 7] = [
     "write_output",
     "keccak256",
     "ecrecover",
+    "read_blob",
 ];
 
 fn u32_arg(args: &[Value], i: usize) -> Result<u32, Trap> {
@@ -99,6 +100,25 @@ impl StfHost {
     /// The committed host state (its hash is the machine's host root).
     pub fn state(&self) -> &StfHostState {
         &self.state
+    }
+
+    /// Element `index` of the blob whose versioned hash is at `hash_ptr`, with its KZG opening
+    /// (computed here, only for a step that is proven); none for a blob the host lacks.
+    fn blob_witness(&self, memory: &dyn GuestMemory, hash_ptr: u32, index: u32) -> StfWitness {
+        let Ok(hash) = read::<32>(memory, hash_ptr) else {
+            return StfWitness::None;
+        };
+        let Some(blob) = self.abi.blobs.get(&hash) else {
+            return StfWitness::None;
+        };
+        match verifier::blobs::open_element(blob, index) {
+            Ok(opening) => StfWitness::BlobElement {
+                value: opening.value,
+                commitment: opening.commitment,
+                proof: opening.proof,
+            },
+            Err(_) => StfWitness::None,
+        }
     }
 
     /// Opens the batch bytes `[offset, offset + len)` (clipped to the batch).
@@ -213,6 +233,16 @@ impl Host for StfHost {
                     None => results[0] = Value::I32(0),
                 }
             }
+            7 => {
+                let hash = read::<32>(memory, arg(0)?)?;
+                let mut element = [0u8; 32];
+                if self.abi.read_blob(&hash, arg(1)?, &mut element) {
+                    memory.write(arg(2)? as u64, &element)?;
+                    results[0] = Value::I32(1);
+                } else {
+                    results[0] = Value::I32(0);
+                }
+            }
             _ => return Err(Trap::Host(HostTrap::BadArgument as u32)),
         }
         Ok(())
@@ -235,6 +265,7 @@ impl Host for StfHost {
                 Err(_) => StfWitness::None,
             },
             4 => StfWitness::State(self.state),
+            7 => self.blob_witness(memory, arg(0), arg(1)),
             _ => StfWitness::None,
         };
         witness.encode()

@@ -107,6 +107,21 @@ impl L1 for Provider<'_> {
     fn set_balance(&mut self, who: Address, wei: U256) -> Result<(), L1Error> {
         self.inner.set_balance(who, wei)
     }
+    fn send_blobs(
+        &mut self,
+        from: &Wallet,
+        to: Address,
+        data: Vec<u8>,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<TxReceipt, L1Error> {
+        self.inner.send_blobs(from, to, data, blobs)
+    }
+    fn blobs(&mut self, hash: B256) -> Result<Vec<Vec<u8>>, L1Error> {
+        self.inner.blobs(hash)
+    }
+    fn fees(&mut self) -> Result<verifier::l1::Fees, L1Error> {
+        self.inner.fees()
+    }
 }
 
 /// A contract that forwards any call (and its value) to `target` and hands back what it

@@ -19,8 +19,8 @@ use prover::dispute::tree::{move_name, LyingTrace, MoveContext, RunKnowledge, Ru
 use prover::dispute::{checkpoint_count, Checkpoints, Computation};
 use prover::settlement::{
     assert_batch, confirm, fetch_batch, finalize_withdrawal, genesis_assertion, initial_opening,
-    post_batch, run_claim, stake_value, withdrawal_proof_of, AssertionRecord, BatchClaim,
-    PostedBatch, SettleError,
+    pending_delayed, post_batch, run_claim, stake_value, withdrawal_proof_of, AssertionRecord,
+    BatchClaim, L1Log, PostedBatch, SettleError,
 };
 use prover::StfGuest;
 use verifier::bisection::honest::{Trace, TreeMove};
@@ -75,6 +75,8 @@ pub struct Chain<L: L1 = EmbeddedL1> {
     pub first_transactions: Vec<u8>,
     /// Who batch 1's 3 ETH deposit is for.
     pub first_deposit_to: [u8; 20],
+    /// Batch 1's section goes in a blob (EIP-4844), not in calldata.
+    pub first_in_blobs: bool,
 }
 
 /// A rollup from the empty state on the embedded L1.
@@ -163,6 +165,7 @@ pub fn chain_for_guest<L: L1>(
         genesis_store: store,
         first_transactions: Vec::new(),
         first_deposit_to: [0; 20],
+        first_in_blobs: false,
     }
 }
 
@@ -245,17 +248,55 @@ pub fn first_batch<L: L1>(chain: &mut Chain<L>) -> (PostedBatch, AssertionRecord
     let to = chain.first_deposit_to;
     deposit(chain, to, 3 * ETHER).success().unwrap();
     let transactions = chain.first_transactions.clone();
-    post_batch(
-        &mut chain.l1,
-        &chain.sequencer,
-        &chain.deployment,
-        &transactions,
-    )
-    .unwrap();
+    if chain.first_in_blobs {
+        let log = L1Log::read(&mut chain.l1, &chain.deployment).unwrap();
+        let delayed = pending_delayed(&mut chain.l1, &log, usize::MAX).unwrap();
+        prover::settlement::post_batch_blobs(
+            &mut chain.l1,
+            &chain.sequencer,
+            &chain.deployment,
+            &transactions,
+            delayed,
+        )
+        .unwrap();
+    } else {
+        post_batch(
+            &mut chain.l1,
+            &chain.sequencer,
+            &chain.deployment,
+            &transactions,
+        )
+        .unwrap();
+    }
     let batch = fetch_batch(&mut chain.l1, &chain.deployment, 1).unwrap();
     let genesis = genesis_assertion(&mut chain.l1, &chain.deployment).unwrap();
     let claim = run_claim(&chain.guest, &batch, &genesis, chain.genesis_store.clone()).unwrap();
     (batch, genesis, claim)
+}
+
+/// The step of the guest's first `read_blob` when batch 1 (of a ledger rollup from the empty
+/// state) is `section` posted in a blob: a lie from the step after it ends in a one-step proof of
+/// that blob read.
+pub fn first_blob_read_step(section: &[u8]) -> u64 {
+    let mut probe = chain();
+    probe.first_in_blobs = true;
+    probe.first_transactions = section.to_vec();
+    let (batch, genesis, _) = first_batch(&mut probe);
+    assert!(!batch.blobs.is_empty(), "batch 1 is in a blob");
+    let abi = batch.abi(&genesis.post_state_root().unwrap(), NodeStore::new());
+    let read_blob = prover::stf_host::IMPORT_NAMES
+        .iter()
+        .position(|name| *name == "read_blob")
+        .unwrap();
+    let (mut m, mut host) = probe.guest.start_abi(abi).unwrap();
+    let start = m.steps();
+    loop {
+        let before = host.calls[read_blob];
+        m.step(&mut host);
+        if host.calls[read_blob] > before {
+            return m.steps() - 1 - start;
+        }
+    }
 }
 
 /// An empty batch posted as the next one, as L1 holds it, and the true claim about it on
@@ -286,8 +327,8 @@ pub fn run_trace<L: L1>(
     store: NodeStore,
     steps: u64,
 ) -> RunTrace {
-    let message = batch.message(&parent.post_state_root().unwrap());
-    let computation = Computation::stf_message(&chain.guest, message, store).unwrap();
+    let abi = batch.abi(&parent.post_state_root().unwrap(), store);
+    let computation = Computation::stf_abi(&chain.guest, abi).unwrap();
     let count = checkpoint_count(steps, chain.config.arity);
     let run = RunTrace::new(Checkpoints::build(computation, steps, count));
     assert_eq!(
@@ -1037,7 +1078,7 @@ fn posted_nodes<L: L1>(chain: &mut Chain<L>) -> Vec<(B256, Address)> {
     nodes
 }
 
-fn rollup_logs<L: L1>(chain: &mut Chain<L>) -> Vec<verifier::l1::Log> {
+pub fn rollup_logs<L: L1>(chain: &mut Chain<L>) -> Vec<verifier::l1::Log> {
     let (head, _) = chain.l1.head().unwrap();
     chain
         .l1

@@ -4,6 +4,7 @@
 //! * [`one_step`]: the stateless one-step checker, [`verify_step`].
 //! * [`stf_host`]: the provable semantics of the STF guest's host calls.
 //! * [`bisection`]: the k-ary dissection game over an execution claim.
+//! * [`blobs`]: EIP-4844 blobs: commitments, versioned hashes, openings of one field element.
 //! * [`evm`]: the Solidity one-step checker in `contracts/`, deployed and called in revm.
 //! * [`l1`]: the interface to an L1 chain, and its embedded (revm) backend.
 //! * [`settlement`]: the bridge, assertion chain, challenges and outbox on L1, and their commitments.
@@ -11,6 +12,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod bisection;
+pub mod blobs;
 pub mod evm;
 pub mod l1;
 pub mod one_step;

@@ -13,10 +13,12 @@
 //! | `write_output` | the host state | host root; the new root commits to keccak256(output) |
 //! | `emit_node` | — | bounds only (the state root commits to the nodes) |
 //! | `keccak256`, `ecrecover` | — | recomputed natively |
+//! | `read_blob` | the field element, the blob's KZG commitment and the opening proof | the commitment against the requested versioned hash; the KZG opening at the element's evaluation point ([`crate::blobs`]; on L1 the point-evaluation precompile) |
 //!
 //! A preimage nobody can produce makes the step unprovable: `read_preimage` answering "unknown"
-//! (-1) is not accepted by the checker, since no witness can show a preimage does not exist. The STF
-//! only asks for nodes under the agreed pre-state root, which exist.
+//! (-1), or `read_blob` answering 0, is not accepted by the checker, since no witness can show a
+//! preimage does not exist. The STF only asks for nodes under the agreed pre-state root, which
+//! exist, and for blobs whose versioned hashes the inbox wrote from `BLOBHASH`, which L1 carried.
 
 use bincode::{Decode, Encode};
 
@@ -81,6 +83,12 @@ pub enum StfWitness {
     Preimage(Vec<u8>),
     /// `write_output`.
     State(StfHostState),
+    /// `read_blob`: the element and what opens it.
+    BlobElement {
+        value: [u8; 32],
+        commitment: [u8; 48],
+        proof: [u8; 48],
+    },
 }
 
 impl StfWitness {
@@ -106,7 +114,7 @@ fn host_trap(code: u32) -> HostFault {
 }
 
 /// The imports: name, parameter and result type codes (i32 0x7f, i64 0x7e), in id order.
-pub const IMPORTS: [(&str, &[u8], &[u8]); 7] = [
+pub const IMPORTS: [(&str, &[u8], &[u8]); 8] = [
     ("inbox_len", &[], &[0x7f]),
     ("read_inbox", &[0x7f, 0x7f, 0x7f], &[0x7f]),
     ("read_preimage", &[0x7f, 0x7f, 0x7f, 0x7f], &[0x7e]),
@@ -114,6 +122,7 @@ pub const IMPORTS: [(&str, &[u8], &[u8]); 7] = [
     ("write_output", &[0x7f, 0x7f], &[]),
     ("keccak256", &[0x7f, 0x7f, 0x7f], &[]),
     ("ecrecover", &[0x7f, 0x7f, 0x7f], &[0x7f]),
+    ("read_blob", &[0x7f, 0x7f, 0x7f], &[0x7f]),
 ];
 
 /// Bytes a call may move: more traps.
@@ -248,7 +257,7 @@ impl HostSemantics for StfSemantics {
                 memory.write(arg(2)? as u64, &hash)?;
                 Ok(vec![])
             }
-            _ => {
+            6 => {
                 let hash = read::<32>(memory, arg(0)?)?;
                 let sig = read::<65>(memory, arg(1)?)?;
                 match program::ecrecover(&hash, &sig) {
@@ -258,6 +267,30 @@ impl HostSemantics for StfSemantics {
                     }
                     None => Ok(vec![0]),
                 }
+            }
+            _ => {
+                let versioned = read::<32>(memory, arg(0)?)?;
+                let index = arg(1)?;
+                let StfWitness::BlobElement {
+                    value,
+                    commitment,
+                    proof,
+                } = witness
+                else {
+                    return Err(reject("read_blob needs the element and its opening"));
+                };
+                let opening = crate::blobs::ElementOpening {
+                    value,
+                    commitment,
+                    proof,
+                };
+                if !crate::blobs::verify_element(&versioned.into(), index, &opening) {
+                    return Err(reject(
+                        "the witness does not open the blob's element at the index",
+                    ));
+                }
+                memory.write(arg(2)? as u64, &value)?;
+                Ok(vec![1])
             }
         }
     }

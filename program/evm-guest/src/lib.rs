@@ -24,6 +24,9 @@ extern "C" {
     fn keccak256(ptr: *const u8, len: u32, out_ptr: *mut u8);
     /// Writes the 20-byte signer address and returns 1, or returns 0 for an invalid signature.
     fn ecrecover(hash_ptr: *const u8, sig_ptr: *const u8, out_ptr: *mut u8) -> u32;
+    /// Writes field element `index` of the blob with this versioned hash and returns 1, or
+    /// returns 0 when the host does not know the blob.
+    fn read_blob(hash_ptr: *const u8, index: u32, out_ptr: *mut u8) -> u32;
 }
 
 #[global_allocator]
@@ -57,6 +60,10 @@ impl Abi for Imports {
 
     fn write_output(&mut self, bytes: &[u8]) {
         unsafe { write_output(bytes.as_ptr(), bytes.len() as u32) }
+    }
+
+    fn read_blob(&mut self, versioned_hash: &[u8; 32], index: u32, out: &mut [u8; 32]) -> bool {
+        unsafe { read_blob(versioned_hash.as_ptr(), index, out.as_mut_ptr()) == 1 }
     }
 
     fn keccak256(&mut self, data: &[u8]) -> [u8; 32] {

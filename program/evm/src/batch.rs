@@ -5,7 +5,9 @@
 //!
 //! Header and delayed records exactly as for the ledger ([`ledger::InboxMessage`]): a deposit
 //! credits `to` with the wei the bridge escrowed; a forced transaction is an Ethereum transaction
-//! (EIP-2718 bytes). The sequencer section is a bincode [`BlockList`]: per L2 block its timestamp,
+//! (EIP-2718 bytes). The sequencer section, opened ([`ledger::section`]: it may be in blobs, and
+//! compressed; a blob the host does not know rejects the batch, `UnknownPreimage`), is
+//! a bincode [`BlockList`]: per L2 block its timestamp,
 //! fee recipient, how many of the batch's delayed messages it opens with, and its transactions
 //! (each EIP-2718 bytes). If it does not decode, has trailing bytes, more than `max_transactions`
 //! transactions, or blocks whose delayed counts do not add up to the batch's delayed messages,
@@ -106,15 +108,33 @@ impl<Context> Decode<Context> for BlockList {
 bincode::impl_borrow_decode!(BlockList);
 
 impl BlockList {
+    /// The section posted uncompressed ([`ledger::section::raw`]); the host's
+    /// `program::compress_section` compresses it.
     pub fn to_bytes(&self) -> Vec<u8> {
-        bincode::encode_to_vec(self, bincode::config::standard()).unwrap_or_default()
+        let encoding =
+            bincode::encode_to_vec(self, bincode::config::standard()).unwrap_or_default();
+        ledger::section::raw(&encoding)
     }
 
-    /// `None` unless `bytes` is exactly one encoded list. Lengths are bounded by the bytes there
-    /// are: the decoders allocate per element read, never from a claimed length alone.
-    pub fn from_bytes(bytes: &[u8]) -> Option<BlockList> {
-        let (list, read) = bincode::decode_from_slice(bytes, bincode::config::standard()).ok()?;
-        (read == bytes.len()).then_some(list)
+    /// Opens a posted section: `TooLarge` if it decompresses past the cap, `Malformed` unless it
+    /// opens to exactly one encoded list. Lengths are bounded by the bytes there are: the decoders
+    /// allocate per element read, never from a claimed length alone.
+    pub fn open(posted: &[u8]) -> Result<BlockList, RejectReason> {
+        BlockList::from_encoding(&ledger::section::open(posted)?)
+    }
+
+    /// A section's encoding, opened: `Malformed` unless it is exactly one encoded list.
+    pub fn from_encoding(encoding: &[u8]) -> Result<BlockList, RejectReason> {
+        let (list, read) = bincode::decode_from_slice(encoding, bincode::config::standard())
+            .map_err(|_| RejectReason::Malformed)?;
+        (read == encoding.len())
+            .then_some(list)
+            .ok_or(RejectReason::Malformed)
+    }
+
+    /// [`BlockList::open`], `None` for any refusal.
+    pub fn from_bytes(posted: &[u8]) -> Option<BlockList> {
+        BlockList::open(posted).ok()
     }
 
     pub fn transaction_count(&self) -> usize {
@@ -210,20 +230,22 @@ fn run<A: Abi + ?Sized>(
     if header.batch_number > u64::from(u32::MAX) {
         return Err(headless(RejectReason::Malformed));
     }
-    let (mut blocks, status) = match BlockList::from_bytes(message.transactions) {
-        None => (
-            Vec::new(),
-            BatchStatus::TransactionsRefused(RejectReason::Malformed),
-        ),
-        Some(list) if list.transaction_count() > config.max_transactions as usize => (
+    let listed = match ledger::section::open_posted(abi, message.transactions) {
+        // A blob the host does not know: the batch cannot be run (as for a missing trie node).
+        Err(RejectReason::UnknownPreimage) => return Err((RejectReason::UnknownPreimage, header)),
+        opened => opened.and_then(|encoding| BlockList::from_encoding(&encoding)),
+    };
+    let (mut blocks, status) = match listed {
+        Err(reason) => (Vec::new(), BatchStatus::TransactionsRefused(reason)),
+        Ok(list) if list.transaction_count() > config.max_transactions as usize => (
             Vec::new(),
             BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions),
         ),
-        Some(list) if list.delayed_count() != message.delayed.len() as u64 => (
+        Ok(list) if list.delayed_count() != message.delayed.len() as u64 => (
             Vec::new(),
             BatchStatus::TransactionsRefused(RejectReason::Malformed),
         ),
-        Some(BlockList(blocks)) => (blocks, BatchStatus::Accepted),
+        Ok(BlockList(blocks)) => (blocks, BatchStatus::Accepted),
     };
     let tx_count = blocks
         .iter()

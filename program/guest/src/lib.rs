@@ -22,6 +22,9 @@ extern "C" {
     /// Writes the 20-byte signer address and returns 1, or returns 0 for an invalid signature.
     #[cfg(not(feature = "pure-crypto"))]
     fn ecrecover(hash_ptr: *const u8, sig_ptr: *const u8, out_ptr: *mut u8) -> u32;
+    /// Writes field element `index` of the blob with this versioned hash and returns 1, or
+    /// returns 0 when the host does not know the blob.
+    fn read_blob(hash_ptr: *const u8, index: u32, out_ptr: *mut u8) -> u32;
 }
 
 #[global_allocator]
@@ -54,6 +57,10 @@ impl Abi for Imports {
 
     fn write_output(&mut self, bytes: &[u8]) {
         unsafe { write_output(bytes.as_ptr(), bytes.len() as u32) }
+    }
+
+    fn read_blob(&mut self, versioned_hash: &[u8; 32], index: u32, out: &mut [u8; 32]) -> bool {
+        unsafe { read_blob(versioned_hash.as_ptr(), index, out.as_mut_ptr()) == 1 }
     }
 
     #[cfg(not(feature = "pure-crypto"))]

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | [`Abi::inbox_len`] / [`Abi::read_inbox`] | a chunk of the batch message | the inbox commitment (hash of the batch bytes) |
 //! | [`Abi::read_preimage`] | a chunk of the preimage of a keccak256 hash | the requested hash itself |
+//! | [`Abi::read_blob`] | one 32-byte field element of an EIP-4844 blob | its KZG opening against the blob's versioned hash (the point-evaluation precompile) |
 //! | [`Abi::emit_node`] | a new trie node for the host's node store | nothing (output only; the state root commits to it) |
 //! | [`Abi::write_output`] | the encoded [`BatchOutputs`](crate::types::BatchOutputs) | nothing (it is the asserted result) |
 //! | [`Abi::keccak256`] | at most `MAX_CHUNK` bytes in, 32 out | re-hashing natively |
@@ -64,4 +65,10 @@ pub trait Abi {
     /// (non-canonical, rejected to rule out malleability), v not 0 or 1, or
     /// no key recovers.
     fn ecrecover(&mut self, msg_hash: &[u8; 32], sig: &[u8; 65]) -> Option<[u8; 20]>;
+
+    /// Field element `index` (below 4,096) of the EIP-4844 blob whose versioned hash is
+    /// `versioned_hash`, big-endian, into `out`; `false` if the host does not know the blob (the
+    /// STF then rejects the batch, as for an unknown trie node: the inbox only names blobs L1
+    /// carried, which the host must fetch).
+    fn read_blob(&mut self, versioned_hash: &[u8; 32], index: u32, out: &mut [u8; 32]) -> bool;
 }

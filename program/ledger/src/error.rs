@@ -32,6 +32,10 @@ pub enum Error {
     /// key cannot be told apart from the inserted key below its depth).
     #[error("malformed trie node {}", Hex(.0))]
     CorruptNode(Hash),
+    /// The sequencer section's envelope does not open ([`crate::section`]): `Malformed`, or
+    /// `TooLarge` for a stream that decompresses past the cap.
+    #[error("the sequencer section does not open: {0:?}")]
+    Section(crate::types::RejectReason),
     /// An inbox message whose L1 part (header and delayed records) is cut short or holds a
     /// record L1 never writes.
     #[error("the inbox message's header and delayed records are cut short or malformed")]

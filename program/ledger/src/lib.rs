@@ -42,8 +42,10 @@ extern crate alloc;
 extern crate std;
 
 pub mod abi;
+pub mod blob;
 pub mod commitments;
 pub mod error;
+pub mod section;
 pub mod signing;
 pub mod stf;
 pub mod trie;

@@ -9,7 +9,10 @@
 //!    (amount 0), `Overflow` (credit past `u128::MAX`), else `to` is
 //!    credited. A forced transaction: as a sequencer's transaction (step 5),
 //!    its bytes decoded on their own.
-//! 4. Decode the sequencer's transactions section. If it does not decode or
+//! 4. Open the sequencer's transactions section ([`crate::section`]: it may be
+//!    in blobs, and compressed; `Malformed`, or `TooLarge` past the decompressed
+//!    cap; a blob the host does not know rejects the batch, `UnknownPreimage`)
+//!    and decode it. If it does not decode or
 //!    has trailing bytes (`Malformed`), or holds more than
 //!    `max_transactions` transactions (`TooManyTransactions`), none of them
 //!    is applied and the status is `TransactionsRefused`: the delayed
@@ -40,6 +43,7 @@ use alloc::vec::Vec;
 use crate::abi::{Abi, MAX_CHUNK};
 use crate::commitments::{receipts_root, withdrawals_root};
 use crate::error::Error;
+use crate::section;
 use crate::signing::recover_sender;
 use crate::trie::{account_key, PartialTrie};
 use crate::types::{
@@ -150,11 +154,20 @@ fn run<A: Abi + ?Sized>(abi: &mut A, config: &Config) -> Result<Execution, Rejec
         receipts.push(status.map_err(unknown_preimage)?);
     }
 
-    let (transactions, status) = match TransactionList::from_bytes(message.transactions) {
-        Err(_) => (
-            Vec::new(),
-            BatchStatus::TransactionsRefused(RejectReason::Malformed),
-        ),
+    let section = match section::open_posted(abi, message.transactions) {
+        Err(RejectReason::UnknownPreimage) => {
+            return Err(Rejection {
+                reason: RejectReason::UnknownPreimage,
+                header,
+            })
+        }
+        opened => opened,
+    };
+    let listed = section.map(|encoding| {
+        crate::types::decode::<TransactionList>(&encoding).map_err(|_| RejectReason::Malformed)
+    });
+    let (transactions, status) = match listed.and_then(|list| list) {
+        Err(reason) => (Vec::new(), BatchStatus::TransactionsRefused(reason)),
         Ok(TransactionList(list)) if list.len() > config.max_transactions as usize => (
             Vec::new(),
             BatchStatus::TransactionsRefused(RejectReason::TooManyTransactions),

@@ -36,6 +36,10 @@ pub struct TestAbi {
     pub inbox_read_cap: Option<usize>,
     pub keccak_calls: usize,
     pub inbox_reads: usize,
+    /// Blobs by (mock) versioned hash; the ledger never checks a blob against its hash (the
+    /// host and the checkers do).
+    pub blobs: BTreeMap<Hash, Vec<u8>>,
+    pub blob_reads: usize,
 }
 
 impl TestAbi {
@@ -93,6 +97,22 @@ impl Abi for TestAbi {
         assert!(sig[64] <= 1, "the ledger must filter v itself");
         let address: Address = sig[..20].try_into().unwrap();
         (mock_sign(&address, msg_hash) == *sig).then_some(address)
+    }
+
+    fn read_blob(&mut self, versioned_hash: &[u8; 32], index: u32, out: &mut [u8; 32]) -> bool {
+        self.blob_reads += 1;
+        let at = 32 * index as usize;
+        match self
+            .blobs
+            .get(versioned_hash)
+            .and_then(|blob| blob.get(at..at + 32))
+        {
+            Some(element) => {
+                out.copy_from_slice(element);
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -47,7 +47,7 @@
 //! | 48..56 | `first_delayed`: L1 queue index of the first delayed message, u64 BE |
 //! | 56..60 | delayed message count `n`, u32 BE |
 //! | 60.. | the `n` delayed messages, in L1 queue order (below) |
-//! | rest | the sequencer's transactions, exactly as posted: count (int), then per transaction its length (int) and its encoded bytes |
+//! | rest | the sequencer's section, exactly as posted: a version byte, then the transactions raw or compressed ([`crate::section`]); opened, they are a count (int), then per transaction its length (int) and its encoded bytes |
 //!
 //! The delayed messages are what L1 queued, in the one order it queued them:
 //!
@@ -368,14 +368,16 @@ fn decode_byte_string<D: Decoder>(decoder: &mut D) -> Result<Vec<u8>, DecodeErro
 }
 
 impl TransactionList {
-    /// The section's bytes, as the sequencer posts them.
+    /// The section's bytes, posted uncompressed ([`crate::section::raw`]); the host's
+    /// `program::compress_section` compresses them.
     pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
-        encode(self)
+        Ok(crate::section::raw(&encode(self)?))
     }
 
-    /// Decodes a section; all bytes must be consumed.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        decode(bytes)
+    /// Opens a posted section ([`crate::section::open`]: `Error::Section` if it does not) and
+    /// decodes it; all bytes must be consumed.
+    pub fn from_bytes(posted: &[u8]) -> Result<Self, Error> {
+        decode(&crate::section::open(posted).map_err(Error::Section)?)
     }
 }
 

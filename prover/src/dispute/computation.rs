@@ -66,7 +66,12 @@ impl Computation<StfHost> {
         message: Vec<u8>,
         store: NodeStore,
     ) -> Result<Self, DisputeError> {
-        let (machine, host) = guest.start_message(message, store)?;
+        Self::stf_abi(guest, program::NativeAbi::new(message, store))
+    }
+
+    /// The batch in `abi` (its message, trie and blobs), as [`Computation::stf_message`].
+    pub fn stf_abi(guest: &StfGuest, abi: program::NativeAbi) -> Result<Self, DisputeError> {
+        let (machine, host) = guest.start_abi(abi)?;
         Ok(Computation::new(machine, host, &StfSemantics))
     }
 }

@@ -171,7 +171,7 @@ impl Duties {
             (_, Some((number, signatures))) if number == batch_number => Some(signatures),
             _ => Some(Arc::new(RecoveredSignatures::of_section(
                 batch.chain_id,
-                &batch.transactions,
+                &batch.section(),
             ))),
         };
         let run = run_claim_with(guest, &batch, parent, nodes, signatures)?;

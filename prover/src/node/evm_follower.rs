@@ -18,7 +18,7 @@ use alloy::primitives::B256;
 use program::evm::evm_stf::{BlockList, EvmExecution};
 use program::evm::run_evm_native_abi;
 use program::ledger::{BatchOutputs, Config, Hash};
-use program::{NativeAbi, NodeStore, RecoveredSignatures};
+use program::{NodeStore, RecoveredSignatures};
 use verifier::l1::L1;
 
 use super::eth_rpc::{lock_chain, SharedChain};
@@ -60,9 +60,11 @@ pub fn replay_evm(
     nodes: &NodeStore,
     signatures: Option<Arc<RecoveredSignatures>>,
 ) -> Result<EvmReplay, NodeError> {
-    let message = batch.message(pre_state_root);
     // Both engines ask the host for the same senders: recovered once, ahead (`signatures`).
-    let abi = NativeAbi::new(message.clone(), nodes.clone()).with_signatures(signatures);
+    let abi = batch
+        .abi(pre_state_root, nodes.clone())
+        .with_signatures(signatures);
+    let message = abi.batch_bytes.clone();
     let started = Instant::now();
     let (native, wasm) = rayon::join(
         || run_evm_native_abi(abi.clone(), &Config::default()),
@@ -74,7 +76,7 @@ pub fn replay_evm(
         return Err(NodeError::EnginesDisagree(batch.number));
     }
     // A section that does not decode was refused whole (the outputs say so): no block of it ran.
-    let sequenced = BlockList::from_bytes(&batch.transactions).unwrap_or_default();
+    let sequenced = BlockList::from_bytes(&batch.section()).unwrap_or_default();
     let blocks = batch_blocks(&batch.delayed, &sequenced.0, &native.execution);
     // The run's clone shares the node's settled store: what it added is the batch's.
     let new_nodes = wasm.store.added_beyond(nodes);
@@ -122,7 +124,7 @@ pub fn apply_next(
             .map(|tx| (tx.hash.0, tx.sender.0 .0))
             .collect()
     };
-    let signatures = RecoveredSignatures::of_evm_section_known(&batch.transactions, |hash| {
+    let signatures = RecoveredSignatures::of_evm_section_known(&batch.section(), |hash| {
         known.get(hash).copied()
     });
     let replay = replay_evm(
@@ -198,6 +200,7 @@ pub fn apply_next(
                 .map(|r| r.outcome.code())
                 .collect(),
             l1_block: batch.l1_block,
+            blobs: batch.blobs.clone(),
         }),
         head: Head {
             batch: number,
@@ -329,6 +332,7 @@ mod tests {
             transactions,
             commitment: B256::ZERO,
             l1_block: 1,
+            blobs: Vec::new(),
         }
     }
 

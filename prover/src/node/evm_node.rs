@@ -42,7 +42,9 @@ use super::state::{lock_state, Shared};
 use super::store::{BlockCommit, NodeDb};
 use super::NodeError;
 use crate::config::StfGenesis;
-use crate::settlement::{delayed_message, pending_delayed, post_batch_with, L1Log};
+use crate::settlement::{
+    delayed_message, pending_delayed, post_section, DataAvailability, L1Log, Placement,
+};
 
 /// Empty blocks that make a posting due by themselves (about 8.5 minutes of 2-second blocks).
 pub const MAX_IDLE_BLOCKS: u64 = 256;
@@ -218,6 +220,7 @@ impl EvmNode {
         wallet: &Wallet,
         log: &L1Log,
         max_transactions: usize,
+        availability: DataAvailability,
     ) -> Result<Option<Posted>, NodeError> {
         let production = self.production.clone();
         let _cutting = lock_ignoring_poison(&production);
@@ -231,7 +234,7 @@ impl EvmNode {
                 .collect()
         };
         for batch in cut(&unposted, max_bytes, max_transactions) {
-            let posted = self.post_blocks(l1, wallet, log, batch)?;
+            let posted = self.post_blocks(l1, wallet, log, batch, availability)?;
             total = Some(add(total, posted));
         }
         Ok(total)
@@ -245,12 +248,14 @@ impl EvmNode {
         wallet: &Wallet,
         log: &L1Log,
         blocks: &[ChainBlock],
+        availability: DataAvailability,
     ) -> Result<Posted, NodeError> {
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
             return Ok(Posted {
                 batch: 0,
                 delayed: 0,
                 transactions: 0,
+                placement: Placement::Calldata,
             });
         };
         let wanted: Vec<_> = blocks
@@ -273,13 +278,23 @@ impl EvmNode {
                 )));
             }
         }
-        let section = BlockList(blocks.iter().map(ChainBlock::l2_block).collect()).to_bytes();
-        let (batch, _) = post_batch_with(l1, wallet, log.deployment(), &section, records)?;
+        let section = program::compress_section(
+            &BlockList(blocks.iter().map(ChainBlock::l2_block).collect()).to_bytes(),
+        );
+        let (batch, _, placement) = post_section(
+            l1,
+            wallet,
+            log.deployment(),
+            &section,
+            records,
+            availability,
+        )?;
         self.posted_through = last.header.number;
         Ok(Posted {
             batch,
             delayed: wanted.len(),
             transactions: blocks.iter().map(|b| b.posted.sequenced.len()).sum(),
+            placement,
         })
     }
 
@@ -305,6 +320,7 @@ fn add(total: Option<Posted>, posted: Posted) -> Posted {
             batch: posted.batch,
             delayed: total.delayed + posted.delayed,
             transactions: total.transactions + posted.transactions,
+            placement: posted.placement,
         },
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use program::ledger::{BatchOutputs, Config, Hash, TransactionList};
-use program::{run_native_abi, NativeAbi, NodeStore, RecoveredSignatures};
+use program::{run_native_abi, NodeStore, RecoveredSignatures};
 use verifier::l1::L1;
 use verifier::settlement::contracts::{view, Deployment, Inbox};
 
@@ -82,7 +82,7 @@ pub fn apply_next(
         (cache == SignatureCache::On).then(|| {
             Arc::new(RecoveredSignatures::of_section_known(
                 batch.chain_id,
-                &batch.transactions,
+                &batch.section(),
                 |tx| senders.get(tx).copied(),
             ))
         })
@@ -129,7 +129,7 @@ pub fn replay(
     let signatures = match cache {
         SignatureCache::On => Some(Arc::new(RecoveredSignatures::of_section(
             batch.chain_id,
-            &batch.transactions,
+            &batch.section(),
         ))),
         SignatureCache::Off => None,
     };
@@ -144,9 +144,11 @@ fn replay_with(
     nodes: NodeStore,
     signatures: Option<Arc<RecoveredSignatures>>,
 ) -> Result<(BatchCommit, Applied), NodeError> {
-    let message = batch.message(&head.state_root);
     let started = Instant::now();
-    let abi = NativeAbi::new(message.clone(), nodes.clone()).with_signatures(signatures);
+    let abi = batch
+        .abi(&head.state_root, nodes.clone())
+        .with_signatures(signatures);
+    let message = abi.batch_bytes.clone();
     let (native, wasm) = rayon::join(
         || run_native_abi(abi.clone(), &Config::default()),
         || guest.run_abi(Engine::Native, abi.clone()),
@@ -160,7 +162,7 @@ fn replay_with(
     let execution = &native.execution;
     let delayed = batch.delayed.len();
     // A section that does not decode was refused whole: its transactions have no receipts.
-    let transactions = TransactionList::from_bytes(&batch.transactions)
+    let transactions = TransactionList::from_bytes(&batch.section())
         .map(|list| list.0)
         .unwrap_or_default();
     // Each receipt's transaction hash (none for a deposit), in receipt order: the delayed
@@ -219,6 +221,7 @@ fn replay_with(
             outputs,
             receipts: execution.receipts.iter().map(|s| s.code()).collect(),
             l1_block: batch.l1_block,
+            blobs: batch.blobs.clone(),
         }),
         head: Head {
             batch: batch.number,
@@ -251,7 +254,12 @@ pub fn applied_batch(state: &Shared, number: u64) -> Result<Option<PostedBatch>,
         return Ok(None);
     };
     PostedBatch::from_message(&stored.message, stored.l1_block)
-        .map(Some)
+        .map(|batch| {
+            Some(PostedBatch {
+                blobs: stored.blobs,
+                ..batch
+            })
+        })
         .map_err(|e| NodeError::Unreadable(number, e.to_string()))
 }
 

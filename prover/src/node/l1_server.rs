@@ -38,7 +38,7 @@ use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 use verifier::l1::embedded::{EmbeddedL1, MinedTx, Simulated, EMBEDDED_CHAIN_ID};
-use verifier::l1::{L1Error, Log, Revert, TxReceipt, Wallet, L1};
+use verifier::l1::{Fees, L1Error, Log, Revert, TxReceipt, Wallet, L1};
 
 use super::eth_api::{
     self, invalid, parse, quantity, receipt_envelope, reverted, server_error, to_json, RpcResult,
@@ -170,6 +170,25 @@ impl L1 for SharedL1 {
 
     fn set_balance(&mut self, who: Address, wei: U256) -> Result<(), L1Error> {
         self.with(move |l1| l1.set_balance(who, wei))?
+    }
+
+    fn send_blobs(
+        &mut self,
+        from: &Wallet,
+        to: Address,
+        data: Vec<u8>,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<TxReceipt, L1Error> {
+        let from = from.clone();
+        self.with(move |l1| l1.send_blobs(&from, to, data, blobs))?
+    }
+
+    fn blobs(&mut self, hash: B256) -> Result<Vec<Vec<u8>>, L1Error> {
+        self.with(move |l1| l1.blobs(hash))?
+    }
+
+    fn fees(&mut self) -> Result<Fees, L1Error> {
+        self.with(|l1| l1.fees())?
     }
 }
 

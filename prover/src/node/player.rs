@@ -305,8 +305,8 @@ impl Player {
         arity: u32,
     ) -> Result<RunTrace, NodeError> {
         let batch = applied(state, parent.batch() + 1)?;
-        let message = batch.message(&parent.record.post_state_root()?);
-        let computation = Computation::stf_message(guest, message, nodes.clone())
+        let abi = batch.abi(&parent.record.post_state_root()?, nodes.clone());
+        let computation = Computation::stf_abi(guest, abi)
             .map_err(|e| NodeError::Game(format!("batch {}: {e}", batch.number)))?;
         Ok(RunTrace::new(Checkpoints::build(
             computation,

@@ -14,7 +14,9 @@ use verifier::settlement::contracts::{view, DelayedRecord, Inbox};
 use super::mempool;
 use super::state::{lock_state, Shared};
 use super::NodeError;
-use crate::settlement::{delayed_message, pending_delayed, post_batch_with, L1Log};
+use crate::settlement::{
+    delayed_message, pending_delayed, post_section, DataAvailability, L1Log, Placement,
+};
 
 /// What the node posted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Posted {
     pub batch: u64,
     pub delayed: usize,
     pub transactions: usize,
+    /// Where the (last) batch's section went.
+    pub placement: Placement,
 }
 
 /// Whether `wallet` may post a batch now: it is the sequencer, or the sequencer has posted none
@@ -48,6 +52,7 @@ pub fn post_next_batch(
     log: &L1Log,
     max_transactions: usize,
     censored: Option<Address>,
+    availability: DataAvailability,
 ) -> Result<Option<Posted>, NodeError> {
     let transactions = {
         let node = lock_state(state);
@@ -61,6 +66,7 @@ pub fn post_next_batch(
     let count = transactions.len();
     let section = TransactionList(transactions)
         .to_bytes()
+        .map(|raw| program::compress_section(&raw))
         .map_err(|e| NodeError::Encode(e.to_string()))?;
     let inbox = log.deployment().inbox;
     let max_bytes = view(l1, inbox, Inbox::maxBatchBytesCall {})? as usize;
@@ -81,11 +87,19 @@ pub fn post_next_batch(
         return Ok(None);
     }
     let delayed_count = delayed.len();
-    let (batch, _) = post_batch_with(l1, wallet, log.deployment(), &section, delayed)?;
+    let (batch, _, placement) = post_section(
+        l1,
+        wallet,
+        log.deployment(),
+        &section,
+        delayed,
+        availability,
+    )?;
     Ok(Some(Posted {
         batch,
         delayed: delayed_count,
         transactions: count,
+        placement,
     }))
 }
 

@@ -33,7 +33,9 @@ use super::state::{lock_state, L1Summary, NodeState, Shared};
 use super::store::{BatchCommit, Head};
 use super::{NodeDb, NodeError};
 use crate::config::{RollupConfig, Stf};
-use crate::settlement::{deploy_rollup, genesis_assertion, initial_opening, L1Log};
+use crate::settlement::{
+    deploy_rollup, genesis_assertion, initial_opening, DataAvailability, L1Log,
+};
 use crate::StfGuest;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +98,8 @@ pub struct Node {
     /// (`enable_parallel_execution`).
     signatures: SignatureCache,
     max_transactions: usize,
+    /// Where batches go on L1 (`data_availability`).
+    availability: DataAvailability,
     interval: Duration,
     last_post: Instant,
     /// The alert the following stopped at, already raised.
@@ -217,6 +221,7 @@ impl Node {
             player,
             signatures,
             max_transactions: options.config.max_transactions_per_batch as usize,
+            availability: options.config.data_availability,
             interval,
             last_post: Instant::now(),
             stuck_on: None,
@@ -277,6 +282,7 @@ impl Node {
                 &self.log,
                 self.max_transactions,
                 censored,
+                self.availability,
             ) {
                 Ok(posted) => turn.posted = posted,
                 Err(error) => turn.alerts.push(format!("posting a batch: {error}")),
@@ -368,7 +374,13 @@ impl Node {
         }
         self.last_post = Instant::now();
         let max_transactions = self.max_transactions;
-        match evm.post(l1, &self.duties.wallet, &self.log, max_transactions) {
+        match evm.post(
+            l1,
+            &self.duties.wallet,
+            &self.log,
+            max_transactions,
+            self.availability,
+        ) {
             Ok(posted) => turn.posted = posted,
             Err(error) => turn.alerts.push(format!("posting blocks: {error}")),
         }

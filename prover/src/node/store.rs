@@ -91,6 +91,9 @@ pub struct StoredBatch {
     /// Status codes, deposits first, then the sequencer's transactions.
     pub receipts: Vec<u8>,
     pub l1_block: u64,
+    /// The blobs of a batch posted in blobs (a dispute over it reads them again, after L1's
+    /// nodes may have pruned them).
+    pub blobs: Vec<Vec<u8>>,
 }
 
 /// Where a transaction landed.
@@ -660,6 +663,7 @@ mod tests {
                         outputs: vec![4; 158],
                         receipts: vec![0],
                         l1_block: 9,
+                        blobs: Vec::new(),
                     }),
                     head: Head {
                         batch: 1,

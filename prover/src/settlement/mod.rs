@@ -7,6 +7,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use program::ledger::commitments::withdrawal_proof;
+use program::ledger::section::BlobReference;
 use program::ledger::types::BATCH_HEADER_LEN;
 use program::ledger::{
     BatchHeader, BatchOutputs, DelayedMessage, Deposit, Hash, InboxMessage, Withdrawal,
@@ -33,8 +34,10 @@ pub enum SettleError {
     Mismatch(String),
 }
 
+pub mod availability;
 mod l1_log;
 
+pub use availability::{post_section, DataAvailability, Placement};
 pub use l1_log::{BatchEvent, L1Log, MAX_LOG_BLOCKS};
 
 /// A batch as the inbox holds it: everything of its message but leaf 0, the pre-state root.
@@ -50,6 +53,10 @@ pub struct PostedBatch {
     /// What the inbox stored ([`BatchCommitment::hash`]).
     pub commitment: B256,
     pub l1_block: u64,
+    /// The blobs of a batch posted in blobs (`transactions` is then the inbox's
+    /// [`BlobReference`]), checked against its versioned hashes; empty for one in calldata, and
+    /// for one rebuilt from a stored message.
+    pub blobs: Vec<Vec<u8>>,
 }
 
 impl PostedBatch {
@@ -73,6 +80,36 @@ impl PostedBatch {
         message
     }
 
+    /// The sequencer's section as posted, wherever it was posted: the bytes in its blobs for a
+    /// batch in blobs (empty if they are not all there), else the message's own.
+    pub fn section(&self) -> std::borrow::Cow<'_, [u8]> {
+        match BlobReference::of(&self.transactions) {
+            Some(reference) => {
+                let blobs: Vec<&[u8]> = self.blobs.iter().map(Vec::as_slice).collect();
+                std::borrow::Cow::Owned(
+                    program::ledger::blob::from_blobs(&blobs, reference.len as usize)
+                        .unwrap_or_default(),
+                )
+            }
+            None => std::borrow::Cow::Borrowed(&self.transactions),
+        }
+    }
+
+    /// Its blobs by versioned hash, as the guest's host serves them (empty for a batch in
+    /// calldata).
+    pub fn blob_store(&self) -> program::BlobStore {
+        let hashes = BlobReference::of(&self.transactions)
+            .map(|reference| reference.versioned_hashes)
+            .unwrap_or_default();
+        Arc::new(hashes.into_iter().zip(self.blobs.iter().cloned()).collect())
+    }
+
+    /// The host the guest runs the batch on: its message with `pre_state_root` as leaf 0, the
+    /// trie in `store`, its blobs.
+    pub fn abi(&self, pre_state_root: &Hash, store: NodeStore) -> program::NativeAbi {
+        program::NativeAbi::new(self.message(pre_state_root), store).with_blobs(self.blob_store())
+    }
+
     /// A batch from its whole message (as a node stores it), its commitment recomputed.
     pub fn from_message(message: &[u8], l1_block: u64) -> Result<PostedBatch, SettleError> {
         let split = InboxMessage::split(message)
@@ -85,6 +122,7 @@ impl PostedBatch {
             transactions: split.transactions.to_vec(),
             commitment: B256::ZERO,
             l1_block,
+            blobs: Vec::new(),
         };
         batch.commitment = B256::from(batch.rebuilt_opening()?.hash());
         Ok(batch)
@@ -182,6 +220,38 @@ pub fn post_batch_with(
     Ok((event.batchNumber, receipt))
 }
 
+/// Posts `section` (a sequencer's section, raw or compressed) in the blobs of a blob transaction
+/// as the next batch, with `delayed`, the next pending delayed messages. Returns the batch
+/// number, the receipt and the blobs it took.
+pub fn post_batch_blobs(
+    l1: &mut dyn L1,
+    poster: &Wallet,
+    deployment: &Deployment,
+    section: &[u8],
+    delayed: Vec<DelayedRecord>,
+) -> Result<(u64, TxReceipt, usize), SettleError> {
+    let data_length = u32::try_from(section.len())
+        .ok()
+        .filter(|len| *len > 0)
+        .ok_or_else(|| {
+            SettleError::Mismatch(format!(
+                "a section of {} bytes cannot be posted in blobs",
+                section.len()
+            ))
+        })?;
+    let blobs = program::ledger::blob::to_blobs(section);
+    let count = blobs.len();
+    let call = Inbox::postBatchBlobsCall {
+        dataLength: data_length,
+        delayed,
+    };
+    let receipt = l1
+        .send_blobs(poster, deployment.inbox, call.abi_encode(), blobs)?
+        .success()?;
+    let event: Inbox::BatchPosted = first_event(&receipt)?;
+    Ok((event.batchNumber, receipt, count))
+}
+
 /// The delayed messages not yet in a batch, oldest first: as many as one batch may carry whose
 /// records fit in `record_bytes`.
 pub fn pending_delayed(
@@ -253,6 +323,21 @@ pub fn rebuild_batch(
             "batch {number}: the transactions read back do not hash to the posted transactions hash"
         )));
     }
+    let blobs = match BlobReference::of(&transactions) {
+        Some(reference) => {
+            let blobs = l1.blobs(batch.tx_hash)?;
+            let expected: Vec<B256> = reference
+                .versioned_hashes
+                .iter()
+                .map(|hash| B256::from(*hash))
+                .collect();
+            verifier::blobs::check_blobs(&blobs, &expected).map_err(|e| {
+                SettleError::Mismatch(format!("batch {number}: the blobs served: {e}"))
+            })?;
+            blobs
+        }
+        None => Vec::new(),
+    };
     let records = log
         .delayed(event.firstDelayed, u64::from(event.delayedCount))
         .ok_or_else(|| {
@@ -271,6 +356,7 @@ pub fn rebuild_batch(
         transactions,
         commitment: view(l1, deployment.inbox, Inbox::batchCommitmentCall(number))?,
         l1_block: batch.block,
+        blobs,
     };
     // Against the stored commitment, not the event's: the logs are what a provider might forge.
     posted.commitment_opening()?;
@@ -441,8 +527,9 @@ pub fn run_claim_with(
     store: NodeStore,
     signatures: Option<Arc<program::RecoveredSignatures>>,
 ) -> Result<BatchClaim, SettleError> {
-    let message = batch.message(&parent.post_state_root()?);
-    let abi = program::NativeAbi::new(message, store).with_signatures(signatures);
+    let abi = batch
+        .abi(&parent.post_state_root()?, store)
+        .with_signatures(signatures);
     let run: BatchRun = guest.run_abi(Engine::Interp, abi)?;
     let state = run
         .final_state

@@ -2,7 +2,6 @@
 pragma solidity 0.8.37;
 
 import "./Errors.sol";
-import {PartialTrees} from "./PartialTrees.sol";
 import {StepProof, MachineOpening, ProofDecoding} from "./ProofDecoding.sol";
 import {State, MachineStates, MachineHashing} from "./MachineState.sol";
 import {Op} from "./Ops.sol";
@@ -42,7 +41,7 @@ abstract contract StepChecker {
         if (found != pre) revert PreStateMismatch(pre, found);
         // A machine that is not running steps to itself.
         if (m.status != MachineHashing.RUNNING) return found;
-        State memory s = MachineStates.open(p, PartialTrees.zeroHashes());
+        State memory s = MachineStates.open(p);
         Op memory op = Step.fetch(s);
         uint256 class_ = Step.classOf(op.code);
         if (class_ != CLASS) revert WrongChecker(class_);

@@ -45,6 +45,9 @@ error NothingToForce();
 error NotYetForceable(uint256 forceableAt);
 error EscrowExceeded(uint256 amount, uint256 escrowed);
 error TransferFailed(address to, uint256 amount);
+/// A blob batch's blobs (EIP-4844, `BLOBHASH`) do not fit its data length: `blobs` carried,
+/// `needed` for the length (at least one; 126,976 bytes a blob).
+error BadBlobCount(uint256 blobs, uint256 needed);
 
 /// The L1 side of the bridge: takes deposits into escrow and signed L2 transactions that anyone
 /// forces, queues both in one delayed inbox, takes batches (each a new inbox message: its
@@ -61,6 +64,12 @@ error TransferFailed(address to, uint256 amount);
 contract Inbox {
     /// Stands for a forced batch's transactions, the byte 0x00, where a calldata offset goes.
     uint256 private constant NO_TRANSACTIONS = type(uint256).max;
+    /// The section's version byte for data in blobs (`ledger::section::BLOBS`).
+    uint8 private constant SECTION_IN_BLOBS = 2;
+    /// Section bytes one blob carries: 4,096 field elements of 31 bytes (`ledger::blob`).
+    uint256 private constant DATA_PER_BLOB = 126_976;
+    /// The most blobs a transaction carries (Osaka).
+    uint256 private constant MAX_BLOBS = 6;
     uint8 private constant DEPOSIT = 0;
     uint8 private constant FORCED_TRANSACTION = 1;
 
@@ -166,31 +175,67 @@ contract Inbox {
     /// consumes, in order. The sequencer's; anyone's once the sequencer has been silent for
     /// `sequencerTimeout`.
     function postBatch(bytes calldata transactions, DelayedRecord[] calldata delayed) external {
+        checkPoster();
+        if (transactions.length == 0) revert NoTransactions();
+        checkNotStarving(delayed.length);
+        uint256 txOffset;
+        assembly ("memory-safe") {
+            txOffset := transactions.offset
+        }
+        uint64 batchNumber = post(txOffset, transactions.length, false, delayed);
+        // Nodes rebuild a batch from its transaction's calldata only when that calldata is this
+        // call: an account without code calling directly. Anyone else's is logged.
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) {
+            emit BatchData(batchNumber, transactions);
+        }
+    }
+
+    /// A batch whose transactions section is `dataLength` bytes in this transaction's blobs
+    /// (EIP-4844), the same posters and delayed rules as `postBatch`. The message's section is
+    /// written here: the byte 0x02, `dataLength` (uint32 big-endian), then each blob's versioned
+    /// hash; the guest reads the blobs through them, one field element a step. The transaction
+    /// must carry exactly the blobs the length needs, and the section is logged (`BatchData`).
+    function postBatchBlobs(uint32 dataLength, DelayedRecord[] calldata delayed) external {
+        checkPoster();
+        checkNotStarving(delayed.length);
+        uint256 needed = (uint256(dataLength) + DATA_PER_BLOB - 1) / DATA_PER_BLOB;
+        uint256 blobs = 0;
+        while (blobs <= MAX_BLOBS && blobhash(blobs) != bytes32(0)) blobs++;
+        if (needed == 0 || blobs != needed) revert BadBlobCount(blobs, needed);
+        bytes memory section = new bytes(5 + 32 * blobs);
+        uint256 sectionAt;
+        assembly ("memory-safe") {
+            sectionAt := add(section, 32)
+            mstore8(sectionAt, SECTION_IN_BLOBS)
+            mstore(add(sectionAt, 1), shl(224, dataLength))
+            for { let i := 0 } lt(i, blobs) { i := add(i, 1) } {
+                mstore(add(add(sectionAt, 5), shl(5, i)), blobhash(i))
+            }
+        }
+        uint64 batchNumber = post(sectionAt, section.length, true, delayed);
+        emit BatchData(batchNumber, section);
+    }
+
+    /// Batches are the sequencer's, or anyone's once it has been silent for `sequencerTimeout`.
+    function checkPoster() private {
         if (msg.sender == sequencer) {
             lastSequencerBatchAt = uint64(block.timestamp);
         } else {
             uint256 openAt = uint256(lastSequencerBatchAt) + sequencerTimeout;
             if (block.timestamp < openAt) revert NotSequencer(msg.sender, openAt);
         }
-        if (transactions.length == 0) revert NoTransactions();
-        if (delayed.length == 0) {
-            // Consuming any delayed message consumes the oldest; skipping all of them is refused
-            // once the oldest has waited the delay, so no poster can starve the delayed inbox.
+    }
+
+    /// A batch that consumes no delayed message while the oldest has waited the force-inclusion
+    /// delay is refused, so no poster can starve the delayed inbox.
+    function checkNotStarving(uint256 delayedRecords) private view {
+        if (delayedRecords == 0) {
+            // Consuming any delayed message consumes the oldest.
             uint64 oldest = delayedConsumed;
             if (oldest < delayedCount) {
                 uint256 dueAt = uint256(timestampOf(delayedAcc[oldest + 1])) + forceInclusionDelay;
                 if (block.timestamp >= dueAt) revert DelayedOverdue(oldest, dueAt);
             }
-        }
-        uint256 txOffset;
-        assembly ("memory-safe") {
-            txOffset := transactions.offset
-        }
-        uint64 batchNumber = post(txOffset, transactions.length, delayed);
-        // Nodes rebuild a batch from its transaction's calldata only when that calldata is this
-        // call: an account without code calling directly. Anyone else's is logged.
-        if (msg.sender != tx.origin || msg.sender.code.length != 0) {
-            emit BatchData(batchNumber, transactions);
         }
     }
 
@@ -202,7 +247,7 @@ contract Inbox {
         if (delayed.length == 0 || oldest >= delayedCount) revert NothingToForce();
         uint256 forceableAt = uint256(timestampOf(delayedAcc[oldest + 1])) + forceInclusionDelay;
         if (block.timestamp < forceableAt) revert NotYetForceable(forceableAt);
-        post(NO_TRANSACTIONS, 1, delayed);
+        post(NO_TRANSACTIONS, 1, false, delayed);
     }
 
     /// Pays `amount` of escrow to `to`: only for the Rollup, which has proven the withdrawal.
@@ -224,9 +269,9 @@ contract Inbox {
     }
 
     /// Builds batch `batchCount + 1`'s message in memory, stores its commitment and consumes the
-    /// delayed messages. The transactions are `txLength` calldata bytes at `txOffset`, or the
-    /// byte 0x00.
-    function post(uint256 txOffset, uint256 txLength, DelayedRecord[] calldata delayed)
+    /// delayed messages. The transactions are `txLength` bytes at `txOffset` in calldata (or in
+    /// memory, `inMemory`: a blob batch's section), or the byte 0x00 (`NO_TRANSACTIONS`).
+    function post(uint256 txOffset, uint256 txLength, bool inMemory, DelayedRecord[] calldata delayed)
         private
         returns (uint64 batchNumber)
     {
@@ -291,7 +336,11 @@ contract Inbox {
         assembly ("memory-safe") {
             switch eq(txOffset, not(0)) // NO_TRANSACTIONS
             case 1 { mstore(cursor, 0) }
-            default { calldatacopy(cursor, txOffset, txLength) }
+            default {
+                switch inMemory
+                case 1 { mcopy(cursor, txOffset, txLength) }
+                default { calldatacopy(cursor, txOffset, txLength) }
+            }
             transactionsHash := keccak256(cursor, txLength)
             // Zero the last leaf's padding.
             mstore(add(data, len), 0)

@@ -44,7 +44,6 @@ struct State {
     OpenedSegment[] data;
     OpenedSegment[] elems;
     HostOpening host;
-    bytes32[] zero;
 }
 
 /// The machine hash and its parts (vm/src/commit/machine_hash.rs, vm/src/commit/commitment.rs):
@@ -112,7 +111,9 @@ library MachineHashing {
         return keccak256(packed);
     }
 
-    /// `HashInputs::hash_with_cold`.
+    /// `HashInputs::hash_with_cold`: keccak256 of the 173 packed bytes, laid out in scratch memory
+    /// past the free memory pointer (abi.encodePacked of the eleven fields cost ~1 KB of code at
+    /// each of its three call sites).
     function machineHash(
         uint256 status,
         uint256 trap,
@@ -125,23 +126,26 @@ library MachineHashing {
         bytes32 memoryRoot,
         bytes32 module_,
         bytes32 cold
-    ) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encodePacked(
-                "hauptbuch.machine.v3",
-                uint8(status),
-                le32(trap),
-                le32(pc),
-                le32(fp),
-                le32(sp),
-                le32(stackReserved),
-                stackRoot,
-                le32(memoryPages),
-                memoryRoot,
-                module_,
-                cold
-            )
+    ) internal pure returns (bytes32 h) {
+        bytes32 le = bytes32(
+            uint256(uint8(status)) << 248 | uint256(uint32(le32(trap))) << 216 | uint256(uint32(le32(pc))) << 184
+                | uint256(uint32(le32(fp))) << 152 | uint256(uint32(le32(sp))) << 120
+                | uint256(uint32(le32(stackReserved))) << 88
         );
+        bytes4 pages = le32(memoryPages);
+        assembly ("memory-safe") {
+            // "hauptbuch.machine.v3" (20) ‖ status, trap, pc, fp, sp, reserved (21) ‖ stack root ‖
+            // pages (4) ‖ memory root ‖ module ‖ cold
+            let p := mload(0x40)
+            mstore(p, "hauptbuch.machine.v3")
+            mstore(add(p, 20), le)
+            mstore(add(p, 41), stackRoot)
+            mstore(add(p, 73), pages)
+            mstore(add(p, 77), memoryRoot)
+            mstore(add(p, 109), module_)
+            mstore(add(p, 141), cold)
+            h := keccak256(p, 173)
+        }
     }
 
     /// `bytes_commitment_from_root`: keccak256(len u32 ‖ root).
@@ -163,13 +167,12 @@ library MachineStates {
     }
 
     /// Opens a tree under a folded part only if the proof opens nothing in it.
-    function openUnder(bool isOpen, bytes32 what, uint256 height, bytes32 root, TreeOpening memory o)
+    function openUnder(Tree memory t, bool isOpen, bytes32 what, uint256 height, bytes32 root, TreeOpening memory o)
         private
         pure
-        returns (Tree memory)
     {
-        if (isOpen) return PartialTrees.open(what, height, root, o);
-        if (o.indices.length == 0 && o.siblings.length == 0) return PartialTrees.open(what, 0, 0, o);
+        if (isOpen) return PartialTrees.openInto(t, what, height, root, o);
+        if (o.indices.length == 0 && o.siblings.length == 0) return PartialTrees.openInto(t, what, 0, 0, o);
         revert BadOpening(what);
     }
 
@@ -178,14 +181,13 @@ library MachineStates {
         SegmentsOpening memory s,
         uint256 count,
         bytes32 root,
-        uint256 perLeaf,
-        bytes32[] memory zero
+        uint256 perLeaf
     ) private pure returns (OpenedSegment[] memory out) {
         Tree memory tree = PartialTrees.open(what, PartialTrees.heightFor(count), root, s.tree);
         out = new OpenedSegment[](s.segments.length);
         for (uint256 i = 0; i < s.segments.length; i++) {
             SegmentOpening memory seg = s.segments[i];
-            (bool ok, bytes32 l) = tree.leaf(zero, seg.index);
+            (bool ok, bytes32 l) = tree.leaf(seg.index);
             if (!ok) revert NotOpened(what);
             if (l != MachineHashing.bytesCommitment(seg.len, seg.root)) revert OpeningFailed(what, "root mismatch");
             uint256 height = PartialTrees.heightFor((seg.len + perLeaf - 1) / perLeaf);
@@ -198,9 +200,8 @@ library MachineStates {
     }
 
     /// `OpenedState::open`: checks every opening of a running machine's proof.
-    function open(StepProof memory p, bytes32[] memory zero) internal pure returns (State memory s) {
+    function open(StepProof memory p) internal pure returns (State memory s) {
         MachineOpening memory m = p.machine;
-        s.zero = zero;
         s.pc = m.pc;
         s.fp = m.fp;
         s.sp = m.sp;
@@ -222,11 +223,14 @@ library MachineStates {
         for (uint256 i = 0; i < p.tableEntries.length; i++) {
             uint256 t = p.tableEntries[i].table;
             if (t >= p.tables.length) revert BadOpening("table entries");
-            Tree memory tree = PartialTrees.open(
-                "table entries", wordHeight(p.tables[t].entries), p.tables[t].root, p.tableEntries[i].opening
-            );
             if (s.tableTreeOf[t] != 0) revert BadOpening("table entries");
-            s.tableTrees[s.tableTreeCount] = tree;
+            PartialTrees.openInto(
+                s.tableTrees[s.tableTreeCount],
+                "table entries",
+                wordHeight(p.tables[t].entries),
+                p.tables[t].root,
+                p.tableEntries[i].opening
+            );
             s.tableTreeCount++;
             s.tableTreeOf[t] = s.tableTreeCount;
         }
@@ -236,19 +240,24 @@ library MachineStates {
         if (elemsOpened && !m.coldOpen) revert BadOpening("element segments");
         if (p.host.present && !(m.coldOpen && p.restOpen)) revert BadOpening("host call");
         uint256 segmentBits = r.dataCount + c.elemCount;
-        s.code = PartialTrees.open("code", PartialTrees.heightFor((p.codeLen + 1) / 2), p.codeRoot, p.code);
-        s.callTargets =
-            openUnder(p.restOpen, "call targets", PartialTrees.heightFor(r.funcs), r.callTargetsRoot, p.callTargets);
-        s.brTable = openUnder(p.restOpen, "branch table", PartialTrees.heightFor(r.brEntries), r.brTableRoot, p.brTable);
-        s.stack = PartialTrees.open("value stack", wordHeight(m.stackReserved), m.stackRoot, p.stack);
-        s.frames = openUnder(m.coldOpen, "frames", wordHeight(c.framesReserved), c.framesRoot, p.frames);
-        s.globals = openUnder(m.coldOpen, "globals", wordHeight(c.globalsCount), c.globalsRoot, p.globals);
-        s.dropped = openUnder(
-            m.coldOpen && p.restOpen, "dropped segments", wordHeight((segmentBits + 63) / 64), c.droppedRoot, p.dropped
+        // Into the trees `s` was allocated with: a returned tree would be one allocation more.
+        PartialTrees.openInto(s.code, "code", PartialTrees.heightFor((p.codeLen + 1) / 2), p.codeRoot, p.code);
+        openUnder(s.callTargets, p.restOpen, "call targets", PartialTrees.heightFor(r.funcs), r.callTargetsRoot, p.callTargets);
+        openUnder(s.brTable, p.restOpen, "branch table", PartialTrees.heightFor(r.brEntries), r.brTableRoot, p.brTable);
+        PartialTrees.openInto(s.stack, "value stack", wordHeight(m.stackReserved), m.stackRoot, p.stack);
+        openUnder(s.frames, m.coldOpen, "frames", wordHeight(c.framesReserved), c.framesRoot, p.frames);
+        openUnder(s.globals, m.coldOpen, "globals", wordHeight(c.globalsCount), c.globalsRoot, p.globals);
+        openUnder(
+            s.dropped,
+            m.coldOpen && p.restOpen,
+            "dropped segments",
+            wordHeight((segmentBits + 63) / 64),
+            c.droppedRoot,
+            p.dropped
         );
-        s.memory_ = PartialTrees.open("memory", memoryHeight(m.memoryPages), m.memoryRoot, p.memory_);
-        if (p.restOpen) s.data = openSegments("data segments", p.data, r.dataCount, r.dataRoot, 32, zero);
-        if (m.coldOpen) s.elems = openSegments("element segments", p.elems, c.elemCount, c.elemsRoot, 4, zero);
+        PartialTrees.openInto(s.memory_, "memory", memoryHeight(m.memoryPages), m.memoryRoot, p.memory_);
+        if (p.restOpen) s.data = openSegments("data segments", p.data, r.dataCount, r.dataRoot, 32);
+        if (m.coldOpen) s.elems = openSegments("element segments", p.elems, c.elemCount, c.elemsRoot, 4);
     }
 
     /// The post-state's hash (`OpenedState::post_hash`); `preCold` is the pre-state's cold hash,
@@ -261,14 +270,14 @@ library MachineStates {
         bytes32 cold = preCold;
         if (s.coldOpen) {
             Cold memory c = s.cold;
-            c.framesRoot = s.frames.root(s.zero);
-            c.globalsRoot = s.globals.root(s.zero);
+            c.framesRoot = s.frames.root();
+            c.globalsRoot = s.globals.root();
             for (uint256 t = 0; t < s.tables.length; t++) {
-                if (s.tableTreeOf[t] != 0) s.tables[t].root = s.tableTrees[s.tableTreeOf[t] - 1].root(s.zero);
+                if (s.tableTreeOf[t] != 0) s.tables[t].root = s.tableTrees[s.tableTreeOf[t] - 1].root();
             }
             c.tablesHash = MachineHashing.tablesHash(s.tables);
             // The dropped bits' tree is opened only with the module's rest.
-            if (s.restOpen) c.droppedRoot = s.dropped.root(s.zero);
+            if (s.restOpen) c.droppedRoot = s.dropped.root();
             cold = MachineHashing.coldHash(c);
         }
         return MachineHashing.machineHash(
@@ -278,9 +287,9 @@ library MachineStates {
             s.fp,
             s.sp,
             s.stackReserved,
-            s.stack.root(s.zero),
+            s.stack.root(),
             s.memoryPages,
-            s.memory_.root(s.zero),
+            s.memory_.root(),
             moduleHash,
             cold
         );
@@ -299,7 +308,7 @@ library MachineStates {
     /// The 16 encoded bytes of the op at `pc`, as the high half of the result.
     function opBytes(State memory s, uint256 pc) internal pure returns (bytes16) {
         if (pc >= s.codeLen) revert InvalidState("pc past the code");
-        (bool ok, bytes32 l) = s.code.leaf(s.zero, pc / 2);
+        (bool ok, bytes32 l) = s.code.leaf(pc / 2);
         if (!ok) revert NotOpened("the op at pc");
         return bytes16(pc % 2 == 0 ? l : l << 128);
     }
@@ -313,7 +322,7 @@ library MachineStates {
     function brTableEntry(State memory s, uint256 index) internal pure returns (uint256, uint256, uint256) {
         requireRest(s);
         if (index >= s.rest.brEntries) revert InvalidState("branch table index");
-        (bool ok, bytes32 l) = s.brTable.leaf(s.zero, index);
+        (bool ok, bytes32 l) = s.brTable.leaf(index);
         if (!ok) revert NotOpened("the branch-table entry");
         if (uint256(l) & ((1 << 160) - 1) != 0) revert InvalidState("branch-table leaf");
         return (field(l, 0), field(l, 1), field(l, 2));
@@ -323,7 +332,7 @@ library MachineStates {
     function callTarget(State memory s, uint256 func) internal pure returns (bool, uint256[5] memory f) {
         requireRest(s);
         if (func >= s.rest.funcs) return (false, f);
-        (bool ok, bytes32 l) = s.callTargets.leaf(s.zero, func);
+        (bool ok, bytes32 l) = s.callTargets.leaf(func);
         if (!ok) revert NotOpened("the call target");
         if (uint256(l) & ((1 << 96) - 1) != 0) revert InvalidState("call-target leaf");
         for (uint256 k = 0; k < 5; k++) {
@@ -334,19 +343,19 @@ library MachineStates {
 
     function stackWord(State memory s, uint256 slot) internal pure returns (uint64) {
         if (slot >= s.stackReserved) revert InvalidState("stack slot past the reserved");
-        (bool ok, uint64 w) = s.stack.word(s.zero, slot);
+        (bool ok, uint64 w) = s.stack.word(slot);
         if (!ok) revert NotOpened("a value-stack slot");
         return w;
     }
 
     function setStackWord(State memory s, uint256 slot, uint64 w) internal pure {
         if (slot >= s.stackReserved) revert InvalidState("stack slot past the reserved");
-        if (!s.stack.setWord(s.zero, slot, w)) revert OpeningFailed("a value-stack slot", "node not opened");
+        if (!s.stack.setWord(slot, w)) revert OpeningFailed("a value-stack slot", "node not opened");
     }
 
     function reserveStack(State memory s, uint256 top) internal pure {
         if (top > s.stackReserved) s.stackReserved = top;
-        s.stack.growTo(s.zero, wordHeight(s.stackReserved), "value stack");
+        s.stack.growTo(wordHeight(s.stackReserved), "value stack");
     }
 
     function frameWords(State memory s) internal pure returns (uint256) {
@@ -361,9 +370,9 @@ library MachineStates {
         if (words > type(uint32).max) revert InvalidState("frame count");
         s.cold.frameWords = words;
         if (words > s.cold.framesReserved) s.cold.framesReserved = words;
-        s.frames.growTo(s.zero, wordHeight(s.cold.framesReserved), "frames");
-        if (!s.frames.setWord(s.zero, frameAt, returnPc)) revert NotOpened("a frame");
-        if (!s.frames.setWord(s.zero, frameAt + 1, callerFp)) revert NotOpened("a frame");
+        s.frames.growTo(wordHeight(s.cold.framesReserved), "frames");
+        if (!s.frames.setWord(frameAt, returnPc)) revert NotOpened("a frame");
+        if (!s.frames.setWord(frameAt + 1, callerFp)) revert NotOpened("a frame");
     }
 
     function popFrame(State memory s) internal pure returns (uint64 returnPc, uint64 callerFp) {
@@ -371,13 +380,13 @@ library MachineStates {
         if (s.cold.frameWords < 2) revert InvalidState("frame stack underflow");
         uint256 frameAt = s.cold.frameWords - 2;
         bool ok;
-        (ok, returnPc) = s.frames.word(s.zero, frameAt);
+        (ok, returnPc) = s.frames.word(frameAt);
         if (!ok) revert NotOpened("a frame");
-        (ok, callerFp) = s.frames.word(s.zero, frameAt + 1);
+        (ok, callerFp) = s.frames.word(frameAt + 1);
         if (!ok) revert NotOpened("a frame");
         // Popped frame words are zero in the committed tree.
-        if (!s.frames.setWord(s.zero, frameAt, 0)) revert NotOpened("a frame");
-        if (!s.frames.setWord(s.zero, frameAt + 1, 0)) revert NotOpened("a frame");
+        if (!s.frames.setWord(frameAt, 0)) revert NotOpened("a frame");
+        if (!s.frames.setWord(frameAt + 1, 0)) revert NotOpened("a frame");
         s.cold.frameWords = frameAt;
     }
 
@@ -388,14 +397,14 @@ library MachineStates {
 
     function global(State memory s, uint256 index) internal pure returns (uint64) {
         requireCold(s);
-        (bool ok, uint64 w) = s.globals.word(s.zero, index);
+        (bool ok, uint64 w) = s.globals.word(index);
         if (!ok) revert NotOpened("a global");
         return w;
     }
 
     function setGlobal(State memory s, uint256 index, uint64 w) internal pure {
         requireCold(s);
-        if (!s.globals.setWord(s.zero, index, w)) revert NotOpened("a global");
+        if (!s.globals.setWord(index, w)) revert NotOpened("a global");
     }
 
     function tableCount(State memory s) internal pure returns (uint256) {
@@ -416,13 +425,13 @@ library MachineStates {
     }
 
     function tableEntry(State memory s, uint256 table, uint256 index) internal pure returns (uint64) {
-        (bool ok, uint64 w) = tableTree(s, table).word(s.zero, index);
+        (bool ok, uint64 w) = tableTree(s, table).word(index);
         if (!ok) revert NotOpened("a table entry");
         return w;
     }
 
     function setTableEntry(State memory s, uint256 table, uint256 index, uint64 w) internal pure {
-        if (!tableTree(s, table).setWord(s.zero, index, w)) revert NotOpened("a table entry");
+        if (!tableTree(s, table).setWord(index, w)) revert NotOpened("a table entry");
     }
 
     function growTable(State memory s, uint256 table, uint256 entries) internal pure {
@@ -432,12 +441,13 @@ library MachineStates {
         if (s.tableTreeOf[table] == 0) {
             // Growing reads no entry: the table's root alone is the tree to grow.
             TreeOpening memory nothing;
-            Tree memory tree = PartialTrees.open("table entries", wordHeight(t.entries), t.root, nothing);
-            s.tableTrees[s.tableTreeCount] = tree;
+            PartialTrees.openInto(
+                s.tableTrees[s.tableTreeCount], "table entries", wordHeight(t.entries), t.root, nothing
+            );
             s.tableTreeCount++;
             s.tableTreeOf[table] = s.tableTreeCount;
         }
-        s.tableTrees[s.tableTreeOf[table] - 1].growTo(s.zero, wordHeight(entries), "table entries");
+        s.tableTrees[s.tableTreeOf[table] - 1].growTo(wordHeight(entries), "table entries");
         t.entries = entries;
     }
 
@@ -448,25 +458,25 @@ library MachineStates {
 
     function growMemory(State memory s, uint256 pages) internal pure {
         s.memoryPages = pages;
-        s.memory_.growTo(s.zero, memoryHeight(pages), "memory");
+        s.memory_.growTo(memoryHeight(pages), "memory");
     }
 
     /// `len` (<= 32) bytes of memory at `addr`, as the high bytes of the result (bounds checked by
     /// the caller).
     function readMemory(State memory s, uint256 addr, uint256 len) internal pure returns (bytes32 out) {
         bool ok;
-        (ok, out) = s.memory_.readBytes32(s.zero, addr, len);
+        (ok, out) = s.memory_.readBytes32(addr, len);
         if (!ok) revert NotOpened("memory");
     }
 
     function writeMemory(State memory s, uint256 addr, bytes32 data, uint256 len) internal pure {
-        if (!s.memory_.writeBytes32(s.zero, addr, data, len)) revert OpeningFailed("memory", "node not opened");
+        if (!s.memory_.writeBytes32(addr, data, len)) revert OpeningFailed("memory", "node not opened");
     }
 
     function isDropped(State memory s, uint256 bit) internal pure returns (bool) {
         requireCold(s);
         requireRest(s);
-        (bool ok, uint64 w) = s.dropped.word(s.zero, bit / 64);
+        (bool ok, uint64 w) = s.dropped.word(bit / 64);
         if (!ok) revert NotOpened("a dropped-segment bit");
         return (w >> (bit % 64)) & 1 != 0;
     }
@@ -474,9 +484,9 @@ library MachineStates {
     function setDropped(State memory s, uint256 bit) internal pure {
         requireCold(s);
         requireRest(s);
-        (bool ok, uint64 w) = s.dropped.word(s.zero, bit / 64);
+        (bool ok, uint64 w) = s.dropped.word(bit / 64);
         if (!ok) revert NotOpened("a dropped-segment bit");
-        if (!s.dropped.setWord(s.zero, bit / 64, w | uint64(1 << (bit % 64)))) {
+        if (!s.dropped.setWord(bit / 64, w | uint64(1 << (bit % 64)))) {
             revert NotOpened("a dropped-segment bit");
         }
     }
@@ -504,7 +514,7 @@ library MachineStates {
     function readData(State memory s, uint256 seg, uint256 offset, uint256 len) internal pure returns (bytes32 out) {
         OpenedSegment memory d = segment(s.data, seg, "a data segment");
         bool ok;
-        (ok, out) = d.contents.readBytes32(s.zero, offset, len);
+        (ok, out) = d.contents.readBytes32(offset, len);
         if (!ok) revert NotOpened("a data segment chunk");
     }
 
@@ -519,7 +529,7 @@ library MachineStates {
 
     function elemItem(State memory s, uint256 seg, uint256 index) internal pure returns (uint64) {
         OpenedSegment memory e = segment(s.elems, seg, "an element segment");
-        (bool ok, uint64 w) = e.contents.word(s.zero, index);
+        (bool ok, uint64 w) = e.contents.word(index);
         if (!ok) revert NotOpened("an element item");
         return w;
     }

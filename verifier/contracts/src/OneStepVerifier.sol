@@ -58,99 +58,112 @@ contract OneStepVerifier {
 
 /// A guess at the op class of a proof's step, from its bytes alone: the op in the listed code
 /// leaf at pc. It never reverts; on anything unexpected it answers CORE.
+///
+/// In assembly: it walks the proof's header before any checker runs, and the Solidity version
+/// (checked calldata indexing, a call per varint) cost ~7k gas a step.
 library ClassPeek {
-    function varint(bytes calldata p, uint256 pos) private pure returns (bool ok, uint256 v, uint256 next) {
-        if (pos >= p.length) return (false, 0, pos);
-        uint256 b = uint8(p[pos]);
-        if (b < 251) return (true, b, pos + 1);
-        uint256 n = b == 251 ? 2 : b == 252 ? 4 : b == 253 ? 8 : 0;
-        if (n == 0 || pos + 1 + n > p.length) return (false, 0, pos);
-        for (uint256 i = 0; i < n; i++) {
-            v |= uint256(uint8(p[pos + 1 + i])) << (8 * i);
-        }
-        return (true, v, pos + 1 + n);
-    }
-
-    /// Skips `count` varints.
-    function skip(bytes calldata p, uint256 pos, uint256 count) private pure returns (bool ok, uint256) {
-        uint256 v;
-        for (uint256 i = 0; i < count; i++) {
-            (ok, v, pos) = varint(p, pos);
-            if (!ok) return (false, pos);
-        }
-        return (true, pos);
-    }
-
     function classOf(bytes calldata p) internal pure returns (uint256) {
-        bool ok;
-        uint256 pos;
-        uint256 v;
-        uint256 pc;
-        (ok, pos) = skip(p, 0, 1); // version
-        if (!ok) return Step.CORE;
-        pos += 1; // status
-        (ok, pos) = skip(p, pos, 1); // trap
-        if (!ok) return Step.CORE;
-        (ok, pc, pos) = varint(p, pos);
-        if (!ok) return Step.CORE;
-        (ok, pos) = skip(p, pos, 3); // fp, sp, reserved
-        if (!ok) return Step.CORE;
-        pos += 32;
-        (ok, pos) = skip(p, pos, 1); // memory pages
-        if (!ok) return Step.CORE;
-        pos += 32;
-        (ok, v, pos) = varint(p, pos); // cold: folded or open
-        if (!ok) return Step.CORE;
-        if (v == 0) {
-            pos += 32;
-        } else {
-            // frame words, reserved, root, globals, root, tables hash, max pages, dropped root,
-            // elem count, elems root, host root
-            (ok, pos) = skip(p, pos, 2);
-            if (!ok) return Step.CORE;
-            pos += 32;
-            (ok, pos) = skip(p, pos, 1);
-            if (!ok) return Step.CORE;
-            pos += 64;
-            (ok, pos) = skip(p, pos, 1);
-            if (!ok) return Step.CORE;
-            pos += 32;
-            (ok, pos) = skip(p, pos, 1);
-            if (!ok) return Step.CORE;
-            pos += 64;
-        }
-        (ok, pos) = skip(p, pos, 1); // code length
-        if (!ok) return Step.CORE;
-        pos += 32;
-        (ok, v, pos) = varint(p, pos); // module rest: folded or open
-        if (!ok) return Step.CORE;
-        if (v == 0) {
-            pos += 32;
-        } else {
-            for (uint256 k = 0; k < 4; k++) {
-                (ok, pos) = skip(p, pos, 1);
-                if (!ok) return Step.CORE;
-                pos += 32;
+        bool found;
+        uint256 code;
+        assembly ("memory-safe") {
+            let end := add(p.offset, p.length)
+            // The varint at `pos` (bincode: a byte below 251, or 251/252/253 and a little-endian
+            // u16/u32/u64): ok = 0 if it runs past the end or has another marker.
+            function varint(pos, end_) -> ok, v, next {
+                if lt(pos, end_) {
+                    let w := calldataload(pos)
+                    v := byte(0, w)
+                    next := add(pos, 1)
+                    ok := 1
+                    if gt(v, 250) {
+                        let n := 0
+                        if lt(v, 254) { n := shl(sub(v, 250), 1) }
+                        ok := and(gt(n, 0), iszero(gt(add(next, n), end_)))
+                        let x := 0
+                        for { let i := 0 } lt(i, n) { i := add(i, 1) } { x := or(x, shl(shl(3, i), byte(add(i, 1), w))) }
+                        v := x
+                        next := add(next, n)
+                    }
+                }
             }
-            pos += 32;
+            // Skips `count` varints; ok = 0 if one fails.
+            function skip(pos, end_, count) -> ok, next {
+                ok := 1
+                next := pos
+                for { let i := 0 } and(ok, lt(i, count)) { i := add(i, 1) } {
+                    let v
+                    ok, v, next := varint(next, end_)
+                }
+            }
+            function peek(pos, end_) -> hit, op {
+                // `at` is the pc.
+                let ok, v, at
+                ok, pos := skip(pos, end_, 1) // version
+                if iszero(ok) { leave }
+                pos := add(pos, 1) // status
+                ok, pos := skip(pos, end_, 1) // trap
+                if iszero(ok) { leave }
+                ok, at, pos := varint(pos, end_)
+                if iszero(ok) { leave }
+                ok, pos := skip(pos, end_, 3) // fp, sp, reserved
+                if iszero(ok) { leave }
+                ok, pos := skip(add(pos, 32), end_, 1) // stack root, memory pages
+                if iszero(ok) { leave }
+                ok, v, pos := varint(add(pos, 32), end_) // memory root, cold: folded or open
+                if iszero(ok) { leave }
+                switch v
+                case 0 { pos := add(pos, 32) }
+                default {
+                    // frame words, reserved, root, globals, root, tables hash, max pages,
+                    // dropped root, elem count, elems root, host root
+                    ok, pos := skip(pos, end_, 2)
+                    if iszero(ok) { leave }
+                    ok, pos := skip(add(pos, 32), end_, 1)
+                    if iszero(ok) { leave }
+                    ok, pos := skip(add(pos, 64), end_, 1)
+                    if iszero(ok) { leave }
+                    ok, pos := skip(add(pos, 32), end_, 1)
+                    if iszero(ok) { leave }
+                    pos := add(pos, 64)
+                }
+                ok, pos := skip(pos, end_, 1) // code length
+                if iszero(ok) { leave }
+                ok, v, pos := varint(add(pos, 32), end_) // code root, module rest: folded or open
+                if iszero(ok) { leave }
+                switch v
+                case 0 { pos := add(pos, 32) }
+                default {
+                    for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
+                        ok, pos := skip(pos, end_, 1)
+                        if iszero(ok) { leave }
+                        pos := add(pos, 32)
+                    }
+                    pos := add(pos, 32)
+                }
+                let n
+                ok, n, pos := varint(pos, end_) // tables
+                if iszero(ok) { leave }
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    ok, pos := skip(pos, end_, 2)
+                    if iszero(ok) { leave }
+                    pos := add(pos, 32)
+                }
+                ok, n, pos := varint(pos, end_) // code leaves
+                if iszero(ok) { leave }
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let index
+                    ok, index, pos := varint(pos, end_)
+                    if or(iszero(ok), gt(add(pos, 32), end_)) { leave }
+                    if eq(index, shr(1, at)) {
+                        hit := 1
+                        op := byte(0, calldataload(add(pos, shl(4, and(at, 1)))))
+                        leave
+                    }
+                    pos := add(pos, 32)
+                }
+            }
+            found, code := peek(p.offset, end)
         }
-        uint256 n;
-        (ok, n, pos) = varint(p, pos); // tables
-        if (!ok || n > p.length) return Step.CORE;
-        for (uint256 i = 0; i < n; i++) {
-            (ok, pos) = skip(p, pos, 2);
-            if (!ok) return Step.CORE;
-            pos += 32;
-        }
-        (ok, n, pos) = varint(p, pos); // code leaves
-        if (!ok || n > p.length) return Step.CORE;
-        for (uint256 i = 0; i < n; i++) {
-            uint256 index;
-            (ok, index, pos) = varint(p, pos);
-            if (!ok || pos + 32 > p.length) return Step.CORE;
-            if (index == pc / 2) return Step.classOf(uint8(p[pos + (pc % 2) * 16]));
-            pos += 32;
-        }
-        return Step.CORE;
+        return found ? Step.classOf(code) : Step.CORE;
     }
 }

@@ -137,43 +137,51 @@ library ProofDecoding {
             let pos := mload(c)
             short := iszero(lt(pos, mload(add(c, 0x20))))
             b := byte(0, calldataload(pos))
-            mstore(c, add(pos, 1))
-        }
-        if (short) {
-            unchecked {
-                c.pos -= 1;
-            }
-            malformed(c);
-        }
-    }
-
-    /// `n` (<= 32) little-endian bytes.
-    function le(Cursor memory c, uint256 n) internal pure returns (uint256 v) {
-        bool short;
-        assembly ("memory-safe") {
-            let pos := mload(c)
-            short := gt(add(pos, n), mload(add(c, 0x20)))
-            let w := calldataload(pos)
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                v := or(v, shl(shl(3, i), byte(i, w)))
-            }
-            if iszero(short) { mstore(c, add(pos, n)) }
+            if iszero(short) { mstore(c, add(pos, 1)) }
         }
         if (short) malformed(c);
     }
 
-    /// A varint whose widest accepted form is `maxMarker` (251 u16, 252 u32, 253 u64).
-    function varint(Cursor memory c, uint256 maxMarker) internal pure returns (uint256) {
-        uint256 mark = c.pos;
-        uint256 b = u8_(c);
-        if (b < 251) return b;
-        if (b > maxMarker) {
-            c.pos = mark;
-            malformed(c);
+    /// A varint whose widest accepted form is `maxMarker` (251 u16, 252 u32, 253 u64). Refused at
+    /// the marker if it is wider or there is no byte, after it if its bytes are short.
+    ///
+    /// One assembly block: the proof holds dozens of varints, and the Solidity version (a call
+    /// chain through u8_ and le on the memory cursor) cost ~250 gas each.
+    function varint(Cursor memory c, uint256 maxMarker) internal pure returns (uint256 v) {
+        // 0, or 1 + the offset of the refused byte.
+        uint256 refusedAt;
+        assembly ("memory-safe") {
+            let pos := mload(c)
+            let end := mload(add(c, 0x20))
+            let w := calldataload(pos)
+            v := byte(0, w)
+            switch lt(pos, end)
+            case 0 { refusedAt := add(sub(pos, mload(add(c, 0x40))), 1) }
+            default {
+                switch lt(v, 251)
+                case 1 { mstore(c, add(pos, 1)) }
+                default {
+                    // 251, 252, 253: a little-endian u16, u32, u64 follows.
+                    let n := shl(sub(v, 250), 1)
+                    v := 0
+                    switch or(gt(byte(0, w), maxMarker), gt(add(add(pos, 1), n), end))
+                    case 1 {
+                        // A marker wider than allowed is refused at itself, short bytes after it.
+                        refusedAt := add(sub(pos, mload(add(c, 0x40))), 1)
+                        if iszero(gt(byte(0, w), maxMarker)) { refusedAt := add(refusedAt, 1) }
+                    }
+                    default {
+                        // Bytes 1 ..= n of w, little-endian: swap bytes 1 ..= 8, keep n.
+                        v := shr(192, shl(8, w))
+                        v := or(shr(8, and(v, 0xFF00FF00FF00FF00)), shl(8, and(v, 0x00FF00FF00FF00FF)))
+                        v := or(shr(16, and(v, 0xFFFF0000FFFF0000)), shl(16, and(v, 0x0000FFFF0000FFFF)))
+                        v := and(or(shr(32, v), shl(32, v)), sub(shl(shl(3, n), 1), 1))
+                        mstore(c, add(add(pos, 1), n))
+                    }
+                }
+            }
         }
-        if (b == 251) return le(c, 2);
-        if (b == 252) return le(c, 4);
-        return le(c, 8);
+        if (refusedAt != 0) revert Malformed(refusedAt - 1);
     }
 
     function u16_(Cursor memory c) internal pure returns (uint256) {
@@ -278,30 +286,92 @@ library ProofDecoding {
         return true;
     }
 
-    function treeOpening(Cursor memory c) internal pure returns (TreeOpening memory o) {
-        uint256 n = len(c, 33);
-        uint256[] memory indices = new uint256[](n);
-        bytes32[] memory leaves = new bytes32[](n);
-        unchecked {
-            for (uint256 i = 0; i < n; i++) {
-                indices[i] = u64_(c);
-                leaves[i] = hash(c);
+    /// Decodes a multiproof into `o`. The decoders below fill the structs the caller already has
+    /// (the zeroed ones a `StepProof` is allocated with) instead of returning new ones: every
+    /// returned memory struct costs a zeroed allocation more, and a proof holds a dozen openings.
+    /// Empty lists keep the zero-length default and allocate nothing.
+    function treeOpening(Cursor memory c, TreeOpening memory o) internal pure {
+        bool empty;
+        assembly ("memory-safe") {
+            // Most of a proof's openings are empty: two zero bytes (no leaves, no siblings),
+            // taken at once.
+            let pos := mload(c)
+            if iszero(or(gt(add(pos, 2), mload(add(c, 0x20))), shr(240, calldataload(pos)))) {
+                mstore(c, add(pos, 2))
+                empty := 1
             }
         }
-        uint256 count = len(c, 32);
-        bytes32[] memory siblings = new bytes32[](count);
-        // Siblings are raw hashes back to back (the length check above covered them).
-        assembly ("memory-safe") {
-            let pos := mload(c)
-            calldatacopy(add(siblings, 0x20), pos, shl(5, count))
-            mstore(c, add(pos, shl(5, count)))
+        if (empty) return;
+        uint256 n = len(c, 33);
+        if (n != 0) {
+            uint256[] memory indices = new uint256[](n);
+            bytes32[] memory leaves = new bytes32[](n);
+            // 0, or 1 + the absolute calldata position of the refused byte.
+            uint256 refusedAt;
+            // The (u64 varint, hash) list in one loop: `u64_` and `hash` calls and checked array
+            // writes cost ~500 gas a leaf, and a 1 KiB host call lists ~70 leaves. The same
+            // rules as `varint` and `hash`, refused at the same byte.
+            assembly ("memory-safe") {
+                // Bytes 1 ..= 8 of `w` as a little-endian number (a varint's bytes after its
+                // marker): a byte swap, not a loop over the bytes.
+                function leBytes(w) -> v {
+                    v := shr(192, shl(8, w))
+                    v := or(shr(8, and(v, 0xFF00FF00FF00FF00)), shl(8, and(v, 0x00FF00FF00FF00FF)))
+                    v := or(shr(16, and(v, 0xFFFF0000FFFF0000)), shl(16, and(v, 0x0000FFFF0000FFFF)))
+                    v := or(shr(32, v), and(shl(32, v), 0xFFFFFFFF00000000))
+                }
+                let pos := mload(c)
+                let end := mload(add(c, 0x20))
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    if iszero(lt(pos, end)) {
+                        refusedAt := add(pos, 1)
+                        break
+                    }
+                    let w := calldataload(pos)
+                    let index := byte(0, w)
+                    pos := add(pos, 1)
+                    if gt(index, 250) {
+                        // At the marker if it is not 251, 252 or 253; after it if short.
+                        if gt(index, 253) {
+                            refusedAt := pos
+                            break
+                        }
+                        let k := shl(sub(index, 250), 1)
+                        if gt(add(pos, k), end) {
+                            refusedAt := add(pos, 1)
+                            break
+                        }
+                        index := and(leBytes(w), sub(shl(shl(3, k), 1), 1))
+                        pos := add(pos, k)
+                    }
+                    if gt(add(pos, 32), end) {
+                        refusedAt := add(pos, 1)
+                        break
+                    }
+                    mstore(add(indices, shl(5, add(i, 1))), index)
+                    mstore(add(leaves, shl(5, add(i, 1))), calldataload(pos))
+                    pos := add(pos, 32)
+                }
+                mstore(c, pos)
+            }
+            if (refusedAt != 0) revert Malformed(refusedAt - 1 - c.start);
+            o.indices = indices;
+            o.leaves = leaves;
         }
-        o.indices = indices;
-        o.leaves = leaves;
-        o.siblings = siblings;
+        uint256 count = len(c, 32);
+        if (count != 0) {
+            bytes32[] memory siblings = new bytes32[](count);
+            // Siblings are raw hashes back to back (the length check above covered them).
+            assembly ("memory-safe") {
+                let pos := mload(c)
+                calldatacopy(add(siblings, 0x20), pos, shl(5, count))
+                mstore(c, add(pos, shl(5, count)))
+            }
+            o.siblings = siblings;
+        }
     }
 
-    function cold(Cursor memory c) internal pure returns (Cold memory k) {
+    function cold(Cursor memory c, Cold memory k) internal pure {
         k.frameWords = u32_(c);
         k.framesReserved = u32_(c);
         k.framesRoot = hash(c);
@@ -315,7 +385,7 @@ library ProofDecoding {
         k.hostRoot = hash(c);
     }
 
-    function rest(Cursor memory c) internal pure returns (Rest memory r) {
+    function rest(Cursor memory c, Rest memory r) internal pure {
         r.funcs = u32_(c);
         r.callTargetsRoot = hash(c);
         r.brEntries = u32_(c);
@@ -327,27 +397,27 @@ library ProofDecoding {
         r.declarations = hash(c);
     }
 
-    function segments(Cursor memory c) internal pure returns (SegmentsOpening memory s) {
+    function segments(Cursor memory c, SegmentsOpening memory s) internal pure {
         uint256 n = len(c, 36);
-        s.segments = new SegmentOpening[](n);
+        if (n != 0) s.segments = new SegmentOpening[](n);
         for (uint256 i = 0; i < n; i++) {
             SegmentOpening memory seg = s.segments[i];
             seg.index = u32_(c);
             seg.len = u32_(c);
             seg.root = hash(c);
-            seg.contents = treeOpening(c);
+            treeOpening(c, seg.contents);
         }
-        s.tree = treeOpening(c);
+        treeOpening(c, s.tree);
     }
 
-    function host(Cursor memory c) internal pure returns (HostOpening memory h) {
+    function host(Cursor memory c, HostOpening memory h) internal pure {
         h.present = flag(c, false);
-        if (!h.present) return h;
+        if (!h.present) return;
         h.module = utf8(c);
         h.name = utf8(c);
         h.params = byteVec(c);
         h.results = byteVec(c);
-        h.importProof = treeOpening(c);
+        treeOpening(c, h.importProof);
         uint256 n = len(c, 1);
         h.witnessStart = c.pos;
         h.witnessEnd = c.pos + n;
@@ -375,37 +445,37 @@ library ProofDecoding {
         m.memoryPages = u32_(c);
         m.memoryRoot = hash(c);
         m.coldOpen = flag(c, true);
-        if (m.coldOpen) m.cold = cold(c);
+        if (m.coldOpen) cold(c, m.cold);
         else m.coldHash = hash(c);
         p.codeLen = u32_(c);
         p.codeRoot = hash(c);
         p.restOpen = flag(c, true);
-        if (p.restOpen) p.rest = rest(c);
+        if (p.restOpen) rest(c, p.rest);
         else p.restHash = hash(c);
         uint256 nt = len(c, 34);
-        p.tables = new TableRoot[](nt);
+        if (nt != 0) p.tables = new TableRoot[](nt);
         for (uint256 i = 0; i < nt; i++) {
             p.tables[i].entries = u32_(c);
             p.tables[i].max = u32_(c);
             p.tables[i].root = hash(c);
         }
-        p.code = treeOpening(c);
-        p.callTargets = treeOpening(c);
-        p.brTable = treeOpening(c);
-        p.stack = treeOpening(c);
-        p.frames = treeOpening(c);
-        p.globals = treeOpening(c);
-        p.dropped = treeOpening(c);
+        treeOpening(c, p.code);
+        treeOpening(c, p.callTargets);
+        treeOpening(c, p.brTable);
+        treeOpening(c, p.stack);
+        treeOpening(c, p.frames);
+        treeOpening(c, p.globals);
+        treeOpening(c, p.dropped);
         uint256 ne = len(c, 3);
-        p.tableEntries = new TableEntriesOpening[](ne);
+        if (ne != 0) p.tableEntries = new TableEntriesOpening[](ne);
         for (uint256 i = 0; i < ne; i++) {
             p.tableEntries[i].table = u32_(c);
-            p.tableEntries[i].opening = treeOpening(c);
+            treeOpening(c, p.tableEntries[i].opening);
         }
-        p.memory_ = treeOpening(c);
-        p.data = segments(c);
-        p.elems = segments(c);
-        p.host = host(c);
+        treeOpening(c, p.memory_);
+        segments(c, p.data);
+        segments(c, p.elems);
+        host(c, p.host);
         if (c.pos != c.end) revert Malformed(c.pos - c.start);
         if (version != PROOF_VERSION) revert UnsupportedVersion(version);
     }

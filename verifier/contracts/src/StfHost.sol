@@ -29,13 +29,22 @@ library HostCall {
         bytes32 outputHash;
     }
 
-    /// `StfWitness`: tag 0 None, 1 Inbox, 2 Preimage, 3 State.
+    /// `StfWitness`: tag 0 None, 1 Inbox, 2 Preimage, 3 State, 4 BlobElement.
     struct Witness {
         uint256 tag;
         HostState state;
         TreeOpening chunk;
         bytes preimage;
+        /// BlobElement: the element y (32) ‖ the blob's commitment (48) ‖ the KZG proof (48), the
+        /// point-evaluation input but for the versioned hash and the point.
+        bytes blobOpening;
     }
+
+    /// The BLS12-381 scalar field's modulus (`verifier::blobs::BLS_MODULUS`).
+    uint256 private constant BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
+    /// The primitive 4,096th root of unity 7^((r - 1) / 4096) mod r: element i of a blob is the
+    /// blob polynomial's value at ROOT_OF_UNITY^bitrev12(i) (EIP-4844).
+    uint256 private constant ROOT_OF_UNITY = 0x564c0a11a0f704f4fc3e8acfe0f8245f0ad1347b378fbf96e206da11a5d36306;
 
     function call(State memory s, uint256 func, uint64[] memory args)
         internal
@@ -56,7 +65,7 @@ library HostCall {
         for (uint256 i = 0; i < h.results.length; i++) {
             if (!isValType(uint8(h.results[i]))) revert HostRejected("unknown value type in import");
         }
-        (bool ok, bytes32 l) = imports.leaf(s.zero, func);
+        (bool ok, bytes32 l) = imports.leaf(func);
         if (!ok || l != importLeaf(h)) revert HostRejected("import not in the imports root");
         if (h.params.length != args.length) revert InvalidState("host call arity");
         return stf(s, h, args);
@@ -96,6 +105,7 @@ library HostCall {
         if (id == 0x963f996be547b3456f3c40b0c0f8fa2f8fcd2413676688a634e2450f3a3577e1) return 4; // write_output
         if (id == 0xbac45d08ba0daa526dcd46071339d20c95021f1e4d7cb3ad9a1a0e85b30cde20) return 5; // keccak256
         if (id == 0xe90f7c5762585df18b25fe92a08c0ac26d1a472278b5148039a5410b166dd42f) return 6; // ecrecover
+        if (id == 0x6a69506ac4377ef3b47bf070a074b83afb0f499f828876b68d971f44a6a92e03) return 7; // read_blob
         revert HostRejected("not an STF import");
     }
 
@@ -103,15 +113,23 @@ library HostCall {
         Cursor memory c = Cursor(h.witnessStart, h.witnessEnd, h.witnessStart);
         // A witness that does not decode is refused, whatever the call would do.
         uint256 tag = ProofDecoding.u32_(c);
-        if (tag > 3) revert HostRejected("malformed host witness");
+        if (tag > 4) revert HostRejected("malformed host witness");
         w.tag = tag;
         if (tag == 1 || tag == 3) {
             w.state.batchLen = ProofDecoding.u32_(c);
             w.state.batchRoot = ProofDecoding.hash(c);
             w.state.outputHash = ProofDecoding.hash(c);
         }
-        if (tag == 1) w.chunk = ProofDecoding.treeOpening(c);
+        if (tag == 1) ProofDecoding.treeOpening(c, w.chunk);
         if (tag == 2) w.preimage = ProofDecoding.byteVec(c);
+        if (tag == 4) {
+            // Three fixed arrays (32, 48, 48 bytes: no lengths), read as the four words they fill.
+            bytes32 w0 = ProofDecoding.hash(c);
+            bytes32 w1 = ProofDecoding.hash(c);
+            bytes32 w2 = ProofDecoding.hash(c);
+            bytes32 w3 = ProofDecoding.hash(c);
+            w.blobOpening = abi.encodePacked(w0, w1, w2, w3);
+        }
         if (c.pos != c.end) revert HostRejected("malformed host witness");
     }
 
@@ -139,13 +157,13 @@ library HostCall {
     function readMem(State memory s, uint256 addr, uint256 len) private pure returns (bool, bytes memory buf) {
         if (!inBounds(s, addr, len)) return (false, buf);
         buf = new bytes(len);
-        if (!s.memory_.readBytes(s.zero, addr, buf)) revert HostRejected("memory not opened");
+        if (!s.memory_.readBytes(addr, buf)) revert HostRejected("memory not opened");
         return (true, buf);
     }
 
     function writeMem(State memory s, uint256 addr, bytes memory data) private pure returns (bool) {
         if (!inBounds(s, addr, data.length)) return false;
-        if (!s.memory_.writeBytes(s.zero, addr, data)) revert HostRejected("memory not opened");
+        if (!s.memory_.writeBytes(addr, data)) revert HostRejected("memory not opened");
         return true;
     }
 
@@ -184,7 +202,7 @@ library HostCall {
                 Tree memory batch = PartialTrees.open(
                     "batch chunk", PartialTrees.heightFor((w.state.batchLen + 31) / 32), w.state.batchRoot, w.chunk
                 );
-                if (!batch.readBytes(s.zero, offset, buf)) revert HostRejected("batch chunk not opened");
+                if (!batch.readBytes(offset, buf)) revert HostRejected("batch chunk not opened");
             }
             if (!writeMem(s, ptr, buf)) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
             return (0, one(n));
@@ -201,8 +219,11 @@ library HostCall {
             uint256 restLen = w.preimage.length > offset ? w.preimage.length - offset : 0;
             uint256 n = restLen < len ? restLen : len;
             bytes memory out = new bytes(n);
-            for (uint256 i = 0; i < n; i++) {
-                out[i] = w.preimage[offset + i];
+            bytes memory preimage = w.preimage;
+            // One copy of the window (offset + n <= preimage.length, or n = 0); a byte loop
+            // cost ~100 gas a byte.
+            assembly ("memory-safe") {
+                mcopy(add(out, 0x20), add(add(preimage, 0x20), offset), n)
             }
             if (!writeMem(s, ptr, out)) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
             return (0, one(w.preimage.length));
@@ -229,7 +250,53 @@ library HostCall {
             if (!writeMem(s, a[2], abi.encodePacked(keccak256(data)))) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
             return (0, none);
         }
-        return ecrecoverCall(s, a, none);
+        if (id == 6) return ecrecoverCall(s, a, none);
+        return readBlobCall(s, a, w, none);
+    }
+
+    /// `read_blob(hash_ptr, index, out_ptr)`: the witness's element, if its KZG opening proves it
+    /// is element `index` of the blob with that versioned hash. The point-evaluation precompile
+    /// (0x0A) checks the commitment against the versioned hash and the opening at the element's
+    /// evaluation point, ROOT_OF_UNITY^bitrev12(index), computed with modexp (0x05). A witness of
+    /// another kind, an index past the blob or an opening that does not hold: rejected.
+    function readBlobCall(State memory s, uint256[4] memory a, Witness memory w, uint64[] memory none)
+        private
+        view
+        returns (uint256, uint64[] memory)
+    {
+        (bool ok, bytes memory hashBytes) = readMem(s, a[0], 32);
+        if (!ok) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+        bytes memory opening = w.blobOpening;
+        uint256 index = a[1];
+        bool holds = w.tag == 4 && index < 4096;
+        assembly ("memory-safe") {
+            let reversed := 0
+            for { let bit := 0 } lt(bit, 12) { bit := add(bit, 1) } {
+                reversed := or(shl(1, reversed), and(shr(bit, index), 1))
+            }
+            // modexp(ROOT_OF_UNITY, reversed, r) in scratch past the free pointer; z lands at p + 32.
+            let p := mload(0x40)
+            mstore(p, 32)
+            mstore(add(p, 32), 32)
+            mstore(add(p, 64), 32)
+            mstore(add(p, 96), ROOT_OF_UNITY)
+            mstore(add(p, 128), reversed)
+            mstore(add(p, 160), BLS_MODULUS)
+            holds := and(holds, staticcall(gas(), 0x05, p, 192, add(p, 32), 32))
+            // versioned hash ‖ z ‖ y ‖ commitment ‖ proof
+            mstore(p, mload(add(hashBytes, 32)))
+            mcopy(add(p, 64), add(opening, 32), 128)
+            holds := and(holds, staticcall(gas(), 0x0a, p, 192, 0, 64))
+            // It answers FIELD_ELEMENTS_PER_BLOB ‖ BLS_MODULUS when the opening holds.
+            holds := and(holds, and(eq(returndatasize(), 64), eq(mload(0), 4096)))
+        }
+        if (!holds) revert HostRejected("not the blob element");
+        bytes memory value = new bytes(32);
+        assembly ("memory-safe") {
+            mstore(add(value, 32), mload(add(opening, 32)))
+        }
+        if (!writeMem(s, a[2], value)) return (TRAP_MEMORY_OUT_OF_BOUNDS, none);
+        return (0, one(1));
     }
 
     function ecrecoverCall(State memory s, uint256[4] memory a, uint64[] memory none)

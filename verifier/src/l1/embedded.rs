@@ -24,7 +24,8 @@ use revm::state::AccountInfo;
 use revm::{DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 
 use super::journal::{Change, Journal};
-use super::{L1Error, Log, Revert, TxReceipt, Wallet, L1};
+use super::{Fees, L1Error, Log, Revert, TxReceipt, Wallet, L1};
+use crate::blobs::MAX_BLOBS_PER_TRANSACTION;
 use crate::evm::{describe_halt, RevertDecoder, BLOCK_GAS_LIMIT, CALL_GAS_LIMIT, CODE_SIZE_LIMIT};
 
 /// The chain id the embedded chain reports (anvil's default, so deployments look alike).
@@ -58,6 +59,8 @@ pub struct MinedTx {
     /// The signed transaction as it came in ([`EmbeddedL1::send_raw`]); `None` for one the chain
     /// ran for a [`Wallet`] (its hash is keccak256(sender ‖ nonce), it has no signature).
     pub signed: Option<TxEnvelope>,
+    /// The blobs a blob transaction carried, in order (the chain keeps them for good).
+    pub blobs: Vec<Vec<u8>>,
 }
 
 /// A transaction run on the latest state and thrown away ([`EmbeddedL1::simulate`]).
@@ -156,6 +159,14 @@ impl EmbeddedL1 {
                 let (envelope, from) = self.check_raw(raw)?;
                 self.run_signed(envelope, from).map(|_| ())
             }
+            Change::SendBlobs {
+                from,
+                to,
+                data,
+                blobs,
+            } => self
+                .send_blobs_from(*from, *to, data.clone(), blobs.clone())
+                .map(|_| ()),
             Change::SetBalance(who, wei) => {
                 let mut info = self.account(*who);
                 info.balance = *wei;
@@ -268,6 +279,7 @@ impl EmbeddedL1 {
             halted,
             logs,
             signed,
+            blobs: Vec::new(),
         };
         Ok(self.transactions.entry(hash).or_insert(mined))
     }
@@ -316,6 +328,44 @@ impl EmbeddedL1 {
             logs: mined.logs.clone(),
             outcome: mined.outcome.clone(),
         })
+    }
+
+    /// A blob transaction from `from`: the blobs' versioned hashes in the transaction (what
+    /// `BLOBHASH` reads), at the lowest blob gas price, the blobs kept with the mined transaction.
+    fn send_blobs_from(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<TxReceipt, L1Error> {
+        check_blob_count(&blobs)?;
+        let hashes = crate::blobs::versioned_hashes(&blobs)
+            .map_err(|e| L1Error::Rejected(format!("invalid blob: {e}")))?;
+        let nonce = self.account(from).nonce;
+        let tx = TxEnv::builder()
+            .caller(from)
+            .nonce(nonce)
+            .chain_id(Some(EMBEDDED_CHAIN_ID))
+            .gas_limit(CALL_GAS_LIMIT)
+            .gas_price(0)
+            .call(to)
+            .data(data.into())
+            .blob_hashes(hashes)
+            .max_fee_per_blob_gas(1)
+            .build_fill();
+        let mined = self.execute(tx, None, None)?;
+        let receipt = TxReceipt {
+            hash: mined.hash,
+            block: mined.block,
+            gas_used: mined.gas_used,
+            logs: mined.logs.clone(),
+            outcome: mined.outcome.clone(),
+        };
+        if let Some(mined) = self.transactions.get_mut(&receipt.hash) {
+            mined.blobs = blobs;
+        }
+        Ok(receipt)
     }
 
     /// Decodes and checks a signed transaction as geth would before its pool takes it: the
@@ -499,6 +549,17 @@ impl EmbeddedL1 {
 }
 
 /// The signer of a transaction: EIP-2's low s, k256's recovery (which verifies the signature).
+/// A blob transaction carries 1 to [`MAX_BLOBS_PER_TRANSACTION`] blobs.
+fn check_blob_count(blobs: &[Vec<u8>]) -> Result<(), L1Error> {
+    if blobs.is_empty() || blobs.len() > MAX_BLOBS_PER_TRANSACTION {
+        return Err(L1Error::Rejected(format!(
+            "a blob transaction carries 1 to {MAX_BLOBS_PER_TRANSACTION} blobs, not {}",
+            blobs.len()
+        )));
+    }
+    Ok(())
+}
+
 fn sender_of(envelope: &TxEnvelope) -> Option<Address> {
     fn recover<T: SignableTransaction<alloy::primitives::Signature>>(
         signed: &Signed<T>,
@@ -621,5 +682,41 @@ impl L1 for EmbeddedL1 {
         let change = Change::SetBalance(who, wei);
         self.record(&change)?;
         self.apply(&change)
+    }
+
+    fn send_blobs(
+        &mut self,
+        from: &Wallet,
+        to: Address,
+        data: Vec<u8>,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<TxReceipt, L1Error> {
+        // Checked before it is journaled, so that a refusal leaves nothing to replay.
+        check_blob_count(&blobs)?;
+        crate::blobs::versioned_hashes(&blobs)
+            .map_err(|e| L1Error::Rejected(format!("invalid blob: {e}")))?;
+        let change = Change::SendBlobs {
+            from: from.address(),
+            to,
+            data: data.clone(),
+            blobs: blobs.clone(),
+        };
+        self.record(&change)?;
+        self.send_blobs_from(from.address(), to, data, blobs)
+    }
+
+    fn blobs(&mut self, hash: B256) -> Result<Vec<Vec<u8>>, L1Error> {
+        self.transactions
+            .get(&hash)
+            .map(|tx| tx.blobs.clone())
+            .ok_or(L1Error::UnknownTransaction(hash))
+    }
+
+    fn fees(&mut self) -> Result<Fees, L1Error> {
+        // Gas is counted, never charged; blob gas at the protocol's lowest price (1 wei).
+        Ok(Fees {
+            base_fee: 0,
+            blob_base_fee: 1,
+        })
     }
 }

@@ -42,6 +42,13 @@ pub enum Change {
     SetBalance(Address, U256),
     /// A signed transaction from outside: replayed, it is checked and recovered again.
     Raw(Vec<u8>),
+    /// A blob transaction (EIP-4844) from a wallet: its call and its blobs.
+    SendBlobs {
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        blobs: Vec<Vec<u8>>,
+    },
 }
 
 fn bytes_field(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -83,6 +90,21 @@ impl Change {
                 out.push(4);
                 bytes_field(&mut out, raw);
             }
+            Change::SendBlobs {
+                from,
+                to,
+                data,
+                blobs,
+            } => {
+                out.push(5);
+                out.extend_from_slice(from.as_slice());
+                out.extend_from_slice(to.as_slice());
+                bytes_field(&mut out, data);
+                out.extend_from_slice(&(blobs.len() as u32).to_le_bytes());
+                for blob in blobs {
+                    bytes_field(&mut out, blob);
+                }
+            }
         }
         out
     }
@@ -106,6 +128,17 @@ impl Change {
                 U256::from_be_slice(reader.take(32)?),
             ),
             4 => Change::Raw(reader.bytes()?),
+            5 => Change::SendBlobs {
+                from: Address::from_slice(reader.take(20)?),
+                to: Address::from_slice(reader.take(20)?),
+                data: reader.bytes()?,
+                blobs: {
+                    let count = u32::from_le_bytes(reader.take(4)?.try_into().ok()?);
+                    (0..count)
+                        .map(|_| reader.bytes())
+                        .collect::<Option<Vec<_>>>()?
+                },
+            },
             _ => return None,
         };
         reader.0.is_empty().then_some(change)

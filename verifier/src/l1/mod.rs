@@ -9,6 +9,7 @@
 //! One difference between the backends: on a JSON-RPC chain a call whose gas estimation reverts
 //! is not sent at all, so its refusal costs nothing and has no transaction hash (see [`rpc`]).
 
+pub mod beacon;
 pub mod embedded;
 pub mod journal;
 pub mod rpc;
@@ -159,4 +160,40 @@ pub trait L1 {
 
     /// Development chains only: sets an account's balance.
     fn set_balance(&mut self, who: Address, wei: U256) -> Result<(), L1Error>;
+
+    /// Sends a blob transaction (EIP-4844, type 3) calling `to` with `data` and carrying `blobs`
+    /// (each `ledger::blob::BYTES_PER_BLOB` long; the call reads their versioned hashes with
+    /// `BLOBHASH`), and waits for it to be mined. A revert is a receipt, not an error.
+    fn send_blobs(
+        &mut self,
+        _from: &Wallet,
+        _to: Address,
+        _data: Vec<u8>,
+        _blobs: Vec<Vec<u8>>,
+    ) -> Result<TxReceipt, L1Error> {
+        Err(L1Error::Rejected(
+            "this L1 backend does not send blob transactions".into(),
+        ))
+    }
+
+    /// The blobs mined transaction `hash` carried, in order, as the chain serves them. Callers
+    /// check them against the versioned hashes L1 logged (`crate::blobs::check_blobs`).
+    fn blobs(&mut self, hash: B256) -> Result<Vec<Vec<u8>>, L1Error> {
+        Err(L1Error::Node(format!(
+            "this L1 backend serves no blobs (transaction {hash})"
+        )))
+    }
+
+    /// The next block's base fee and blob base fee, in wei: what posting in calldata or in blobs
+    /// costs now.
+    fn fees(&mut self) -> Result<Fees, L1Error> {
+        Ok(Fees::default())
+    }
+}
+
+/// What gas and blob gas cost in the next block, in wei.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fees {
+    pub base_fee: u128,
+    pub blob_base_fee: u128,
 }

@@ -24,7 +24,12 @@
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use alloy::consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope};
+use alloy::consensus::{
+    SignableTransaction, Signed, Transaction as _, TxEip1559, TxEip4844, TxEip4844Variant,
+    TxEip4844WithSidecar, TxEnvelope,
+};
+use alloy::eips::eip4844::{Blob, Bytes48};
+use alloy::eips::eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant};
 use alloy::eips::{BlockId, BlockNumberOrTag, Encodable2718};
 use alloy::network::TxSignerSync;
 use alloy::primitives::TxKind;
@@ -35,7 +40,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::TransportError;
 use alloy_primitives::{Address, Bytes, B256, U256};
 
-use super::{L1Error, Log, Revert, TxReceipt, Wallet, L1};
+use super::{Fees, L1Error, Log, Revert, TxReceipt, Wallet, L1};
 use crate::evm::{RevertDecoder, CALL_GAS_LIMIT};
 
 /// How long [`L1::send`] and [`L1::deploy`] wait for a receipt unless told otherwise.
@@ -58,6 +63,8 @@ pub struct RpcL1 {
     chain_id: u64,
     reverts: RevertDecoder,
     receipt_timeout: Duration,
+    /// A beacon node's HTTP API, where a real network's blobs are ([`RpcL1::with_beacon`]).
+    beacon: Option<String>,
 }
 
 impl std::fmt::Debug for RpcL1 {
@@ -120,11 +127,19 @@ impl RpcL1 {
             chain_id,
             reverts,
             receipt_timeout: DEFAULT_RECEIPT_TIMEOUT,
+            beacon: None,
         })
     }
 
     /// How long to wait for a sent transaction's receipt before giving up with
     /// [`L1Error::Node`].
+    /// Reads blobs from the beacon node at `url` (its standard HTTP API) instead of anvil's
+    /// `anvil_getBlobsByTransactionHash`: what a node on a real network needs.
+    pub fn with_beacon(mut self, url: &str) -> RpcL1 {
+        self.beacon = Some(url.trim_end_matches('/').to_string());
+        self
+    }
+
     pub fn with_receipt_timeout(mut self, timeout: Duration) -> RpcL1 {
         self.receipt_timeout = timeout;
         self
@@ -185,6 +200,7 @@ impl RpcL1 {
         to: TxKind,
         value: U256,
         data: Vec<u8>,
+        blobs: &[Vec<u8>],
     ) -> Result<Sent, L1Error> {
         let sender = from.address();
         let data = Bytes::from(data);
@@ -193,21 +209,36 @@ impl RpcL1 {
             .value(value)
             .input(data.clone().into());
         request.to = Some(to);
+        let sidecar = if blobs.is_empty() {
+            None
+        } else {
+            Some(sidecar_of(blobs)?)
+        };
 
         let provider = &self.provider;
-        let (nonce, fees) = self
+        let (nonce, fees, blob_fee) = self
             .runtime
             .block_on(async {
                 let nonce = provider.get_transaction_count(sender).pending().await?;
                 let fees = provider.estimate_eip1559_fees().await?;
-                Ok::<_, TransportError>((nonce, fees))
+                let blob_fee = match sidecar {
+                    Some(_) => provider.get_blob_base_fee().await?,
+                    None => 0,
+                };
+                Ok::<_, TransportError>((nonce, fees, blob_fee))
             })
             .map_err(node)?;
+        // Twice the blob base fee: room for it to rise before the next block, as for gas.
+        let max_fee_per_blob_gas = blob_fee.saturating_mul(2).max(1);
         // Estimated as it will be sent: same sender, nonce and fees.
         request = request
             .nonce(nonce)
             .max_fee_per_gas(fees.max_fee_per_gas)
             .max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        if let Some((_, hashes)) = &sidecar {
+            request.blob_versioned_hashes = Some(hashes.clone());
+            request.max_fee_per_blob_gas = Some(max_fee_per_blob_gas);
+        }
         let estimate = self
             .runtime
             .block_on(provider.estimate_gas(request.clone()).into_future());
@@ -230,22 +261,57 @@ impl RpcL1 {
             .saturating_add(10_000)
             .min(CALL_GAS_LIMIT.max(estimate));
 
-        let mut tx = TxEip1559 {
-            chain_id: self.chain_id,
-            nonce,
-            gas_limit,
-            max_fee_per_gas: fees.max_fee_per_gas,
-            max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
-            to,
-            value,
-            access_list: Default::default(),
-            input: data,
-        };
         let signer = PrivateKeySigner::from_signing_key(from.key().clone());
-        let signature = signer
-            .sign_transaction_sync(&mut tx)
-            .map_err(|e| L1Error::Rejected(format!("cannot sign the transaction: {e}")))?;
-        let envelope = TxEnvelope::from(tx.into_signed(signature));
+        let cannot_sign = |e: alloy::signers::Error| {
+            L1Error::Rejected(format!("cannot sign the transaction: {e}"))
+        };
+        let envelope = match sidecar {
+            None => {
+                let mut tx = TxEip1559 {
+                    chain_id: self.chain_id,
+                    nonce,
+                    gas_limit,
+                    max_fee_per_gas: fees.max_fee_per_gas,
+                    max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
+                    to,
+                    value,
+                    access_list: Default::default(),
+                    input: data,
+                };
+                let signature = signer.sign_transaction_sync(&mut tx).map_err(cannot_sign)?;
+                TxEnvelope::from(tx.into_signed(signature))
+            }
+            Some((sidecar, blob_versioned_hashes)) => {
+                let TxKind::Call(to) = to else {
+                    return Err(L1Error::Rejected(
+                        "a blob transaction cannot create a contract".into(),
+                    ));
+                };
+                let mut tx = TxEip4844 {
+                    chain_id: self.chain_id,
+                    nonce,
+                    gas_limit,
+                    max_fee_per_gas: fees.max_fee_per_gas,
+                    max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
+                    to,
+                    value,
+                    access_list: Default::default(),
+                    blob_versioned_hashes,
+                    max_fee_per_blob_gas,
+                    input: data,
+                };
+                let signature = signer.sign_transaction_sync(&mut tx).map_err(cannot_sign)?;
+                // Sent with its sidecar (the network form); hashed without it.
+                let with_sidecar = TxEip4844WithSidecar::from_tx_and_sidecar(
+                    tx,
+                    BlobTransactionSidecarVariant::Eip7594(sidecar),
+                );
+                TxEnvelope::Eip4844(Signed::new_unhashed(
+                    TxEip4844Variant::TxEip4844WithSidecar(with_sidecar),
+                    signature,
+                ))
+            }
+        };
         let encoded = envelope.encoded_2718();
         let hash = *envelope.tx_hash();
 
@@ -353,6 +419,24 @@ impl RpcL1 {
         })
     }
 
+    /// The receipt of a call [`RpcL1::transact`] sent, or of one it refused at estimation (nothing
+    /// mined: the zero hash, no gas, the head's block).
+    fn sent_receipt(&mut self, sent: Sent) -> Result<TxReceipt, L1Error> {
+        match sent {
+            Sent::Refused(revert) => {
+                let (block, _) = self.head()?;
+                Ok(TxReceipt {
+                    hash: B256::ZERO,
+                    block,
+                    gas_used: 0,
+                    logs: Vec::new(),
+                    outcome: Err(revert),
+                })
+            }
+            Sent::Mined { receipt, request } => self.receipt(receipt, request),
+        }
+    }
+
     /// A dev-chain method: `DevOnly` if the node does not know it or refuses it.
     fn dev_request(
         &mut self,
@@ -396,7 +480,7 @@ impl L1 for RpcL1 {
     }
 
     fn deploy(&mut self, from: &Wallet, init_code: Vec<u8>) -> Result<Address, L1Error> {
-        match self.transact(from, TxKind::Create, U256::ZERO, init_code)? {
+        match self.transact(from, TxKind::Create, U256::ZERO, init_code, &[])? {
             Sent::Refused(revert) => Err(L1Error::Reverted(revert)),
             Sent::Mined { receipt, .. } if receipt.status() => receipt
                 .contract_address
@@ -419,19 +503,8 @@ impl L1 for RpcL1 {
         value: U256,
         data: Vec<u8>,
     ) -> Result<TxReceipt, L1Error> {
-        match self.transact(from, TxKind::Call(to), value, data)? {
-            Sent::Refused(revert) => {
-                let (block, _) = self.head()?;
-                Ok(TxReceipt {
-                    hash: B256::ZERO,
-                    block,
-                    gas_used: 0,
-                    logs: Vec::new(),
-                    outcome: Err(revert),
-                })
-            }
-            Sent::Mined { receipt, request } => self.receipt(receipt, request),
-        }
+        let sent = self.transact(from, TxKind::Call(to), value, data, &[])?;
+        self.sent_receipt(sent)
     }
 
     fn call(&mut self, to: Address, data: Vec<u8>) -> Result<Result<Bytes, Revert>, L1Error> {
@@ -512,7 +585,9 @@ impl L1 for RpcL1 {
             .block_on(self.provider.get_transaction_receipt(hash).into_future())
             .map_err(node)?
             .ok_or(L1Error::UnknownTransaction(hash))?;
-        Ok(U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price))
+        let blob_fee = U256::from(receipt.blob_gas_used.unwrap_or(0))
+            * U256::from(receipt.blob_gas_price.unwrap_or(0));
+        Ok(U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price) + blob_fee)
     }
 
     fn advance_time(&mut self, seconds: u64) -> Result<(), L1Error> {
@@ -525,6 +600,100 @@ impl L1 for RpcL1 {
         self.dev_request("anvil_setBalance", serde_json::json!([who, wei]))?;
         Ok(())
     }
+
+    fn send_blobs(
+        &mut self,
+        from: &Wallet,
+        to: Address,
+        data: Vec<u8>,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<TxReceipt, L1Error> {
+        if blobs.is_empty() {
+            return Err(L1Error::Rejected("a blob transaction carries blobs".into()));
+        }
+        let sent = self.transact(from, TxKind::Call(to), U256::ZERO, data, &blobs)?;
+        self.sent_receipt(sent)
+    }
+
+    /// From the beacon node ([`RpcL1::with_beacon`], `super::beacon`), else anvil's
+    /// `anvil_getBlobsByTransactionHash` (a real chain's execution JSON-RPC serves no blobs).
+    fn blobs(&mut self, hash: B256) -> Result<Vec<Vec<u8>>, L1Error> {
+        if let Some(base) = self.beacon.clone() {
+            let provider = &self.provider;
+            return self.runtime.block_on(async {
+                let tx = provider
+                    .get_transaction_by_hash(hash)
+                    .await
+                    .map_err(node)?
+                    .ok_or(L1Error::UnknownTransaction(hash))?;
+                let versioned = tx.blob_versioned_hashes().unwrap_or_default().to_vec();
+                let number = tx
+                    .block_number
+                    .ok_or_else(|| L1Error::Node(format!("transaction {hash} is not mined")))?;
+                let block = provider
+                    .get_block_by_number(BlockNumberOrTag::Number(number))
+                    .await
+                    .map_err(node)?
+                    .ok_or_else(|| L1Error::Node(format!("no block {number}")))?;
+                let client = reqwest::Client::builder()
+                    .timeout(REQUEST_TIMEOUT)
+                    .build()
+                    .map_err(node)?;
+                super::beacon::blobs_at(&client, &base, block.header.timestamp, &versioned).await
+            });
+        }
+        let blobs =
+            self.dev_request("anvil_getBlobsByTransactionHash", serde_json::json!([hash]))?;
+        let blobs: Option<Vec<Bytes>> = serde_json::from_value(blobs)
+            .map_err(|e| L1Error::Node(format!("anvil_getBlobsByTransactionHash: {e}")))?;
+        Ok(blobs
+            .unwrap_or_default()
+            .into_iter()
+            .map(|blob| blob.to_vec())
+            .collect())
+    }
+
+    fn fees(&mut self) -> Result<Fees, L1Error> {
+        let provider = &self.provider;
+        self.runtime
+            .block_on(async {
+                let block = provider
+                    .get_block_by_number(BlockNumberOrTag::Latest)
+                    .await?;
+                let blob_base_fee = provider.get_blob_base_fee().await?;
+                Ok::<_, TransportError>(Fees {
+                    base_fee: block
+                        .and_then(|b| b.header.base_fee_per_gas)
+                        .map_or(0, u128::from),
+                    blob_base_fee,
+                })
+            })
+            .map_err(node)
+    }
+}
+
+/// The EIP-7594 sidecar of `blobs` (commitments and cell proofs, as Osaka's pools take them)
+/// and their versioned hashes.
+fn sidecar_of(blobs: &[Vec<u8>]) -> Result<(BlobTransactionSidecarEip7594, Vec<B256>), L1Error> {
+    let invalid = |e: crate::blobs::BlobError| L1Error::Rejected(format!("invalid blob: {e}"));
+    let mut sidecar = BlobTransactionSidecarEip7594::default();
+    let mut hashes = Vec::with_capacity(blobs.len());
+    for blob in blobs {
+        let commitment = crate::blobs::commitment(blob).map_err(invalid)?;
+        hashes.push(crate::blobs::versioned_hash(&commitment));
+        sidecar.blobs.push(
+            Blob::try_from(blob.as_slice())
+                .map_err(|_| L1Error::Rejected(format!("a blob of {} bytes", blob.len())))?,
+        );
+        sidecar.commitments.push(Bytes48::from(commitment));
+        sidecar.cell_proofs.extend(
+            crate::blobs::cell_proofs(blob)
+                .map_err(invalid)?
+                .into_iter()
+                .map(Bytes48::from),
+        );
+    }
+    Ok((sidecar, hashes))
 }
 
 #[cfg(test)]

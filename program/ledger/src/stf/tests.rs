@@ -472,7 +472,7 @@ fn malformed_batches() {
 
     // A spoilt transactions section costs the transactions, not the deposits.
     let mut trailing = with_deposit.clone();
-    trailing.push(0);
+    trailing.extend([0, 0]);
     let (execution, _) = run_with(trailing, &Store::new(), &Config::default());
     assert_eq!(
         execution.outputs.status,
@@ -493,6 +493,67 @@ fn malformed_batches() {
         run(&highest, &Store::new()).0.outputs.status,
         BatchStatus::Accepted
     );
+}
+
+/// A compressed section runs as its raw twin; one that does not decompress, or decompresses past
+/// the cap (a bomb), costs the sequencer's transactions and never the deposits.
+#[test]
+fn compressed_sections_and_bombs() {
+    use crate::section::{BROTLI, MAX_SECTION_BYTES};
+    use std::io::Write;
+    let brotli = |encoding: &[u8]| {
+        let mut posted = vec![BROTLI];
+        {
+            let mut writer = brotli::CompressorWriter::new(&mut posted, 4096, 9, 22);
+            writer.write_all(encoding).unwrap();
+        }
+        posted
+    };
+    let (root, store) = genesis(&[(ALICE, 1000), (BOB, 1000)]);
+    let txs = [transfer(&ALICE, CAROL, 10, 0), transfer(&BOB, CAROL, 20, 0)];
+    let raw = batch_with(1, root, &[deposit(CAROL, 5)], &txs);
+    let raw_bytes = raw.to_bytes().unwrap();
+    let section_at = raw_bytes.len()
+        - crate::types::TransactionList(raw.transactions.clone())
+            .to_bytes()
+            .unwrap()
+            .len();
+    let with_section = |section: &[u8]| {
+        let mut bytes = raw_bytes[..section_at].to_vec();
+        bytes.extend_from_slice(section);
+        bytes
+    };
+    let encoding = &raw_bytes[section_at + 1..];
+    let (expected, _) = run_with(raw_bytes.clone(), &store, &Config::default());
+    assert_eq!(expected.receipts.len(), 3);
+    let (compressed, _) = run_with(with_section(&brotli(encoding)), &store, &Config::default());
+    assert_eq!(compressed, expected);
+
+    let mut bomb_encoding = encoding.to_vec();
+    bomb_encoding.resize(MAX_SECTION_BYTES + 1, 0);
+    let broken = {
+        let mut stream = brotli(encoding);
+        stream.truncate(stream.len() - 2);
+        stream
+    };
+    for (section, reason) in [
+        (brotli(&bomb_encoding), RejectReason::TooLarge),
+        (broken, RejectReason::Malformed),
+        (vec![0x02, 0x00], RejectReason::Malformed),
+    ] {
+        let (execution, _) = run_with(with_section(&section), &store, &Config::default());
+        assert_eq!(
+            execution.outputs.status,
+            BatchStatus::TransactionsRefused(reason)
+        );
+        assert_eq!(
+            execution.receipts,
+            vec![ReceiptStatus::Ok],
+            "the deposit stands"
+        );
+        assert_eq!(execution.outputs.tx_count, 0);
+        assert_ne!(execution.outputs.post_state_root, root);
+    }
 }
 
 #[test]

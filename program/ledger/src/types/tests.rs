@@ -134,6 +134,7 @@ fn batch_layout() {
         &[0x0A, 0x0B],
         &[0x01, 0, 0, 0, 3],
         &repeat(0x77, 3),
+        &[crate::section::RAW],
         &[0x03],
         &[0x03, 1, 2, 3],
         &[0x00],
@@ -185,19 +186,34 @@ fn delayed_records_l1_never_writes_do_not_split() {
 
 #[test]
 fn transaction_lengths_claimed_but_absent_are_errors_not_allocations() {
+    let posted = |encoding: &[u8]| crate::section::raw(encoding);
     // 2^64 - 1 transactions, none present.
     let many = concat(&[&[0xFD], &[0xFF; 8]]);
-    assert!(TransactionList::from_bytes(&many).is_err());
+    assert!(matches!(
+        TransactionList::from_bytes(&posted(&many)),
+        Err(Error::Decode(_))
+    ));
     // One transaction claiming 2^64 - 1 bytes.
     let huge = concat(&[&[0x01, 0xFD], &[0xFF; 8], &[1, 2, 3]]);
-    assert!(TransactionList::from_bytes(&huge).is_err());
+    assert!(matches!(
+        TransactionList::from_bytes(&posted(&huge)),
+        Err(Error::Decode(_))
+    ));
     // One transaction claiming 2^32 - 1 bytes with 2,000 present.
     let long = concat(&[&[0x01, 0xFC], &[0xFF; 4], &[7; 2000]]);
-    assert!(TransactionList::from_bytes(&long).is_err());
+    assert!(matches!(
+        TransactionList::from_bytes(&posted(&long)),
+        Err(Error::Decode(_))
+    ));
     // Trailing bytes after a complete list.
     assert!(matches!(
-        TransactionList::from_bytes(&[0x00, 0x00]),
+        TransactionList::from_bytes(&posted(&[0x00, 0x00])),
         Err(Error::TrailingBytes { trailing: 1 })
+    ));
+    // The envelope itself refused.
+    assert!(matches!(
+        TransactionList::from_bytes(&[0x07, 0x00]),
+        Err(Error::Section(RejectReason::Malformed))
     ));
 }
 
