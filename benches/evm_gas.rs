@@ -61,27 +61,6 @@ impl Sampler {
         let bytes = m.prove_step(host, &StfSemantics).unwrap().encode();
         m.step(host);
         let verdict = self.evm.verify_step(&pre, &bytes).unwrap();
-        // TEMP-DUMP
-        if let Ok(path) = std::env::var("DUMP_PROOFS") {
-            use std::io::Write as _;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .unwrap();
-            let post = m.hash();
-            writeln!(
-                f,
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                class(op),
-                verdict.gas.total,
-                alloy_primitives::hex::encode(pre.0),
-                alloy_primitives::hex::encode(&bytes),
-                alloy_primitives::hex::encode(post.0),
-                verdict.post.is_ok()
-            )
-            .unwrap();
-        }
         match verdict.post {
             Ok(post) => {
                 assert_eq!(post, m.hash(), "{op:?}");

@@ -103,10 +103,10 @@ library PartialTrees {
 
     // ---- the multiproof walk --------------------------------------------------------------
 
-    /// Hashes a multiproof up to its root: `leaves` at the sorted `indices` (n >= 1), `siblings`
-    /// consumed in the consensus order. With `log` non-zero, each hash is logged from memory
-    /// address `log` on as three (key, value) entries: its two children and itself (room for
-    /// 6 words per leaf and level).
+    /// Hashes the tree's multiproof up to its root: its `leaves` (current values) at the sorted
+    /// `indices` (n >= 1), its `siblings` consumed in the consensus order. With `log` non-zero,
+    /// each hash is logged from memory address `log` on as three (key, value) entries: its two
+    /// children and itself (room for 6 words per leaf and level).
     ///
     /// Assembly because this runs on every opening and again for every written tree's post root
     /// (a Solidity loop over arrays cost ~550 gas a node, this ~200-350). It works in scratch
@@ -115,11 +115,11 @@ library PartialTrees {
     /// multiproof with too few siblings hashes whatever lies past them, and is refused for the
     /// count all the same. Each loop is its own function to keep its live values few (deep stack
     /// shuffles were most of the cost).
-    function walk(uint256 height, uint256[] memory indices, bytes32[] memory leaves, bytes32[] memory siblings, uint256 log)
-        private
-        pure
-        returns (uint256 status, bytes32 root)
-    {
+    function walk(Tree memory t, uint256 log) private pure returns (uint256 status, bytes32 root) {
+        uint256 height = t.height;
+        uint256[] memory indices = t.indices;
+        bytes32[] memory leaves = t.leaves;
+        bytes32[] memory siblings = t.siblings;
         assembly ("memory-safe") {
             // Logs the children at 0x00 and 0x20 of node (level + 1, index >> 1) and its hash.
             function logged(logAt, level, index, parent) -> next {
@@ -230,7 +230,7 @@ library PartialTrees {
                 if (siblings.length != 0) failure = EXTRA_SIBLINGS;
             } else {
                 bytes32 root_;
-                (failure, root_) = walk(height, indices, o.leaves, siblings, 0);
+                (failure, root_) = walk(t, 0);
                 if (failure == 0 && root_ != expected) failure = ROOT_MISMATCH;
             }
         }
@@ -279,7 +279,7 @@ library PartialTrees {
         }
         if (!t.dirty) return t.checkedRoot;
         // The shape was checked at opening, so the walk succeeds.
-        (, r) = walk(t.height, t.indices, t.leaves, t.siblings, 0);
+        (, r) = walk(t, 0);
     }
 
     // ---- listed leaves ------------------------------------------------------------------------
@@ -531,11 +531,13 @@ library PartialTrees {
     function table(Tree memory t) private pure {
         if (t.tabled) return;
         uint256 n = t.indices.length;
-        // Each level hashes at most n nodes; each hash is logged as 3 entries.
+        // Each level hashes at most n nodes; each hash is logged as 3 entries (its children are
+        // mostly logged again as the parents of the level below).
         uint256 hashes = n * t.height;
         bytes32 r = root(t);
         t.zero = zeroHashes();
-        t.slots = newTable(3 * hashes + 4);
+        // Distinct nodes: the leaves and at most n per level above, and the siblings.
+        t.slots = newTable(n * (t.height + 1) + t.siblings.length + 4);
         t.tabled = true;
         // The root alone is the whole tree when nothing is listed, or the leaf when the height
         // is 0; either way it is the node at (height, 0).
@@ -546,7 +548,7 @@ library PartialTrees {
         assembly ("memory-safe") {
             logAt := add(log, 0x20)
         }
-        walk(t.height, t.indices, t.leaves, t.siblings, logAt);
+        walk(t, logAt);
         for (uint256 k = 0; k < log.length && log[k] != 0; k += 2) {
             putKey(t, log[k], bytes32(log[k + 1]));
         }

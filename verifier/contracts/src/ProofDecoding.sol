@@ -21,7 +21,8 @@ struct MachineOpening {
     Cold cold;
 }
 
-/// `vm::machine::hash::ColdInputs`.
+/// `vm::machine::hash::ColdInputs`, the fields in hash order: `MachineHashing.coldHash` packs the
+/// struct's memory words as they are laid out.
 struct Cold {
     uint256 frameWords;
     uint256 framesReserved;
@@ -36,7 +37,7 @@ struct Cold {
     bytes32 hostRoot;
 }
 
-/// `vm::commitment::ModuleRest`.
+/// `vm::commitment::ModuleRest`, the fields in hash order (`MachineHashing.restHash`, as `Cold`).
 struct Rest {
     uint256 funcs;
     bytes32 callTargetsRoot;
@@ -249,41 +250,54 @@ library ProofDecoding {
     }
 
     /// Rust's `str::from_utf8`: shortest forms only, no surrogates, nothing above U+10FFFF.
-    function validUtf8(bytes memory s) internal pure returns (bool) {
-        uint256 i = 0;
-        uint256 n = s.length;
-        while (i < n) {
-            uint256 b = uint8(s[i]);
-            if (b < 0x80) {
-                i++;
-                continue;
+    function validUtf8(bytes memory s) internal pure returns (bool ok) {
+        // Assembly for code size: every checker decodes a host call's import names.
+        assembly ("memory-safe") {
+            let p := add(s, 0x20)
+            let n := mload(s)
+            ok := 1
+            for { let i := 0 } lt(i, n) {} {
+                let b := byte(0, mload(add(p, i)))
+                switch lt(b, 0x80)
+                case 1 { i := add(i, 1) }
+                default {
+                    // The continuation bytes a leading byte needs, and the range of the first.
+                    let need := 0
+                    let lo := 0x80
+                    let hi := 0xbf
+                    if and(gt(b, 0xc1), lt(b, 0xe0)) { need := 1 }
+                    if and(gt(b, 0xdf), lt(b, 0xf0)) {
+                        need := 2
+                        if eq(b, 0xe0) { lo := 0xa0 }
+                        if eq(b, 0xed) { hi := 0x9f }
+                    }
+                    if and(gt(b, 0xef), lt(b, 0xf5)) {
+                        need := 3
+                        if eq(b, 0xf0) { lo := 0x90 }
+                        if eq(b, 0xf4) { hi := 0x8f }
+                    }
+                    // Not a leading byte, or cut short.
+                    if or(iszero(need), iszero(lt(add(i, need), n))) {
+                        ok := 0
+                        break
+                    }
+                    let second := byte(0, mload(add(p, add(i, 1))))
+                    if or(lt(second, lo), gt(second, hi)) {
+                        ok := 0
+                        break
+                    }
+                    for { let k := 2 } iszero(gt(k, need)) { k := add(k, 1) } {
+                        let cont := byte(0, mload(add(p, add(i, k))))
+                        if or(lt(cont, 0x80), gt(cont, 0xbf)) {
+                            ok := 0
+                            break
+                        }
+                    }
+                    if iszero(ok) { break }
+                    i := add(add(i, need), 1)
+                }
             }
-            uint256 need;
-            uint256 lo = 0x80;
-            uint256 hi = 0xbf;
-            if (b >= 0xc2 && b <= 0xdf) {
-                need = 1;
-            } else if (b >= 0xe0 && b <= 0xef) {
-                need = 2;
-                if (b == 0xe0) lo = 0xa0;
-                if (b == 0xed) hi = 0x9f;
-            } else if (b >= 0xf0 && b <= 0xf4) {
-                need = 3;
-                if (b == 0xf0) lo = 0x90;
-                if (b == 0xf4) hi = 0x8f;
-            } else {
-                return false;
-            }
-            if (i + need >= n) return false;
-            uint256 second = uint8(s[i + 1]);
-            if (second < lo || second > hi) return false;
-            for (uint256 k = 2; k <= need; k++) {
-                uint256 cont = uint8(s[i + k]);
-                if (cont < 0x80 || cont > 0xbf) return false;
-            }
-            i += need + 1;
         }
-        return true;
     }
 
     /// Decodes a multiproof into `o`. The decoders below fill the structs the caller already has
