@@ -142,10 +142,11 @@ fn log_turn(name: &str, turn: &Turn) {
     }
     if let Some(posted) = &turn.posted {
         tracing::info!(
-            "{name}: posted batch {} ({} delayed, {} transactions)",
+            "{name}: posted batch {} ({} delayed, {} transactions) in {}",
             posted.batch,
             posted.delayed,
-            posted.transactions
+            posted.transactions,
+            posted.placement
         );
     }
     for action in &turn.actions {
@@ -261,6 +262,7 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
     {
         (Some(url), Some(path)) => {
             let deployment = read_deployment(path)?;
+            tracing::info!("connecting to the L1 node at {url}");
             let mut l1 = RpcL1::connect(url).map_err(|e| format!("{url}: {e}"))?;
             if let Some(beacon) = &args.l1_beacon {
                 l1 = l1.with_beacon(beacon);
@@ -293,6 +295,11 @@ pub fn node(args: NodeArgs) -> Result<ExitCode, String> {
         config,
         fault: args.fault,
     };
+    tracing::info!(
+        "starting: compiling the {} STF, checking the deployment, opening the store in {}",
+        options.config.stf.name(),
+        options.data_dir.display()
+    );
     let mut node = Node::start(options, l1.as_mut()).map_err(|e| e.to_string())?;
     let name = match role {
         Role::Sequencer => "sequencer",

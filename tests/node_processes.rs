@@ -634,6 +634,14 @@ fn kill_9_at_random_moments_during_a_load_of_10000_transactions_loses_nothing() 
         }
     }
 
+    // The config leaves `data_availability` at its default, `auto`: at anvil's prices (blob gas
+    // at 1 wei) batches go in blobs, posted while the producer keeps making blocks.
+    assert!(
+        sequencer.output().contains(" in 1 blob"),
+        "no batch went in a blob:\n{}",
+        sequencer.output()
+    );
+
     // A clean replay of the posted batches by a fresh validator gives the same root.
     let fresh = NodeProcess::spawn(
         &node_args(

@@ -33,9 +33,9 @@
 //!
 //! # The node's own (not part of the deployment):
 //! block_time = 2                    # seconds between the sequencer's L2 blocks (EVM), 0.05..=60
-//! data_availability = "calldata"    # where batches go: "calldata" (the default), "blobs"
-//!                                   # (EIP-4844), or "auto": the cheaper at L1's current base and
-//!                                   # blob base fees (EIP-7623's floor counted; settlement::availability)
+//! data_availability = "auto"        # where batches go: "auto" (the default): the cheaper at L1's
+//!                                   # current base and blob base fees (EIP-7623's floor counted;
+//!                                   # settlement::availability), or "calldata" or "blobs" (EIP-4844)
 //! enable_state_caching = true       # keep the trie's nodes in memory between batches
 //! enable_parallel_execution = true  # recover a batch's signatures on every core first
 //! ```
@@ -187,7 +187,7 @@ impl Default for RollupConfig {
             large_withdrawal_delay: 86_400,
             guardian_window: 86_400,
             block_time: 2.0,
-            data_availability: crate::settlement::DataAvailability::Calldata,
+            data_availability: crate::settlement::DataAvailability::Auto,
             enable_state_caching: true,
             enable_parallel_execution: true,
         }

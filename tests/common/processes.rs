@@ -31,6 +31,31 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The stacks of every thread of process `pid` (gdb, where the machine has it), for a failure
+/// message.
+fn stacks_of(pid: u32) -> String {
+    let pid = pid.to_string();
+    match Command::new("timeout")
+        .args([
+            "30",
+            "gdb",
+            "-p",
+            &pid,
+            "-batch",
+            "-ex",
+            "thread apply all bt 30",
+        ])
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(out) => format!(
+            "threads of {pid}:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(e) => format!("(no stacks of {pid}: {e})"),
+    }
+}
+
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hb-proc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -62,7 +87,7 @@ impl NodeProcess {
             .position(|a| a == "--rpc-addr")
             .map(|i| args[i + 1].clone())
             .unwrap();
-        let node = NodeProcess {
+        let mut node = NodeProcess {
             child,
             args: args.to_vec(),
             log: log.to_path_buf(),
@@ -76,15 +101,30 @@ impl NodeProcess {
         NodeClient::new(&self.rpc).unwrap()
     }
 
-    pub fn wait_serving(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    /// Waits until the node answers on its RPC. A node that exits first fails at once with its
+    /// output; one that hangs (it starts in well under a second) fails after two minutes with its
+    /// threads' stacks, so a stall on a loaded machine says where it was.
+    pub fn wait_serving(&mut self) {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(120);
         while self.client().call("hb_syncStatus", json!([])).is_err() {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "the node exited ({status}) before serving:\n{}",
+                    self.output()
+                );
+            }
             assert!(
                 Instant::now() < deadline,
-                "the node did not serve within 60 s:\n{}",
-                self.output()
+                "the node did not serve within 120 s:\n{}\n{}",
+                self.output(),
+                stacks_of(self.child.id())
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+        let waited = started.elapsed();
+        if waited > Duration::from_secs(10) {
+            eprintln!("the node took {:.1} s to serve", waited.as_secs_f64());
         }
     }
 

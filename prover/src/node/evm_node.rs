@@ -14,7 +14,8 @@
 //! ones wait.
 //!
 //! The producer and the poster take the same lock ([`EvmNode::production`]), so the blocks a
-//! batch posts and the delayed records it carries are read as one.
+//! batch posts and the delayed records it carries are read as one; the poster holds it only while
+//! it reads the unposted blocks, never while it posts (blocks keep coming during a post).
 //! Lock order everywhere: the node's state, then the chain; neither is held across an L1 call.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -222,12 +223,15 @@ impl EvmNode {
         max_transactions: usize,
         availability: DataAvailability,
     ) -> Result<Option<Posted>, NodeError> {
-        let production = self.production.clone();
-        let _cutting = lock_ignoring_poison(&production);
         let inbox = log.deployment().inbox;
         let max_bytes = view(l1, inbox, Inbox::maxBatchBytesCall {})? as usize;
         let mut total: Option<Posted> = None;
+        // The blocks are read under the production lock and posted without it: building a blob
+        // sidecar (its KZG proofs) and waiting for L1 take seconds, during which the producer
+        // goes on making blocks (they are posted next time).
         let unposted: Vec<ChainBlock> = {
+            let production = self.production.clone();
+            let _cutting = lock_ignoring_poison(&production);
             let chain = lock_chain(&self.chain);
             (self.posted_through + 1..=chain.block_number())
                 .filter_map(|n| chain.block(n).cloned())

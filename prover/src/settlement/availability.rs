@@ -20,17 +20,13 @@ use verifier::settlement::contracts::{DelayedRecord, Deployment};
 use super::{post_batch_blobs, post_batch_with, SettleError};
 use program::ledger::blob::{blobs_for, BYTES_PER_BLOB};
 
-/// Where the sequencer posts its sections. The default is calldata for now: posting in blobs
-/// computes the sidecar's cell proofs (about 0.4 s a blob) while the sequencer holds block
-/// production, and under a heavy load on anvil that stalls blocks long enough for the pool to
-/// refuse senders running 64 nonces ahead (the kill -9 load test); `blobs` and `auto` work and
-/// are tested, and become the default once posting no longer holds production.
+/// Where the sequencer posts its sections; `auto` by default (module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DataAvailability {
-    #[default]
     Calldata,
     Blobs,
+    #[default]
     Auto,
 }
 
@@ -40,6 +36,16 @@ pub enum Placement {
     Calldata,
     /// In this many blobs.
     Blobs(usize),
+}
+
+impl std::fmt::Display for Placement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Placement::Calldata => f.write_str("calldata"),
+            Placement::Blobs(1) => f.write_str("1 blob"),
+            Placement::Blobs(n) => write!(f, "{n} blobs"),
+        }
+    }
 }
 
 /// Blob gas per blob (EIP-4844).
