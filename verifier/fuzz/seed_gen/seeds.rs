@@ -4,6 +4,7 @@
 //!
 //! * `verifier/tests/op_classes.wat`: every step of `main(7)`, `trap_div(0)`, `trap_oob()`,
 //!   `trap_indirect()`, including the identity proof of the halted machine;
+//! * the STF guest on a small batch posted in a blob: its first `BLOB_READS` blob reads;
 //! * the STF guest on a small batch: every host call, the first steps, and the first few steps
 //!   of every other op class met on the run, up to a total of `SEED_LIMIT` files.
 //!
@@ -149,6 +150,66 @@ fn stf(w: &mut Writer) {
     );
 }
 
+/// Blob reads proven per seed run: the STF guest on a batch whose compressed section is in a blob
+/// (EIP-4844), each `read_blob` a field element with its KZG opening.
+const BLOB_READS: usize = 4;
+
+/// The first [`BLOB_READS`] `read_blob` calls of a ledger batch posted in a blob.
+fn stf_blobs(w: &mut Writer) {
+    use program::ledger::blob::to_blobs;
+    use program::ledger::section::BlobReference;
+    use program::ledger::InboxMessage;
+    use program::NativeAbi;
+
+    let (root, store, _) = program::random_genesis(3, 6);
+    let (batch, _) = program::random_batch(3, 3, 6, 1, 1, root);
+    let message = program::encode_batch(&batch);
+    let split = InboxMessage::split(&message).expect("split the batch");
+    let head = message.len() - split.transactions.len();
+    let section = program::compress_section(split.transactions);
+    let blobs = to_blobs(&section);
+    let hashes = verifier::blobs::versioned_hashes(&blobs).expect("versioned hashes");
+    let reference = BlobReference {
+        len: section.len() as u32,
+        versioned_hashes: hashes.iter().map(|hash| hash.0).collect(),
+    };
+    let in_blobs = [&message[..head], &reference.to_bytes()[..]].concat();
+    let blob_store: program::BlobStore =
+        std::sync::Arc::new(hashes.iter().map(|hash| hash.0).zip(blobs).collect());
+    let abi = NativeAbi::new(in_blobs, store).with_blobs(blob_store);
+    let guest = StfGuest::new(program::STF_WASM).expect("STF guest");
+    let read_blob = prover::stf_host::IMPORT_NAMES
+        .iter()
+        .position(|name| *name == "read_blob")
+        .expect("the read_blob import");
+    // The function index of the guest's read_blob import: the first host call that reads a blob.
+    let (mut m, mut host) = guest.start_abi(abi.clone()).expect("start the batch");
+    let read_blob_func = loop {
+        assert_eq!(*m.status(), Status::Running, "the batch in a blob reads it");
+        let op = m.next_op();
+        let before = host.calls[read_blob];
+        m.step(&mut host);
+        if let (Some(Op::CallHost { func }), true) = (op, host.calls[read_blob] > before) {
+            break func;
+        }
+    };
+    let (mut m, mut host) = guest.start_abi(abi).expect("start the batch");
+    w.per_pc_cap = usize::MAX;
+    let blob_read = Some(Op::CallHost {
+        func: read_blob_func,
+    });
+    let mut proven = 0;
+    while *m.status() == Status::Running && proven < BLOB_READS {
+        if m.next_op() == blob_read {
+            w.prove_and_step("stf-blobs", &mut m, &mut host, &StfSemantics);
+            proven += 1;
+        } else {
+            m.step(&mut host);
+        }
+    }
+    assert_eq!(proven, BLOB_READS, "the batch in a blob reads it");
+}
+
 fn main() {
     let dir = PathBuf::from(
         std::env::args()
@@ -170,6 +231,7 @@ fn main() {
         "op_classes.wat: {} steps checked, {} seeds",
         w.checked, w.written
     );
+    stf_blobs(&mut w);
     stf(&mut w);
     let tally = evm::take_tally();
     eprintln!(
