@@ -119,13 +119,15 @@ fn figures(guest: &StfGuest, workload: &EvmWorkload) {
     let mut all_gas: Vec<u64> = gas.iter().chain(&host_gas).copied().collect();
     println!(
         "one-step proofs: {} sampled steps and {} host calls (of {host_calls}); bytes median {} max {}; \
-         verifyStep gas median {} max {} (host calls: bytes median {} max {}, gas median {} max {})",
+         verifyStep gas median {} max {} (other steps: gas median {} max {}; host calls: bytes median {} max {}, gas median {} max {})",
         sizes.len(),
         host_sizes.len(),
         median(&mut all_sizes),
         all_sizes.iter().max().unwrap(),
         median(&mut all_gas),
         all_gas.iter().max().unwrap(),
+        median(&mut gas),
+        gas.iter().max().unwrap(),
         median(&mut host_sizes),
         host_sizes.iter().max().unwrap(),
         median(&mut host_gas),
