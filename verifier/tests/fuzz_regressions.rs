@@ -1,8 +1,9 @@
 //! Replays the inputs of the differential fuzzer (`verifier/fuzz`, target `checkers_agree`) through
 //! both one-step checkers with the agreement rule of the tests (`tests/common/evm.rs`, `both`):
 //! every input that ever made them disagree (`fuzz/regressions/`), and the committed seed corpus
-//! (`fuzz/corpus/checkers_agree/`, real proofs the fuzzer mutates). An input is one selector byte
-//! (which pre-state, see `fuzz/src/input.rs`) and then the proof.
+//! (`fuzz/corpus/checkers_agree/`, real proofs the fuzzer mutates), and random mutants of those
+//! seeds. An input is one selector byte (which pre-state, see `fuzz/src/input.rs`) and then the
+//! proof.
 
 #[path = "../../tests/common/evm.rs"]
 mod evm;
@@ -62,4 +63,98 @@ fn seed_corpus_agrees() {
     // Seeds are honest proofs against their own pre-state: each is accepted (or, a float step,
     // refused by the EVM).
     assert_eq!(tally.accepted + tally.float_refused, tally.compared);
+}
+
+/// `per_seed` mutants of each seed of `files`, through both checkers (which must agree on each):
+/// one to three bytes anywhere in the proof set, flipped or cleared, or the proof cut short; the
+/// pre-state is the one the fuzzer's even selector gives (the mutant's own, so a mutated opening
+/// reaches the step). The same mutants on every machine (xorshift64* from a fixed seed).
+fn mutants_agree(files: &[PathBuf], per_seed: u64) -> evm::Tally {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |bound: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % bound.max(1)
+    };
+    for file in files {
+        let seed = std::fs::read(file).unwrap();
+        let Some((_, proof)) = input::split(&seed) else {
+            continue;
+        };
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        for _ in 0..per_seed {
+            let mut mutant = proof.to_vec();
+            match next(8) {
+                0 => mutant.truncate(next(mutant.len())),
+                kind => {
+                    for _ in 0..1 + next(3) {
+                        let at = next(mutant.len());
+                        mutant[at] = if kind == 1 {
+                            0
+                        } else {
+                            mutant[at] ^ (1 + next(255)) as u8
+                        };
+                    }
+                }
+            }
+            let pre = input::own_pre_state(&mutant).unwrap_or(input::FIXED_PRE);
+            let _ = evm::both(&name, &pre, &mutant);
+        }
+    }
+    evm::take_tally()
+}
+
+/// Mutants per seed: `var`, or `ci` under CI and `local` otherwise.
+fn mutants_per_seed(var: &str, ci: u64, local: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if std::env::var_os("CI").is_some() {
+            ci
+        } else {
+            local
+        })
+}
+
+/// Every seed mutated at random (`SEED_MUTANTS` each: 100 under CI, 1,000 otherwise): the
+/// fuzzer's first step, on every CI run.
+#[test]
+fn mutated_seeds_agree() {
+    let files = inputs("fuzz/corpus/checkers_agree");
+    let per_seed = mutants_per_seed("SEED_MUTANTS", 100, 1_000);
+    let tally = mutants_agree(&files, per_seed);
+    println!(
+        "{} mutants of {} seeds: the checkers agree ({} accepted)",
+        tally.compared,
+        files.len(),
+        tally.accepted
+    );
+    assert_eq!(tally.compared, per_seed * files.len() as u64);
+}
+
+/// The blob-read seeds (`stf-blobs-*`: a field element of a blob with its KZG opening, checked by
+/// c-kzg on one side and the point-evaluation precompile on the other) mutated as above, more
+/// of them (`BLOB_MUTANTS` each: 1,000 under CI, 10,000 otherwise).
+#[test]
+fn mutated_blob_reads_agree() {
+    let files: Vec<PathBuf> = inputs("fuzz/corpus/checkers_agree")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("stf-blobs-")
+        })
+        .collect();
+    assert!(!files.is_empty(), "the corpus has blob-read seeds");
+    let per_seed = mutants_per_seed("BLOB_MUTANTS", 1_000, 10_000);
+    let tally = mutants_agree(&files, per_seed);
+    println!(
+        "{} mutants of {} blob-read seeds: the checkers agree ({} accepted)",
+        tally.compared,
+        files.len(),
+        tally.accepted
+    );
+    assert_eq!(tally.compared, per_seed * files.len() as u64);
 }
