@@ -10,7 +10,9 @@ const artifact = require(path.join(contracts, "artifacts", "DemoToken.json"));
 
 async function main() {
   const [url, key, recipient] = process.argv.slice(2);
-  const provider = new ethers.JsonRpcProvider(url, undefined, { polling: true, pollingInterval: 100 });
+  // ethers caches identical requests for 250 ms (cacheTimeout); this L2 makes a block every
+  // 200 ms, so a cached "pending" nonce could be one transaction old: no cache.
+  const provider = new ethers.JsonRpcProvider(url, undefined, { polling: true, pollingInterval: 100, cacheTimeout: -1 });
   const wallet = new ethers.Wallet(key, provider);
   if (process.env.ETHERS_DEBUG) {
     provider.on("debug", (info) => console.error(JSON.stringify(info, (k, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 400)));
