@@ -57,18 +57,33 @@ fn bytes(hex: &str) -> Result<Vec<u8>, L1Error> {
         .collect()
 }
 
+/// The most bytes one answer of a beacon node is read to: a block's sidecars in hex are about
+/// 270 KB a blob, so this holds well over 200 blobs; an answer past it (a hostile or broken node
+/// streaming without end) is an error, never an allocation that grows with it.
+pub const MAX_ANSWER_BYTES: usize = 64 << 20;
+
 async fn get<T: for<'de> Deserialize<'de>>(
     client: &reqwest::Client,
     url: &str,
 ) -> Result<Option<T>, L1Error> {
-    let response = client.get(url).send().await.map_err(node)?;
+    let mut response = client.get(url).send().await.map_err(node)?;
     if response.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok(None);
     }
     if !response.status().is_success() {
         return Err(node(format!("{url}: HTTP {}", response.status())));
     }
-    let body: Data<T> = response.json().await.map_err(node)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(node)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(node(format!(
+                "{url}: the answer is over {} MiB",
+                MAX_ANSWER_BYTES >> 20
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Data<T> = serde_json::from_slice(&body).map_err(|e| node(format!("{url}: {e}")))?;
     Ok(Some(body.data))
 }
 
@@ -123,14 +138,22 @@ pub async fn blobs_at(
             }
         }
     }
-    // In the transaction's order, each one checked against its hash.
+    // In the transaction's order, each one checked against its hash (a commitment is computed
+    // once a blob: it takes milliseconds).
+    let by_hash: Vec<(B256, Vec<u8>)> = found
+        .into_iter()
+        .filter_map(|blob| {
+            let commitment = blobs::commitment(&blob).ok()?;
+            Some((blobs::versioned_hash(&commitment), blob))
+        })
+        .collect();
     let mut ordered = Vec::with_capacity(versioned.len());
     for hash in versioned {
-        let blob = found
+        let at = by_hash
             .iter()
-            .find(|blob| blobs::commitment(blob).is_ok_and(|c| blobs::versioned_hash(&c) == *hash))
+            .position(|(found, _)| found == hash)
             .ok_or_else(|| node(format!("slot {slot} has no blob {hash}")))?;
-        ordered.push(blob.clone());
+        ordered.push(by_hash[at].1.clone());
     }
     Ok(ordered)
 }
@@ -236,5 +259,49 @@ mod tests {
         assert!(paths
             .iter()
             .any(|p| p.starts_with("/eth/v1/beacon/blobs/10?versioned_hashes=0x01")));
+    }
+
+    /// A beacon node that answers without end (a body far past [`MAX_ANSWER_BYTES`]) is an
+    /// error once the limit is passed, not memory that grows with it.
+    #[test]
+    fn an_endless_answer_is_refused_at_the_limit() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{{\"data\":\"",
+                4 * MAX_ANSWER_BYTES
+            );
+            let chunk = vec![b'0'; 1 << 20];
+            // Until the client hangs up.
+            while stream.write_all(&chunk).is_ok() {}
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = runtime.block_on(get::<String>(
+            &reqwest::Client::new(),
+            &format!("{url}/eth/v1/beacon/genesis"),
+        ));
+        assert!(
+            answer
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("over 64 MiB")),
+            "{:?}",
+            answer.map(|a| a.map(|s| s.len()))
+        );
+        drop(runtime);
+        server.join().unwrap();
     }
 }
