@@ -247,14 +247,7 @@ mod smith;
 /// wasm-smith modules (the generator of `differential.rs`), every step of each export call.
 #[test]
 fn generated_module_steps_prove() {
-    let cases = env_u64(
-        "PROOF_MODULES",
-        if std::env::var_os("CI").is_some() {
-            200
-        } else {
-            300
-        },
-    );
+    let cases = common::scaled_count("PROOF_MODULES", 200, 300);
     // The EVM checker sees a sample of these steps (every tenth under CI), all of them with
     // EVM_CHECK_EVERY=1.
     let evm_every = evm::every(3, 10);

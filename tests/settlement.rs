@@ -1362,6 +1362,16 @@ fn a_batch_in_blobs_is_bound_to_its_versioned_hashes() {
             .starts_with("NotSequencer"),
         "only the sequencer posts"
     );
+    // A sequencer censoring deposits through blobs: once the oldest pending one has waited the
+    // force-inclusion delay, a blob batch that consumes none is refused, as a calldata one is.
+    deposit(&mut chain, [0x78; 20], ETHER);
+    chain.l1.advance_time(PERIOD).unwrap();
+    let receipt = chain
+        .l1
+        .send_blobs(&chain.sequencer, inbox, call(100), two[..1].to_vec())
+        .unwrap();
+    let refused = receipt.outcome.unwrap_err().error;
+    assert!(refused.starts_with("DelayedOverdue"), "{refused}");
     assert_eq!(
         view(&mut chain.l1, inbox, Inbox::batchCountCall {}).unwrap(),
         1

@@ -12,3 +12,17 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 }
+
+/// A test's workload count: the environment variable `var` if it is set to a number, else `ci`
+/// under CI (`CI` set) and `local` otherwise.
+#[allow(dead_code)] // not every test that includes this module scales a count
+pub fn scaled_count(var: &str, ci: u64, local: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if std::env::var_os("CI").is_some() {
+            ci
+        } else {
+            local
+        })
+}

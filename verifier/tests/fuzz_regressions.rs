@@ -5,6 +5,8 @@
 //! seeds. An input is one selector byte (which pre-state, see `fuzz/src/input.rs`) and then the
 //! proof.
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
 #[path = "../../tests/common/evm.rs"]
 mod evm;
 #[path = "../fuzz/src/input.rs"]
@@ -65,18 +67,14 @@ fn seed_corpus_agrees() {
     assert_eq!(tally.accepted + tally.float_refused, tally.compared);
 }
 
-/// `per_seed` mutants of each seed of `files`, through both checkers (which must agree on each):
-/// one to three bytes anywhere in the proof set, flipped or cleared, or the proof cut short; the
-/// pre-state is the one the fuzzer's even selector gives (the mutant's own, so a mutated opening
-/// reaches the step). The same mutants on every machine (xorshift64* from a fixed seed).
-fn mutants_agree(files: &[PathBuf], per_seed: u64) -> evm::Tally {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |bound: usize| {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % bound.max(1)
-    };
+/// `per_seed` mutants of each seed of `files` (`what` they are, for the report), through both
+/// checkers, which must agree on each: one to three bytes anywhere in the proof set, flipped or
+/// cleared, or the proof cut short; the pre-state is the one the fuzzer's even selector gives
+/// (the mutant's own, so a mutated opening reaches the step). The same mutants on every machine
+/// (the tests' `SplitMix`, a fixed seed).
+fn mutants_agree(what: &str, files: &[PathBuf], per_seed: u64) {
+    let mut rng = common::SplitMix(0x9E37_79B9_7F4A_7C15);
+    let mut next = move |bound: usize| (rng.next() % bound.max(1) as u64) as usize;
     for file in files {
         let seed = std::fs::read(file).unwrap();
         let Some((_, proof)) = input::split(&seed) else {
@@ -102,19 +100,14 @@ fn mutants_agree(files: &[PathBuf], per_seed: u64) -> evm::Tally {
             let _ = evm::both(&name, &pre, &mutant);
         }
     }
-    evm::take_tally()
-}
-
-/// Mutants per seed: `var`, or `ci` under CI and `local` otherwise.
-fn mutants_per_seed(var: &str, ci: u64, local: u64) -> u64 {
-    std::env::var(var)
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(if std::env::var_os("CI").is_some() {
-            ci
-        } else {
-            local
-        })
+    let tally = evm::take_tally();
+    println!(
+        "{} mutants of {} {what}: the checkers agree ({} accepted)",
+        tally.compared,
+        files.len(),
+        tally.accepted
+    );
+    assert_eq!(tally.compared, per_seed * files.len() as u64);
 }
 
 /// Every seed mutated at random (`SEED_MUTANTS` each: 100 under CI, 1,000 otherwise): the
@@ -122,15 +115,8 @@ fn mutants_per_seed(var: &str, ci: u64, local: u64) -> u64 {
 #[test]
 fn mutated_seeds_agree() {
     let files = inputs("fuzz/corpus/checkers_agree");
-    let per_seed = mutants_per_seed("SEED_MUTANTS", 100, 1_000);
-    let tally = mutants_agree(&files, per_seed);
-    println!(
-        "{} mutants of {} seeds: the checkers agree ({} accepted)",
-        tally.compared,
-        files.len(),
-        tally.accepted
-    );
-    assert_eq!(tally.compared, per_seed * files.len() as u64);
+    let per_seed = common::scaled_count("SEED_MUTANTS", 100, 1_000);
+    mutants_agree("seeds", &files, per_seed);
 }
 
 /// The blob-read seeds (`stf-blobs-*`: a field element of a blob with its KZG opening, checked by
@@ -148,13 +134,6 @@ fn mutated_blob_reads_agree() {
         })
         .collect();
     assert!(!files.is_empty(), "the corpus has blob-read seeds");
-    let per_seed = mutants_per_seed("BLOB_MUTANTS", 1_000, 10_000);
-    let tally = mutants_agree(&files, per_seed);
-    println!(
-        "{} mutants of {} blob-read seeds: the checkers agree ({} accepted)",
-        tally.compared,
-        files.len(),
-        tally.accepted
-    );
-    assert_eq!(tally.compared, per_seed * files.len() as u64);
+    let per_seed = common::scaled_count("BLOB_MUTANTS", 1_000, 10_000);
+    mutants_agree("blob-read seeds", &files, per_seed);
 }
