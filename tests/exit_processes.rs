@@ -84,42 +84,6 @@ fn wait_balance(node: &NodeProcess, who: &str, wei: u128, seconds: u64) {
     }
 }
 
-/// `rollup claim` until it pays (the assertion must be confirmed and the delay over first).
-fn claim_until_paid(
-    anvil: &Anvil,
-    node: &NodeProcess,
-    deployment: &Path,
-    tx: &str,
-    seconds: u64,
-) -> String {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    loop {
-        let (code, out, err) = rollup(&[
-            "claim",
-            "--rpc",
-            &node.rpc,
-            "--l1-rpc",
-            &anvil.url,
-            "--deployment",
-            deployment.to_str().unwrap(),
-            "--key",
-            VALIDATOR_KEY,
-            "--tx",
-            tx,
-        ]);
-        if code == 0 {
-            return out;
-        }
-        assert_eq!(code, 1, "{out}{err}");
-        assert!(
-            Instant::now() < deadline,
-            "never paid within {seconds} s: {out}{err}\n{}",
-            node.output()
-        );
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
 #[test]
 fn a_censored_withdrawal_is_forced_through_l1_and_claimed_on_anvil() {
     let mut anvil = Anvil::start();
@@ -208,7 +172,7 @@ fn a_censored_withdrawal_is_forced_through_l1_and_claimed_on_anvil() {
     );
     wait_balance(&sequencer, &alice(), 3_000_000_000_000_000_000, 30);
 
-    let paid = claim_until_paid(&anvil, &validator, &deployment, &tx, 180);
+    let paid = claim_until_paid(&anvil, &validator, &deployment, VALIDATOR_KEY, &tx, 180);
     assert_eq!(field(&paid, "paid"), Some(TWO_ETH), "{paid}");
     drop((sequencer, validator));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -276,7 +240,7 @@ fn a_validator_carries_the_chain_when_the_sequencer_is_gone_on_anvil() {
     let tx = field(&sent, "tx").unwrap().to_string();
     wait_balance(&validator, &alice(), 3_000_000_000_000_000_000, 60);
     wait_log(&validator, 60, "posted batch");
-    let paid = claim_until_paid(&anvil, &validator, &deployment, &tx, 180);
+    let paid = claim_until_paid(&anvil, &validator, &deployment, VALIDATOR_KEY, &tx, 180);
     assert_eq!(field(&paid, "paid"), Some(TWO_ETH), "{paid}");
     drop(validator);
     std::fs::remove_dir_all(&dir).unwrap();

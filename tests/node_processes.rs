@@ -299,31 +299,7 @@ fn an_evm_rollup_posting_in_blobs_runs_and_settles_on_anvil() {
     let withdraw_tx = field(&out, "tx").unwrap().to_string();
 
     // Paid on L1 once its batch's assertion is confirmed and the delay is over.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let paid = loop {
-        let (code, out, err) = rollup(&[
-            "claim",
-            "--rpc",
-            &validator.rpc,
-            "--l1-rpc",
-            &anvil.url,
-            "--deployment",
-            deployment.to_str().unwrap(),
-            "--key",
-            USER_KEY,
-            "--tx",
-            &withdraw_tx,
-        ]);
-        if code == 0 {
-            break out;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never paid: {out}{err}\n{}",
-            validator.output()
-        );
-        std::thread::sleep(Duration::from_secs(2));
-    };
+    let paid = claim_until_paid(&anvil, &validator, &deployment, USER_KEY, &withdraw_tx, 300);
     assert_eq!(field(&paid, "paid"), Some("2000000000000000000"), "{paid}");
     assert_eq!(
         l1.balance(recipient.parse().unwrap()).unwrap(),

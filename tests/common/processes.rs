@@ -362,3 +362,40 @@ pub fn env_or(name: &str, default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// `rollup claim` (paid by `key`) until it pays (the assertion must be confirmed and the delay over first).
+pub fn claim_until_paid(
+    anvil: &Anvil,
+    node: &NodeProcess,
+    deployment: &Path,
+    key: &str,
+    tx: &str,
+    seconds: u64,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let (code, out, err) = rollup(&[
+            "claim",
+            "--rpc",
+            &node.rpc,
+            "--l1-rpc",
+            &anvil.url,
+            "--deployment",
+            deployment.to_str().unwrap(),
+            "--key",
+            key,
+            "--tx",
+            tx,
+        ]);
+        if code == 0 {
+            return out;
+        }
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            Instant::now() < deadline,
+            "never paid within {seconds} s: {out}{err}\n{}",
+            node.output()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
