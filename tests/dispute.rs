@@ -211,23 +211,9 @@ fn rounds_are_rounds_for_when_the_challenger_picks_a_longest_part() {
     }
 }
 
-fn game_count() -> usize {
-    if let Some(n) = std::env::var("DISPUTE_GAMES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
-    if std::env::var_os("CI").is_some() {
-        200
-    } else {
-        500
-    }
-}
-
 #[test]
 fn a_dishonest_party_never_wins_randomized_games() {
-    let games = game_count();
+    let games = common::scaled_count("DISPUTE_GAMES", 200, 500);
     let workloads = Module::new(program::WORKLOADS_WASM).unwrap();
     let loops = [loop_module(false), loop_module(true)];
     let mut rng = SplitMix(0xd15_b07e);

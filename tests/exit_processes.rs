@@ -11,6 +11,7 @@
 
 #[path = "common/anvil.rs"]
 mod anvil_node;
+mod common;
 #[path = "common/log_proxy.rs"]
 mod log_proxy;
 #[path = "common/processes.rs"]
@@ -172,7 +173,15 @@ fn a_censored_withdrawal_is_forced_through_l1_and_claimed_on_anvil() {
     );
     wait_balance(&sequencer, &alice(), 3_000_000_000_000_000_000, 30);
 
-    let paid = claim_until_paid(&anvil, &validator, &deployment, VALIDATOR_KEY, &tx, 180);
+    let paid = claim_until_paid(
+        &anvil.url,
+        &validator,
+        &deployment,
+        VALIDATOR_KEY,
+        &tx,
+        180,
+        || {},
+    );
     assert_eq!(field(&paid, "paid"), Some(TWO_ETH), "{paid}");
     drop((sequencer, validator));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -240,7 +249,15 @@ fn a_validator_carries_the_chain_when_the_sequencer_is_gone_on_anvil() {
     let tx = field(&sent, "tx").unwrap().to_string();
     wait_balance(&validator, &alice(), 3_000_000_000_000_000_000, 60);
     wait_log(&validator, 60, "posted batch");
-    let paid = claim_until_paid(&anvil, &validator, &deployment, VALIDATOR_KEY, &tx, 180);
+    let paid = claim_until_paid(
+        &anvil.url,
+        &validator,
+        &deployment,
+        VALIDATOR_KEY,
+        &tx,
+        180,
+        || {},
+    );
     assert_eq!(field(&paid, "paid"), Some(TWO_ETH), "{paid}");
     drop(validator);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -252,14 +269,7 @@ fn a_validator_carries_the_chain_when_the_sequencer_is_gone_on_anvil() {
 /// refuses the node's first pages, which it halves.
 #[test]
 fn fresh_validators_catch_up_on_many_deposits_through_capped_providers_on_anvil() {
-    let count: u64 = std::env::var("EXITS_DEPOSITS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(if std::env::var_os("CI").is_some() {
-            2_000
-        } else {
-            20_000
-        });
+    let count = common::scaled_count("EXITS_DEPOSITS", 2_000, 20_000);
     let mut anvil = Anvil::start();
     let mut l1 = anvil.connect();
     let dir = fresh_dir("exit-capped");

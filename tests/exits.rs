@@ -9,6 +9,7 @@
 //!   and goes on winning its game on the batch before;
 //! - many deposits read through a provider that caps `eth_getLogs` in blocks and results.
 
+mod common;
 #[path = "common/nodes.rs"]
 mod harness;
 #[path = "common/providers.rs"]
@@ -562,14 +563,7 @@ fn a_provider_that_forges_a_batch_raises_an_alert_and_the_game_goes_on() {
 /// blocks and 10,000 logs (scaled with the count) per request.
 #[test]
 fn a_fresh_validator_catches_up_on_many_deposits_through_a_capped_provider() {
-    let count: u64 = std::env::var("EXITS_DEPOSITS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(if std::env::var_os("CI").is_some() {
-            2_000
-        } else {
-            20_000
-        });
+    let count = common::scaled_count("EXITS_DEPOSITS", 2_000, 20_000);
     let (sequencer, validator, user) = (wallet(0x51), wallet(0x52), wallet(0x53));
     let (dir, mut l1, deployment) = chain("capped", &sequencer, &[&validator, &user]);
     let mut seq = node(

@@ -11,6 +11,7 @@
 
 #[path = "common/anvil.rs"]
 mod anvil_node;
+mod common;
 #[path = "common/processes.rs"]
 mod processes;
 #[path = "common/rollup_cli.rs"]
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anvil_node::Anvil;
+use common::env_or;
 use processes::*;
 use program::{address_of, SigningKey};
 use prover::node::client::{ClientError, NodeClient};
@@ -299,7 +301,15 @@ fn an_evm_rollup_posting_in_blobs_runs_and_settles_on_anvil() {
     let withdraw_tx = field(&out, "tx").unwrap().to_string();
 
     // Paid on L1 once its batch's assertion is confirmed and the delay is over.
-    let paid = claim_until_paid(&anvil, &validator, &deployment, USER_KEY, &withdraw_tx, 300);
+    let paid = claim_until_paid(
+        &anvil.url,
+        &validator,
+        &deployment,
+        USER_KEY,
+        &withdraw_tx,
+        300,
+        || {},
+    );
     assert_eq!(field(&paid, "paid"), Some("2000000000000000000"), "{paid}");
     assert_eq!(
         l1.balance(recipient.parse().unwrap()).unwrap(),
@@ -930,34 +940,17 @@ fn devnet_serves_its_l1_to_the_l1_commands_and_an_independent_validator() {
     });
     let mut l1 = verifier::l1::rpc::RpcL1::connect(&l1_rpc).unwrap();
     l1.advance_time(3600).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (code, out, err) = rollup(&[
-            "claim",
-            "--rpc",
-            &devnet.rpc,
-            "--l1-rpc",
-            &l1_rpc,
-            "--deployment",
-            &deployment,
-            "--key",
-            &key("account 0"),
-            "--tx",
-            &tx,
-        ]);
-        if code == 0 {
-            assert_eq!(field(&out, "paid"), Some("4242"), "{out}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never claimable: {out}{err}\n{}",
-            devnet.output()
-        );
-        // The withdrawal delay counts from the confirmation, which comes after the first skip.
-        l1.advance_time(30).unwrap();
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    // The withdrawal delay counts from the confirmation, which comes after the first skip.
+    let paid = claim_until_paid(
+        &l1_rpc,
+        &devnet,
+        Path::new(&deployment),
+        &key("account 0"),
+        &tx,
+        60,
+        || l1.advance_time(30).unwrap(),
+    );
+    assert_eq!(field(&paid, "paid"), Some("4242"), "{paid}");
     assert_eq!(
         l1.balance(recipient.parse().unwrap()).unwrap(),
         U256::from(4242)

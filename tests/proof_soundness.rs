@@ -230,15 +230,7 @@ fn mutated_proofs_are_rejected_or_harmless() {
 
 #[test]
 fn random_bytes_never_panic_the_checker() {
-    let default = if std::env::var_os("CI").is_some() {
-        2_000
-    } else {
-        20_000
-    };
-    let cases: u64 = std::env::var("PROOF_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
+    let cases = common::scaled_count("PROOF_FUZZ_CASES", 2_000, 20_000);
     let honest = cases_for_fuzz();
     let mut rng = SplitMix(99);
     let pre = MachineHash([7; 32]);

@@ -62,21 +62,14 @@ fn report(tally: evm::Tally) {
     assert!(tally.compared > 0);
 }
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn stf_batch_steps_prove() {
     let (root, store, _) = random_genesis(5, 40);
     let (batch, _) = program::random_batch(5, 60, 40, 1, 1, root);
     let guest = StfGuest::new(program::STF_WASM).unwrap();
     let message = program::encode_batch(&batch);
-    let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000);
-    let samples = env_u64("PROOF_SAMPLES", 10_000);
+    let prefix = common::env_or("PROOF_PREFIX_STEPS", 20_000);
+    let samples = common::env_or("PROOF_SAMPLES", 10_000);
     let host_calls = prove_batch(
         "stf",
         &guest,
@@ -93,8 +86,8 @@ fn stf_batch_steps_prove() {
 fn evm_stf_batch_steps_prove() {
     let (message, store) = l2::mixed_batch();
     let guest = StfGuest::new(program::EVM_STF_WASM).unwrap();
-    let prefix = env_u64("PROOF_PREFIX_STEPS", 20_000) / 4;
-    let samples = env_u64("PROOF_SAMPLES", 10_000) / 3;
+    let prefix = common::env_or("PROOF_PREFIX_STEPS", 20_000) / 4;
+    let samples = common::env_or("PROOF_SAMPLES", 10_000) / 3;
     let host_calls = prove_batch(
         "evm",
         &guest,

@@ -12,6 +12,7 @@
 //!
 //! Run with `--nocapture` to see the figures (times against the bound, gas, money).
 
+mod common;
 #[path = "common/settlement.rs"]
 mod fixture;
 #[path = "common/l2.rs"]
@@ -1100,14 +1101,7 @@ fn the_embedded_chain_is_rebuilt_from_its_journal_after_a_restart() {
 /// `HAUPTBUCH_RANDOM_MOVES` sets the count per seed (3,000 by default, 800 with `CI`).
 #[test]
 fn random_moves_agree_with_the_model() {
-    let moves: u64 = std::env::var("HAUPTBUCH_RANDOM_MOVES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(if std::env::var_os("CI").is_some() {
-            800
-        } else {
-            3000
-        });
+    let moves = common::scaled_count("HAUPTBUCH_RANDOM_MOVES", 800, 3000);
     for seed in [0x5eed_2026_u64, 7, 1 << 40] {
         random_moves(seed, moves);
     }

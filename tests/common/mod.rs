@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+// Every test binary includes this module and uses a part of it.
+#![allow(dead_code)]
+
 /// splitmix64: a tiny deterministic generator, so every random test case reproduces from its seed.
 pub struct SplitMix(pub u64);
 
@@ -13,16 +16,23 @@ impl SplitMix {
     }
 }
 
-/// A test's workload count: the environment variable `var` if it is set to a number, else `ci`
-/// under CI (`CI` set) and `local` otherwise.
-#[allow(dead_code)] // not every test that includes this module scales a count
-pub fn scaled_count(var: &str, ci: u64, local: u64) -> u64 {
-    std::env::var(var)
+/// The environment variable `name` as a number, else `default`.
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(if std::env::var_os("CI").is_some() {
+        .unwrap_or(default)
+}
+
+/// A test's workload count: the environment variable `var` if it is set to a number, else `ci`
+/// under CI (`CI` set) and `local` otherwise.
+pub fn scaled_count(var: &str, ci: u64, local: u64) -> u64 {
+    env_or(
+        var,
+        if std::env::var_os("CI").is_some() {
             ci
         } else {
             local
-        })
+        },
+    )
 }

@@ -356,21 +356,17 @@ pub fn wallet_of(key: &str) -> Wallet {
     Wallet::from_secret(&key.parse::<B256>().unwrap().0).unwrap()
 }
 
-pub fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// `rollup claim` (paid by `key`) until it pays (the assertion must be confirmed and the delay over first).
+/// `rollup claim` (paid by `key`) against the L1 at `l1_rpc` until it pays (the assertion must be
+/// confirmed and the delay over first), calling `between_tries` after each refusal (a devnet skips
+/// L1 time there; on anvil the delay passes in real time).
 pub fn claim_until_paid(
-    anvil: &Anvil,
+    l1_rpc: &str,
     node: &NodeProcess,
     deployment: &Path,
     key: &str,
     tx: &str,
     seconds: u64,
+    mut between_tries: impl FnMut(),
 ) -> String {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
@@ -379,7 +375,7 @@ pub fn claim_until_paid(
             "--rpc",
             &node.rpc,
             "--l1-rpc",
-            &anvil.url,
+            l1_rpc,
             "--deployment",
             deployment.to_str().unwrap(),
             "--key",
@@ -396,6 +392,7 @@ pub fn claim_until_paid(
             "never paid within {seconds} s: {out}{err}\n{}",
             node.output()
         );
+        between_tries();
         std::thread::sleep(Duration::from_secs(1));
     }
 }
